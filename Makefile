@@ -1,0 +1,37 @@
+# Two entry points for a newcomer: `make demo` and `make test`.
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DEMO    := data/source/demo_delivery
+export TOEX_HOME ?= $(CURDIR)
+
+.PHONY: setup demo test test-fast dev manifest clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv==0.13.9'
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --compile-bytecode requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/toex prepare
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+manifest: $(STAMP)
+	$(BIN)/toex prepare
+
+demo: $(STAMP)
+	$(BIN)/toex demo --quarter 2025-26-Q1
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --durations=15
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+dev: $(STAMP)
+	TOEX_DEMO=$${TOEX_DEMO:-1} $(BIN)/dagster dev -h 127.0.0.1 -p $${PORT:-3000} -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) data/warehouse data/landing data/exports data/source/demo_delivery dbt/target
