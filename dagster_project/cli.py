@@ -1,0 +1,150 @@
+"""`toex`: the platform's command line.
+
+  toex generate --out DIR [--seed N] [--scale N]     write a synthetic demo delivery
+  toex run --extracts DIR --quarter 2025-26-Q1 --out DIR [--warehouse PATH]
+                                                      ingest + materialise a quarter via Dagster
+  toex demo                                           generate the demo delivery and run it
+  toex prepare                                        build the dbt manifest (once, at setup)
+
+Exit codes of `run`: 0 all well, 1 a blocking check or step failed (reason on stderr),
+2 usage error (e.g. an unknown quarter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from dagster_project.fiscal import Quarter
+from dagster_project.settings import PROJECT_ROOT
+
+log = logging.getLogger("toex.cli")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEMO_SEED = 20250630
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _dagster_home(data_dir: Path) -> Path:
+    """A persistent Dagster instance beside the data, so CLI runs show in the UI's run history."""
+    home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text(
+            "# Written by toex. DuckDB allows one writer: queue runs one at a time.\n"
+            "run_queue:\n  max_concurrent_runs: 1\n"
+            "telemetry:\n  enabled: false\n"
+        )
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def cmd_generate(args) -> int:
+    from dagster_project.generator import generate
+
+    started = time.monotonic()
+    counts = generate(Path(args.out), seed=args.seed, scale=args.scale)
+    log.info("wrote %d extracts, %d rows, to %s in %.1fs", len(counts), sum(counts.values()), args.out,
+             time.monotonic() - started)
+    return EXIT_OK
+
+
+def _quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+class UsageError(Exception):
+    pass
+
+
+def cmd_run(args) -> int:
+    from dagster_project.pipeline import run_quarter
+
+    quarter = _quarter(args.quarter)
+    extracts = Path(args.extracts)
+    if not extracts.is_dir():
+        raise UsageError(f"--extracts {extracts}: not a folder")
+    return run_quarter(
+        quarter=quarter,
+        extracts=extracts,
+        out=Path(args.out) if args.out else None,
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        wait_seconds=args.wait,
+        dagster_home=_dagster_home(Path(os.environ.get("TOEX_DATA_DIR", PROJECT_ROOT / "data"))),
+    )
+
+
+def cmd_demo(args) -> int:
+    os.environ.setdefault("TOEX_DEMO", "1")
+    delivery = PROJECT_ROOT / "data" / "source" / "demo_delivery"
+    if not delivery.exists() or args.regenerate:
+        from dagster_project.generator import generate
+
+        log.info("generating the synthetic demo delivery in %s", delivery)
+        generate(delivery, seed=DEMO_SEED, scale=1)
+    args.extracts, args.out, args.warehouse, args.wait = str(delivery), args.out, None, args.wait
+    return cmd_run(args)
+
+
+def cmd_prepare(args) -> int:
+    from dagster_project.dbt_project import prepare
+
+    prepare()
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="toex", description="TOEX KPI data platform")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write a synthetic, calibrated demo delivery")
+    g.add_argument("--out", required=True, help="delivery folder to write")
+    g.add_argument("--seed", type=int, default=DEMO_SEED)
+    g.add_argument("--scale", type=int, default=1, help="multiply the large extracts' volume")
+    g.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser("run", help="ingest a delivery and materialise a quarter through Dagster")
+    r.add_argument("--extracts", required=True, help="delivery folder")
+    r.add_argument("--quarter", required=True, help="e.g. 2025-26-Q1")
+    r.add_argument("--out", help="also publish the quarter's exports here")
+    r.add_argument("--warehouse", help="DuckDB file (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")
+    r.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run to finish")
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="generate the demo delivery (if absent) and run it (TOEX_DEMO=1)")
+    d.add_argument("--quarter", default="2025-26-Q1")
+    d.add_argument("--out", default=None)
+    d.add_argument("--wait", type=float, default=0.0)
+    d.add_argument("--regenerate", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("prepare", help="prepare the dbt manifest (setup time, not import time)")
+    p.set_defaults(func=cmd_prepare)
+
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"toex: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

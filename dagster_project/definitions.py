@@ -1,0 +1,45 @@
+"""The platform's Dagster definitions: what the UI shows and what `toex run` executes.
+
+Domains live in `defs/`; this module only merges them. Every write runs in one process
+(in-process executor) and the instance queues runs one at a time: DuckDB allows a single
+writing process per file.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.defs import ingest
+from dagster_project.resources import default_resources
+from dagster_project.settings import Settings
+
+MAIN_JOB = "toex_quarterly"
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    assets: list = [ingest.delivery, *ingest.raw_assets]
+    asset_checks: list = []
+    try:
+        from dagster_project.defs import kpis
+    except ImportError:  # pragma: no cover - dbt domain optional while bootstrapping
+        kpis = None
+    if kpis is not None:
+        assets += kpis.assets
+        asset_checks += kpis.asset_checks
+    main_job = dg.define_asset_job(
+        MAIN_JOB,
+        selection=dg.AssetSelection.all(),
+        executor_def=dg.in_process_executor,
+        description="Ingest the current delivery and materialise every table, check and export of a quarter.",
+    )
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=asset_checks,
+        jobs=[main_job],
+        sensors=[ingest.build_delivery_sensor(MAIN_JOB)],
+        resources=default_resources(settings),
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

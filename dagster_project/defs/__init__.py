@@ -1,0 +1,1 @@
+"""Dagster definitions, one module per domain; `dagster_project.definitions` merges them."""

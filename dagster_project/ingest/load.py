@@ -1,0 +1,237 @@
+"""Ingest one landed extract file into `raw.<extract>`, quarantining what breaks the contract.
+
+For every file: rows read = rows accepted + rows quarantined + exact duplicates collapsed,
+checked here and recorded in `ingest.file_loads`. A file that cannot be used at all (a
+required column missing, unreadable, wrong encoding) is rejected whole: `raw.<extract>`
+keeps the previous good version and the rejection is recorded with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.contract import Contract, raw_table_ddl
+from dagster_project.ingest import pseudonym, rules
+from dagster_project.ingest.delivery import Delivery, LandedFile
+from dagster_project.ingest.reader import FileRejected, read_file
+from dagster_project.ingest.rules import ident, q
+
+log = logging.getLogger("toex.ingest")
+
+META_DDL = """
+CREATE SCHEMA IF NOT EXISTS ingest;
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE IF NOT EXISTS ingest.deliveries (
+    delivery_id VARCHAR PRIMARY KEY, source_dir VARCHAR, arrived_at VARCHAR, files INTEGER,
+    unexpected VARCHAR[], registered_at TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS ingest.delivery_files (
+    delivery_id VARCHAR, extract VARCHAR, file_name VARCHAR, sha256 VARCHAR, bytes BIGINT,
+    landed_path VARCHAR, PRIMARY KEY (delivery_id, extract));
+CREATE TABLE IF NOT EXISTS ingest.file_loads (
+    load_id VARCHAR, delivery_id VARCHAR, extract VARCHAR, file_name VARCHAR, sha256 VARCHAR,
+    status VARCHAR, message VARCHAR, encoding VARCHAR, rows_read BIGINT, rows_accepted BIGINT,
+    rows_quarantined BIGINT, rows_collapsed BIGINT, unknown_columns VARCHAR[], seconds DOUBLE,
+    loaded_at TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS ingest.current_delivery (delivery_id VARCHAR, activated_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS ingest.quarantine (
+    load_id VARCHAR, delivery_id VARCHAR, extract VARCHAR, file_name VARCHAR, row_number BIGINT,
+    reason VARCHAR, row_json VARCHAR);
+"""
+
+QUARANTINE_JSON_CHARS = 2_000
+
+
+@dataclass
+class IngestResult:
+    extract: str
+    delivery_id: str
+    file_name: str
+    status: str  # loaded | rejected
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    rows_collapsed: int = 0
+    unknown_columns: list[str] = field(default_factory=list)
+    encoding: str = ""
+    message: str = ""
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)  # rule -> rows quarantined for it
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_accepted + self.rows_quarantined + self.rows_collapsed
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(META_DDL)
+
+
+def register_delivery(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
+    ensure_meta(con)
+    con.execute("DELETE FROM ingest.delivery_files WHERE delivery_id = ?", [delivery.delivery_id])
+    con.execute("DELETE FROM ingest.deliveries WHERE delivery_id = ?", [delivery.delivery_id])
+    con.execute("INSERT INTO ingest.deliveries (delivery_id, source_dir, arrived_at, files, unexpected) VALUES (?, ?, ?, ?, ?)",
+                [delivery.delivery_id, delivery.source_dir, delivery.arrived_at, len(delivery.files), delivery.unexpected])
+    for f in delivery.files.values():
+        con.execute("INSERT INTO ingest.delivery_files VALUES (?, ?, ?, ?, ?, ?)",
+                    [delivery.delivery_id, f.extract, f.file_name, f.sha256, f.bytes, f.landed_path])
+
+
+def _map_header(contract: Contract, header: list[str], file_name: str) -> tuple[dict[str, str], list[str]]:
+    """{contract column: file column cN} and the unknown extra columns."""
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        key = h.strip().lower()
+        if key == "":
+            raise FileRejected(f"{file_name}: header column {i + 1} is blank")
+        if key in seen:
+            raise FileRejected(f"{file_name}: column {h!r} appears twice in the header")
+        seen[key] = i
+    missing = [c for c in contract.required_columns if c not in seen]
+    if missing:
+        raise FileRejected(
+            f"{file_name}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (extract {contract.extract}); file rejected, previous version kept"
+        )
+    names = set(contract.names)
+    mapping = {c: f"c{seen[c]}" for c in contract.names if c in seen}
+    unknown = [h for h in header if h.strip().lower() not in names]
+    return mapping, unknown
+
+
+def _record(con, load_id: str, r: IngestResult, sha: str) -> None:
+    con.execute(
+        """INSERT INTO ingest.file_loads (load_id, delivery_id, extract, file_name, sha256, status, message,
+           encoding, rows_read, rows_accepted, rows_quarantined, rows_collapsed, unknown_columns, seconds)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [load_id, r.delivery_id, r.extract, r.file_name, sha, r.status, r.message, r.encoding, r.rows_read,
+         r.rows_accepted, r.rows_quarantined, r.rows_collapsed, r.unknown_columns, round(r.seconds, 3)],
+    )
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    ensure_meta(con)
+    con.execute(raw_table_ddl(contract))
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: LandedFile,
+                delivery_id: str, key: bytes | None) -> IngestResult:
+    """Validate and load one file. Raises FileRejected (after recording it) if unusable."""
+    ensure_meta(con)
+    started = time.monotonic()
+    load_id = f"{delivery_id}/{contract.extract}"
+    result = IngestResult(contract.extract, delivery_id, landed.file_name, "loaded")
+    tmp = f"_in_{contract.extract}"
+    try:
+        read = read_file(con, Path(landed.landed_path), landed.format, tmp, landed.file_name)
+        result.encoding = read.encoding
+        mapping, result.unknown_columns = _map_header(contract, read.header, landed.file_name)
+        if contract.personal_columns and any(c.personal == "pseudonymise" for c in contract.personal_columns) and key is None:
+            raise pseudonym.MissingPseudonymKey("no pseudonym key")
+    except FileRejected as exc:
+        result.status, result.message = "rejected", str(exc)
+        result.seconds = time.monotonic() - started
+        _record(con, load_id, result, landed.sha256)
+        log.error("%s", exc)
+        raise
+    if result.unknown_columns:
+        log.warning("%s: unknown column(s) %s kept out of the warehouse", landed.file_name, result.unknown_columns)
+
+    existing = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    cols = contract.columns
+    cleaned = ", ".join(f"{rules.clean(mapping.get(c.name))} AS {ident('v_' + c.name)}" for c in cols)
+    typed = ", ".join(f"{rules.typed(c, ident('v_' + c.name))} AS {ident('t_' + c.name)}" for c in cols)
+    reason_sql = "NULLIF(concat_ws('; ', " + ", ".join(rules.reasons(contract, existing)) + "), '')"
+    every = ", ".join(ident("t_" + c.name) if c.stored else ident("v_" + c.name) for c in cols)
+    keys = ", ".join(ident("t_" + k) for k in contract.key)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {tmp}_checked AS
+        WITH cleaned AS (SELECT _row_number, {cleaned} FROM {tmp}),
+             typed AS (SELECT *, {typed} FROM cleaned),
+             checked AS (SELECT *, {reason_sql} AS _reason FROM typed),
+             dedup AS (
+                SELECT *, CASE WHEN _reason IS NULL
+                    THEN row_number() OVER (PARTITION BY _reason IS NULL, {every} ORDER BY _row_number) > 1
+                    ELSE false END AS _collapsed
+                FROM checked),
+             keyed AS (
+                SELECT *, CASE WHEN _reason IS NULL AND NOT _collapsed
+                    THEN list(_row_number) OVER (PARTITION BY _reason IS NULL AND NOT _collapsed, {keys}) END AS _key_rows
+                FROM dedup)
+        SELECT * EXCLUDE (_reason, _key_rows),
+            CASE WHEN _reason IS NOT NULL THEN _reason
+                 WHEN NOT _collapsed AND len(_key_rows) > 1 THEN
+                    'conflicting duplicate key ({", ".join(contract.key)}): rows '
+                    || array_to_string(list_sort(_key_rows), ', ') || ' differ'
+            END AS _reason
+        FROM keyed""")
+
+    def sql_value(c):
+        t = ident("t_" + c.name)
+        return pseudonym.hmac_sql(t, key) + f" AS {ident(c.name)}" if c.personal == "pseudonymise" else f"{t} AS {ident(c.name)}"
+
+    stored = ", ".join(sql_value(c) for c in contract.stored_columns)
+    json_parts = ", ".join(
+        f"{q(c.name)}, " + (pseudonym.hmac_sql(ident('v_' + c.name), key) if c.personal == "pseudonymise" else ident("v_" + c.name))
+        for c in contract.stored_columns
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP TABLE IF EXISTS raw.{ident(contract.extract)}")
+        con.execute(raw_table_ddl(contract))
+        con.execute(f"""INSERT INTO raw.{ident(contract.extract)}
+            SELECT {q(delivery_id)} AS _delivery_id, _row_number, {stored}
+            FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed ORDER BY _row_number""")
+        con.execute("DELETE FROM ingest.quarantine WHERE load_id = ?", [load_id])
+        con.execute(f"""INSERT INTO ingest.quarantine
+            SELECT {q(load_id)}, {q(delivery_id)}, {q(contract.extract)}, {q(landed.file_name)}, _row_number, _reason,
+                   left(CAST(json_object({json_parts}) AS VARCHAR), {QUARANTINE_JSON_CHARS})
+            FROM {tmp}_checked WHERE _reason IS NOT NULL ORDER BY _row_number""")
+        if read.parse_rejects:
+            con.executemany(
+                "INSERT INTO ingest.quarantine VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                [[load_id, delivery_id, contract.extract, landed.file_name, r, m] for r, m in read.parse_rejects],
+            )
+        counts = con.execute(f"""SELECT
+            (SELECT count(*) FROM {tmp}_checked) ,
+            (SELECT count(*) FROM raw.{ident(contract.extract)}),
+            (SELECT count(*) FROM ingest.quarantine WHERE load_id = ?),
+            (SELECT count(*) FROM {tmp}_checked WHERE _collapsed)""", [load_id]).fetchone()
+        result.rows_read = counts[0] + len(read.parse_rejects)
+        result.rows_accepted, result.rows_quarantined, result.rows_collapsed = counts[1], counts[2], counts[3]
+        if not result.reconciles:
+            raise RuntimeError(
+                f"{landed.file_name}: reconciliation failed: read {result.rows_read} != accepted "
+                f"{result.rows_accepted} + quarantined {result.rows_quarantined} + collapsed {result.rows_collapsed}"
+            )
+        result.reasons = dict(con.execute("""
+            SELECT trim(regexp_extract(reason, '^[^(:]*')), count(*) FROM ingest.quarantine WHERE load_id = ?
+            GROUP BY 1 ORDER BY 2 DESC, 1""", [load_id]).fetchall())
+        result.seconds = time.monotonic() - started
+        _record(con, load_id, result, landed.sha256)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for suffix in ("", "_checked"):
+            con.execute(f"DROP TABLE IF EXISTS {tmp}{suffix}")
+    log.info(
+        "%s: read %d = accepted %d + quarantined %d + collapsed %d (%.2fs)",
+        landed.file_name, result.rows_read, result.rows_accepted, result.rows_quarantined,
+        result.rows_collapsed, result.seconds,
+    )
+    for row, reason in con.execute(
+        "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 20", [load_id]
+    ).fetchall():
+        log.warning("%s row %d quarantined: %s", landed.file_name, row, reason)
+    return result

@@ -1,0 +1,214 @@
+"""Read one landed file into a DuckDB temp table of text columns, with DuckDB's own readers.
+
+CSV goes through `read_csv` with an explicit RFC 4180 dialect (no sniffing, so a broken
+file cannot change how the rest is parsed) and `store_rejects`, so records the parser
+cannot split are counted and quarantined rather than lost. XLSX (small finance/HR
+extracts) goes through openpyxl into Arrow and then DuckDB: DuckDB's Excel extension is
+downloaded at run time, which this platform's network does not allow.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+log = logging.getLogger("toex.ingest")
+
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a 10 MB free-text cell still parses (and is then quarantined)
+
+
+class FileRejected(ValueError):
+    """The whole file is unusable; the previous good version of its extract stays in use."""
+
+
+@dataclass
+class ReadResult:
+    table: str  # temp table: _row_number BIGINT, c0..cN VARCHAR
+    header: list[str]  # the file's header, trimmed, in file order (c<i> is header[i])
+    encoding: str
+    parse_rejects: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+
+    @property
+    def rows_read(self) -> int:
+        return self._accepted + len(self.parse_rejects)
+
+    _accepted: int = 0
+
+
+def _check_encoding(path: Path, name: str) -> str:
+    """'utf-8', 'utf-8-sig' or 'cp1252'; raises FileRejected for anything else."""
+    with open(path, "rb") as f:
+        head = f.read(3)
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        try:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                if b"\x00" in chunk:
+                    raise FileRejected(
+                        f"{name}: binary content (NUL byte near byte {offset + chunk.index(0)}); "
+                        "not a CSV text file"
+                    )
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig" if head == codecs.BOM_UTF8 else "utf-8"
+        except UnicodeDecodeError as exc:
+            bad_at = offset + exc.start
+    try:
+        text = path.read_bytes().decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(
+            f"{name}: not UTF-8 (invalid byte at offset {bad_at}) and not Windows-1252 "
+            f"either (byte 0x{exc.object[exc.start]:02x} at {exc.start}); re-export as CSV UTF-8"
+        ) from None
+    if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in text[:1_000_000]):
+        raise FileRejected(f"{name}: control characters in text; not a CSV text file")
+    return "cp1252"
+
+
+def _header(path: Path, name: str) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        try:
+            row = next(csv.reader(f))
+        except StopIteration:
+            raise FileRejected(f"{name}: empty file (no header row)") from None
+        except csv.Error as exc:
+            raise FileRejected(f"{name}: unreadable header row ({exc})") from None
+    return [h.strip() for h in row]
+
+
+def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) -> ReadResult:
+    encoding = _check_encoding(path, name)
+    source = path
+    if encoding == "cp1252":
+        # Windows-1252 from Excel: transcode once, loudly, rather than garble.
+        log.warning("%s is Windows-1252, not UTF-8: transcoding to UTF-8 before loading", name)
+        tmp = tempfile.NamedTemporaryFile(prefix="toex-", suffix=".csv", delete=False)
+        with open(path, encoding="cp1252", newline="") as src, open(tmp.name, "w", encoding="utf-8", newline="") as dst:
+            for block in iter(lambda: src.read(1 << 20), ""):
+                dst.write(block)
+        source = Path(tmp.name)
+    header = _header(source, name)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    rejects = f"{table}_rejects"
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {rejects}; DROP TABLE IF EXISTS {rejects}_scan")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table}_read AS
+            SELECT * FROM read_csv(?, columns={columns}, header=true, auto_detect=false,
+                delim=',', quote='"', escape='"', max_line_size={MAX_LINE_BYTES},
+                buffer_size={2 * MAX_LINE_BYTES}, store_rejects=true,
+                rejects_table='{rejects}', rejects_scan='{rejects}_scan')""",
+            [str(source)],
+        )
+    except duckdb.Error as exc:
+        raise FileRejected(f"{name}: the CSV reader could not read the file ({exc})") from None
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+    # One rejected *record* may carry several errors; the record's first line numbers it.
+    # Row numbers count data rows from 1 (the header is line 1, so row = line - 1).
+    rej = con.execute(
+        f"""SELECT line - 1 AS row_number, string_agg(DISTINCT error_type || ': ' || error_message, '; ')
+            FROM {rejects} GROUP BY line ORDER BY line"""
+    ).fetchall()
+    _number_rows(con, table, [r for r, _ in rej])
+    result = ReadResult(table, header, encoding, [(int(r), f"unparseable CSV record ({m})") for r, m in rej])
+    result._accepted = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return result
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str, rejected_rows: list[int]) -> None:
+    """Give each parsed record its data-row number, skipping the numbers of rejected records."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_ord AS SELECT rowid + 1 AS ordinal, * FROM {table}_read")
+    if not rejected_rows:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT ordinal AS _row_number, * EXCLUDE (ordinal) FROM {table}_ord")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_rej AS SELECT unnest(?::BIGINT[]) AS r", [rejected_rows])
+        n = con.execute(f"SELECT count(*) FROM {table}_ord").fetchone()[0] + len(rejected_rows)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            WITH numbers AS (
+                SELECT r, row_number() OVER (ORDER BY r) AS ordinal
+                FROM (SELECT range + 1 AS r FROM range({n})) WHERE r NOT IN (SELECT r FROM {table}_rej))
+            SELECT numbers.r AS _row_number, o.* EXCLUDE (ordinal)
+            FROM {table}_ord o JOIN numbers USING (ordinal) ORDER BY 1"""
+        )
+    con.execute(f"DROP TABLE IF EXISTS {table}_read; DROP TABLE IF EXISTS {table}_ord; DROP TABLE IF EXISTS {table}_rej")
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) -> ReadResult:
+    import openpyxl
+
+    try:
+        # A file object: openpyxl judges a path by its extension, and landed objects have none.
+        wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
+        raise FileRejected(f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        ws = wb.worksheets[0]
+        if len(wb.worksheets) > 1:
+            log.warning("%s has %d sheets: reading the first, %r, as the contract says",
+                        name, len(wb.worksheets), ws.title)
+        rows = ws.iter_rows(values_only=True)
+        try:
+            header_cells = next(rows)
+        except StopIteration:
+            raise FileRejected(f"{name}: the first sheet is empty (no header row)") from None
+        header = [(_cell_text(h) or "").strip() for h in header_cells]
+        while header and header[-1] == "":
+            header.pop()
+        width = len(header)
+        cols: list[list[str | None]] = [[] for _ in range(width)]
+        numbers: list[int] = []
+        for i, row in enumerate(rows, start=1):
+            cells = [_cell_text(v) for v in row]
+            if not any(c not in (None, "") for c in cells):
+                continue  # formatting-only trailing rows are not data
+            cells = (cells + [None] * width)[:width]
+            numbers.append(i)
+            for j, c in enumerate(cells):
+                cols[j].append(c)
+    finally:
+        wb.close()
+    arrow = pa.table({"_row_number": pa.array(numbers, pa.int64()),
+                      **{f"c{j}": pa.array(cols[j], pa.string()) for j in range(width)}})
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
+    result = ReadResult(table, header, "xlsx")
+    result._accepted = len(numbers)
+    return result
+
+
+def read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, table: str, name: str) -> ReadResult:
+    """Read landed file `path`; messages name the delivered file, `name`."""
+    if not path.exists():
+        raise FileRejected(f"{name}: landed copy {path} is missing")
+    if fmt == "xlsx":
+        return read_xlsx(con, path, table, name)
+    return read_csv(con, path, table, name)

@@ -1,0 +1,97 @@
+"""The contract's row rules as SQL expressions over a table of text columns.
+
+For each contract column this builds: the cleaned text, the typed value, and the
+reasons a row breaks a rule (NULL when it does not). Everything is vectorised SQL run
+by DuckDB; no Python touches a row.
+"""
+
+from __future__ import annotations
+
+from dagster_project.contract import Column, Contract
+
+WS = "' ' || chr(9) || chr(10) || chr(13)"
+MAX_TEXT = 1_000
+MAX_FREE_TEXT = 100_000
+TRUE_WORDS = ("y", "yes", "true", "1")
+FALSE_WORDS = ("n", "no", "false", "0")
+
+
+def q(text: str) -> str:
+    """SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def clean(source: str | None) -> str:
+    """Trimmed text, blank -> NULL. `source` is the file's column or None when absent."""
+    return "CAST(NULL AS VARCHAR)" if source is None else f"NULLIF(trim({source}, {WS}), '')"
+
+
+def typed(col: Column, v: str) -> str:
+    """Typed value of cleaned text `v` (NULL when blank or invalid)."""
+    if col.allowed is not None:
+        cases = " ".join(f"WHEN {q(a.lower())} THEN {q(a)}" for a in col.allowed)
+        return f"(CASE lower({v}) {cases} END)"
+    if col.type == "date":
+        return f"CAST(COALESCE(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y')) AS DATE)"
+    if col.type == "month":
+        full = f"COALESCE(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'))"
+        return (f"CAST(COALESCE(try_strptime({v}, '%Y-%m'), try_strptime({v}, '%m/%Y'), "
+                f"CASE WHEN day({full}) = 1 THEN {full} END) AS DATE)")
+    if col.type == "bool":
+        t = ", ".join(q(w) for w in TRUE_WORDS)
+        f = ", ".join(q(w) for w in FALSE_WORDS)
+        return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
+    if col.type == "integer":
+        d = f"try_cast({v} AS DOUBLE)"
+        return f"COALESCE(try_cast({v} AS BIGINT), CASE WHEN isfinite({d}) AND {d} = round({d}) AND abs({d}) < 9e15 THEN CAST({d} AS BIGINT) END)"
+    if col.type == "number":
+        d = f"try_cast({v} AS DOUBLE)"
+        return f"CASE WHEN isfinite({d}) THEN {d} END"
+    return v
+
+
+def _shown(col: Column, v: str) -> str:
+    """A short rendering of the offending value for the reason (never for personal columns)."""
+    if col.personal:
+        return "'<personal value withheld>'"
+    return f"'''' || left({v}, 40) || CASE WHEN length({v}) > 40 THEN '…' ELSE '' END || ''''"
+
+
+def reasons(contract: Contract, refs_available: set[str]) -> list[str]:
+    """SQL expressions over `v_<col>` (clean) and `t_<col>` (typed), each a reason or NULL."""
+    out: list[str] = []
+    for col in contract.columns:
+        v, t = ident(f"v_{col.name}"), ident(f"t_{col.name}")
+        n = col.name
+        if col.required:
+            out.append(f"CASE WHEN {v} IS NULL THEN {q(n + ': required value missing')} END")
+        limit = MAX_FREE_TEXT if col.free_text else MAX_TEXT
+        out.append(f"CASE WHEN length({v}) > {limit} THEN {q(f'{n}: longer than {limit} characters (')} || length({v}) || ')' END")
+        if col.allowed is not None:
+            what = f"code list {col.code_list}" if col.code_list else "allowed values " + "/".join(col.allowed)
+            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {q(n + ': ')} || {_shown(col, v)} || {q(' not in ' + what)} END")
+        elif col.type != "text":
+            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {q(n + ': ')} || {_shown(col, v)} || {q(' is not a valid ' + col.type)} END")
+        if col.pattern:
+            out.append(f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {q(col.pattern)}) THEN {q(n + ': ')} || {_shown(col, v)} || {q(' does not match ' + col.pattern)} END")
+        if col.min is not None:
+            out.append(f"CASE WHEN {t} < {col.min} THEN {q(n + ': ')} || {t} || {q(f' below the minimum {col.min}')} END")
+        if col.max is not None:
+            out.append(f"CASE WHEN {t} > {col.max} THEN {q(n + ': ')} || {t} || {q(f' above the maximum {col.max}')} END")
+        if col.on_or_after:
+            o = ident(f"t_{col.on_or_after}")
+            out.append(f"CASE WHEN {t} < {o} THEN {q(f'{n}: before {col.on_or_after} (')} || {t} || ' < ' || {o} || ')' END")
+        if col.required_when:
+            other, value = col.required_when
+            out.append(f"CASE WHEN {t} IS NULL AND {ident('t_' + other)} = {q(value)} THEN {q(f'{n}: required when {other} is {value}')} END")
+        if col.references and col.references[0] in refs_available:
+            ref_extract, ref_col = col.references
+            out.append(
+                f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN (SELECT {ident(ref_col)} FROM raw.{ident(ref_extract)}) "
+                f"THEN {q(n + ': ')} || {_shown(col, v)} || {q(f' not found in {ref_extract}.{ref_col}')} END"
+            )
+    return out

@@ -1,0 +1,92 @@
+"""The DuckDB warehouse: connections, schemas and the one-writer rule.
+
+DuckDB allows one writing process per file. The platform therefore (1) runs every
+write of a pipeline run in one process (Dagster's in-process executor, runs queued one at
+a time), (2) takes an exclusive run lock beside the warehouse for the whole run, so a
+second `toex run` waits or refuses with a clear message, and (3) gives analysts a
+published read-only copy instead of the live file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger("toex.warehouse")
+
+SCHEMAS = ("raw", "ingest", "ops")
+
+
+class WarehouseBusy(RuntimeError):
+    pass
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+@contextlib.contextmanager
+def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, waiting a while if another process holds DuckDB's file lock."""
+    path = Path(path)
+    if not read_only:
+        _private_dir(path.parent)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"warehouse {path} is in use by another process ({exc}). "
+                    "Only one pipeline run may write at a time; analysts should query the "
+                    "published read-only copy."
+                ) from exc
+            time.sleep(0.5)
+    try:
+        if not read_only and path.exists():
+            os.chmod(path, 0o600)
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+
+
+@contextlib.contextmanager
+def run_lock(warehouse: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Exclusive lock for a whole pipeline run against `warehouse` (advisory, flock)."""
+    lock_path = Path(str(warehouse) + ".run.lock")
+    _private_dir(lock_path.parent)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another pipeline run holds {lock_path} ({holder}); "
+                        "wait for it to finish or pass --wait SECONDS"
+                    ) from None
+                time.sleep(1.0)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock

@@ -1,0 +1,86 @@
+"""Shared fixtures: a scratch warehouse, and a way to write and ingest small deliveries."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.contract import contracts
+from dagster_project.ingest.delivery import land
+from dagster_project.ingest.load import IngestResult, ensure_raw_table, ingest_file, register_delivery
+
+TEST_KEY = b"test-pseudonym-key"
+
+OPERATIONS_HEADER = "operation_ref,team,owning_force,opened_date,closed_date,soc_master_list\n"
+OPERATIONS_OK = OPERATIONS_HEADER + (
+    "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\n"
+    "LONDON Op 35,LONDON,Metropolitan Police,2022-06-01,,N\n"
+)
+
+
+@dataclass
+class Ingested:
+    result: IngestResult
+    con: duckdb.DuckDBPyConnection
+
+    def raw(self, extract: str) -> list[tuple]:
+        return self.con.execute(f'SELECT * EXCLUDE (_delivery_id) FROM raw."{extract}" ORDER BY _row_number').fetchall()
+
+    def quarantine(self) -> list[tuple[int, str]]:
+        return self.con.execute(
+            "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
+            [f"{self.result.delivery_id}/{self.result.extract}"],
+        ).fetchall()
+
+
+class DeliveryFactory:
+    """Writes files into a fresh delivery folder, lands it and ingests chosen extracts."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.con = duckdb.connect(str(root / "warehouse.duckdb"))
+        self.n = 0
+
+    def folder(self, files: dict[str, bytes | str]) -> Path:
+        self.n += 1
+        d = self.root / f"delivery{self.n}"
+        d.mkdir()
+        for name, body in files.items():
+            (d / name).write_bytes(body.encode() if isinstance(body, str) else body)
+        return d
+
+    def ingest(self, files: dict[str, bytes | str], extract: str | None = None, key: bytes = TEST_KEY) -> Ingested:
+        delivery = land(self.folder(files), self.root / "landing")
+        register_delivery(self.con, delivery)
+        result = None
+        for name in contracts():  # dependency order: referenced extracts first
+            if name in delivery.files:
+                ensure_raw_table(self.con, contracts()[name])
+                r = ingest_file(self.con, contracts()[name], delivery.files[name], delivery.delivery_id, key)
+                if name == (extract or name):
+                    result = r
+        return Ingested(result, self.con)
+
+
+@pytest.fixture
+def deliveries(tmp_path) -> DeliveryFactory:
+    f = DeliveryFactory(tmp_path)
+    yield f
+    f.con.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_key(monkeypatch):
+    """Tests decide about keys and demo mode themselves."""
+    monkeypatch.delenv("TOEX_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("TOEX_DEMO", raising=False)
+    yield
+
+
+def pytest_configure(config):
+    os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent / "data" / "dagster_home_tests"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,46 @@
+"""The landing area keeps every delivered file unchanged, content-addressed and read-only."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from conftest import OPERATIONS_OK
+from dagster_project.ingest.delivery import DeliveryError, land, load_manifest, sha256_file
+
+
+def test_land_is_immutable_and_replayable(deliveries, tmp_path):
+    folder = deliveries.folder({"operations.csv": OPERATIONS_OK, "notes.txt": "hello"})
+    landing = tmp_path / "landing"
+    d = land(folder, landing)
+    f = d.files["operations"]
+    assert f.sha256 == sha256_file(folder / "operations.csv")
+    assert (landing / "objects" / f.sha256).read_bytes() == (folder / "operations.csv").read_bytes()
+    assert stat.S_IMODE(os.stat(f.landed_path).st_mode) == 0o400, "owner read-only"
+    assert stat.S_IMODE(os.stat(landing).st_mode) == 0o700
+    assert d.unexpected == ["'notes.txt': not an extract of the contract (<extract>.csv|.xlsx); ignored"]
+    replay = load_manifest(landing, d.delivery_id)
+    assert replay == d
+    assert json.loads((landing / "deliveries" / f"{d.delivery_id}.json").read_text())["arrived_at"] == d.arrived_at
+    d2 = land(folder, landing)  # the same content again: a new arrival, no new object
+    assert d2.files["operations"].landed_path == f.landed_path
+    assert len(list((landing / "objects").iterdir())) == 1
+
+
+def test_unsafe_entries_and_two_files_for_one_extract(deliveries, tmp_path):
+    folder = deliveries.folder({"operations.csv": OPERATIONS_OK})
+    os.symlink("/etc/passwd", folder / "costs.csv")
+    d = land(folder, tmp_path / "landing")
+    assert "costs" not in d.files and "not a regular file" in d.unexpected[0]
+    (folder / "costs.csv").unlink()
+    (folder / "operations.xlsx").write_bytes(b"x")
+    with pytest.raises(DeliveryError, match="two files for extract 'operations'"):
+        land(folder, tmp_path / "landing")
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(DeliveryError, match="does not exist"):
+        land(tmp_path / "nope", tmp_path / "landing")
