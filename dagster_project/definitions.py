@@ -17,15 +17,10 @@ MAIN_JOB = "toex_quarterly"
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    assets: list = [ingest.delivery, *ingest.raw_assets]
-    asset_checks: list = []
-    try:
-        from dagster_project.defs import kpis
-    except ImportError:  # pragma: no cover - dbt domain optional while bootstrapping
-        kpis = None
-    if kpis is not None:
-        assets += kpis.assets
-        asset_checks += kpis.asset_checks
+    from dagster_project.defs import kpis
+
+    assets: list = [ingest.delivery, *ingest.raw_assets, *kpis.assets]
+    asset_checks: list = [*kpis.asset_checks]
     main_job = dg.define_asset_job(
         MAIN_JOB,
         selection=dg.AssetSelection.all(),
@@ -37,7 +32,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=asset_checks,
         jobs=[main_job],
         sensors=[ingest.build_delivery_sensor(MAIN_JOB)],
-        resources=default_resources(settings),
+        resources={**default_resources(settings), **kpis.resources},
         executor=dg.in_process_executor,
     )
 

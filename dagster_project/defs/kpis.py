@@ -1,7 +1,113 @@
-"""KPI domain (dbt): placeholder until the dbt project lands."""
-assets: list = []
+"""KPI domain: the dbt project (staging → intermediate → marts → kpis) as Dagster assets,
+dbt tests as asset checks, plus the platform-usage measurements (Q4.2) dbt reads."""
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from dagster_project.contract import contracts
+from dagster_project.dbt_project import dbt_executable, toex_dbt
+from dagster_project.fiscal import Quarter
+from dagster_project.resources import WarehouseResource
+
+OWNERS = ["team:toex-analytics"]
+PLATFORM_USAGE_KEY = dg.AssetKey(["ops", "platform_usage"])
+DBT_OP = "toex_dbt_models"
+
+
+def default_quarter() -> str:
+    """`TOEX_REPORTING_QUARTER`, else the latest complete quarter before today."""
+    return os.environ.get("TOEX_REPORTING_QUARTER") or Quarter.containing(date.today()).previous().slug
+
+
+class QuarterConfig(dg.Config):
+    reporting_quarter: str = default_quarter()
+
+
+class ToexDbtTranslator(DagsterDbtTranslator):
+    """Sources map onto the ingestion assets; models are grouped and keyed by layer (folder)."""
+
+    def get_asset_key(self, props: Mapping[str, Any]) -> dg.AssetKey:
+        if props["resource_type"] == "source":
+            return dg.AssetKey([props["source_name"], props["name"]])
+        if props["resource_type"] == "seed":
+            return dg.AssetKey(["reference", props["name"]])
+        return dg.AssetKey([self._layer(props), props["name"]])
+
+    def get_group_name(self, props: Mapping[str, Any]) -> str | None:
+        return "reference" if props["resource_type"] == "seed" else self._layer(props)
+
+    def get_owners(self, props: Mapping[str, Any]):
+        return OWNERS
+
+    @staticmethod
+    def _layer(props: Mapping[str, Any]) -> str:
+        fqn = props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "models"
+
+
+def run_config(quarter: Quarter) -> dict:
+    cfg = {"config": {"reporting_quarter": quarter.slug}}
+    return {DBT_OP: cfg, "ops__platform_usage": cfg}
+
+
+@dg.asset(
+    key=PLATFORM_USAGE_KEY, group_name="ingest", owners=OWNERS, kinds={"duckdb"},
+    deps=[dg.AssetKey(["raw", e]) for e in contracts()],
+    description="Q4.2 measured from the platform itself: warehouse bytes and rows (DuckDB) and pipeline "
+    "runs started in the quarter (the Dagster instance). One row set per reporting quarter, kept across runs.",
+)
+def platform_usage(context: dg.AssetExecutionContext, config: QuarterConfig, warehouse: WarehouseResource):
+    q = Quarter.parse(config.reporting_quarter)
+    runs = context.instance.get_run_records(dg.RunsFilter(created_after=_utc(q.start), created_before=_utc(q.next().start)))
+    with warehouse.connect() as con:
+        size = con.execute("SELECT sum(total_blocks * block_size) FROM pragma_database_size() WHERE database_name = current_database()").fetchone()[0]
+        file_bytes = Path(warehouse.path).stat().st_size
+        rows = con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database()").fetchone()[0]
+        con.execute("""CREATE TABLE IF NOT EXISTS ops.platform_usage (reporting_quarter VARCHAR, measure VARCHAR,
+            period_type VARCHAR, period_start DATE, period_end DATE, value DOUBLE, unit VARCHAR)""")
+        con.execute("DELETE FROM ops.platform_usage WHERE reporting_quarter = ?", [q.label])
+        con.executemany("INSERT INTO ops.platform_usage VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            [q.label, "warehouse_bytes", "as_at", q.end, q.end, float(max(file_bytes, size or 0)), "bytes"],
+            [q.label, "warehouse_rows", "as_at", q.end, q.end, float(rows), "count"],
+            [q.label, "pipeline_runs", "quarter", q.start, q.end, float(len(runs)), "count"],
+        ])
+    return dg.MaterializeResult(metadata={"reporting_quarter": q.label, "warehouse_bytes": file_bytes,
+                                          "warehouse_rows": rows, "pipeline_runs": len(runs)})
+
+
+def _utc(d: date):
+    from datetime import datetime, timezone
+
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+
+@dbt_assets(
+    manifest=toex_dbt.manifest_path,
+    project=toex_dbt,
+    name=DBT_OP,
+    dagster_dbt_translator=ToexDbtTranslator(settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_source_tests_as_checks=True)),
+)
+def toex_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: QuarterConfig,
+                    warehouse: WarehouseResource):
+    quarter = Quarter.parse(config.reporting_quarter)
+    os.environ["TOEX_WAREHOUSE"] = warehouse.path  # the dbt profile reads it; dbt runs as a subprocess
+    dbt_vars = json.dumps({"reporting_quarter": quarter.label})
+    context.log.info(f"dbt build for reporting quarter {quarter.label} on {warehouse.path}")
+    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream().fetch_row_counts()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=toex_dbt, dbt_executable=dbt_executable())
+
+
+assets = [platform_usage, toex_dbt_models]
 asset_checks: list = []
-
-
-def run_config(quarter) -> dict:
-    return {}
+resources = {"dbt": dbt_resource()}
