@@ -4,6 +4,7 @@
   toex run --extracts DIR --quarter 2025-26-Q1 --out DIR [--warehouse PATH]
                                                       ingest + materialise a quarter via Dagster
   toex demo                                           generate the demo delivery and run it
+  toex backfill --to 2025-26-Q1 [--from Q] [--extracts DIR] publish every quarter of a range
   toex prepare                                        build the dbt manifest (once, at setup)
 
 Exit codes of `run`: 0 all well, 1 a blocking check or step failed (reason on stderr),
@@ -102,10 +103,34 @@ def cmd_demo(args) -> int:
 
 
 def cmd_prepare(args) -> int:
-    from dagster_project.dbt_project import prepare
+    import dagster as dg
 
-    prepare()
+    from dagster_project.dbt_project import prepare
+    from dagster_project.partitions import default_reporting_quarter, ensure_quarter_partitions
+
+    log.info("dbt manifest: %s", prepare())
+    _dagster_home(Path(os.environ.get("TOEX_DATA_DIR", PROJECT_ROOT / "data")))
+    with dg.DagsterInstance.get() as instance:
+        added = ensure_quarter_partitions(instance, default_reporting_quarter())
+    log.info("fiscal-quarter partitions: %d added", len(added))
     return EXIT_OK
+
+
+def cmd_backfill(args) -> int:
+    from dagster_project.fiscal import quarters_between
+    from dagster_project.pipeline import backfill
+
+    first, last = _quarter(args.first), _quarter(args.last)
+    if first > last:
+        raise UsageError(f"--from {first} is after --to {last}")
+    return backfill(
+        quarters=quarters_between(first, last),
+        extracts=Path(args.extracts) if args.extracts else None,
+        out=Path(args.out) if args.out else None,
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        wait_seconds=args.wait,
+        dagster_home=_dagster_home(Path(os.environ.get("TOEX_DATA_DIR", PROJECT_ROOT / "data"))),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--wait", type=float, default=0.0)
     d.add_argument("--regenerate", action="store_true")
     d.set_defaults(func=cmd_demo)
+
+    b = sub.add_parser("backfill", help="publish every quarter in a range (default: inception to --to)")
+    b.add_argument("--extracts", help="ingest this delivery first (default: use the current one)")
+    b.add_argument("--from", dest="first", default="2021-22-Q1")
+    b.add_argument("--to", dest="last", required=True)
+    b.add_argument("--out")
+    b.add_argument("--warehouse")
+    b.add_argument("--wait", type=float, default=0.0)
+    b.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("prepare", help="prepare the dbt manifest (setup time, not import time)")
     p.set_defaults(func=cmd_prepare)

@@ -17,9 +17,9 @@ MAIN_JOB = "toex_quarterly"
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    from dagster_project.defs import kpis
+    from dagster_project.defs import exports, kpis
 
-    assets: list = [ingest.delivery, *ingest.raw_assets, *kpis.assets]
+    assets: list = [ingest.delivery, *ingest.raw_assets, *kpis.assets, *exports.assets]
     asset_checks: list = [*kpis.asset_checks]
     main_job = dg.define_asset_job(
         MAIN_JOB,
@@ -32,6 +32,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=asset_checks,
         jobs=[main_job],
         sensors=[ingest.build_delivery_sensor(MAIN_JOB)],
+        schedules=[exports.build_quarterly_schedule(MAIN_JOB)],
         resources={**default_resources(settings), **kpis.resources},
         executor=dg.in_process_executor,
     )

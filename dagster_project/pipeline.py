@@ -16,6 +16,7 @@ import dagster as dg
 from dagster_project import warehouse as wh
 from dagster_project.definitions import MAIN_JOB, build_definitions
 from dagster_project.fiscal import Quarter
+from dagster_project.partitions import ensure_quarter_partitions
 from dagster_project.settings import Settings
 
 log = logging.getLogger("toex.pipeline")
@@ -45,14 +46,21 @@ def run_config(quarter: Quarter, extracts: Path | None = None, replay_delivery_i
 
 
 def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
-            replay_delivery_id: str = "", instance: dg.DagsterInstance | None = None) -> RunOutcome:
+            replay_delivery_id: str = "", instance: dg.DagsterInstance | None = None,
+            exports_only: bool = False) -> RunOutcome:
+    """Run the main job for `quarter` in this process; `exports_only` re-publishes from the
+    warehouse as it stands (a backfill's earlier quarters)."""
     defs = build_definitions(settings)
     job = defs.resolve_job_def(MAIN_JOB)
+    if exports_only:
+        job = job.get_subset(asset_selection={dg.AssetKey(["exports", "quarter_exports"])})
     instance = instance or dg.DagsterInstance.get()
+    ensure_quarter_partitions(instance, quarter)
     log.info("running %s for %s: warehouse %s", MAIN_JOB, quarter.label, settings.warehouse)
+    config = {"loggers": run_config(quarter)["loggers"]} if exports_only else run_config(quarter, extracts, replay_delivery_id)
     result = job.execute_in_process(
-        run_config=run_config(quarter, extracts, replay_delivery_id), instance=instance,
-        raise_on_error=False, tags={"toex/quarter": quarter.label},
+        run_config=config, instance=instance,
+        raise_on_error=False, partition_key=quarter.label, tags={"toex/quarter": quarter.label},
     )
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
     for ev in result.get_asset_check_evaluations():
@@ -71,15 +79,7 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
     return outcome
 
 
-def run_quarter(quarter: Quarter, extracts: Path, out: Path | None, warehouse: Path | None,
-                wait_seconds: float, dagster_home: Path) -> int:
-    settings = Settings.from_env(warehouse=warehouse, exports=out)
-    try:
-        with wh.run_lock(settings.warehouse, wait_seconds=wait_seconds):
-            outcome = execute(quarter, settings, extracts)
-    except wh.WarehouseBusy as exc:
-        print(f"toex: {exc}", file=sys.stderr)
-        return 1
+def _report(outcome: RunOutcome, quarter: Quarter) -> int:
     for w in outcome.warnings:
         log.warning("check warning: %s", w)
     for f in outcome.step_failures:
@@ -91,3 +91,47 @@ def run_quarter(quarter: Quarter, extracts: Path, out: Path | None, warehouse: P
     else:
         print(f"toex: run {outcome.run_id} for {quarter.label} did not complete cleanly", file=sys.stderr)
     return outcome.exit_code
+
+
+def run_quarter(quarter: Quarter, extracts: Path, out: Path | None, warehouse: Path | None,
+                wait_seconds: float, dagster_home: Path) -> int:
+    settings = Settings.from_env(warehouse=warehouse, exports=out)
+    try:
+        with wh.run_lock(settings.warehouse, wait_seconds=wait_seconds):
+            outcome = execute(quarter, settings, extracts)
+    except wh.WarehouseBusy as exc:
+        print(f"toex: {exc}", file=sys.stderr)
+        return 1
+    return _report(outcome, quarter)
+
+
+def backfill(quarters: list[Quarter], extracts: Path | None, out: Path | None, warehouse: Path | None,
+             wait_seconds: float, dagster_home: Path) -> int:
+    """The latest quarter runs the whole job (ingest, dbt builds every quarter's KPIs); each
+    earlier quarter then re-publishes its exports from that warehouse, one run per partition."""
+    settings = Settings.from_env(warehouse=warehouse, exports=out)
+    last, earlier = quarters[-1], quarters[:-1]
+    try:
+        with wh.run_lock(settings.warehouse, wait_seconds=wait_seconds):
+            if extracts is None:
+                outcome = execute(last, settings, replay_delivery_id=_current_delivery_id(settings))
+            else:
+                outcome = execute(last, settings, extracts)
+            code = _report(outcome, last)
+            if code:
+                return code
+            for q in earlier:
+                log.info("backfill: publishing %s", q.label)
+                code = max(code, _report(execute(q, settings, exports_only=True), q))
+    except wh.WarehouseBusy as exc:
+        print(f"toex: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+def _current_delivery_id(settings: Settings) -> str:
+    with wh.connect(settings.warehouse, read_only=True) as con:
+        row = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()
+    if not row:
+        raise SystemExit("toex: no delivery has been ingested yet: pass --extracts DIR")
+    return row[0]

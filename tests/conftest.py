@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,3 +85,64 @@ def _no_ambient_key(monkeypatch):
 def pytest_configure(config):
     os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent / "data" / "dagster_home_tests"))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The whole pipeline, once per test session, on the calibrated demo delivery (2025-26 Q1)."""
+    import dagster as dg
+
+    from dagster_project.fiscal import Quarter
+    from dagster_project.generator import generate
+    from dagster_project.pipeline import execute
+    from dagster_project.settings import Settings
+
+    root = tmp_path_factory.mktemp("demo")
+    delivery = root / "delivery"
+    generate(delivery, seed=20250630, scale=1)
+    settings = Settings.from_env(warehouse=root / "warehouse" / "toex.duckdb", landing=root / "landing",
+                                 exports=root / "exports", inbox=root / "inbox", data_dir=root)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TOEX_DEMO", "1")
+    mp.delenv("TOEX_PSEUDONYM_KEY", raising=False)
+    logs = _LogCapture()
+    logging.getLogger().addHandler(logs)
+    try:
+        with dg.DagsterInstance.ephemeral() as instance:
+            outcome = execute(Quarter.parse("2025-26-Q1"), settings, delivery, instance=instance)
+            event_log = [e.message or "" for e in instance.all_logs(outcome.run_id)]
+            event_log += [str(e.dagster_event.event_specific_data) for e in instance.all_logs(outcome.run_id)
+                          if e.dagster_event is not None]
+    finally:
+        logging.getLogger().removeHandler(logs)
+        mp.undo()
+    return DemoRun(settings, outcome, delivery, logs.lines + event_log)
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@dataclass
+class DemoRun:
+    settings: object
+    outcome: object
+    delivery: Path
+    log_lines: list[str]
+
+    def __iter__(self):  # settings, outcome, delivery = demo_run
+        return iter((self.settings, self.outcome, self.delivery))
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_run):
+    settings, outcome, _ = demo_run
+    assert outcome.step_failures == [], outcome.step_failures
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    yield con
+    con.close()

@@ -12,6 +12,7 @@ from dagster_project.contract import Contract, contracts
 from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import load, pseudonym
 from dagster_project.ingest.reader import FileRejected
+from dagster_project.partitions import default_reporting_quarter, ensure_quarter_partitions
 from dagster_project.resources import PlatformPaths, WarehouseResource
 
 GROUP = "ingest"
@@ -186,14 +187,16 @@ def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
             return dg.SkipReason(f"inbox {inbox} does not exist")
         seen = set(filter(None, (context.cursor or "").split("\n")))
         now = time.time()
+        quarter = default_reporting_quarter()
         requests = []
         for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
             stamp = f"{folder.name}@{int(max((p.stat().st_mtime for p in folder.iterdir()), default=0))}"
             if stamp in seen or not _settled(folder, now):
                 continue
             seen.add(stamp)
+            ensure_quarter_partitions(context.instance, quarter)
             requests.append(dg.RunRequest(
-                run_key=stamp,
+                run_key=stamp, partition_key=quarter.label,
                 run_config={"ops": {"ingest__delivery": {"config": {"delivery_dir": str(folder)}}}},
                 tags={"toex/delivery_folder": folder.name},
             ))

@@ -1,0 +1,149 @@
+"""Exports domain: per fiscal quarter, the published KPI tables and evaluation pack; after
+each successful run, the analysts' read-only copy of the warehouse and the dbt docs site."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.dbt_project import dbt_executable, toex_dbt
+from dagster_project.fiscal import Quarter
+from dagster_project.partitions import ensure_quarter_partitions, fiscal_quarters, latest_complete_quarter
+from dagster_project.resources import PlatformPaths, WarehouseResource
+from dagster_project.settings import PROJECT_ROOT
+
+GROUP = "exports"
+OWNERS = ["team:toex-analytics"]
+KPI_VALUES = dg.AssetKey(["kpis", "kpi_values"])
+EXPORT_DEPS = [KPI_VALUES, dg.AssetKey(["kpis", "kpi_toex_risk_score_changes"]),
+               dg.AssetKey(["kpis", "kpi_top10_snapshots"]), dg.AssetKey(["raw", "case_studies"])]
+QUARTER_EXPORTS = dg.AssetKey(["exports", "quarter_exports"])
+
+
+def code_version() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                             text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        if sha:
+            return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from importlib.metadata import version
+
+    return f"toex-kpi-platform {version('toex-kpi-platform')}"
+
+
+def run_check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
+    """Every asset check evaluated in this run (ingest checks, dbt tests, quality suites)."""
+    out = []
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    for rec in records:
+        ev = rec.event_log_entry.dagster_event.event_specific_data
+        out.append({
+            "check": ev.check_name, "asset": ev.asset_key.to_user_string(),
+            "severity": ev.severity.value, "passed": ev.passed,
+            "message": ev.description or "",
+        })
+    return out
+
+
+@dg.asset(
+    key=QUARTER_EXPORTS, deps=EXPORT_DEPS, partitions_def=fiscal_quarters, group_name=GROUP, owners=OWNERS,
+    kinds={"csv", "parquet", "excel", "html"},
+    description="The quarter's publication in <exports>/<quarter slug>/: kpi_values.csv and .parquet, the Excel "
+    "workbook, the self-contained evaluation pack (HTML) and manifest.json. Published atomically.",
+)
+def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+    from dagster_project.publish import publish_quarter
+
+    quarter = Quarter.parse(context.partition_key)
+    checks = run_check_results(context.instance, context.run_id)
+    with warehouse.connect() as con:  # never read_only in-process: DuckDB refuses mixed configurations
+        hashes = dict(con.execute("""SELECT f.extract, f.sha256 FROM ingest.delivery_files f
+            JOIN ingest.current_delivery c USING (delivery_id) ORDER BY 1""").fetchall())
+        published = publish_quarter(con, quarter, Path(paths.exports), run_id=context.run_id,
+                                    code_version=code_version(), delivery_hashes=hashes, quality_results=checks)
+    manifest = published.manifest
+    files = {name: f.get("rows") for name, f in manifest.get("files", {}).items()}
+    pack = next((p for p in Path(published.path).glob("evaluation_pack_*.html")), None)
+    context.log.info(f"published {quarter.label} to {published.path}")
+    return dg.MaterializeResult(metadata={
+        "quarter": quarter.label,
+        "published_to": dg.MetadataValue.path(str(published.path)),
+        "evaluation_pack": dg.MetadataValue.path(str(pack)) if pack else "not written",
+        "files": dg.MetadataValue.json(files),
+        "warnings": sum(1 for c in checks if not c["passed"]),
+    })
+
+
+@dg.asset(
+    key=["exports", "analyst_copy"], deps=[QUARTER_EXPORTS], group_name=GROUP, owners=OWNERS, kinds={"duckdb", "parquet"},
+    description="After a successful run: a read-only copy of the warehouse (<data>/published/toex.duckdb) that "
+    "analysts query while the next run writes, and the marts and KPI tables as Parquet.",
+)
+def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+    published = Path(paths.exports).parent / "published"
+    published.mkdir(parents=True, exist_ok=True)
+    target = published / "toex.duckdb"
+    tmp = published / f".toex.duckdb.{context.run_id[:8]}.tmp"
+    tmp.unlink(missing_ok=True)
+    parquet_tmp = published / f".parquet.{context.run_id[:8]}.tmp"
+    shutil.rmtree(parquet_tmp, ignore_errors=True)
+    with warehouse.connect() as con:
+        con.execute(f"ATTACH '{tmp}' AS analyst_copy")
+        con.execute("COPY FROM DATABASE {} TO analyst_copy".format(con.execute("SELECT current_database()").fetchone()[0]))
+        con.execute("DETACH analyst_copy")
+        tables = con.execute("""SELECT table_schema, table_name FROM information_schema.tables
+            WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' ORDER BY 1, 2""").fetchall()
+        for schema, table in tables:
+            (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY (SELECT * FROM {schema}.\"{table}\") TO '{parquet_tmp / schema / table}.parquet' (FORMAT parquet)")
+    os.chmod(tmp, 0o440)
+    os.replace(tmp, target)  # readers holding the old file keep reading it; new readers get the new one
+    old = published / "parquet"
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(parquet_tmp, old)
+    return dg.MaterializeResult(metadata={"analyst_copy": dg.MetadataValue.path(str(target)),
+                                          "parquet": dg.MetadataValue.path(str(old)), "tables": len(tables)})
+
+
+@dg.asset(
+    key=["exports", "dbt_docs"], deps=[KPI_VALUES], group_name=GROUP, owners=OWNERS, kinds={"dbt"},
+    description="The dbt docs site (one static HTML file) for analysts: models, columns, tests and lineage.",
+)
+def dbt_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+    env = {**os.environ, "TOEX_WAREHOUSE": warehouse.path, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run([dbt_executable(), "docs", "generate", "--static", "--project-dir", str(toex_dbt.project_dir),
+                           "--profiles-dir", str(toex_dbt.profiles_dir), "--quiet"], env=env, capture_output=True, text=True)
+    if proc.returncode:
+        raise dg.Failure(f"dbt docs generate failed: {proc.stdout[-2000:]} {proc.stderr[-2000:]}")
+    site = Path(paths.exports).parent / "published" / "dbt_docs.html"
+    site.parent.mkdir(parents=True, exist_ok=True)
+    tmp = site.with_suffix(".tmp")
+    shutil.copyfile(Path(toex_dbt.project_dir) / "target" / "static_index.html", tmp)
+    os.replace(tmp, site)
+    return dg.MaterializeResult(metadata={"dbt_docs": dg.MetadataValue.path(str(site))})
+
+
+def build_quarterly_schedule(job_name: str) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="quarterly_publication", job_name=job_name, cron_schedule="0 6 10 1,4,7,10 *",
+        execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="06:00 on the 10th day after each quarter ends (time for late moderation): ingests the newest "
+        "inbox delivery and publishes the quarter just closed.",
+    )
+    def quarterly_publication(context: dg.ScheduleEvaluationContext):
+        quarter = latest_complete_quarter(context.scheduled_execution_time.date())
+        ensure_quarter_partitions(context.instance, quarter)
+        return dg.RunRequest(run_key=quarter.label, partition_key=quarter.label,
+                             tags={"toex/quarter": quarter.label, "toex/trigger": "quarterly_publication"})
+
+    return quarterly_publication
+
+
+assets = [quarter_exports, analyst_copy, dbt_docs]

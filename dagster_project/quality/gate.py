@@ -1,0 +1,94 @@
+"""Evaluate a suite inside a Dagster asset check: parameters from the warehouse, validation
+through GX (imported here, at run time only), history row per expectation, and one
+`AssetCheckResult` per severity: `quality_gate` (error expectations, blocking) and
+`quality_warnings` (warn expectations)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.quality import history
+from dagster_project.quality.suites import Suite
+
+GATE = "quality_gate"
+WARNINGS = "quality_warnings"
+CHECK_FOR_SEVERITY = {"error": GATE, "warn": WARNINGS}
+MAX_MESSAGE = 400
+
+
+def docs_dir(data_dir: Path) -> Path:
+    return data_dir / "gx_docs"
+
+
+def store_dir(data_dir: Path) -> Path:
+    return data_dir / "gx_store"
+
+
+def reporting_quarter(context, con, suite: Suite) -> str | None:
+    """The run's fiscal-quarter partition (`2025-26 Q1`), else the latest quarter in the table."""
+    if not suite.quarter_column:
+        return None
+    from dagster_project.fiscal import Quarter
+
+    tag = context.run.tags.get("dagster/partition") if context is not None else None
+    if tag:
+        return Quarter.parse(tag).label
+    row = con.execute(f"SELECT max({suite.quarter_column}) FROM {suite.table}").fetchone()
+    return row[0] if row else None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _table(outcomes) -> str:
+    lines = ["| expectation | severity | result | observed | message |", "|---|---|---|---|---|"]
+    for o in sorted(outcomes, key=lambda o: (o.success, o.severity, o.expectation)):
+        state = "ERRORED" if o.errored else ("pass" if o.success else "FAIL")
+        observed = str(o.observed_value if o.observed_value is not None else "").replace("|", "/")[:120]
+        lines.append(f"| {o.expectation} | {o.severity} | {state} | {observed} | {_short(o.message).replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def evaluate(context, suite: Suite, warehouse, data_dir: Path):
+    """Run `suite` and yield its check results (for the severities the suite has)."""
+    from dagster_project.quality.runner import run_suite, runtime_parameters
+
+    with warehouse.connect(read_only=True) as con:
+        quarter = reporting_quarter(context, con, suite)
+        params, notes = runtime_parameters(con, suite)
+    run_id = context.run_id if context is not None else "adhoc"
+    run = run_suite(suite, warehouse.path, reporting_quarter=quarter, parameters=params, run_id=run_id,
+                    docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir))
+    checked_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    with warehouse.connect() as con:
+        history.record(con, run_id, checked_at, suite.asset_path, run.outcomes)
+
+    common: dict = {"suite": suite.name, "suite_file": f"expectations/{suite.path.name}",
+                    "parameters": dg.MetadataValue.json({**notes, **({"reporting_quarter": quarter} if quarter else {})}),
+                    "validation_seconds": round(run.seconds, 3), "history_table": history.TABLE}
+    if run.docs_index:
+        common["data_docs"] = dg.MetadataValue.path(run.docs_index)
+    if run.docs_page:
+        common["validation_result_page"] = dg.MetadataValue.path(run.docs_page)
+    key = dg.AssetKey(list(suite.asset))
+    for severity, check_name in CHECK_FOR_SEVERITY.items():
+        outcomes = [o for o in run.outcomes if o.severity == severity]
+        if not outcomes:
+            continue
+        failed = [o for o in outcomes if not o.success]
+        if failed:
+            description = "; ".join(_short(o.line()) for o in failed)
+        else:
+            description = f"suite {suite.name}: all {len(outcomes)} {severity} expectation(s) passed"
+        yield dg.AssetCheckResult(
+            asset_key=key, check_name=check_name, passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
+            description=description,
+            metadata={**common, "expectations": dg.MetadataValue.md(_table(outcomes)),
+                      "failed_expectations": dg.MetadataValue.json([o.expectation for o in failed]),
+                      "errored_expectations": dg.MetadataValue.json([o.expectation for o in failed if o.errored])},
+        )

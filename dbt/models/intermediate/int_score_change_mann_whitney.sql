@@ -1,0 +1,128 @@
+{#-
+  Q1.2 score_change_p_value: for each reporting quarter, the two-sided Mann-Whitney U test
+  comparing the score changes of TOEX-involved assessments (x) with those of other
+  assessments (y), over every non-first assessment from inception to the quarter end.
+
+  Exactly scipy.stats.mannwhitneyu(x, y, alternative='two-sided', method='asymptotic',
+  use_continuity=True):
+    ranks of the pooled changes, ties given their average rank;
+    U1 = R1 - n1 (n1 + 1) / 2, U2 = n1 n2 - U1, U = max(U1, U2);
+    mu = n1 n2 / 2;  sigma = sqrt(n1 n2 / 12 * ((n + 1) - sum(t^3 - t) / (n (n - 1))))
+    z = (U - mu - 0.5) / sigma;  p = 2 * norm.sf(z) = erfc(z / sqrt 2), clipped to [0, 1].
+  No row when either group is empty or sigma is 0 (SciPy errors or returns NaN there).
+-#}
+with
+
+quarters as (
+
+    select reporting_quarter, quarter_end from {{ ref('int_fiscal_quarters') }}
+
+),
+
+changes as (
+
+    select assessment_id, assessment_date, involvement, cast(score_change as double) as score_change
+    from {{ ref('int_assessment_series') }}
+    where score_change is not null
+        and assessment_date >= {{ date_literal(var('inception_date')) }}
+
+),
+
+pooled as (
+
+    select
+        quarters.reporting_quarter,
+        changes.involvement,
+        changes.score_change
+    from quarters
+    inner join changes
+        on changes.assessment_date <= quarters.quarter_end
+
+),
+
+ranked as (
+
+    select
+        reporting_quarter,
+        involvement,
+        score_change,
+        rank() over (partition by reporting_quarter order by score_change) as min_rank,
+        count(*) over (partition by reporting_quarter, score_change) as tie_size
+    from pooled
+
+),
+
+rank_sums as (
+
+    select
+        reporting_quarter,
+        cast(sum(case when involvement = 'toex' then 1 else 0 end) as double) as n1,
+        cast(sum(case when involvement = 'non_toex' then 1 else 0 end) as double) as n2,
+        sum(case when involvement = 'toex' then min_rank + (tie_size - 1) / 2.0 else 0 end) as r1
+    from ranked
+    group by reporting_quarter
+
+),
+
+ties as (
+
+    select
+        reporting_quarter,
+        sum(tie_size * tie_size * tie_size - tie_size) as tie_term
+    from (
+        select reporting_quarter, score_change, cast(count(*) as double) as tie_size
+        from pooled
+        group by reporting_quarter, score_change
+    ) as tie_groups
+    group by reporting_quarter
+
+),
+
+u_statistic as (
+
+    select
+        rank_sums.reporting_quarter,
+        rank_sums.n1,
+        rank_sums.n2,
+        rank_sums.r1 - rank_sums.n1 * (rank_sums.n1 + 1) / 2.0 as u1,
+        ties.tie_term
+    from rank_sums
+    inner join ties
+        on rank_sums.reporting_quarter = ties.reporting_quarter
+    where rank_sums.n1 > 0 and rank_sums.n2 > 0
+
+),
+
+z_score as (
+
+    select
+        reporting_quarter,
+        n1,
+        n2,
+        u1,
+        n1 * n2 - u1 as u2,
+        greatest(u1, n1 * n2 - u1) as u,
+        n1 * n2 / 2.0 as mu,
+        sqrt(n1 * n2 / 12.0 * ((n1 + n2 + 1) - tie_term / ((n1 + n2) * (n1 + n2 - 1)))) as sigma
+    from u_statistic
+
+),
+
+final as (
+
+    select
+        reporting_quarter,
+        n1 as toex_changes,
+        n2 as other_changes,
+        u1 as u_statistic_toex,
+        u,
+        mu,
+        sigma,
+        (u - mu - 0.5) / sigma as z,
+        least(1.0, greatest(0.0, {{ erfc('(u - mu - 0.5) / sigma / sqrt(2.0)') }})) as p_value
+    from z_score
+    where sigma > 0
+
+)
+
+select * from final

@@ -1,0 +1,157 @@
+{#- Q1.3 Disruptions informed by TOEX products. A disruption counts on its disruption_date;
+    "disruptions" are moderated ones; rejected ones never count; awaiting ones are reported
+    apart (TOEX-involved, disruption_date in the period). -#}
+with
+
+periods as (
+
+    {{ kpi_periods(['quarter', 'fy_to_date', 'financial_year', 'since_inception']) }}
+
+),
+
+involvements as (
+
+    {{ code_list('involvement', 'involvement') }}
+
+),
+
+threat_types as (
+
+    {{ code_list('threat_type', 'threat_type') }}
+
+),
+
+impacts as (
+
+    {{ code_list('disruptions.impact', 'impact') }}
+
+),
+
+disruptions as (
+
+    select * from {{ ref('fct_disruptions') }}
+
+),
+
+by_involvement as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        involvements.involvement,
+        count(disruptions.disruption_id) as disruptions,
+        count(distinct disruptions.operation_ref) as disrupted_operations
+    from periods
+    cross join involvements
+    left join disruptions
+        on disruptions.involvement = involvements.involvement
+        and disruptions.is_moderated
+        and disruptions.disruption_date between periods.period_start and periods.period_end
+    group by
+        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
+        involvements.involvement
+
+),
+
+toex as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        sum(case when disruptions.is_awaiting_moderation then 1 else 0 end) as awaiting_moderation,
+        sum(case when disruptions.is_awaiting_moderation and disruptions.has_technical_tool then 1 else 0 end)
+            as awaiting_moderation_tool,
+        sum(case when disruptions.is_moderated then 1 else 0 end) as disruptions,
+        sum(case when disruptions.is_moderated and disruptions.has_technical_tool then 1 else 0 end)
+            as tool_disruptions,
+        sum(case when disruptions.is_moderated and disruptions.is_exploitation_threat then 1 else 0 end)
+            as exploitation_disruptions
+    from periods
+    left join disruptions
+        on disruptions.is_toex_involved
+        and disruptions.disruption_date between periods.period_start and periods.period_end
+    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+
+),
+
+toex_by_threat_type as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        threat_types.threat_type,
+        count(disruptions.disruption_id) as disruptions
+    from periods
+    cross join threat_types
+    left join disruptions
+        on disruptions.threat_type = threat_types.threat_type
+        and disruptions.is_toex_involved
+        and disruptions.is_moderated
+        and disruptions.disruption_date between periods.period_start and periods.period_end
+    group by
+        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
+        threat_types.threat_type
+
+),
+
+toex_by_impact as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        impacts.impact,
+        count(disruptions.disruption_id) as disruptions
+    from periods
+    cross join impacts
+    left join disruptions
+        on disruptions.impact = impacts.impact
+        and disruptions.is_toex_involved
+        and disruptions.is_moderated
+        and disruptions.disruption_date between periods.period_start and periods.period_end
+    group by
+        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
+        impacts.impact
+
+),
+
+final as (
+
+    {{ kpi_rows('by_involvement', 'Q1.3', [
+        {'name': 'disruptions', 'expr': 'disruptions', 'unit': 'count'},
+        {'name': 'disrupted_operations', 'expr': 'disrupted_operations', 'unit': 'count'},
+        {'name': 'disruptions_per_operation', 'expr': safe_divide('disruptions', 'disrupted_operations'), 'unit': 'count'},
+    ], breakdown='involvement', breakdown_col='involvement') }}
+
+    union all
+
+    {{ kpi_rows('toex', 'Q1.3', [
+        {'name': 'awaiting_moderation', 'expr': 'awaiting_moderation', 'unit': 'count'},
+        {'name': 'awaiting_moderation_tool', 'expr': 'awaiting_moderation_tool', 'unit': 'count'},
+        {'name': 'tool_disruptions', 'expr': 'tool_disruptions', 'unit': 'count'},
+        {'name': 'tool_disruption_share', 'expr': safe_divide('tool_disruptions', 'disruptions'), 'unit': 'share'},
+        {'name': 'exploitation_share', 'expr': safe_divide('exploitation_disruptions', 'disruptions'), 'unit': 'share'},
+    ]) }}
+
+    union all
+
+    {{ kpi_rows('toex_by_threat_type', 'Q1.3', [
+        {'name': 'disruptions', 'expr': 'disruptions', 'unit': 'count'},
+    ], breakdown='threat_type', breakdown_col='threat_type') }}
+
+    union all
+
+    {{ kpi_rows('toex_by_impact', 'Q1.3', [
+        {'name': 'disruptions', 'expr': 'disruptions', 'unit': 'count'},
+    ], breakdown='impact', breakdown_col='impact') }}
+
+)
+
+select {{ kpi_columns() }} from final

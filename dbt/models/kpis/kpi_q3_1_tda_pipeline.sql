@@ -1,0 +1,101 @@
+{#- Q3.1 New data tools and capabilities (TDA pipeline): capabilities by their latest stage
+    on or before the quarter end; deployments in the quarter (capabilities entering
+    `deployed`); since inception the mean days from entering `idea` to entering `deployed`,
+    over capabilities deployed since inception by the quarter end that have an idea date. -#}
+with
+
+periods as (
+
+    {{ kpi_periods(['quarter', 'since_inception', 'as_at']) }}
+
+),
+
+stage_list as (
+
+    {{ code_list('capabilities.stage', 'stage') }}
+
+),
+
+stages_as_at as (
+
+    select * from {{ ref('int_capability_stages_as_at') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('fct_capability_stages') }}
+
+),
+
+idea_to_deployed as (
+
+    select
+        deployed.capability_id,
+        deployed.entered_date as deployed_date,
+        idea.entered_date as idea_date
+    from stages as deployed
+    left join stages as idea
+        on idea.capability_id = deployed.capability_id
+        and idea.stage = 'idea'
+    where deployed.stage = 'deployed'
+
+),
+
+by_stage as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        stage_list.stage,
+        count(stages_as_at.capability_id) as capabilities
+    from periods
+    cross join stage_list
+    left join stages_as_at
+        on stages_as_at.reporting_quarter = periods.reporting_quarter
+        and stages_as_at.stage = stage_list.stage
+    where periods.period_type = 'as_at'
+    group by
+        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
+        stage_list.stage
+
+),
+
+deployments as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        count(idea_to_deployed.capability_id) as deployments,
+        avg(case when idea_to_deployed.idea_date is not null
+            then cast({{ dbt.datediff('idea_to_deployed.idea_date', 'idea_to_deployed.deployed_date', 'day') }} as double)
+        end) as mean_days_idea_to_deployed
+    from periods
+    left join idea_to_deployed
+        on idea_to_deployed.deployed_date between periods.period_start and periods.period_end
+    where periods.period_type in ('quarter', 'since_inception')
+    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+
+),
+
+final as (
+
+    {{ kpi_rows('by_stage', 'Q3.1', [
+        {'name': 'capabilities', 'expr': 'capabilities', 'unit': 'count'},
+    ], breakdown='stage', breakdown_col='stage') }}
+
+    union all
+
+    {{ kpi_rows('deployments', 'Q3.1', [
+        {'name': 'deployments', 'expr': 'deployments', 'unit': 'count', 'periods': ['quarter']},
+        {'name': 'mean_days_idea_to_deployed', 'expr': 'mean_days_idea_to_deployed', 'unit': 'days',
+         'periods': ['since_inception']},
+    ]) }}
+
+)
+
+select {{ kpi_columns() }} from final

@@ -1,0 +1,117 @@
+{#- Q3.2 The Capabilities Environment in operation: organisations by their latest onboarding
+    status on or before the quarter end (accepted = `accepted` or `onboarded`), by org_type;
+    force coverage = territorial forces accepted / var('territorial_forces') (43); the
+    quarter's costs of cost centre CE. -#}
+with
+
+periods as (
+
+    {{ kpi_periods(['quarter', 'as_at']) }}
+
+),
+
+org_types as (
+
+    {{ code_list('onboarding.org_type', 'org_type') }}
+
+),
+
+statuses as (
+
+    select * from {{ ref('int_onboarding_status_as_at') }}
+
+),
+
+forces as (
+
+    select * from {{ ref('dim_force') }}
+
+),
+
+costs as (
+
+    select * from {{ ref('fct_costs') }} where cost_centre = 'CE'
+
+),
+
+by_org_type as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        org_types.org_type,
+        sum(case when statuses.status in ('accepted', 'onboarded') then 1 else 0 end) as organisations_accepted,
+        sum(case when statuses.status = 'onboarded' then 1 else 0 end) as organisations_onboarded
+    from periods
+    cross join org_types
+    left join statuses
+        on statuses.reporting_quarter = periods.reporting_quarter
+        and statuses.org_type = org_types.org_type
+    where periods.period_type = 'as_at'
+    group by
+        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
+        org_types.org_type
+
+),
+
+coverage as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        count(forces.force) as territorial_forces_accepted
+    from periods
+    left join statuses
+        on statuses.reporting_quarter = periods.reporting_quarter
+        and statuses.status in ('accepted', 'onboarded')
+    left join forces
+        on forces.force = statuses.organisation
+        and forces.is_territorial
+    where periods.period_type = 'as_at'
+    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+
+),
+
+ce_costs as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        coalesce(sum(costs.amount_gbp), 0) as ce_cost_gbp
+    from periods
+    left join costs
+        on costs.month_start between periods.period_start and periods.period_end
+    where periods.period_type = 'quarter'
+    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+
+),
+
+final as (
+
+    {{ kpi_rows('by_org_type', 'Q3.2', [
+        {'name': 'organisations_accepted', 'expr': 'organisations_accepted', 'unit': 'count'},
+        {'name': 'organisations_onboarded', 'expr': 'organisations_onboarded', 'unit': 'count'},
+    ], breakdown='org_type', breakdown_col='org_type') }}
+
+    union all
+
+    {{ kpi_rows('coverage', 'Q3.2', [
+        {'name': 'force_coverage_share',
+         'expr': 'cast(territorial_forces_accepted as double) / ' ~ var('territorial_forces'), 'unit': 'share'},
+    ]) }}
+
+    union all
+
+    {{ kpi_rows('ce_costs', 'Q3.2', [
+        {'name': 'ce_cost_gbp', 'expr': 'ce_cost_gbp', 'unit': 'gbp'},
+    ]) }}
+
+)
+
+select {{ kpi_columns() }} from final

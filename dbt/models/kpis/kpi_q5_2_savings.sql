@@ -1,0 +1,101 @@
+{#- Q5.2 Savings made: gross savings = units x the commercial rate the tool's work would
+    otherwise have cost (seed commercial_rates, matched on tool and unit type), by tool (tools
+    with an agreed rate only) and in all; net savings = gross savings - costs of cost centre
+    CE in the same period. -#}
+with
+
+periods as (
+
+    {{ kpi_periods(['quarter', 'fy_to_date', 'financial_year', 'since_inception']) }}
+
+),
+
+rated_tools as (
+
+    select distinct tool from {{ ref('commercial_rates') }}
+
+),
+
+usage as (
+
+    select * from {{ ref('fct_tool_usage') }} where gross_saving_gbp is not null
+
+),
+
+ce_costs as (
+
+    select * from {{ ref('fct_costs') }} where cost_centre = 'CE'
+
+),
+
+by_tool as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
+        rated_tools.tool,
+        coalesce(sum(usage.gross_saving_gbp), 0) as gross_savings_gbp
+    from periods
+    cross join rated_tools
+    left join usage
+        on usage.tool = rated_tools.tool
+        and usage.month_start between periods.period_start and periods.period_end
+    group by
+        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
+        rated_tools.tool
+
+),
+
+gross as (
+
+    select reporting_quarter, period_type, period_start, period_end, sum(gross_savings_gbp) as gross_savings_gbp
+    from by_tool
+    group by reporting_quarter, period_type, period_start, period_end
+
+),
+
+ce as (
+
+    select
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        coalesce(sum(ce_costs.amount_gbp), 0) as ce_cost_gbp
+    from periods
+    left join ce_costs
+        on ce_costs.month_start between periods.period_start and periods.period_end
+    group by periods.reporting_quarter, periods.period_type, periods.period_start
+
+),
+
+in_all as (
+
+    select
+        gross.*,
+        gross.gross_savings_gbp - ce.ce_cost_gbp as net_savings_gbp
+    from gross
+    inner join ce
+        on gross.reporting_quarter = ce.reporting_quarter
+        and gross.period_type = ce.period_type
+        and gross.period_start = ce.period_start
+
+),
+
+final as (
+
+    {{ kpi_rows('by_tool', 'Q5.2', [
+        {'name': 'gross_savings_gbp', 'expr': 'gross_savings_gbp', 'unit': 'gbp'},
+    ], breakdown='tool', breakdown_col='tool') }}
+
+    union all
+
+    {{ kpi_rows('in_all', 'Q5.2', [
+        {'name': 'gross_savings_gbp', 'expr': 'gross_savings_gbp', 'unit': 'gbp'},
+        {'name': 'net_savings_gbp', 'expr': 'net_savings_gbp', 'unit': 'gbp'},
+    ]) }}
+
+)
+
+select {{ kpi_columns() }} from final

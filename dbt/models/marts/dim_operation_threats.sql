@@ -1,0 +1,44 @@
+{#- One row per operation and threat type recorded against it (sub-threats folded into flags). -#}
+with
+
+threats as (
+
+    select * from {{ ref('stg_operation_threats') }}
+
+),
+
+soc_exploitation as (
+
+    select code_value as threat_type
+    from {{ ref('code_values') }}
+    where code_list = 'soc_exploitation_threat_type'
+
+),
+
+exploitation as (
+
+    select code_value as threat_type
+    from {{ ref('code_values') }}
+    where code_list = 'exploitation_threat_type'
+
+),
+
+final as (
+
+    select
+        threats.operation_ref,
+        threats.threat_type,
+        max(case when soc_exploitation.threat_type is not null then 1 else 0 end) = 1 as is_soc_exploitation_threat,
+        max(case when exploitation.threat_type is not null then 1 else 0 end) = 1 as is_exploitation_threat,
+        max(case when threats.sub_threat = 'Sexual Exploitation' then 1 else 0 end) = 1 as has_sexual_exploitation,
+        count(threats.sub_threat) as sub_threats
+    from threats
+    left join soc_exploitation
+        on threats.threat_type = soc_exploitation.threat_type
+    left join exploitation
+        on threats.threat_type = exploitation.threat_type
+    group by threats.operation_ref, threats.threat_type
+
+)
+
+select * from final

@@ -1,0 +1,23 @@
+{#- One row per month, channel and metric. `followers` is a stock (a longer period takes its
+    last month), every other metric a flow (a longer period sums its months). -#}
+with
+
+metrics as (
+
+    select * from {{ ref('stg_comms_metrics') }}
+
+),
+
+final as (
+
+    select
+        month_start,
+        channel,
+        metric,
+        value,
+        metric = 'followers' as is_stock
+    from metrics
+
+)
+
+select * from final

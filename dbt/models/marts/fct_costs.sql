@@ -1,0 +1,21 @@
+{#- One row per month, cost centre and category (amounts in pounds, credits negative). -#}
+with
+
+costs as (
+
+    select * from {{ ref('stg_costs') }}
+
+),
+
+final as (
+
+    select
+        month_start,
+        cost_centre,
+        category,
+        amount_gbp
+    from costs
+
+)
+
+select * from final

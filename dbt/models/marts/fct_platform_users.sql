@@ -1,0 +1,23 @@
+{#- One row per user and platform (Capabilities Environment, Data Platform). -#}
+with
+
+users as (
+
+    select * from {{ ref('stg_platform_users') }}
+
+),
+
+final as (
+
+    select
+        user_pseudonym,
+        platform,
+        organisation,
+        role,
+        first_access_date,
+        last_access_date
+    from users
+
+)
+
+select * from final
