@@ -73,21 +73,35 @@ class UsageError(Exception):
     pass
 
 
-def cmd_run(args) -> int:
-    from dagster_project.pipeline import run_quarter
+def _locked(args, work) -> int:
+    """Validate, take the warehouse's run lock, then import Dagster and run `work(settings)`.
+    Cheap failures (usage, a busy warehouse) answer before the heavy imports."""
+    from dagster_project import warehouse as wh
+    from dagster_project.settings import Settings
 
+    settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None,
+                                 exports=Path(args.out) if args.out else None)
+    _dagster_home(settings.data_dir)
+    try:
+        with wh.run_lock(settings.warehouse, wait_seconds=args.wait):
+            return work(settings)
+    except wh.WarehouseBusy as exc:
+        print(f"toex: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def cmd_run(args) -> int:
     quarter = _quarter(args.quarter)
     extracts = Path(args.extracts)
     if not extracts.is_dir():
         raise UsageError(f"--extracts {extracts}: not a folder")
-    return run_quarter(
-        quarter=quarter,
-        extracts=extracts,
-        out=Path(args.out) if args.out else None,
-        warehouse=Path(args.warehouse) if args.warehouse else None,
-        wait_seconds=args.wait,
-        dagster_home=_dagster_home(Path(os.environ.get("TOEX_DATA_DIR", PROJECT_ROOT / "data"))),
-    )
+
+    def work(settings):
+        from dagster_project.pipeline import run_quarter
+
+        return run_quarter(quarter, extracts, settings)
+
+    return _locked(args, work)
 
 
 def cmd_demo(args) -> int:
@@ -109,7 +123,9 @@ def cmd_prepare(args) -> int:
     from dagster_project.partitions import default_reporting_quarter, ensure_quarter_partitions
 
     log.info("dbt manifest: %s", prepare())
-    _dagster_home(Path(os.environ.get("TOEX_DATA_DIR", PROJECT_ROOT / "data")))
+    from dagster_project.settings import Settings
+
+    _dagster_home(Settings.from_env().data_dir)
     with dg.DagsterInstance.get() as instance:
         added = ensure_quarter_partitions(instance, default_reporting_quarter())
     log.info("fiscal-quarter partitions: %d added", len(added))
@@ -118,19 +134,18 @@ def cmd_prepare(args) -> int:
 
 def cmd_backfill(args) -> int:
     from dagster_project.fiscal import quarters_between
-    from dagster_project.pipeline import backfill
 
     first, last = _quarter(args.first), _quarter(args.last)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
-    return backfill(
-        quarters=quarters_between(first, last),
-        extracts=Path(args.extracts) if args.extracts else None,
-        out=Path(args.out) if args.out else None,
-        warehouse=Path(args.warehouse) if args.warehouse else None,
-        wait_seconds=args.wait,
-        dagster_home=_dagster_home(Path(os.environ.get("TOEX_DATA_DIR", PROJECT_ROOT / "data"))),
-    )
+    extracts = Path(args.extracts) if args.extracts else None
+
+    def work(settings):
+        from dagster_project.pipeline import backfill
+
+        return backfill(quarters_between(first, last), extracts, settings)
+
+    return _locked(args, work)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,39 +93,25 @@ def _report(outcome: RunOutcome, quarter: Quarter) -> int:
     return outcome.exit_code
 
 
-def run_quarter(quarter: Quarter, extracts: Path, out: Path | None, warehouse: Path | None,
-                wait_seconds: float, dagster_home: Path) -> int:
-    settings = Settings.from_env(warehouse=warehouse, exports=out)
-    try:
-        with wh.run_lock(settings.warehouse, wait_seconds=wait_seconds):
-            outcome = execute(quarter, settings, extracts)
-    except wh.WarehouseBusy as exc:
-        print(f"toex: {exc}", file=sys.stderr)
-        return 1
-    return _report(outcome, quarter)
+def run_quarter(quarter: Quarter, extracts: Path, settings: Settings) -> int:
+    """`toex run`: the caller holds the run lock (see cli.py)."""
+    return _report(execute(quarter, settings, extracts), quarter)
 
 
-def backfill(quarters: list[Quarter], extracts: Path | None, out: Path | None, warehouse: Path | None,
-             wait_seconds: float, dagster_home: Path) -> int:
+def backfill(quarters: list[Quarter], extracts: Path | None, settings: Settings) -> int:
     """The latest quarter runs the whole job (ingest, dbt builds every quarter's KPIs); each
     earlier quarter then re-publishes its exports from that warehouse, one run per partition."""
-    settings = Settings.from_env(warehouse=warehouse, exports=out)
     last, earlier = quarters[-1], quarters[:-1]
-    try:
-        with wh.run_lock(settings.warehouse, wait_seconds=wait_seconds):
-            if extracts is None:
-                outcome = execute(last, settings, replay_delivery_id=_current_delivery_id(settings))
-            else:
-                outcome = execute(last, settings, extracts)
-            code = _report(outcome, last)
-            if code:
-                return code
-            for q in earlier:
-                log.info("backfill: publishing %s", q.label)
-                code = max(code, _report(execute(q, settings, exports_only=True), q))
-    except wh.WarehouseBusy as exc:
-        print(f"toex: {exc}", file=sys.stderr)
-        return 1
+    if extracts is None:
+        outcome = execute(last, settings, replay_delivery_id=_current_delivery_id(settings))
+    else:
+        outcome = execute(last, settings, extracts)
+    code = _report(outcome, last)
+    if code:
+        return code
+    for q in earlier:
+        log.info("backfill: publishing %s", q.label)
+        code = max(code, _report(execute(q, settings, exports_only=True), q))
     return code
 
 

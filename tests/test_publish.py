@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from dagster_project.fiscal import Quarter
 from dagster_project.publish import (
+    PublishInputError,
     PublishVerificationError,
     file_names,
     neutralise_formula,
@@ -201,9 +203,17 @@ def _build_warehouse(path: Path, *, optional_tables: bool = True, full: bool = T
     return path
 
 
+@pytest.fixture(scope="module")
+def _warehouse_template(tmp_path_factory) -> Path:
+    return _build_warehouse(tmp_path_factory.mktemp("template") / "warehouse.duckdb")
+
+
 @pytest.fixture()
-def warehouse(tmp_path) -> Path:
-    return _build_warehouse(tmp_path / "warehouse.duckdb")
+def warehouse(_warehouse_template, tmp_path) -> Path:
+    """A private copy of the fixture warehouse (built once per module)."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(_warehouse_template, path)
+    return path
 
 
 def _publish(warehouse: Path, root: Path, run_id: str = "run-1", **kwargs):
@@ -385,11 +395,11 @@ def test_a_failure_mid_publish_leaves_the_previous_publication(warehouse, tmp_pa
 
 def test_old_versions_are_pruned_and_same_run_id_gets_a_new_directory(warehouse, tmp_path):
     root = tmp_path / "exports"
-    for run in ("r1", "r2", "r3", "r4", "r4"):
+    for run in ("r1", "r2", "r3", "r3"):
         published = _publish(warehouse, root, run_id=run, keep_versions=2)
-    assert published.version_dir.name == "r4.2"
+    assert published.version_dir.name == "r3.2"
     versions = sorted(p.name for p in (root / ".versions" / Q.slug).iterdir() if not p.name.startswith("."))
-    assert versions == ["r4", "r4.2"]
+    assert versions == ["r3", "r3.2"]
     assert (root / Q.slug).resolve() == published.version_dir.resolve()
 
 
@@ -399,6 +409,18 @@ def test_verification_detects_a_tampered_file(warehouse, tmp_path):
     target.write_bytes(target.read_bytes() + b"x")
     with pytest.raises(PublishVerificationError):
         verify_publication(published.path)
+
+
+def test_a_quarter_without_figures_is_refused_and_keeps_the_previous(warehouse, tmp_path):
+    root = tmp_path / "exports"
+    first = _publish(warehouse, root, run_id="good")
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from kpis.kpi_values where reporting_quarter = ?", [Q.label])
+    con.close()
+    with pytest.raises(PublishInputError, match="no rows for 2025-26 Q1"):
+        _publish(warehouse, root, run_id="empty")
+    assert (root / Q.slug).resolve() == first.version_dir.resolve()
+    verify_publication(root / Q.slug)
 
 
 def test_sparse_warehouse_publishes_with_notes(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -25,15 +26,20 @@ KPI_DDL = """CREATE SCHEMA IF NOT EXISTS kpis; CREATE TABLE kpis.kpi_values (rep
     value DOUBLE, unit VARCHAR)"""
 
 
-@pytest.fixture
-def wh(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def empty_warehouse(tmp_path_factory) -> Path:
     """An empty warehouse: every raw table (from the contracts), the ingest tables, kpi_values."""
-    path = tmp_path / "toex.duckdb"
+    path = tmp_path_factory.mktemp("quality") / "template.duckdb"
     with duckdb.connect(str(path)) as con:
         ensure_meta(con)
-        for c in contracts().values():
-            con.execute(raw_table_ddl(c))
-        con.execute(KPI_DDL)
+        con.execute(";".join(raw_table_ddl(c) for c in contracts().values()) + ";" + KPI_DDL)
+    return path
+
+
+@pytest.fixture
+def wh(empty_warehouse, tmp_path) -> Path:
+    path = tmp_path / "toex.duckdb"
+    shutil.copyfile(empty_warehouse, path)
     return path
 
 
@@ -168,9 +174,9 @@ def _kpi_rows(quarter: str, start: str) -> list[tuple]:
 
 @pytest.fixture
 def kpis(wh) -> Path:
-    with duckdb.connect(str(wh)) as con:
-        con.executemany("INSERT INTO kpis.kpi_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        _kpi_rows("2024-25 Q4", "2025-01-01") + _kpi_rows("2025-26 Q1", "2025-04-01"))
+    rows = _kpi_rows("2024-25 Q4", "2025-01-01") + _kpi_rows("2025-26 Q1", "2025-04-01")
+    sql(wh, "INSERT INTO kpis.kpi_values VALUES " + ", ".join(
+        "(" + ", ".join(repr(v) for v in r) + ")" for r in rows))
     return wh
 
 
@@ -183,26 +189,30 @@ def test_clean_kpi_values_pass(kpis):
     assert failed(validate_kpis(kpis)) == set()
 
 
-@pytest.mark.parametrize("tamper, expectation", [
-    ("UPDATE kpis.kpi_values SET value = 5 WHERE measure = 'assessments' AND kpi_id = 'Q1.2'", "score_changes_add_up"),
-    ("UPDATE kpis.kpi_values SET value = 1.2 WHERE measure = 'recommend_yes_share'", "shares_between_0_and_1"),
-    ("UPDATE kpis.kpi_values SET value = -1 WHERE measure = 'starters'", "counts_not_negative"),
-    ("DELETE FROM kpis.kpi_values WHERE measure = 'followers'", "catalogue_measures_present"),
-    ("INSERT INTO kpis.kpi_values SELECT * FROM kpis.kpi_values WHERE measure = 'ocgs'", "one_row_per_figure"),
-    ("UPDATE kpis.kpi_values SET value = 3 WHERE measure = 'positions_total'", "position_statuses_add_up"),
-    ("UPDATE kpis.kpi_values SET value = 'nan'::DOUBLE WHERE measure = 'ocgs'", "values_finite"),
-])
-def test_each_kpi_violation_fails_the_gate_naming_its_expectation(kpis, tamper, expectation):
-    sql(kpis, tamper + (" AND reporting_quarter = '2025-26 Q1'" if tamper.startswith(("UPDATE", "DELETE")) else ""))
+TAMPERS = {  # one violation per blocking KPI expectation, each on different rows of 2025-26 Q1
+    "score_changes_add_up": "UPDATE kpis.kpi_values SET value = 5 WHERE kpi_id = 'Q1.2' AND measure = 'assessments'",
+    "ori_changes_add_up": "UPDATE kpis.kpi_values SET value = 7 WHERE measure = 'ori_updates'",
+    "shares_between_0_and_1": "UPDATE kpis.kpi_values SET value = 1.2 WHERE measure = 'recommend_yes_share'",
+    "counts_not_negative": "UPDATE kpis.kpi_values SET value = -1 WHERE measure = 'starters'",
+    "catalogue_measures_present": "DELETE FROM kpis.kpi_values WHERE measure = 'followers'",
+    "position_statuses_add_up": "UPDATE kpis.kpi_values SET value = 3 WHERE measure = 'positions_total'",
+    "values_finite": "UPDATE kpis.kpi_values SET value = 'nan'::DOUBLE WHERE measure = 'ocgs'",
+    "values_not_null": "UPDATE kpis.kpi_values SET value = NULL WHERE measure = 'vulnerabilities'",
+}
+
+
+def test_each_kpi_violation_fails_the_gate_naming_its_expectation(kpis):
+    q1 = " AND reporting_quarter = '2025-26 Q1'"
+    for statement in TAMPERS.values():
+        sql(kpis, statement + q1)
+    sql(kpis, "INSERT INTO kpis.kpi_values SELECT * FROM kpis.kpi_values WHERE measure = 'priority_individuals'" + q1)
     out = validate_kpis(kpis)
-    assert failed(out) == {expectation}
-    assert out[expectation].severity == "error" and not out[expectation].errored
-    assert f"expectation {expectation} failed" in out[expectation].line()
-
-
-def test_catalogue_failure_names_the_missing_measure(kpis):
-    sql(kpis, "DELETE FROM kpis.kpi_values WHERE measure = 'followers' AND reporting_quarter = '2025-26 Q1'")
-    assert "measure=followers" in validate_kpis(kpis)["catalogue_measures_present"].message
+    assert failed(out) == {*TAMPERS, "one_row_per_figure"}
+    for name in failed(out):
+        assert out[name].severity == "error" and not out[name].errored, out[name]
+        assert f"expectation {name} failed" in out[name].line()
+    assert "measure=followers" in out["catalogue_measures_present"].message
+    assert "measure=starters" not in out["shares_between_0_and_1"].message
 
 
 def test_a_quarter_on_quarter_jump_is_a_warning(kpis):

@@ -61,11 +61,11 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     from dagster_project.publish import publish_quarter
 
     quarter = Quarter.parse(context.partition_key)
-    checks = run_check_results(context.instance, context.run_id)
+    checks = run_check_results(context.instance, context.run.run_id)
     with warehouse.connect() as con:  # never read_only in-process: DuckDB refuses mixed configurations
         hashes = dict(con.execute("""SELECT f.extract, f.sha256 FROM ingest.delivery_files f
             JOIN ingest.current_delivery c USING (delivery_id) ORDER BY 1""").fetchall())
-        published = publish_quarter(con, quarter, Path(paths.exports), run_id=context.run_id,
+        published = publish_quarter(con, quarter, Path(paths.exports), run_id=context.run.run_id,
                                     code_version=code_version(), delivery_hashes=hashes, quality_results=checks)
     manifest = published.manifest
     files = {name: f.get("rows") for name, f in manifest.get("files", {}).items()}
@@ -89,9 +89,9 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     published = Path(paths.exports).parent / "published"
     published.mkdir(parents=True, exist_ok=True)
     target = published / "toex.duckdb"
-    tmp = published / f".toex.duckdb.{context.run_id[:8]}.tmp"
+    tmp = published / f".toex.duckdb.{context.run.run_id[:8]}.tmp"
     tmp.unlink(missing_ok=True)
-    parquet_tmp = published / f".parquet.{context.run_id[:8]}.tmp"
+    parquet_tmp = published / f".parquet.{context.run.run_id[:8]}.tmp"
     shutil.rmtree(parquet_tmp, ignore_errors=True)
     with warehouse.connect() as con:
         con.execute(f"ATTACH '{tmp}' AS analyst_copy")
@@ -118,7 +118,7 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 )
 def dbt_docs(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
     env = {**os.environ, "TOEX_WAREHOUSE": warehouse.path, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    proc = subprocess.run([dbt_executable(), "docs", "generate", "--static", "--project-dir", str(toex_dbt.project_dir),
+    proc = subprocess.run([dbt_executable(), "docs", "generate", "--static", "--no-compile", "--project-dir", str(toex_dbt.project_dir),
                            "--profiles-dir", str(toex_dbt.profiles_dir), "--quiet"], env=env, capture_output=True, text=True)
     if proc.returncode:
         raise dg.Failure(f"dbt docs generate failed: {proc.stdout[-2000:]} {proc.stderr[-2000:]}")

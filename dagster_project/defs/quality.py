@@ -14,7 +14,6 @@ downstream, so a run's warnings are in the history table before its exports run.
 definitions reads the suite JSON files and nothing more.
 """
 
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -269,7 +269,8 @@ def tool_usage_table(w: World) -> Table:
                 if rng.random() > (0.92 if org in TEAMS else 0.75):
                     continue
                 age = (m.year - start.year) * 12 + m.month - start.month + 1
-                weight = math.sqrt(age) * (3.0 if org in TEAMS else 1.0) * rng.lognormvariate(0, 0.5)
+                size = 3.0 if org in TEAMS else 1.0  # a TOEX team uses tools more than a force
+                weight = math.sqrt(age) * size * rng.lognormvariate(0, 0.5)
                 if m == D(2025, 7, 1):
                     weight /= 3  # ten days of July
                 rows.append({"month": m, "tool": tool, "organisation": org, "w": weight})

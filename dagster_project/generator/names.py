@@ -37,7 +37,8 @@ STAFF_ROLES = (
     "Detective Sergeant", "Detective Inspector", "Team Leader", "Data Engineer",
     "Technical Lead", "Business Support Officer",
 )
-NATIONAL_ROLES = ("Programme Manager", "Communications Lead", "Finance Officer", "HR Business Partner")
+NATIONAL_ROLES = ("Programme Manager", "Communications Lead", "Finance Officer",
+                  "HR Business Partner")
 CLIENT_ROLES = ("DC", "DS", "DI", "PC", "Analyst", "Intelligence Officer", "DCI", "Researcher")
 
 

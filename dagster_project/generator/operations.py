@@ -255,6 +255,7 @@ def _assign_roles(w: World, rng, ops: list[Operation]) -> None:
         w.roles[role] = op
     for role, (threat, sub) in EXTRA_THREATS.items():
         w.roles[role].threats.setdefault(threat, [sub])
+    w.roles["NWROCU Op 60"].threats["CSA"] = ["Online CSA"]  # online grooming, not CSE
     # Named owners the pack quotes.
     w.roles["TOEX NT Op 41"].owning_force = "Derbyshire"
     w.roles["YHROCU Op 7"].owning_force = "West Yorkshire"
@@ -300,9 +301,7 @@ def _assign_sub_threats(rng, ops: list[Operation]) -> None:
                 subs.append("Criminal Exploitation")
             else:
                 subs.append(None)
-    w_csa_online = [o for o in ops if o.role == "NWROCU Op 60"]
-    for o in w_csa_online:
-        o.threats["CSA"] = ["Online CSA"]
+
 
 
 # --------------------------------------------------------------------------- jobs

@@ -125,7 +125,8 @@ def build_staff(w: World) -> None:
         rec["promoted"] = rand_date(rng, rec["start"] + days(180), PRE_QUARTER_END)
     for rec in staff:
         last = min(rec["end"] or PRE_QUARTER_END, PRE_QUARTER_END)
-        if rec["end"] and rec is not again and rec["start"] < last - days(400) and rng.random() < 0.1:
+        long_enough = rec["end"] and rec["start"] < last - days(400)
+        if long_enough and rec is not again and rng.random() < 0.1:
             rec["promoted"] = rand_date(rng, rec["start"] + days(180),
                                         min(rec["end"], PRE_QUARTER_END))
     w.staff = staff

@@ -87,7 +87,9 @@ def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
         con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True,
                                      "memory_limit": "2GB", "temp_directory": str(tmp)})
         _macros(con, seed, n_ops)
-        f = lambda name: out_dir / f"{name}.csv"
+
+        def f(name: str) -> Path:
+            return out_dir / f"{name}.csv"
 
         _copy(con, f"""SELECT op_ref(i), op_team(i),
                    forces_of(i)[pick(i, 6, len(forces_of(i)))],

@@ -575,7 +575,7 @@ def _q2_5(F: Figures, quarter: Quarter) -> dict:
                     f"{channel}: {humanise(metric).lower()}", [f"{m:%b %Y}" for m in months],
                     [charts.Series(humanise(metric), [f.value for f in monthly],
                                    charts.PALETTE[channels.index(channel) % len(charts.PALETTE)])],
-                    width=340, height=190))
+                    width=300, height=180))
     c = lambda m, ch, p="quarter": F.get("Q2.5", m, p, "channel", ch)
     linkedin_months = [(f"{m:%B}", F.get("Q2.5", "page_views", "month", "channel", "LinkedIn", start=m))
                        for m in months]

@@ -319,13 +319,15 @@ def read_survey_questions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def read_inputs(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Inputs:
     rows = read_kpi_values(con, quarter)
+    if not rows:
+        # Most likely the KPI models did not build this quarter: publishing an empty pack would
+        # replace a good publication with nothing, so refuse (the previous one stays served).
+        raise PublishInputError(f"kpi_values holds no rows for {quarter.label}: nothing to publish")
     history = read_kpi_history(con, quarter)
     risk = read_risk_changes(con, quarter)
     top10 = read_top10(con, quarter)
     case_studies, case_note = read_case_studies(con, quarter)
     notes = [n for n in (risk.note, top10.note, case_note) if n]
-    if not rows:
-        notes.insert(0, f"kpi_values holds no rows for {quarter.label}.")
     return Inputs(
         rows=rows,
         history=history,

@@ -60,7 +60,7 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path):
     with warehouse.connect(read_only=True) as con:
         quarter = reporting_quarter(context, con, suite)
         params, notes = runtime_parameters(con, suite)
-    run_id = context.run_id if context is not None else "adhoc"
+    run_id = context.run.run_id if context is not None else "adhoc"
     run = run_suite(suite, warehouse.path, reporting_quarter=quarter, parameters=params, run_id=run_id,
                     docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir))
     checked_at = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -72,11 +72,18 @@ class SuiteRun:
 # --------------------------------------------------------------------------- parameters
 
 
+def _has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    found = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    return set(names) <= found
+
+
 def as_of_date(con: duckdb.DuckDBPyConnection) -> date:
-    """`TOEX_QUALITY_AS_OF`, else the London date the current delivery arrived."""
+    """`TOEX_QUALITY_AS_OF`, else the London date the current delivery arrived (today if none)."""
     override = os.environ.get("TOEX_QUALITY_AS_OF")
     if override:
         return date.fromisoformat(override)
+    if not _has_tables(con, "ingest.current_delivery", "ingest.deliveries"):
+        return datetime.now(LONDON).date()
     row = con.execute("""SELECT d.arrived_at FROM ingest.current_delivery c
         JOIN ingest.deliveries d USING (delivery_id) ORDER BY c.activated_at DESC LIMIT 1""").fetchone()
     if not row or not row[0]:
@@ -87,6 +94,8 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date:
 
 def previous_row_count(con: duckdb.DuckDBPyConnection, extract: str, table: str) -> tuple[int, str] | None:
     """Rows accepted from this extract in the delivery before the one the table now holds."""
+    if not _has_tables(con, "ingest.current_delivery", "ingest.deliveries", "ingest.file_loads"):
+        return None
     version = con.execute(f"SELECT any_value(_delivery_id) FROM {table}").fetchone()[0]
     if version is None:
         row = con.execute("SELECT delivery_id FROM ingest.current_delivery ORDER BY activated_at DESC LIMIT 1").fetchone()

@@ -1,0 +1,138 @@
+"""The suites as Dagster asset checks: definitions (fast to load, no GX import), blocking
+semantics, history rows and Data Docs links, on a small job."""
+
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.contract import contracts, raw_table_ddl
+from dagster_project.defs import quality
+from dagster_project.quality import history
+from dagster_project.quality.gate import GATE, WARNINGS
+from dagster_project.quality.suites import GX_SEVERITY, load_suites
+from dagster_project.resources import PlatformPaths, WarehouseResource
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def test_loading_the_quality_definitions_does_not_import_great_expectations():
+    code = ("import sys, time; t = time.perf_counter(); import dagster_project.defs.quality as q; "
+            "assert 'great_expectations' not in sys.modules, 'GX imported at definitions load'; "
+            "print(len(q.asset_checks), round(time.perf_counter() - t, 2))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout.split()[0]) == len(load_suites())
+
+
+def test_a_suite_for_every_extract_and_for_kpi_values():
+    assets = {s.asset for s in load_suites().values()}
+    assert {("raw", e) for e in contracts()} | {("kpis", "kpi_values")} == assets
+
+
+def test_every_suite_is_valid_great_expectations_json():
+    import great_expectations as gx
+
+    gx.get_context(mode="ephemeral")
+    for suite in load_suites().values():
+        body = suite.raw_json()
+        gx_suite = gx.ExpectationSuite(**body)
+        assert len(gx_suite.expectations) == len(suite.expectations)
+        for exp in gx_suite.expectations:
+            assert exp.severity.value == GX_SEVERITY[exp.meta["severity"]]
+
+
+def test_checks_split_by_severity_and_only_errors_block():
+    specs = {(k.asset_key.to_user_string(), k.name): spec
+             for check in quality.asset_checks for k, spec in zip(check.check_keys, check.check_specs)}
+    assert specs[("raw/disruptions", GATE)].blocking and not specs[("raw/disruptions", WARNINGS)].blocking
+    assert specs[("kpis/kpi_values", GATE)].blocking
+    assert specs[("raw/comms_metrics", WARNINGS)]
+    # cross-table suites wait for what they read
+    assert dg.AssetKey(["raw", "toex_jobs"]) in {d.asset_key for d in specs[("raw/disruptions", GATE)].additional_deps}
+
+
+def test_the_checks_fit_the_platform_definitions():
+    from dagster_project.definitions import MAIN_JOB, build_definitions
+
+    base = build_definitions()
+    defs = dg.Definitions(assets=list(base.assets), asset_checks=[*base.asset_checks, *quality.asset_checks],
+                          jobs=list(base.jobs), resources=base.resources, executor=dg.in_process_executor)
+    graph = defs.resolve_asset_graph()
+    keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert ("kpis/kpi_values", GATE) in keys and ("raw/operations", GATE) in keys
+    job = defs.resolve_job_def(MAIN_JOB)  # no cycle: every suite only reads upstream or sibling assets
+    assert any(n.name == "gx_raw_disruptions" for n in job.nodes)
+
+
+# ----------------------------------------------------------------------- a small job
+
+
+@dg.asset(key=["raw", "comms_metrics"])
+def comms_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    month = context.run.tags.get("test/month", "2025-04-01")
+    with warehouse.connect() as con:
+        con.execute(raw_table_ddl(contracts()["comms_metrics"]))
+        con.execute("DELETE FROM raw.comms_metrics")
+        con.execute(f"""INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
+            ('d', 1, DATE '{month}', 'Website', 'users', 128), ('d', 2, DATE '{month}', 'Website', 'new_users', 188)""")
+
+
+@dg.asset(key=["marts", "fct_comms_metrics"], deps=[comms_metrics])
+def downstream(context):
+    context.log.info("downstream ran")
+
+
+@pytest.fixture
+def small_job(tmp_path):
+    suite_check = quality.build_suite_check(load_suites()["raw_comms_metrics"])
+    defs = dg.Definitions(
+        assets=[comms_metrics, downstream], asset_checks=[suite_check],
+        jobs=[dg.define_asset_job("small", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor)],
+        resources={"warehouse": WarehouseResource(path=str(tmp_path / "warehouse" / "toex.duckdb")),
+                   "paths": PlatformPaths(inbox=str(tmp_path / "inbox"), landing=str(tmp_path / "landing"),
+                                          exports=str(tmp_path / "exports"))},
+    )
+    return defs.resolve_job_def("small"), tmp_path
+
+
+def _evaluations(result):
+    return {ev.check_name: ev for ev in result.get_asset_check_evaluations()}
+
+
+def test_a_warning_does_not_block_and_is_recorded_for_the_run(small_job):
+    job, root = small_job
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert result.success
+    evs = _evaluations(result)
+    assert evs[GATE].passed
+    warn = evs[WARNINGS]
+    assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
+    assert "suite raw_comms_metrics: expectation website_new_users_not_above_users_month failed" in warn.description
+    docs = warn.metadata["data_docs"].value
+    assert docs == str(root / "gx_docs" / "index.html") and Path(docs).is_file()
+    assert Path(warn.metadata["validation_result_page"].value).is_file()
+    with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
+        warnings = history.warnings_for_run(con, result.run_id)
+        everything = history.results_for_run(con, result.run_id)
+    assert {w["expectation"] for w in warnings} == {"website_new_users_not_above_users_month",
+                                                    "website_new_users_not_above_users_quarter"}
+    assert len(everything) == len(load_suites()["raw_comms_metrics"].expectations)
+    assert {r["asset"] for r in everything} == {"raw/comms_metrics"}
+
+
+def test_an_error_blocks_downstream_and_names_the_expectation(small_job):
+    job, _ = small_job
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags={"test/month": "2099-01-01"})
+    assert not result.success
+    gate = _evaluations(result)[GATE]
+    assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR
+    assert gate.description.startswith("suite raw_comms_metrics: expectation no_month_after_delivery failed")
+    ran = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS}
+    assert "marts__fct_comms_metrics" not in ran
