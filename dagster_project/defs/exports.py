@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project import revisions
 from dagster_project.dbt_project import dbt_executable, toex_dbt
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import ensure_quarter_partitions, fiscal_quarters, latest_complete_quarter
@@ -63,10 +64,16 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     quarter = Quarter.parse(context.partition_key)
     checks = run_check_results(context.instance, context.run.run_id)
     with warehouse.connect() as con:  # never read_only in-process: DuckDB refuses mixed configurations
-        hashes = dict(con.execute("""SELECT f.extract, f.sha256 FROM ingest.delivery_files f
-            JOIN ingest.current_delivery c USING (delivery_id) ORDER BY 1""").fetchall())
+        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
+        hashes = dict(con.execute("""SELECT extract, sha256 FROM ingest.delivery_files
+            WHERE delivery_id = ? ORDER BY 1""", [delivery_id]).fetchall())
+        revised = revisions.detect(con, context.run.run_id, delivery_id)
+        if revised:
+            context.log.warning(f"{len(revised)} previously published figure(s) revised by delivery {delivery_id}")
         published = publish_quarter(con, quarter, Path(paths.exports), run_id=context.run.run_id,
-                                    code_version=code_version(), delivery_hashes=hashes, quality_results=checks)
+                                    code_version=code_version(), delivery_hashes=hashes, quality_results=checks,
+                                    revisions=revised)
+        revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
     manifest = published.manifest
     files = {name: f.get("rows") for name, f in manifest.get("files", {}).items()}
     pack = next((p for p in Path(published.path).glob("evaluation_pack_*.html")), None)
@@ -77,6 +84,7 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "evaluation_pack": dg.MetadataValue.path(str(pack)) if pack else "not written",
         "files": dg.MetadataValue.json(files),
         "warnings": sum(1 for c in checks if not c["passed"]),
+        "revisions": len(revised),
     })
 
 

@@ -110,57 +110,62 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         d = current_delivery(warehouse, Path(paths.landing))
         landed = d.files.get(contract.extract)
         with warehouse.connect() as con:
-            load.ensure_raw_table(con, contract)
-            if landed is None:
-                prev = _previous_version(con, contract)
-                context.log.warning(f"{contract.extract} is not in delivery {d.delivery_id}: keeping {prev[2]}")
-                yield dg.MaterializeResult(
-                    metadata={"status": "absent from delivery: previous version kept", "kept_delivery": str(prev[0]),
-                              "dagster/row_count": prev[1]},
-                    check_results=[dg.AssetCheckResult(check_name=n, passed=True, metadata={"note": "extract absent"})
-                                   for n in ("file_accepted", "rows_reconcile", "no_quarantined_rows")],
-                )
-                return
-            key_bytes = pseudonym.resolve_key() if any(c.personal == "pseudonymise" for c in contract.columns) else None
-            try:
-                r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
-            except FileRejected as exc:
-                prev = _previous_version(con, contract)
-                context.log.error(f"{exc}; raw.{contract.extract} keeps {prev[2]}")
-                yield dg.MaterializeResult(
-                    metadata={"status": "rejected: previous version kept", "message": str(exc),
-                              "kept_delivery": str(prev[0]), "dagster/row_count": prev[1]},
-                    check_results=[
-                        dg.AssetCheckResult(check_name="file_accepted", passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                                            description=str(exc), metadata={"file": landed.file_name}),
-                        dg.AssetCheckResult(check_name="rows_reconcile", passed=True, metadata={"note": "file rejected whole"}),
-                        dg.AssetCheckResult(check_name="no_quarantined_rows", passed=True, metadata={"note": "file rejected whole"}),
-                    ],
-                )
-                return
-            sample = con.execute(
-                "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 10",
-                [f"{d.delivery_id}/{contract.extract}"]).fetchall()
+            yield from _ingest(context, con, d, landed)
+            load.export_validated(con, contract.extract, Path(paths.landing), d.delivery_id)
+
+    def _ingest(context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None):
+        """Load the delivery's file into raw.<extract>, or keep the previous version; yield the result."""
+        load.ensure_raw_table(con, contract)
+        if landed is None:
+            prev = _previous_version(con, contract)
+            context.log.warning(f"{contract.extract} is not in delivery {d.delivery_id}: keeping {prev[2]}")
+            yield dg.MaterializeResult(
+                metadata={"status": "absent from delivery: previous version kept", "kept_delivery": str(prev[0]),
+                          "dagster/row_count": prev[1]},
+                check_results=[dg.AssetCheckResult(check_name=n, passed=True, metadata={"note": "extract absent"})
+                               for n in ("file_accepted", "rows_reconcile", "no_quarantined_rows")],
+            )
+            return
+        key_bytes = pseudonym.resolve_key() if any(c.personal == "pseudonymise" for c in contract.columns) else None
+        try:
+            r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
+        except FileRejected as exc:
+            prev = _previous_version(con, contract)
+            context.log.error(f"{exc}; raw.{contract.extract} keeps {prev[2]}")
+            yield dg.MaterializeResult(
+                metadata={"status": "rejected: previous version kept", "message": str(exc),
+                          "kept_delivery": str(prev[0]), "dagster/row_count": prev[1]},
+                check_results=[
+                    dg.AssetCheckResult(check_name="file_accepted", passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                                        description=str(exc), metadata={"file": landed.file_name}),
+                    dg.AssetCheckResult(check_name="rows_reconcile", passed=True, metadata={"note": "file rejected whole"}),
+                    dg.AssetCheckResult(check_name="no_quarantined_rows", passed=True, metadata={"note": "file rejected whole"}),
+                ],
+            )
+            return
+        sample = con.execute(
+            "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 10",
+            [f"{d.delivery_id}/{contract.extract}"]).fetchall()
         recon = {"rows_read": r.rows_read, "rows_accepted": r.rows_accepted,
-                 "rows_quarantined": r.rows_quarantined, "rows_collapsed": r.rows_collapsed}
+             "rows_quarantined": r.rows_quarantined, "rows_collapsed": r.rows_collapsed}
         yield dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": r.rows_accepted, **recon,
-                "file": landed.file_name, "sha256": landed.sha256, "delivery_id": d.delivery_id,
-                "encoding": r.encoding, "unknown_columns": dg.MetadataValue.json(r.unknown_columns),
-                "quarantine_reasons": dg.MetadataValue.json(r.reasons), "seconds": round(r.seconds, 3),
-            },
-            check_results=[
-                dg.AssetCheckResult(check_name="file_accepted", passed=True, metadata={"file": landed.file_name}),
-                dg.AssetCheckResult(check_name="rows_reconcile", passed=r.reconciles, severity=dg.AssetCheckSeverity.ERROR,
-                                    metadata=recon),
-                dg.AssetCheckResult(
-                    check_name="no_quarantined_rows", passed=r.rows_quarantined == 0, severity=dg.AssetCheckSeverity.WARN,
-                    description=f"{r.rows_quarantined} row(s) quarantined" if r.rows_quarantined else "none",
-                    metadata={"rows_quarantined": r.rows_quarantined,
-                              "first_rows": dg.MetadataValue.md("\n".join(f"- row {n}: {why}" for n, why in sample) or "none")},
-                ),
-            ],
+        metadata={
+            "dagster/row_count": r.rows_accepted, **recon,
+            "file": landed.file_name, "sha256": landed.sha256, "delivery_id": d.delivery_id,
+            "encoding": r.encoding, "unknown_columns": dg.MetadataValue.json(r.unknown_columns),
+            "quarantine_reasons": dg.MetadataValue.json(r.reasons), "seconds": round(r.seconds, 3),
+        },
+        check_results=[
+            dg.AssetCheckResult(check_name="file_accepted", passed=True, metadata={"file": landed.file_name}),
+            dg.AssetCheckResult(check_name="rows_reconcile", passed=r.reconciles, severity=dg.AssetCheckSeverity.ERROR,
+                                metadata=recon),
+            dg.AssetCheckResult(
+                check_name="no_quarantined_rows", passed=r.rows_quarantined == 0, severity=dg.AssetCheckSeverity.WARN,
+                description=f"{r.rows_quarantined} row(s) quarantined" if r.rows_quarantined else "none",
+                metadata={"rows_quarantined": r.rows_quarantined,
+                          "first_rows": dg.MetadataValue.md("\n".join(f"- row {n}: {why}" for n, why in sample) or "none")},
+            ),
+        ],
         )
 
     return _raw

@@ -23,7 +23,7 @@ class Mess:
     extract: str
     kind: str  # format | quarantine | duplicate
     what: str
-    rows: int  # rows affected (format), extra rows (quarantine), extra copies (duplicate)
+    rows: int  # rows affected (format; -1 = the whole file), extra rows (quarantine), copies
 
 
 PLANTED_MESS: tuple[Mess, ...] = (

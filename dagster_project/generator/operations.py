@@ -303,7 +303,6 @@ def _assign_sub_threats(rng, ops: list[Operation]) -> None:
                 subs.append(None)
 
 
-
 # --------------------------------------------------------------------------- jobs
 
 

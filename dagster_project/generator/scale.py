@@ -16,20 +16,11 @@ from pathlib import Path
 
 import duckdb
 
-from .capabilities import UNIT_TYPE
-from .common import (
-    EXTRACTED,
-    INCEPTION,
-    TEAM_FORCES,
-    TEAMS,
-    TERRITORIAL,
-    TOOLS,
-    Table,
-    month_starts,
-    ym,
-)
+from .capabilities import TOOL_START, UNIT_TYPE
+from .common import EXTRACTED, TEAM_FORCES, TEAMS, TERRITORIAL, Table, month_starts, ym
 
 log = logging.getLogger("toex.generator")
+CE_LIVE = min(TOOL_START.values())  # tools exist from the Capabilities Environment's go-live
 
 THREATS = ("CSA", "MSHT", "OIC", "County Lines", "Drugs", "Firearms", "Fraud", "Other")
 SUB_THREATS = ("Sexual Exploitation", "Labour Exploitation", "Criminal Exploitation",
@@ -86,6 +77,7 @@ def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
     try:
         con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True,
                                      "memory_limit": "2GB", "temp_directory": str(tmp)})
+        con.execute("SET enable_progress_bar = false")
         _macros(con, seed, n_ops)
 
         def f(name: str) -> Path:
@@ -127,7 +119,7 @@ def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
                         AS INTEGER), DATE '2025-07-10'), '%Y-%m-%d') END,
                    CASE WHEN u(j, 22) < 0.25 THEN 'TRUE' ELSE 'FALSE' END,
                    CASE WHEN day >= DATE '2023-09-01' AND u(j, 23) < 0.03
-                        THEN {_list(TOOLS[:6])}[pick(j, 24, 6)] END,
+                        THEN {_list(TOOL_START)}[pick(j, 24, {len(TOOL_START)})] END,
                    NULL
             FROM d""", f("disruptions"), tmp)
 
@@ -158,14 +150,18 @@ def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
 
 
 def _tool_usage(con, base: Table, k: int, seed: int, target: Path, tmp: Path) -> int:
-    """Month x tool x organisation is the key: extra rows take unused combinations, capped."""
-    months = [ym(m) for m in month_starts(INCEPTION, EXTRACTED)]
+    """Month x tool x organisation is the key: extra rows take unused combinations, capped.
+
+    Only deployed tools, from the Capabilities Environment's go-live (May 2022): about 11k
+    extra rows at most, so tool_usage stops growing beyond scale ~5.
+    """
+    months = [ym(m) for m in month_starts(CE_LIVE, EXTRACTED)]
     con.execute("CREATE TABLE used (month VARCHAR, tool VARCHAR, organisation VARCHAR)")
     con.executemany("INSERT INTO used VALUES (?, ?, ?)", sorted({tuple(r[:3]) for r in base.rows}))
     con.execute(f"""CREATE TABLE free AS
         SELECT m.month, t.tool, o.organisation
         FROM (SELECT unnest({_list(months)}) AS month) m
-        CROSS JOIN (SELECT unnest({_list(TOOLS)}) AS tool) t
+        CROSS JOIN (SELECT unnest({_list(TOOL_START)}) AS tool) t
         CROSS JOIN (SELECT unnest({_list(ORGS)}) AS organisation) o
         EXCEPT SELECT month, tool, organisation FROM used""")
     available = con.execute("SELECT count(*) FROM free").fetchone()[0]

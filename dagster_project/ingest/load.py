@@ -235,3 +235,16 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
     ).fetchall():
         log.warning("%s row %d quarantined: %s", landed.file_name, row, reason)
     return result
+
+
+def export_validated(con: duckdb.DuckDBPyConnection, extract: str, landing_root: Path, delivery_id: str) -> Path:
+    """Write the extract's accepted rows, as the warehouse now holds them, to
+    `<landing>/validated/<delivery_id>/<extract>.parquet`: the engine-neutral copy of the
+    validated raw layer that another engine (Spark) reads instead of the DuckDB file."""
+    folder = landing_root / "validated" / delivery_id
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{extract}.parquet"
+    tmp = folder / f".{extract}.parquet.tmp"
+    con.execute(f"COPY (SELECT * FROM raw.{ident(extract)} ORDER BY _row_number) TO '{tmp}' (FORMAT parquet)")
+    tmp.replace(target)
+    return target

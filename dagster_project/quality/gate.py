@@ -23,8 +23,23 @@ def docs_dir(data_dir: Path) -> Path:
     return data_dir / "gx_docs"
 
 
-def store_dir(data_dir: Path) -> Path:
-    return data_dir / "gx_store"
+KEEP_RUN_STORES = 20
+
+
+def store_dir(data_dir: Path, run_id: str) -> Path:
+    """GX's stores for one run: the Data Docs index lists that run's validations (the whole
+    history is in `quality.validation_results`), and building it stays as fast as the run is
+    small. The stores of the last KEEP_RUN_STORES runs are kept."""
+    return data_dir / "gx_store" / run_id
+
+
+def _prune_stores(data_dir: Path, keep: int = KEEP_RUN_STORES) -> None:
+    import shutil
+
+    root = data_dir / "gx_store"
+    runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
+    for old in runs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def reporting_quarter(context, con, suite: Suite) -> str | None:
@@ -62,7 +77,8 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path):
         params, notes = runtime_parameters(con, suite)
     run_id = context.run.run_id if context is not None else "adhoc"
     run = run_suite(suite, warehouse.path, reporting_quarter=quarter, parameters=params, run_id=run_id,
-                    docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir))
+                    docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
+    _prune_stores(data_dir)
     checked_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with warehouse.connect() as con:
         history.record(con, run_id, checked_at, suite.asset_path, run.outcomes)
@@ -70,6 +86,8 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path):
     common: dict = {"suite": suite.name, "suite_file": f"expectations/{suite.path.name}",
                     "parameters": dg.MetadataValue.json({**notes, **({"reporting_quarter": quarter} if quarter else {})}),
                     "validation_seconds": round(run.seconds, 3), "history_table": history.TABLE}
+    if run.gx_import_seconds > 0.05:  # the first suite of a process pays for `import great_expectations`
+        common["gx_import_seconds"] = round(run.gx_import_seconds, 3)
     if run.docs_index:
         common["data_docs"] = dg.MetadataValue.path(run.docs_index)
     if run.docs_page:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root
 
-from dagster_project.contract import code_lists, contracts, force_team  # noqa: E402
+from dagster_project.contract import code_lists, contracts, force_team
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

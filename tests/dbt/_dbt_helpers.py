@@ -47,4 +47,4 @@ def run_dbt(args: list[str], warehouse: Path, scratch: Path, timeout: int = 600)
         "DBT_PARTIAL_PARSE": "false",
     })
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=scratch)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=scratch, check=False)

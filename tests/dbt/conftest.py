@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _dbt_helpers import PLATFORM_USAGE_DDL, run_dbt  # noqa: E402
+from _dbt_helpers import PLATFORM_USAGE_DDL, run_dbt
 
 DEMO_SEED = 20250630
 TEST_KEY = b"dbt-tests-pseudonym-key"
@@ -31,7 +31,12 @@ def dbt_demo(tmp_path_factory) -> DbtDemo:
     from dagster_project.contract import contracts
     from dagster_project.generator import generate
     from dagster_project.ingest.delivery import land
-    from dagster_project.ingest.load import ensure_meta, ensure_raw_table, ingest_file, register_delivery
+    from dagster_project.ingest.load import (
+        ensure_meta,
+        ensure_raw_table,
+        ingest_file,
+        register_delivery,
+    )
 
     root = tmp_path_factory.mktemp("dbt_demo")
     generate(root / "delivery", seed=DEMO_SEED, scale=1)

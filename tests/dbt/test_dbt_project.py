@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from _dbt_helpers import create_raw_layer, run_dbt
 
 KPI_VALUES_COLUMNS = [
@@ -51,6 +50,7 @@ def test_kpi_values_has_the_catalogue_columns(built):
     assert quarters == (17, "2021-22 Q1", "2025-26 Q1")
 
 
+@pytest.mark.slow
 def test_reporting_quarter_var_bounds_the_calendar(tmp_path):
     warehouse = tmp_path / "warehouse" / "toex.duckdb"
     create_raw_layer(warehouse)

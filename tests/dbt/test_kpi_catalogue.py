@@ -150,7 +150,6 @@ def test_quarters_are_computed_as_at_their_own_end(dbt_demo, tmp_path):
     import shutil
 
     import duckdb
-
     from _dbt_helpers import run_dbt
 
     copy = tmp_path / "warehouse" / "toex.duckdb"

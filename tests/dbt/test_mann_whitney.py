@@ -10,9 +10,8 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from scipy.stats import mannwhitneyu
-
 from _dbt_helpers import create_raw_layer, run_dbt
+from scipy.stats import mannwhitneyu
 
 TOLERANCE = 1e-6
 
