@@ -3,6 +3,7 @@
   toex generate --out DIR [--seed N] [--scale N]     write a synthetic demo delivery
   toex run --extracts DIR --quarter 2025-26-Q1 --out DIR [--warehouse PATH]
                                                       ingest + materialise a quarter via Dagster
+  toex run --replay DELIVERY_ID --quarter Q            the same from a landed (past) delivery
   toex demo                                           generate the demo delivery and run it
   toex backfill --to 2025-26-Q1 [--from Q] [--extracts DIR] publish every quarter of a range
   toex prepare                                        build the dbt manifest (once, at setup)
@@ -92,14 +93,16 @@ def _locked(args, work) -> int:
 
 def cmd_run(args) -> int:
     quarter = _quarter(args.quarter)
-    extracts = Path(args.extracts)
-    if not extracts.is_dir():
+    if bool(args.extracts) == bool(args.replay):
+        raise UsageError("give exactly one of --extracts DIR (a new delivery) or --replay DELIVERY_ID (a landed one)")
+    extracts = Path(args.extracts) if args.extracts else None
+    if extracts and not extracts.is_dir():
         raise UsageError(f"--extracts {extracts}: not a folder")
 
     def work(settings):
         from dagster_project.pipeline import run_quarter
 
-        return run_quarter(quarter, extracts, settings)
+        return run_quarter(quarter, extracts, settings, replay_delivery_id=args.replay or "")
 
     return _locked(args, work)
 
@@ -112,7 +115,7 @@ def cmd_demo(args) -> int:
 
         log.info("generating the synthetic demo delivery in %s", delivery)
         generate(delivery, seed=DEMO_SEED, scale=1)
-    args.extracts, args.out, args.warehouse, args.wait = str(delivery), args.out, None, args.wait
+    args.extracts, args.replay, args.warehouse = str(delivery), None, None
     return cmd_run(args)
 
 
@@ -160,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("run", help="ingest a delivery and materialise a quarter through Dagster")
-    r.add_argument("--extracts", required=True, help="delivery folder")
+    r.add_argument("--extracts", help="delivery folder to land and ingest")
+    r.add_argument("--replay", metavar="DELIVERY_ID", help="re-run from a delivery already in the landing area")
     r.add_argument("--quarter", required=True, help="e.g. 2025-26-Q1")
     r.add_argument("--out", help="also publish the quarter's exports here")
     r.add_argument("--warehouse", help="DuckDB file (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")

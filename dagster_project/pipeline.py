@@ -93,9 +93,9 @@ def _report(outcome: RunOutcome, quarter: Quarter) -> int:
     return outcome.exit_code
 
 
-def run_quarter(quarter: Quarter, extracts: Path, settings: Settings) -> int:
+def run_quarter(quarter: Quarter, extracts: Path | None, settings: Settings, replay_delivery_id: str = "") -> int:
     """`toex run`: the caller holds the run lock (see cli.py)."""
-    return _report(execute(quarter, settings, extracts), quarter)
+    return _report(execute(quarter, settings, extracts, replay_delivery_id), quarter)
 
 
 def backfill(quarters: list[Quarter], extracts: Path | None, settings: Settings) -> int:

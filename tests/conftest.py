@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,3 +147,24 @@ def demo_warehouse(demo_run):
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture
+def published_copy(demo_run, tmp_path):
+    """A private copy of the demo run's data folder (warehouse, landing, exports, published)."""
+    settings, _, delivery = demo_run
+    root = tmp_path / "data"
+    shutil.copytree(settings.data_dir, root, symlinks=True,
+                    ignore=shutil.ignore_patterns("delivery", "dagster_home*"))
+    env = {**os.environ, "TOEX_DEMO": "1", "TOEX_DATA_DIR": str(root), "TOEX_HOME": str(tmp_path),
+           "TOEX_WAREHOUSE": str(root / "warehouse" / "toex.duckdb"), "TOEX_LANDING": str(root / "landing"),
+           "TOEX_EXPORTS": str(root / "exports"), "TOEX_INBOX": str(root / "inbox"),
+           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    return root, env, delivery
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on the demo run share one xdist worker, so the pipeline runs once per session."""
+    for item in items:
+        if {"demo_run", "demo_warehouse", "published_copy"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("demo_run"))

@@ -5,7 +5,6 @@ completes; an analyst holding the published copy open keeps reading through a ru
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,20 +20,6 @@ pytestmark = pytest.mark.slow
 
 TOEX = str(Path(sys.executable).parent / "toex")
 SLUG = "2025-26-Q1"
-
-
-@pytest.fixture
-def published_copy(demo_run, tmp_path):
-    """A private copy of the demo run's data folder (warehouse, landing, exports, published)."""
-    settings, _, delivery = demo_run
-    root = tmp_path / "data"
-    shutil.copytree(settings.data_dir, root, symlinks=True,
-                    ignore=shutil.ignore_patterns("delivery", "dagster_home*"))
-    env = {**os.environ, "TOEX_DEMO": "1", "TOEX_DATA_DIR": str(root), "TOEX_HOME": str(tmp_path),
-           "TOEX_WAREHOUSE": str(root / "warehouse" / "toex.duckdb"), "TOEX_LANDING": str(root / "landing"),
-           "TOEX_EXPORTS": str(root / "exports"), "TOEX_INBOX": str(root / "inbox"),
-           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
-    return root, env, delivery
 
 
 def _start(env, delivery) -> subprocess.Popen:

@@ -50,21 +50,18 @@ def _settings(root: Path) -> Settings:
 def run_pipeline():
     from dagster_project import pipeline
 
-    mp = pytest.MonkeyPatch()
-    mp.setattr(pipeline, "build_definitions", definitions_with_quality)
-    mp.setenv("TOEX_DEMO", "1")
-    mp.delenv("TOEX_PSEUDONYM_KEY", raising=False)
-    mp.delenv("TOEX_QUALITY_AS_OF", raising=False)
-
     def run(root: Path, delivery: Path):
-        with dg.DagsterInstance.ephemeral() as instance:
+        with pytest.MonkeyPatch.context() as mp, dg.DagsterInstance.ephemeral() as instance:
+            mp.setattr(pipeline, "build_definitions", definitions_with_quality)
+            mp.setenv("TOEX_DEMO", "1")  # synthetic data: the public development pseudonym key
+            mp.delenv("TOEX_PSEUDONYM_KEY", raising=False)
+            mp.delenv("TOEX_QUALITY_AS_OF", raising=False)
             outcome = pipeline.execute(QUARTER, _settings(root), delivery, instance=instance)
             materialised = {r.asset_key.to_user_string() for r in instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=dg.AssetKey(["kpis", "kpi_values"])), limit=10).records}
         return outcome, materialised
 
-    yield run
-    mp.undo()
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +162,7 @@ def test_a_raw_violation_stops_the_quarter_naming_the_expectation(demo, run_pipe
     assert outcome.exit_code == 1
     assert [f for f in outcome.blocking_failures if f.startswith(blocked)], outcome.blocking_failures
     assert len(outcome.blocking_failures) == 1, outcome.blocking_failures  # only the injected violation
+    assert [f.split(":")[0] for f in outcome.step_failures] == [blocked.split(":")[0].replace("raw/", "gx_raw_")], outcome
     assert not kpi_materialisations  # dbt never ran on the bad delivery
     assert not (root / "exports" / QUARTER.slug).exists()
 
@@ -180,5 +178,6 @@ def test_a_missing_kpi_fails_the_kpi_gate_and_nothing_is_published(run_pipeline,
     failures = [f for f in outcome.blocking_failures if f.startswith(
         "kpis/kpi_values:quality_gate — suite kpis_kpi_values: expectation catalogue_measures_present failed")]
     assert failures and "measure=editions_published" in failures[0], outcome
+    assert [f.split(":")[0] for f in outcome.step_failures] == ["gx_kpis_kpi_values"], outcome
     assert kpi_materialisations == {"kpis/kpi_values"}  # computed, then stopped at the gate
     assert not (root / "exports" / QUARTER.slug).exists()

@@ -81,8 +81,6 @@ def scan(delivery_dir: Path) -> tuple[dict[str, Path], list[str]]:
     unexpected: list[str] = []
     for entry in sorted(delivery_dir.iterdir()):
         name = entry.name
-        if name.startswith("."):
-            continue  # editor/OS droppings (.DS_Store) are ignored silently
         stem, suffix = Path(name).stem.strip().lower(), Path(name).suffix.lower()
         if entry.is_symlink() or not entry.is_file() or not _SAFE_NAME.match(name):
             unexpected.append(f"{name!r}: not a regular file with a safe name; ignored")

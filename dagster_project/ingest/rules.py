@@ -11,6 +11,8 @@ from dagster_project.contract import Column, Contract
 
 WS = "' ' || chr(9) || chr(10) || chr(13)"
 MAX_TEXT = 1_000
+# Dates outside this window are typos (2205 for 2025, 0025 ...) in every extract of the programme.
+EARLIEST, LATEST = "1990-01-01", "2100-01-01"
 MAX_FREE_TEXT = 100_000
 TRUE_WORDS = ("y", "yes", "true", "1")
 FALSE_WORDS = ("n", "no", "false", "0")
@@ -78,6 +80,9 @@ def reasons(contract: Contract, refs_available: set[str]) -> list[str]:
             out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {q(n + ': ')} || {_shown(col, v)} || {q(' is not a valid ' + col.type)} END")
         if col.pattern:
             out.append(f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {q(col.pattern)}) THEN {q(n + ': ')} || {_shown(col, v)} || {q(' does not match ' + col.pattern)} END")
+        if col.type in ("date", "month"):
+            out.append(f"CASE WHEN {t} < DATE '{EARLIEST}' OR {t} >= DATE '{LATEST}' THEN {q(n + ': ')} || {t} || "
+                       f"{q(f' outside the plausible range {EARLIEST} to {LATEST}')} END")
         if col.min is not None:
             out.append(f"CASE WHEN {t} < {col.min} THEN {q(n + ': ')} || {t} || {q(f' below the minimum {col.min}')} END")
         if col.max is not None:

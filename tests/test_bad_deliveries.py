@@ -1,0 +1,117 @@
+"""The corpus of bad deliveries (tests/corpus/cases.py): every case gives a clear message that
+names the file, the row and the rule; rows read = accepted + quarantined + collapsed; a
+rejected file leaves the previous good version in place."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import TEST_KEY
+from corpus.cases import CASES, OPS_GOOD
+from dagster_project.contract import contracts
+from dagster_project.ingest.delivery import DeliveryError, land
+from dagster_project.ingest.load import ensure_raw_table, ingest_file, register_delivery
+from dagster_project.ingest.reader import FileRejected
+
+assert len(CASES) >= 30
+
+
+def _write(folder: Path, files: dict) -> None:
+    folder.mkdir(parents=True)
+    for name, body in files.items():
+        if isinstance(body, str) and body.startswith("->"):
+            os.symlink(body[2:], folder / name)
+        else:
+            (folder / name).write_bytes(body.encode() if isinstance(body, str) else body)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_delivery(case, tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    landing = tmp_path / "landing"
+    # The last good state: a valid delivery of the extract under test (where one is cheap to make).
+    good = tmp_path / "good"
+    _write(good, {"operations.csv": OPS_GOOD})
+    g = land(good, landing)
+    register_delivery(con, g)
+    ensure_raw_table(con, contracts()["operations"])
+    ingest_file(con, contracts()["operations"], g.files["operations"], g.delivery_id, TEST_KEY)
+    before = con.execute(f'SELECT * FROM raw."{case.extract}"').fetchall() if case.extract == "operations" else None
+
+    folder = tmp_path / "bad"
+    _write(folder, case.files)
+    if case.outcome == "delivery_error":
+        with pytest.raises(DeliveryError, match=case.message.replace("(", r"\(").replace(")", r"\)")):
+            land(folder, landing)
+        return
+    d = land(folder, landing)
+    register_delivery(con, d)
+    if case.outcome == "ignored":
+        assert case.extract not in d.files or case.extract == "operations"
+        assert any(case.message in note for note in d.unexpected), d.unexpected
+        return
+    results = {}
+    for name in contracts():
+        if name in d.files:
+            ensure_raw_table(con, contracts()[name])
+            try:
+                results[name] = ingest_file(con, contracts()[name], d.files[name], d.delivery_id, TEST_KEY)
+            except FileRejected as exc:
+                results[name] = exc
+    got = results[case.extract]
+    if case.outcome == "rejected":
+        assert isinstance(got, FileRejected), got
+        assert case.message in str(got)
+        status, message = con.execute("SELECT status, message FROM ingest.file_loads WHERE load_id = ?",
+                                      [f"{d.delivery_id}/{case.extract}"]).fetchone()
+        assert status == "rejected" and case.message in message
+        if before is not None:
+            assert con.execute(f'SELECT * FROM raw."{case.extract}"').fetchall() == before, "previous version kept"
+        return
+    assert not isinstance(got, Exception), got
+    assert got.reconciles, got
+    assert (got.rows_accepted, got.rows_quarantined, got.rows_collapsed) == (case.accepted, case.quarantined, case.collapsed)
+    rows = con.execute("SELECT file_name, row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
+                       [f"{d.delivery_id}/{case.extract}"]).fetchall()
+    assert [r[1] for r in rows] == case.rows
+    for file_name, _, reason in rows:
+        assert file_name == d.files[case.extract].file_name and case.message in reason
+    con.close()
+
+
+def test_formula_payloads_are_neutralised_in_the_workbook():
+    from dagster_project.publish.text import neutralise_formula
+
+    for payload in ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\t=1"):
+        assert neutralise_formula(payload).startswith("'")
+    assert neutralise_formula("Arrests made") == "Arrests made"
+
+
+@pytest.mark.slow
+def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(published_copy, tmp_path):
+    """Through the whole pipeline: a file missing a required column fails the blocking
+    `file_accepted` check, `toex run` exits 1 naming it, and the published quarter is untouched."""
+    from dagster_project.publish import verify_publication
+
+    root, env, delivery = published_copy
+    bad = tmp_path / "bad_delivery"
+    shutil.copytree(delivery, bad)
+    text = (bad / "toex_jobs.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = text[0].split(",")
+    drop = header.index("origin")
+    (bad / "toex_jobs.csv").write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
+                                                  for line in text) + "\n")
+    link = root / "exports" / "2025-26-Q1"
+    before = (os.readlink(link), verify_publication(link))
+    p = subprocess.run([str(Path(sys.executable).parent / "toex"), "run", "--extracts", str(bad), "--quarter", "2025-26-Q1"],
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 1
+    assert "raw/toex_jobs:file_accepted" in p.stderr and "missing required column origin" in p.stderr
+    assert (os.readlink(link), verify_publication(link)) == before
