@@ -30,8 +30,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
+# The UI on 127.0.0.1 only, sharing run history with `toex` (data/dagster_home). Demo defaults:
+# synthetic data (TOEX_DEMO=1) and the demo's quarter; override either in the environment.
 dev: $(STAMP)
-	TOEX_DEMO=$${TOEX_DEMO:-1} $(BIN)/dagster dev -h 127.0.0.1 -p $${PORT:-3000} -w workspace.yaml
+	$(BIN)/toex prepare
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster_home} TOEX_DEMO=$${TOEX_DEMO:-1} \
+	TOEX_REPORTING_QUARTER=$${TOEX_REPORTING_QUARTER:-2025-26-Q1} \
+	$(BIN)/dagster dev -h 127.0.0.1 -p $${PORT:-3000} -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) data/warehouse data/landing data/exports data/source/demo_delivery dbt/target

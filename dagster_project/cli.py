@@ -102,7 +102,8 @@ def cmd_run(args) -> int:
     def work(settings):
         from dagster_project.pipeline import run_quarter
 
-        return run_quarter(quarter, extracts, settings, replay_delivery_id=args.replay or "")
+        return run_quarter(quarter, extracts, settings, replay_delivery_id=args.replay or "",
+                           external_threshold=args.threshold if args.external_release else None)
 
     return _locked(args, work)
 
@@ -116,6 +117,7 @@ def cmd_demo(args) -> int:
         log.info("generating the synthetic demo delivery in %s", delivery)
         generate(delivery, seed=DEMO_SEED, scale=1)
     args.extracts, args.replay, args.warehouse = str(delivery), None, None
+    args.external_release, args.threshold = False, 5
     return cmd_run(args)
 
 
@@ -169,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", help="also publish the quarter's exports here")
     r.add_argument("--warehouse", help="DuckDB file (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")
     r.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run to finish")
+    r.add_argument("--external-release", action="store_true",
+                   help="also publish <out>/external/<quarter>/ with disclosure control (small counts suppressed)")
+    r.add_argument("--threshold", type=int, default=5, help="disclosure-control threshold: counts below it are suppressed")
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate the demo delivery (if absent) and run it (TOEX_DEMO=1)")

@@ -35,19 +35,22 @@ class RunOutcome:
         return 0 if self.success and not self.blocking_failures and not self.step_failures else 1
 
 
-def run_config(quarter: Quarter, extracts: Path | None = None, replay_delivery_id: str = "") -> dict:
+def run_config(quarter: Quarter, extracts: Path | None = None, replay_delivery_id: str = "",
+               external_threshold: int | None = None) -> dict:
     from dagster_project.defs import kpis
 
     ops = {"ingest__delivery": {"config": {"delivery_dir": str(extracts.resolve()) if extracts else "",
                                            "replay_delivery_id": replay_delivery_id}}}
     ops.update(kpis.run_config(quarter))
+    if external_threshold is not None:
+        ops["exports__external_release"] = {"config": {"enabled": True, "threshold": external_threshold}}
     # Dagster's own DEBUG events stay in the instance's event log; the console shows INFO.
     return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
             replay_delivery_id: str = "", instance: dg.DagsterInstance | None = None,
-            exports_only: bool = False) -> RunOutcome:
+            exports_only: bool = False, external_threshold: int | None = None) -> RunOutcome:
     """Run the main job for `quarter` in this process; `exports_only` re-publishes from the
     warehouse as it stands (a backfill's earlier quarters)."""
     defs = build_definitions(settings)
@@ -57,7 +60,7 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
     instance = instance or dg.DagsterInstance.get()
     ensure_quarter_partitions(instance, quarter)
     log.info("running %s for %s: warehouse %s", MAIN_JOB, quarter.label, settings.warehouse)
-    config = {"loggers": run_config(quarter)["loggers"]} if exports_only else run_config(quarter, extracts, replay_delivery_id)
+    config = {"loggers": run_config(quarter)["loggers"]} if exports_only else run_config(quarter, extracts, replay_delivery_id, external_threshold)
     result = job.execute_in_process(
         run_config=config, instance=instance,
         raise_on_error=False, partition_key=quarter.label, tags={"toex/quarter": quarter.label},
@@ -93,9 +96,11 @@ def _report(outcome: RunOutcome, quarter: Quarter) -> int:
     return outcome.exit_code
 
 
-def run_quarter(quarter: Quarter, extracts: Path | None, settings: Settings, replay_delivery_id: str = "") -> int:
+def run_quarter(quarter: Quarter, extracts: Path | None, settings: Settings, replay_delivery_id: str = "",
+                external_threshold: int | None = None) -> int:
     """`toex run`: the caller holds the run lock (see cli.py)."""
-    return _report(execute(quarter, settings, extracts, replay_delivery_id), quarter)
+    outcome = execute(quarter, settings, extracts, replay_delivery_id, external_threshold=external_threshold)
+    return _report(outcome, quarter)
 
 
 def backfill(quarters: list[Quarter], extracts: Path | None, settings: Settings) -> int:

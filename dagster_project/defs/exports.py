@@ -88,6 +88,36 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     })
 
 
+class ExternalReleaseConfig(dg.Config):
+    """An external release applies disclosure control; off unless asked for."""
+
+    enabled: bool = False
+    threshold: int = 5
+
+
+@dg.asset(
+    key=["exports", "external_release"], deps=[QUARTER_EXPORTS], partitions_def=fiscal_quarters, group_name=GROUP,
+    owners=OWNERS, kinds={"csv", "parquet", "excel", "html"},
+    description="Optional external release of the quarter in <exports>/external/<slug>/: counts below the threshold "
+    "(default 5) suppressed with secondary suppression, record-level detail left out. The internal publication is "
+    "never suppressed. Enable with config `enabled: true` (or `toex run --external-release`).",
+)
+def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseConfig, warehouse: WarehouseResource,
+                     paths: PlatformPaths):
+    if not config.enabled:
+        return dg.MaterializeResult(metadata={"status": "disabled (internal publication only)"})
+    from dagster_project.publish import publish_quarter
+
+    quarter = Quarter.parse(context.partition_key)
+    with warehouse.connect() as con:
+        published = publish_quarter(con, quarter, Path(paths.exports) / "external", run_id=context.run.run_id,
+                                    code_version=code_version(), delivery_hashes={}, quality_results=[],
+                                    disclosure_threshold=config.threshold)
+    control = published.manifest["disclosure_control"]
+    return dg.MaterializeResult(metadata={"published_to": dg.MetadataValue.path(str(published.path)),
+                                          "threshold": control["threshold"], "figures_withheld": control["figures_withheld"]})
+
+
 @dg.asset(
     key=["exports", "analyst_copy"], deps=[QUARTER_EXPORTS], group_name=GROUP, owners=OWNERS, kinds={"duckdb", "parquet"},
     description="After a successful run: a read-only copy of the warehouse (<data>/published/toex.duckdb) that "
@@ -154,4 +184,4 @@ def build_quarterly_schedule(job_name: str) -> dg.ScheduleDefinition:
     return quarterly_publication
 
 
-assets = [quarter_exports, analyst_copy, dbt_docs]
+assets = [quarter_exports, external_release, analyst_copy, dbt_docs]

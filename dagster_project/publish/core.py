@@ -15,7 +15,7 @@ import duckdb
 
 from dagster_project.fiscal import Quarter
 
-from . import atomic, pack, sources, tabular, workbook
+from . import atomic, disclosure, pack, sources, tabular, workbook
 
 log = logging.getLogger("toex.publish")
 
@@ -65,6 +65,7 @@ def publish_quarter(
     quality_results: Sequence[dict],
     revisions: Sequence[dict] | None = None,
     keep_versions: int = DEFAULT_KEEP_VERSIONS,
+    disclosure_threshold: int | None = None,
 ) -> PublishedQuarter:
     """Publish `quarter` from the warehouse behind `con` into `exports_root/<quarter.slug>/`.
 
@@ -72,6 +73,8 @@ def publish_quarter(
     manifest.json into a fresh version directory, verifies them against the manifest, then
     swaps the `<slug>` symlink to it. On any failure the previous publication stays served
     and the unfinished directory is removed. `keep_versions` (at least 2) versions are kept.
+    `disclosure_threshold` makes it an external release (see `disclosure`): small counts
+    suppressed, record-level detail left out.
     """
     exports_root = Path(exports_root)
     keep_versions = max(int(keep_versions), 2)
@@ -87,6 +90,9 @@ def publish_quarter(
         version_dir: Path | None = None
         try:
             inputs = sources.read_inputs(con, quarter)
+            withheld = None
+            if disclosure_threshold is not None:
+                inputs, withheld = disclosure.apply(inputs, disclosure_threshold)
             files: dict[str, dict] = {}
             files[names["csv"]] = _entry(staging, names["csv"], tabular.kpi_values_csv(inputs.rows), len(inputs.rows))
             files[names["parquet"]] = _entry(
@@ -125,6 +131,8 @@ def publish_quarter(
                     "errors": sum(1 for i in quality["issues"] if i["severity"] == "ERROR"),
                 },
                 "revisions": len(revisions or []),
+                "disclosure_control": None if withheld is None else {
+                    "threshold": disclosure_threshold, "figures_withheld": withheld},
                 "notes": inputs.notes,
             }
             atomic.write_durable(
