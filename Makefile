@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO    := data/source/demo_delivery
 export TOEX_HOME ?= $(CURDIR)
 
-.PHONY: setup demo test test-fast dev manifest clean
+.PHONY: setup demo test test-fast dev manifest clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+# Scale benchmark (not part of the tests): pipeline vs the DuckDB floor at each scale, results in
+# data/bench/results.md (docs/SCALE.md). All four scales: ~20 min on 2 cores, ~10 GB of disk at scale 1000.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.scale --scales $${SCALES:-1 10 100 1000}
 
 # The UI on 127.0.0.1 only, sharing run history with `toex` (data/dagster_home). Demo defaults:
 # synthetic data (TOEX_DEMO=1) and the demo's quarter; override either in the environment.

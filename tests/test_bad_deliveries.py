@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import TEST_KEY
+from sample_data import TEST_KEY
 from corpus.cases import CASES, OPS_GOOD
 from dagster_project.contract import contracts
 from dagster_project.ingest.delivery import DeliveryError, land

@@ -23,8 +23,17 @@ SLUG = "2025-26-Q1"
 
 
 def _start(env, delivery) -> subprocess.Popen:
-    return subprocess.Popen([TOEX, "run", "--extracts", str(delivery), "--quarter", SLUG], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    # Output to a file, not a pipe: an unread pipe fills up and blocks the run.
+    log = Path(env["TOEX_HOME"]) / f"run-{time.monotonic_ns()}.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([TOEX, "run", "--extracts", str(delivery), "--quarter", SLUG], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log_path = log
+    return proc
+
+
+def _tail(proc) -> str:
+    return proc.log_path.read_text()[-3000:]
 
 
 def _children(pid: int) -> list[str]:
@@ -35,7 +44,7 @@ def _children(pid: int) -> list[str]:
 def _kill_when(proc: subprocess.Popen, ready, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
-        assert proc.poll() is None, "the run ended before the crash point: " + proc.stdout.read()[-3000:]
+        assert proc.poll() is None, "the run ended before the crash point: " + _tail(proc)
         assert time.monotonic() < deadline, "crash point never reached"
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -100,7 +109,7 @@ def test_analyst_reads_published_copy_during_a_run(published_copy):
             assert analyst.execute("SELECT count(*) FROM kpis.kpi_values").fetchone()[0] == n
             reads += 1
             time.sleep(0.5)
-        assert proc.returncode == 0, proc.stdout.read()[-3000:]
+        assert proc.returncode == 0, _tail(proc)
         assert reads > 5
         assert analyst.execute("SELECT sum(value) FROM kpis.kpi_values WHERE measure = 'disruptions'").fetchone()[0]
     finally:

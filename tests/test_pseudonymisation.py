@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from conftest import OPERATIONS_OK, TEST_KEY
+from sample_data import OPERATIONS_OK, TEST_KEY
 from dagster_project.ingest import pseudonym
 
 FEEDBACK = (

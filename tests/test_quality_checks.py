@@ -24,7 +24,8 @@ def test_loading_the_quality_definitions_does_not_import_great_expectations():
     code = ("import sys, time; t = time.perf_counter(); import dagster_project.defs.quality as q; "
             "assert 'great_expectations' not in sys.modules, 'GX imported at definitions load'; "
             "print(len(q.asset_checks), round(time.perf_counter() - t, 2))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=120,
+                         check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     assert int(out.stdout.split()[0]) == len(load_suites())
 
@@ -47,8 +48,8 @@ def test_every_suite_is_valid_great_expectations_json():
 
 
 def test_checks_split_by_severity_and_only_errors_block():
-    specs = {(k.asset_key.to_user_string(), k.name): spec
-             for check in quality.asset_checks for k, spec in zip(check.check_keys, check.check_specs)}
+    specs = {(spec.asset_key.to_user_string(), spec.name): spec
+             for check in quality.asset_checks for spec in check.check_specs}
     assert specs[("raw/disruptions", GATE)].blocking and not specs[("raw/disruptions", WARNINGS)].blocking
     assert specs[("kpis/kpi_values", GATE)].blocking
     assert specs[("raw/comms_metrics", WARNINGS)]
@@ -60,8 +61,9 @@ def test_the_checks_fit_the_platform_definitions():
     from dagster_project.definitions import MAIN_JOB, build_definitions
 
     base = build_definitions()
-    defs = dg.Definitions(assets=list(base.assets), asset_checks=[*base.asset_checks, *quality.asset_checks],
-                          jobs=list(base.jobs), resources=base.resources, executor=dg.in_process_executor)
+    wired = {k for c in base.asset_checks for k in getattr(c, "check_keys", [])}
+    mine = [c for c in quality.asset_checks if not set(c.check_keys) & wired]  # unless already wired in
+    defs = dg.Definitions.merge(base, dg.Definitions(asset_checks=mine)) if mine else base
     graph = defs.resolve_asset_graph()
     keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ("kpis/kpi_values", GATE) in keys and ("raw/operations", GATE) in keys

@@ -103,14 +103,22 @@ def _disruptions(wh, with_job: int, without_job: int) -> None:
 
 def test_toex_disruption_job_coverage_above_threshold_passes(wh):
     _disruptions(wh, with_job=8, without_job=2)
-    assert "toex_disruptions_have_job" not in failed(validate(wh, "raw_disruptions"))
+    assert {"toex_disruptions_have_job", "toex_disruptions_mostly_have_job"}.isdisjoint(failed(validate(wh, "raw_disruptions")))
+
+
+def test_toex_disruption_job_coverage_drift_warns(wh):
+    _disruptions(wh, with_job=3, without_job=7)
+    out = validate(wh, "raw_disruptions")
+    assert "toex_disruptions_have_job" not in failed(out)
+    o = out["toex_disruptions_mostly_have_job"]
+    assert not o.success and o.severity == "warn" and "share_with_job=0.3" in o.message
 
 
 def test_toex_disruption_job_coverage_collapse_fails_the_gate(wh):
-    _disruptions(wh, with_job=3, without_job=7)
+    _disruptions(wh, with_job=0, without_job=10)
     o = validate(wh, "raw_disruptions")["toex_disruptions_have_job"]
     assert not o.success and o.severity == "error" and not o.errored
-    assert "without_job=7" in o.message and "share_with_job=0.3" in o.message
+    assert "without_job=10" in o.message and "share_with_job=0.0" in o.message
 
 
 def _assessments(wh, scores, oris):

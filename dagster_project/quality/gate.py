@@ -5,7 +5,7 @@ through GX (imported here, at run time only), history row per expectation, and o
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -79,7 +79,7 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path):
     run = run_suite(suite, warehouse.path, reporting_quarter=quarter, parameters=params, run_id=run_id,
                     docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
     _prune_stores(data_dir)
-    checked_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    checked_at = datetime.now(UTC).replace(tzinfo=None)
     with warehouse.connect() as con:
         history.record(con, run_id, checked_at, suite.asset_path, run.outcomes)
 

@@ -126,10 +126,12 @@ def _rollback_aborted_transaction(context) -> None:
     conn = context.connection
     if conn is None or conn.closed:
         return
+    import duckdb
+
     try:
         conn.connection.dbapi_connection.rollback()
-    except Exception:  # "no transaction is active": nothing to undo
-        pass
+    except duckdb.Error as exc:  # "no transaction is active": nothing to undo
+        log.debug("rollback after a failed statement: %s", exc)
 
 
 def prepare(datasource) -> None:

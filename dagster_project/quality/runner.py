@@ -88,7 +88,7 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date:
         JOIN ingest.deliveries d USING (delivery_id) ORDER BY c.activated_at DESC LIMIT 1""").fetchone()
     if not row or not row[0]:
         return datetime.now(LONDON).date()
-    arrived = datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
+    arrived = datetime.fromisoformat(str(row[0]))
     return (arrived if arrived.tzinfo else arrived.replace(tzinfo=ZoneInfo("UTC"))).astimezone(LONDON).date()
 
 
@@ -175,7 +175,11 @@ def _describe(exp_type: str, kwargs: dict, result: dict) -> tuple[Any, str]:
 
 def _context(store_dir: Path | None, docs_dir: Path | None):
     import great_expectations as gx
-    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     defaults = InMemoryStoreBackendDefaults()
     stores = dict(defaults.stores)
@@ -221,12 +225,14 @@ def run_suite(suite: Suite, warehouse: Path | str, *, reporting_quarter: str | N
     body.pop("id", None)
     gx_suite = context.suites.add_or_update(gx.ExpectationSuite(**body))
     path = str(warehouse.resolve())
-    datasource = context.data_sources.add_sql(
-        name=DATASOURCE, connection_string=gx_duckdb.connection_string(path),
-        kwargs=gx_duckdb.engine_kwargs(path, memory_limit or os.environ.get("TOEX_QUALITY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
-    )
+    datasource = None
     result = None
     try:
+        datasource = context.data_sources.add_sql(
+            name=DATASOURCE, connection_string=gx_duckdb.connection_string(path),
+            kwargs=gx_duckdb.engine_kwargs(path, memory_limit or os.environ.get("TOEX_QUALITY_MEMORY_LIMIT",
+                                                                                DEFAULT_MEMORY_LIMIT)),
+        )
         gx_duckdb.prepare(datasource)
         schema, _, table = suite.table.rpartition(".")
         if suite.quarter_column:
@@ -253,7 +259,8 @@ def run_suite(suite: Suite, warehouse: Path | str, *, reporting_quarter: str | N
                                            f"suite could not run: {type(exc).__name__}: {exc}", True, e.type)
                         for e in suite.expectations]
     finally:
-        gx_duckdb.release(datasource)
+        if datasource is not None:
+            gx_duckdb.release(datasource)
 
     if result is not None:
         run.outcomes = _outcomes(suite, result)
@@ -307,7 +314,12 @@ def _describe_unexpected_rows(warehouse: Path, suite: Suite, result, outcomes: l
         batch = suite.table
     queries = {(r.expectation_config.meta or {}).get("name"): r.expectation_config.kwargs.get("unexpected_rows_query")
                for r in result.results}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:  # only the sample is lost; the outcome stands
+        log.warning("could not read sample rows for suite %s: %s", suite.name, exc)
+        return
+    with con:
         for name, o in failed.items():
             query = queries.get(name)
             if not query:
@@ -327,7 +339,9 @@ def _describe_unexpected_rows(warehouse: Path, suite: Suite, result, outcomes: l
 
 def _build_docs(context, suite: Suite, run_id: str | None) -> tuple[str | None, str | None]:
     try:
-        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
 
         keys = [k for k in context.validation_results_store.list_keys()
                 if k.expectation_suite_identifier.name == suite.name and k.run_id.run_name == (run_id or "adhoc")]

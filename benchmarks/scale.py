@@ -1,0 +1,400 @@
+"""Scale benchmark: the whole pipeline against the DuckDB floor, at growing delivery sizes.
+
+    make bench                                   # scales 1 10 100 1000, results in data/bench/
+    .venv/bin/python -m benchmarks.scale --scales 1 10 [--work DIR] [--keep]
+
+For each scale: generate the delivery (`toex generate --scale N`, cached in
+`<work>/deliveries/`), run the pipeline on it in a fresh process (`toex run`, the command
+operators use: ingest → dbt build → checks → exports), then the floor (`benchmarks/floor.py`)
+in another fresh process on the same files, and check that both give the same `kpi_values`.
+
+Per stage it reports rows in, wall time and peak memory. Stage times come from the Dagster
+step statistics of the run (`instance.get_run_step_stats`): `ingest__delivery`, `raw__*` and
+`ops__platform_usage` are ingest, `toex_dbt_models` is dbt, `gx_*` checks are quality,
+`exports__*` are export; what lies outside every step (process start, imports, building the
+definitions, Dagster's run set-up and event writes between steps) is shown as its own line.
+Memory is the resident set of the whole process tree (the `toex` process and dbt's
+subprocess together), sampled from /proc every 0.1 s; a stage's peak is the largest sample
+inside its steps. Results: a Markdown report and JSON in `<work>/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.procmon import run_measured
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+QUARTER = "2025-26-Q1"
+SEED = 20250630
+MIB = 1024 * 1024
+KEY = ("reporting_quarter", "kpi_id", "measure", "period_type", "period_start", "period_end",
+       "breakdown", "breakdown_value", "unit")
+STAGES = ("ingest", "dbt", "quality", "export")
+
+
+def stage_of(step_key: str) -> str:
+    if step_key.startswith(("raw__", "ingest__", "ops__")):
+        return "ingest"
+    if step_key.startswith("toex_dbt_models"):
+        return "dbt"
+    if step_key.startswith(("gx_", "quality")):
+        return "quality"
+    if step_key.startswith("exports__"):
+        return "export"
+    return "other"
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def fmt_mib(b: float | None) -> str:
+    return "–" if not b else f"{b / MIB:,.0f}"
+
+
+def fmt_s(s: float | None) -> str:
+    return "–" if s is None else f"{s:,.1f}"
+
+
+# --- preparation -----------------------------------------------------------------------------
+
+def generate(work: Path, scale: int, seed: int) -> tuple[Path, dict]:
+    """The delivery for `scale`, generated once and reused (same seed and scale, same bytes)."""
+    folder = work / "deliveries" / f"scale-{scale}"
+    stamp = work / "deliveries" / f"scale-{scale}.json"
+    if stamp.exists():
+        info = json.loads(stamp.read_text())
+        if info.get("seed") == seed and folder.is_dir():
+            return folder, info
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    m = run_measured([str(BIN / "toex"), "generate", "--out", str(folder), "--seed", str(seed),
+                      "--scale", str(scale)], log=work / "deliveries" / f"scale-{scale}.log")
+    if m.returncode != 0:
+        raise SystemExit(f"toex generate --scale {scale} failed; see {work}/deliveries/scale-{scale}.log")
+    info = {"seed": seed, "scale": scale, "generate_s": round(m.wall_s, 1),
+            "generate_peak_mib": round(m.peak_bytes / MIB), "files": {}}
+    for p in sorted(folder.iterdir()):
+        rows = None
+        if p.suffix == ".csv":
+            with p.open("rb") as f:
+                rows = sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 24), b"")) - 1
+        info["files"][p.name] = {"bytes": p.stat().st_size, "lines": rows}
+    info["bytes"] = sum(f["bytes"] for f in info["files"].values())
+    stamp.write_text(json.dumps(info, indent=1))
+    return folder, info
+
+
+def compile_project(work: Path) -> Path:
+    """`dbt compile` of the project for the benchmark quarter: the floor's SQL."""
+    target = work / "compile" / "target"
+    shutil.rmtree(target, ignore_errors=True)
+    env = {**os.environ, "TOEX_WAREHOUSE": str(work / "compile" / "toex.duckdb")}
+    vars_ = json.dumps({"reporting_quarter": QUARTER.replace("-Q", " Q")})
+    proc = subprocess.run([str(BIN / "dbt"), "compile", "--project-dir", str(REPO / "dbt"),
+                           "--profiles-dir", str(REPO / "dbt"), "--target", "duckdb",
+                           "--target-path", str(target), "--log-path", str(work / "compile" / "logs"),
+                           "--vars", vars_, "--select", "resource_type:model resource_type:seed"],
+                          check=False, cwd=REPO / "dbt", env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"dbt compile failed:\n{proc.stdout[-3000:]}")
+    return target / "manifest.json"
+
+
+def _instance(home: Path):
+    """A persistent Dagster instance for the run, created before the timing (as in production,
+    where it exists already); the same dagster.yaml `toex` writes."""
+    import dagster as dg
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))
+
+
+# --- one pipeline run ------------------------------------------------------------------------
+
+def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float) -> dict:
+    run = work / "runs" / f"scale-{scale}"
+    shutil.rmtree(run, ignore_errors=True)
+    data = run / "data"
+    warehouse = data / "warehouse" / "toex.duckdb"
+    instance = _instance(run / "dagster_home")
+    env = {k: v for k, v in os.environ.items() if k not in ("TOEX_PSEUDONYM_KEY", "TOEX_WAREHOUSE")}
+    env.update(TOEX_HOME=str(run), TOEX_DATA_DIR=str(data), DAGSTER_HOME=str(run / "dagster_home"),
+               TOEX_DEMO="1", PYTHONUNBUFFERED="1")
+    cmd = [str(BIN / "toex"), "run", "--extracts", str(delivery), "--quarter", QUARTER,
+           "--out", str(data / "exports"), "--warehouse", str(warehouse)]
+    load_before = load()
+    m = run_measured(cmd, env=env, cwd=run, log=run / "pipeline.log", timeout=timeout)
+    result = {"command": " ".join(cmd), "returncode": m.returncode, "wall_s": m.wall_s,
+              "peak_bytes": m.peak_bytes, "max_processes": m.max_processes,
+              "ru_maxrss_bytes": m.ru_maxrss_bytes, "load_before": load_before, "load_after": load(),
+              "log": str(run / "pipeline.log")}
+    runs = instance.get_run_records(limit=1)
+    if not runs:
+        result["error"] = "no Dagster run recorded"
+        return result
+    run_id = runs[0].dagster_run.run_id
+    result["run_id"] = run_id
+    steps = sorted(instance.get_run_step_stats(run_id), key=lambda s: s.start_time or 0)
+    stages: dict[str, dict] = {s: {"wall_s": 0.0, "windows": [], "steps": 0} for s in (*STAGES, "other")}
+    for s in steps:
+        if s.start_time is None or s.end_time is None:
+            continue
+        st = stages[stage_of(s.step_key)]
+        st["wall_s"] += s.end_time - s.start_time
+        st["windows"].append((s.start_time, s.end_time))
+        st["steps"] += 1
+    for st in stages.values():
+        st["peak_bytes"] = max((m.peak_between(a, b) for a, b in st["windows"]), default=0)
+    in_steps = sum(st["wall_s"] for st in stages.values())
+    result["stages"] = {k: {kk: vv for kk, vv in v.items() if kk != "windows"} for k, v in stages.items()}
+    result["outside_steps_s"] = m.wall_s - in_steps
+    first = min((a for st in stages.values() for a, _ in st["windows"]), default=m.started)
+    outside = [b for t, b in m.samples if t < first]
+    result["startup_s"] = first - m.started  # process start to the first step
+    result["startup_peak_bytes"] = max(outside, default=0)
+    result["slowest_steps"] = [(s.step_key, round(s.end_time - s.start_time, 1))
+                               for s in sorted(steps, key=lambda s: -((s.end_time or 0) - (s.start_time or 0)))[:6]]
+    dbt_results = sorted((REPO / "dbt" / "target").glob(f"toex_dbt_models-{run_id[:7]}-*/run_results.json"))
+    if dbt_results:
+        rr = json.loads(dbt_results[-1].read_text())
+        result["dbt_elapsed_s"] = rr.get("elapsed_time")
+        result["dbt_nodes"] = len(rr.get("results", []))
+    if m.returncode == 0 and warehouse.exists():
+        result.update(_warehouse_counts(warehouse, run))
+    return result
+
+
+def _warehouse_counts(warehouse: Path, run: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchall()[0][0]
+        rows_read = con.execute("SELECT sum(rows_read) FROM ingest.file_loads WHERE delivery_id = ?",
+                                [delivery_id]).fetchall()[0][0]
+        raw = con.execute("""SELECT table_name FROM information_schema.tables
+                             WHERE table_schema = 'raw' AND table_type = 'BASE TABLE'""").fetchall()
+        raw_rows = sum(con.execute(f'SELECT count(*) FROM raw."{t}"').fetchall()[0][0] for (t,) in raw)
+        kpi_rows = con.execute("SELECT count(*) FROM kpis.kpi_values").fetchall()[0][0]
+        ops = run / "platform_usage.parquet"
+        con.execute(f"COPY ops.platform_usage TO '{ops}' (FORMAT parquet)")
+    finally:
+        con.close()
+    return {"delivery_id": delivery_id, "rows_read": int(rows_read or 0), "raw_rows": int(raw_rows),
+            "kpi_rows": int(kpi_rows), "platform_usage": str(ops), "warehouse": str(warehouse)}
+
+
+# --- the floor -------------------------------------------------------------------------------
+
+def run_floor(work: Path, scale: int, delivery: Path, manifest: Path, ops: Path | None, timeout: float) -> dict:
+    folder = work / "floor" / f"scale-{scale}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    out, timings = folder / "kpi_values.parquet", folder / "timings.json"
+    cmd = [sys.executable, "-m", "benchmarks.floor", "--delivery", str(delivery), "--manifest", str(manifest),
+           "--db", str(folder / "toex.duckdb"), "--out", str(out), "--timings", str(timings)]
+    if ops:
+        cmd += ["--ops", str(ops)]
+    load_before = load()
+    m = run_measured(cmd, cwd=REPO, log=folder / "floor.log", timeout=timeout)
+    result = {"returncode": m.returncode, "wall_s": m.wall_s, "peak_bytes": m.peak_bytes,
+              "load_before": load_before, "load_after": load(), "kpi_values": str(out)}
+    if m.returncode == 0:
+        t = json.loads(timings.read_text())
+        result.update(load_s=t["load_s"], transform_s=t["transform_s"], rows_loaded=t["rows_loaded"],
+                      kpi_rows=t["kpi_rows"], slowest_models=t["slowest_models"])
+        result["load_peak_bytes"] = m.peak_between(*t["windows"]["load"])
+        result["transform_peak_bytes"] = m.peak_between(*t["windows"]["transform"])
+    (folder / "toex.duckdb").unlink(missing_ok=True)
+    return result
+
+
+def compare(warehouse: str, floor_parquet: str) -> dict:
+    """kpi_values of the pipeline and of the floor, sorted, row for row (values to 1e-9 relative)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{warehouse}' AS w (READ_ONLY)")
+    cols = ", ".join((*KEY, "value"))
+    order = " ORDER BY " + ", ".join(KEY)
+    a = con.execute(f"SELECT {cols} FROM w.kpis.kpi_values" + order).fetchall()
+    b = con.execute(f"SELECT {cols} FROM read_parquet('{floor_parquet}')" + order).fetchall()
+    con.close()
+    bad, worst = 0, 0.0
+    for x, y in zip(a, b):
+        if x[:-1] != y[:-1] or not math.isclose(x[-1], y[-1], rel_tol=1e-9, abs_tol=1e-9):
+            bad += 1
+        elif x[-1] != y[-1]:
+            worst = max(worst, abs(x[-1] - y[-1]) / max(abs(x[-1]), 1e-300))
+    return {"equal": len(a) == len(b) and bad == 0, "rows": len(a), "floor_rows": len(b),
+            "rows_differing": bad + abs(len(a) - len(b)), "max_rel_diff": worst}
+
+
+# --- report ----------------------------------------------------------------------------------
+
+def scale_table(r: dict) -> str:
+    p, f, gen = r["pipeline"], r.get("floor") or {}, r["delivery"]
+    st = p.get("stages", {})
+    rows_in = {"ingest": p.get("rows_read"), "dbt": p.get("raw_rows"),
+               "quality": p.get("raw_rows") if st.get("quality", {}).get("steps") else None,
+               "export": p.get("kpi_rows")}
+    label = {"ingest": "ingest (land, 17 raw assets, platform usage)",
+             "dbt": "dbt (`dbt build`: models, tests)", "quality": "quality (GX suites)",
+             "export": "export (pack, analyst copy, dbt docs)"}
+
+    def n(x):
+        return "–" if x is None else f"{x:,}"
+
+    title = (f"### scale {r['scale']}: {n(p.get('rows_read'))} rows delivered "
+             f"({gen['bytes'] / MIB:,.0f} MiB; load average {p['load_before']} before, {p['load_after']} after)")
+    lines = [title,
+             "", "| stage | rows in | wall s | peak RSS MiB | steps |", "|---|---:|---:|---:|---:|"]
+    lines.append(f"| start-up: process, imports, definitions, run set-up (to the first step) | – | "
+                 f"{fmt_s(p.get('startup_s'))} | {fmt_mib(p.get('startup_peak_bytes'))} | – |")
+    for s in STAGES:
+        x = st.get(s, {})
+        wall = fmt_s(x.get("wall_s")) if x.get("steps") else "no step"
+        if s == "dbt" and p.get("dbt_elapsed_s"):
+            wall += f" (dbt itself {p['dbt_elapsed_s']:,.1f})"
+        lines.append(f"| {label[s]} | {n(rows_in[s]) if x.get('steps') else '–'} | {wall} | "
+                     f"{fmt_mib(x.get('peak_bytes')) if x.get('steps') else '–'} | {x.get('steps', 0)} |")
+    between = p.get("outside_steps_s", 0) - p.get("startup_s", 0)
+    lines.append(f"| between and after steps (events, teardown) | – | {fmt_s(between)} | – | – |")
+    lines.append(f"| **pipeline total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(p['wall_s'])}** | "
+                 f"**{fmt_mib(p['peak_bytes'])}** | {sum(x.get('steps', 0) for x in st.values())} |")
+    if f.get("returncode") == 0:
+        lines.append(f"| floor: load (`read_csv`, contract types and row filter) | {n(p.get('rows_read'))} | "
+                     f"{fmt_s(f['load_s'])} | {fmt_mib(f['load_peak_bytes'])} | – |")
+        lines.append(f"| floor: compiled dbt SQL | {n(f['rows_loaded'])} | {fmt_s(f['transform_s'])} | "
+                     f"{fmt_mib(f['transform_peak_bytes'])} | – |")
+        lines.append(f"| **floor total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(f['wall_s'])}** | "
+                     f"**{fmt_mib(f['peak_bytes'])}** | – |")
+        lines.append(f"| **pipeline ÷ floor** | | **{p['wall_s'] / f['wall_s']:.1f}×** | "
+                     f"**{p['peak_bytes'] / max(f['peak_bytes'], 1):.1f}×** | |")
+        if st.get("ingest", {}).get("steps"):
+            lines.append(f"| ingest ÷ floor load; dbt ÷ floor SQL | | {st['ingest']['wall_s'] / f['load_s']:.1f}×; "
+                         f"{st['dbt']['wall_s'] / f['transform_s']:.1f}× | | |")
+    elif f:
+        lines.append(f"| floor | | failed (exit {f.get('returncode')}) | | |")
+    c = r.get("comparison")
+    lines.append("")
+    if c:
+        lines.append(f"kpi_values: floor {'=' if c['equal'] else '≠'} pipeline ({c['rows']:,} rows, "
+                     f"{c['rows_differing']} differing, largest relative difference {c['max_rel_diff']:.1e}).")
+    if p.get("returncode") != 0:
+        lines.append(f"Pipeline exit code {p.get('returncode')}: see {p.get('log')}.")
+    lines.append(f"Slowest steps: {', '.join(f'{k} {v}s' for k, v in p.get('slowest_steps', []))}.")
+    return "\n".join(lines)
+
+
+def growth_table(results: list[dict]) -> str:
+    measured = [r for r in results if r["pipeline"].get("rows_read")]
+    base = min(measured, key=lambda r: r["scale"], default=None)
+    head = ("| scale | rows delivered | pipeline s | ingest s | dbt s | export s | start-up + other s | "
+            "floor s | pipeline ÷ floor | peak MiB (pipeline / floor) | pipeline s per M rows | "
+            "time × vs scale 1 (rows ×) |")
+    lines = [head,
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(results, key=lambda r: r["scale"]):
+        p, f = r["pipeline"], r.get("floor") or {}
+        st = p.get("stages", {})
+        rows = p.get("rows_read") or 0
+        other = p["wall_s"] - sum(st.get(s, {}).get("wall_s", 0) for s in STAGES)
+        fw = f.get("wall_s") if f.get("returncode") == 0 else None
+        grow = (f"{p['wall_s'] / base['pipeline']['wall_s']:.1f} ({rows / base['pipeline']['rows_read']:.0f})"
+                if base and rows else "–")
+        ratio = f"{p['wall_s'] / fw:.1f}×" if fw else "–"
+        lines.append(
+            f"| {r['scale']} | {rows:,} | {fmt_s(p['wall_s'])} | {fmt_s(st.get('ingest', {}).get('wall_s'))} | "
+            f"{fmt_s(st.get('dbt', {}).get('wall_s'))} | {fmt_s(st.get('export', {}).get('wall_s'))} | "
+            f"{fmt_s(other)} | {fmt_s(fw)} | {ratio} | "
+            f"{fmt_mib(p['peak_bytes'])} / {fmt_mib(f.get('peak_bytes'))} | "
+            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} |")
+    return "\n".join(lines)
+
+
+def targets(results: list[dict]) -> str:
+    out = []
+    by = {r["scale"]: r for r in results}
+    if 1 in by:
+        w = by[1]["pipeline"]["wall_s"]
+        out.append(f"- scale 1, whole demo run in a fresh process under 60 s: {w:.1f} s, "
+                   f"{'met' if w < 60 else 'missed'}")
+    top = max(by)
+    if top < 1000:
+        out.append(f"- (the scale-1000 targets are read at scale {top}, the largest measured)")
+    if True:
+        p, f = by[top]["pipeline"], by[top].get("floor") or {}
+        if f.get("returncode") == 0:
+            ratio = p["wall_s"] / f["wall_s"]
+            out.append(f"- scale {top}, total wall within 1.5× of the floor: {ratio:.1f}×, "
+                       f"{'met' if ratio <= 1.5 else 'missed'}")
+        out.append(f"- scale {top}, peak memory under 2 GiB: {p['peak_bytes'] / MIB:,.0f} MiB, "
+                   f"{'met' if p['peak_bytes'] < 2 * 1024 * MIB else 'missed'}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="TOEX scale benchmark (pipeline vs DuckDB floor)")
+    ap.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100, 1000])
+    ap.add_argument("--work", type=Path, default=REPO / "data" / "bench")
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep each run's warehouse, landing and exports")
+    ap.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per pipeline or floor run")
+    args = ap.parse_args(argv)
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC)
+    header = (f"TOEX scale benchmark, {started:%Y-%m-%d %H:%M} UTC; {platform.node()}: {os.cpu_count()} cores, "
+              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024 ** 3:.0f} GiB; "
+              f"load average at start {load()}; command: {' '.join([Path(sys.executable).name, '-m', 'benchmarks.scale', *(argv or sys.argv[1:])])}")
+    print(header, flush=True)
+    manifest = None if args.no_floor else compile_project(work)
+    results = []
+    for scale in args.scales:
+        delivery, gen = generate(work, scale, args.seed)
+        print(f"scale {scale}: delivery {gen['bytes'] / MIB:,.0f} MiB (generated in {gen['generate_s']} s); "
+              f"running the pipeline ...", flush=True)
+        p = run_pipeline(work, scale, delivery, args.timeout)
+        r = {"scale": scale, "delivery": gen, "pipeline": p}
+        print(f"  pipeline: exit {p['returncode']}, {p['wall_s']:.1f} s, peak {p['peak_bytes'] / MIB:,.0f} MiB", flush=True)
+        if manifest is not None:
+            ops = Path(p["platform_usage"]) if p.get("platform_usage") else None
+            f = run_floor(work, scale, delivery, manifest, ops, args.timeout)
+            r["floor"] = f
+            print(f"  floor: exit {f['returncode']}, {f['wall_s']:.1f} s, peak {f['peak_bytes'] / MIB:,.0f} MiB", flush=True)
+            if f["returncode"] == 0 and p.get("warehouse"):
+                r["comparison"] = compare(p["warehouse"], f["kpi_values"])
+        results.append(r)
+        print("\n" + scale_table(r) + "\n", flush=True)
+        if not args.keep:
+            run = work / "runs" / f"scale-{scale}"
+            for sub in ("data/warehouse", "data/landing", "data/published", "data/exports"):
+                shutil.rmtree(run / sub, ignore_errors=True)
+        (work / "results.json").write_text(json.dumps({"header": header, "results": results}, indent=1, default=str))
+    report = "\n\n".join([header, *(scale_table(r) for r in results), "### Growth", growth_table(results),
+                          "### Targets", targets(results)])
+    (work / "results.md").write_text(report + "\n")
+    print("### Growth\n\n" + growth_table(results) + "\n\n### Targets\n\n" + targets(results))
+    print(f"\nreport: {work / 'results.md'}; data: {work / 'results.json'}")
+    ok = all(r["pipeline"]["returncode"] == 0 and (r.get("comparison") or {"equal": args.no_floor})["equal"]
+             for r in results)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
