@@ -15,7 +15,7 @@ class Quarter:
     q: int  # 1..4
 
     @classmethod
-    def parse(cls, text: str) -> "Quarter":
+    def parse(cls, text: str) -> Quarter:
         """Accepts `2025-26 Q1` (the pack's label) and `2025-26-Q1` (the CLI's)."""
         m = _LABEL.match(text.strip())
         if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
@@ -23,7 +23,7 @@ class Quarter:
         return cls(int(m.group(1)), int(m.group(3)))
 
     @classmethod
-    def containing(cls, d: date) -> "Quarter":
+    def containing(cls, d: date) -> Quarter:
         fy = d.year if d.month >= 4 else d.year - 1
         return cls(fy, (d.month - 4) % 12 // 3 + 1)
 
@@ -53,10 +53,10 @@ class Quarter:
     def fy_start(self) -> date:
         return date(self.fy_start_year, 4, 1)
 
-    def next(self) -> "Quarter":
+    def next(self) -> Quarter:
         return Quarter(self.fy_start_year + (self.q == 4), self.q % 4 + 1)
 
-    def previous(self) -> "Quarter":
+    def previous(self) -> Quarter:
         return Quarter(self.fy_start_year - (self.q == 1), (self.q - 2) % 4 + 1)
 
     def __str__(self) -> str:

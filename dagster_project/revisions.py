@@ -15,7 +15,7 @@ GRAIN = ("reporting_quarter", "kpi_id", "measure", "period_type", "period_start"
 _G = ", ".join(GRAIN)
 _ON = " AND ".join(f"p.{c} IS NOT DISTINCT FROM k.{c}" for c in GRAIN)
 
-DDL = f"""
+DDL = """
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE TABLE IF NOT EXISTS ops.published_kpi_values (
     run_id VARCHAR, delivery_id VARCHAR, published_at TIMESTAMP,

@@ -32,7 +32,7 @@ class Settings:
     inception: date
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         env = os.environ
         home = Path(env.get("TOEX_HOME", Path.cwd())).resolve()
         data = Path(env.get("TOEX_DATA_DIR", home / "data")).resolve()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,12 @@ import pytest
 
 from dagster_project.contract import contracts
 from dagster_project.ingest.delivery import land
-from dagster_project.ingest.load import IngestResult, ensure_raw_table, ingest_file, register_delivery
+from dagster_project.ingest.load import (
+    IngestResult,
+    ensure_raw_table,
+    ingest_file,
+    register_delivery,
+)
 
 # pytest-xdist workers run as `python -c`, so __main__ has no __file__; PySpark (installed for the
 # Spark target, imported by Great Expectations) then takes itself for a doctest run and exits the

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from sample_data import TEST_KEY
 from corpus.cases import CASES, OPS_GOOD
+from sample_data import TEST_KEY
+
 from dagster_project.contract import contracts
 from dagster_project.ingest.delivery import DeliveryError, land
 from dagster_project.ingest.load import ensure_raw_table, ingest_file, register_delivery

@@ -6,8 +6,8 @@ import io
 
 import openpyxl
 import pytest
-
 from sample_data import OPERATIONS_HEADER, OPERATIONS_OK
+
 from dagster_project.ingest.reader import FileRejected
 
 JOBS_HEADER = "job_id,operation_ref,team,origin,support_level,allocated_date,closed_date,status\n"

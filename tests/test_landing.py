@@ -7,8 +7,8 @@ import os
 import stat
 
 import pytest
-
 from sample_data import OPERATIONS_OK
+
 from dagster_project.ingest.delivery import DeliveryError, land, load_manifest, sha256_file
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from sample_data import OPERATIONS_OK, TEST_KEY
+
 from dagster_project.ingest import pseudonym
 
 FEEDBACK = (

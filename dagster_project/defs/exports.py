@@ -11,7 +11,11 @@ import dagster as dg
 from dagster_project import revisions
 from dagster_project.dbt_project import dbt_executable, toex_dbt
 from dagster_project.fiscal import Quarter
-from dagster_project.partitions import ensure_quarter_partitions, fiscal_quarters, latest_complete_quarter
+from dagster_project.partitions import (
+    ensure_quarter_partitions,
+    fiscal_quarters,
+    latest_complete_quarter,
+)
 from dagster_project.resources import PlatformPaths, WarehouseResource
 from dagster_project.settings import PROJECT_ROOT
 

@@ -4,12 +4,17 @@ dbt tests as asset checks, plus the platform-usage measurements (Q4.2) dbt reads
 import json
 import os
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from dagster_project.contract import contracts
 from dagster_project.dbt_project import dbt_executable, toex_dbt
@@ -85,7 +90,7 @@ def platform_usage(context: dg.AssetExecutionContext, config: QuarterConfig, war
 
 
 def _utc(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
 # Source tests stay dbt-side (not Dagster checks): as checks on the raw assets they would make

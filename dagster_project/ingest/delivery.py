@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project.contract import contracts
@@ -57,7 +57,7 @@ class Delivery:
         return json.dumps(body, indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "Delivery":
+    def from_json(cls, text: str) -> Delivery:
         body = json.loads(text)
         body["files"] = {k: LandedFile(**v) for k, v in body["files"].items()}
         return cls(**body)
@@ -99,7 +99,7 @@ def scan(delivery_dir: Path) -> tuple[dict[str, Path], list[str]]:
 def land(delivery_dir: Path, landing_root: Path, now: datetime | None = None) -> Delivery:
     """Copy a delivery into the landing area (write-once objects) and write its manifest."""
     files, unexpected = scan(delivery_dir)
-    arrived = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    arrived = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     objects = landing_root / "objects"
     manifests = landing_root / "deliveries"
     for d in (landing_root, objects, manifests):

@@ -189,7 +189,8 @@ def _q1_1(F: Figures, quarter: Quarter, H: History) -> dict:
 
 
 def _q1_2(F: Figures, quarter: Quarter, inputs: Inputs) -> dict:
-    t = lambda m, p="quarter": F.get("Q1.2", m, p, "involvement", "toex")
+    def t(m, p="quarter"):
+        return F.get("Q1.2", m, p, "involvement", "toex")
     detail = inputs.risk_changes.rows
     decreases, large, table = [], [], []
     if detail is not None:
@@ -341,7 +342,8 @@ def _q1_4(F: Figures, quarter: Quarter, H: History) -> dict:
 
 
 def _q2_1(F: Figures, quarter: Quarter) -> dict:
-    g = lambda m, p, o: F.get("Q2.1", m, p, "origin", o)
+    def g(m, p, o):
+        return F.get("Q2.1", m, p, "origin", o)
     pro_days, tasked_days = g("mean_days_open", "as_at", "proactive"), g("mean_days_open", "as_at", "tasked")
     if pro_days.ok and tasked_days.ok and tasked_days.value:
         difference = pro_days.value / tasked_days.value - 1
@@ -576,7 +578,8 @@ def _q2_5(F: Figures, quarter: Quarter) -> dict:
                     [charts.Series(humanise(metric), [f.value for f in monthly],
                                    charts.PALETTE[channels.index(channel) % len(charts.PALETTE)])],
                     width=300, height=180))
-    c = lambda m, ch, p="quarter": F.get("Q2.5", m, p, "channel", ch)
+    def c(m, ch, p="quarter"):
+        return F.get("Q2.5", m, p, "channel", ch)
     linkedin_months = [(f"{m:%B}", F.get("Q2.5", "page_views", "month", "channel", "LinkedIn", start=m))
                        for m in months]
     return {
