@@ -78,8 +78,6 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             err = event.step_failure_data.error
-            if err and err.cls_name == "DagsterAssetCheckFailedError":
-                continue  # already reported, by name, as a blocking check failure
             outcome.step_failures.append(f"{event.step_key}: {err.message.strip() if err else 'failed'}")
     return outcome
 
