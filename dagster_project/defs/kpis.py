@@ -79,14 +79,18 @@ def platform_usage(context: dg.AssetExecutionContext, config: QuarterConfig, war
         rows = con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database()").fetchone()[0]
         con.execute("""CREATE TABLE IF NOT EXISTS ops.platform_usage (reporting_quarter VARCHAR, measure VARCHAR,
             period_type VARCHAR, period_start DATE, period_end DATE, value DOUBLE, unit VARCHAR)""")
-        con.execute("DELETE FROM ops.platform_usage WHERE reporting_quarter = ?", [q.label])
-        con.executemany("INSERT INTO ops.platform_usage VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            [q.label, "warehouse_bytes", "as_at", q.end, q.end, float(max(file_bytes, size or 0)), "bytes"],
-            [q.label, "warehouse_rows", "as_at", q.end, q.end, float(rows), "count"],
-            [q.label, "pipeline_runs", "quarter", q.start, q.end, float(len(runs)), "count"],
-        ])
+        # Measured once per quarter, at its first run, then frozen: a re-run of the quarter must
+        # publish byte-identical figures, and these would otherwise change with every run.
+        frozen = con.execute("SELECT count(*) FROM ops.platform_usage WHERE reporting_quarter = ?", [q.label]).fetchone()[0]
+        if not frozen:
+            con.executemany("INSERT INTO ops.platform_usage VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                [q.label, "warehouse_bytes", "as_at", q.end, q.end, float(max(file_bytes, size or 0)), "bytes"],
+                [q.label, "warehouse_rows", "as_at", q.end, q.end, float(rows), "count"],
+                [q.label, "pipeline_runs", "quarter", q.start, q.end, float(len(runs)), "count"],
+            ])
     return dg.MaterializeResult(metadata={"reporting_quarter": q.label, "warehouse_bytes": file_bytes,
-                                          "warehouse_rows": rows, "pipeline_runs": len(runs)})
+                                          "warehouse_rows": rows, "pipeline_runs": len(runs),
+                                          "recorded": "already recorded for the quarter (kept)" if frozen else "now"})
 
 
 def _utc(d: date) -> datetime:
