@@ -112,6 +112,13 @@ def compile_project(work: Path) -> Path:
     return target / "manifest.json"
 
 
+def prepare(env: dict, warehouse: Path | None, log: Path) -> None:
+    cmd = [str(BIN / "toex"), "prepare"] + (["--warehouse", str(warehouse)] if warehouse else [])
+    with log.open("w") as out:
+        if subprocess.run(cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT).returncode:
+            raise SystemExit(f"toex prepare failed; see {log}")
+
+
 def _instance(home: Path):
     """A persistent Dagster instance for the run, created before the timing (as in production,
     where it exists already); the same dagster.yaml `toex` writes."""
@@ -135,6 +142,8 @@ def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float) -> dict
                TOEX_DEMO="1", PYTHONUNBUFFERED="1")
     cmd = [str(BIN / "toex"), "run", "--extracts", str(delivery), "--quarter", QUARTER,
            "--out", str(data / "exports"), "--warehouse", str(warehouse)]
+    # Deployment, untimed: `toex prepare` for this warehouse, as `make setup` does for the default one.
+    prepare(env, warehouse, run / "prepare.log")
     load_before = load()
     m = run_measured(cmd, env=env, cwd=run, log=run / "pipeline.log", timeout=timeout)
     result = {"command": " ".join(cmd), "returncode": m.returncode, "wall_s": m.wall_s,
@@ -386,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             for sub in ("data/warehouse", "data/landing", "data/published", "data/exports"):
                 shutil.rmtree(run / sub, ignore_errors=True)
         (work / "results.json").write_text(json.dumps({"header": header, "results": results}, indent=1, default=str))
+    prepare(dict(os.environ), None, work / "prepare.log")  # back to the default warehouse's parse
     report = "\n\n".join([header, *(scale_table(r) for r in results), "### Growth", growth_table(results),
                           "### Targets", targets(results)])
     (work / "results.md").write_text(report + "\n")

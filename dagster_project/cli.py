@@ -126,11 +126,11 @@ def cmd_prepare(args) -> int:
 
     from dagster_project.dbt_project import prepare
     from dagster_project.partitions import default_reporting_quarter, ensure_quarter_partitions
-
-    log.info("dbt manifest: %s", prepare())
     from dagster_project.settings import Settings
 
-    _dagster_home(Settings.from_env().data_dir)
+    settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None)
+    log.info("dbt manifest: %s (parsed for warehouse %s)", prepare(settings.warehouse), settings.warehouse)
+    _dagster_home(settings.data_dir)
     with dg.DagsterInstance.get() as instance:
         added = ensure_quarter_partitions(instance, default_reporting_quarter())
     log.info("fiscal-quarter partitions: %d added", len(added))
@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("prepare", help="prepare the dbt manifest (setup time, not import time)")
+    p.add_argument("--warehouse", help="the warehouse runs will use (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")
     p.set_defaults(func=cmd_prepare)
 
     args = parser.parse_args(argv)

@@ -46,4 +46,7 @@ class Settings:
             inception=date.fromisoformat(env.get("TOEX_INCEPTION", "2021-04-01")),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
+        for k, v in values.items():
+            if isinstance(v, Path):
+                values[k] = v.resolve()
         return cls(**values)

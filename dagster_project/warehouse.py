@@ -22,6 +22,13 @@ import duckdb
 log = logging.getLogger("toex.warehouse")
 
 SCHEMAS = ("raw", "ingest", "ops")
+# DuckDB's own default is 80% of RAM: 8.8 GiB peak at scale 1000. Beyond this limit DuckDB
+# spills to `<warehouse>.tmp`. The dbt profile reads the same variable (dbt/profiles.yml).
+MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT = "TOEX_DUCKDB_MEMORY_LIMIT", "1GB"
+
+
+def memory_limit() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
 
 
 class WarehouseBusy(RuntimeError):
@@ -55,6 +62,9 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0) -> 
     try:
         if not read_only and path.exists():
             os.chmod(path, 0o600)
+        # SET, not a connect-time config: DuckDB refuses a second in-process connection to the
+        # file whose configuration differs from the first's.
+        con.execute(f"SET memory_limit = '{memory_limit()}'")
         yield con
     finally:
         con.close()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 from dagster_project.contract import contracts
 from dagster_project.definitions import MAIN_JOB, defs
 
@@ -28,3 +32,54 @@ def test_checks_on_every_raw_asset():
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     for e in contracts():
         assert {(f"raw/{e}", n) for n in ("file_accepted", "rows_reconcile", "no_quarantined_rows")} <= checks
+
+
+# --- snapshot: every asset key, asset check, job, schedule and sensor ------------------------
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
+
+
+def _inventory() -> dict:
+    graph = defs.resolve_asset_graph()
+    return {
+        "assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
+        "asset_checks": sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys),
+        "jobs": sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")),
+        "schedules": sorted(s.name for s in defs.schedules or []),
+        "sensors": sorted(s.name for s in defs.sensors or []),
+    }
+
+
+def test_definitions_match_the_snapshot():
+    """A renamed or lost asset, check or job is a visible change: update the snapshot on
+    purpose with `TOEX_UPDATE_SNAPSHOTS=1 pytest tests/test_definitions.py`."""
+    now = _inventory()
+    if os.environ.get("TOEX_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(now, indent=1) + "\n")
+    pinned = json.loads(SNAPSHOT.read_text())
+    for part in pinned:
+        added, lost = sorted(set(now[part]) - set(pinned[part])), sorted(set(pinned[part]) - set(now[part]))
+        assert not added and not lost, f"{part}: added {added}, lost {lost}"
+
+
+def test_dbt_tests_are_checks_on_the_reporting_layer_only():
+    """dbt tests on kpis models are Dagster checks; those on staging, intermediate and marts run
+    dbt-side (defs/kpis.py CHECKED_LAYERS), so the run's event log stays small."""
+    from dagster_project.defs.kpis import toex_dbt_models
+
+    layers = {k.asset_key.path[0] for k in toex_dbt_models.check_keys}
+    assert layers == {"kpis"}
+    assert len(toex_dbt_models.check_keys) >= 50
+
+
+def test_dbt_resource_knows_the_installed_dbt_version():
+    """The resource skips `dbt --version`; the executable it runs must report the same version."""
+    import re
+    import subprocess
+
+    from dagster_project.dbt_project import ToexDbtCliResource, dbt_executable
+
+    out = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True, check=True).stdout
+    core = re.search(r"Core:\s*\n\s*- installed:\s*(\d+\.\d+\.\d+)", out) or re.search(r"(\d+\.\d+\.\d+)", out)
+    assert str(ToexDbtCliResource.for_project()._cli_version) == core.group(1)

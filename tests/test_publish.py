@@ -432,3 +432,23 @@ def test_sparse_warehouse_publishes_with_notes(tmp_path):
     assert "not available" in html
     assert any("kpi_top10_snapshots" in n for n in published.manifest["notes"])
     verify_publication(published.path)
+
+
+def test_pack_lists_at_most_the_largest_decreases_at_scale(warehouse, tmp_path):
+    """A national-scale quarter (thousands of assessments): the pack shows the PACK_DETAIL_ROWS
+    largest decreases and says where the rest are; the narrative counts stay whole."""
+    from dagster_project.publish.pack import PACK_DETAIL_ROWS
+
+    n = PACK_DETAIL_ROWS + 30
+    con = duckdb.connect(str(warehouse))
+    con.executemany("insert into kpis.kpi_toex_risk_score_changes values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(Q.label, f"B{i}", f"SEROCU Op {1000 + i}", "CSA", date(2025, 5, 1), 900, 900 - 200 - i, -200 - i)
+                     for i in range(n)])
+    con.close()
+    html = (_publish(warehouse, tmp_path / "exports").path / file_names(Q)["html"]).read_text(encoding="utf-8")
+    assert f"Showing the {PACK_DETAIL_ROWS} largest decreases of {n + 5} assessments" in html
+    # The largest decrease (A2, -434) and then -279, -278, … down to the 50th.
+    shown = [i for i in range(n) if f"SEROCU Op {1000 + i}</td>" in html]
+    assert "YHROCU Op 7</td>" in html and shown == list(range(n - PACK_DETAIL_ROWS + 1, n))
+    assert html.index("YHROCU Op 7</td>") < html.index(f"SEROCU Op {1000 + n - 1}</td>")
+    assert f"and {n + 1 - PACK_DETAIL_ROWS} more" in html  # n new large decreases plus A2's, 50 listed

@@ -130,10 +130,10 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) 
 
 def _number_rows(con: duckdb.DuckDBPyConnection, table: str, rejected_rows: list[int]) -> None:
     """Give each parsed record its data-row number, skipping the numbers of rejected records."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_ord AS SELECT rowid + 1 AS ordinal, * FROM {table}_read")
-    if not rejected_rows:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT ordinal AS _row_number, * EXCLUDE (ordinal) FROM {table}_ord")
+    if not rejected_rows:  # the common case: one copy, not two (8.5 M rows in the largest extract at scale 1000)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid + 1 AS _row_number, * FROM {table}_read")
     else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_ord AS SELECT rowid + 1 AS ordinal, * FROM {table}_read")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_rej AS SELECT unnest(?::BIGINT[]) AS r", [rejected_rows])
         n = con.execute(f"SELECT count(*) FROM {table}_ord").fetchone()[0] + len(rejected_rows)
         con.execute(

@@ -46,6 +46,11 @@ from .text import (
 
 TEMPLATES = Path(__file__).parent / "templates"
 LARGE_DECREASE_POINTS = 150
+# The pack lists at most this many assessments (table, chart, callouts, decrease amounts): the
+# real pack lists a quarter's handful, and at national scale a quarter has ~175,000 (scale 1000),
+# which no board reads and which took 14 s to render. Every assessment stays in
+# kpis.kpi_toex_risk_score_changes (analysts' copy and its Parquet).
+PACK_DETAIL_ROWS = 50
 TERRITORIAL_FORCES = 43
 
 IDENTIFICATION_CATEGORIES = {
@@ -219,8 +224,17 @@ def _q1_2(F: Figures, quarter: Quarter, inputs: Inputs) -> dict:
             )
     decreases.sort(reverse=True)  # -4, -16, -434 as the pack lists them
     has_ori = detail is not None and any(r["ori"] is not None or r["previous_ori"] is not None for r in detail)
+    table_note, large_total = "", len(large)
+    if detail is not None and len(table) > PACK_DETAIL_ROWS:
+        table_note = (f"Showing the {PACK_DETAIL_ROWS} largest decreases of {len(table):,} assessments; every "
+                      "assessment is in kpis.kpi_toex_risk_score_changes (analysts' copy and Parquet).")
+        table = table[:PACK_DETAIL_ROWS]
+        if len(large) > PACK_DETAIL_ROWS:
+            large = [*large[:PACK_DETAIL_ROWS], f"… and {len(large) - PACK_DETAIL_ROWS:,} more"]
+    if len(decreases) > PACK_DETAIL_ROWS:
+        decreases = []  # the template then gives the mean decrease instead of every amount
     if detail:
-        changed = [r for r in detail if r["score_change"] is not None]
+        changed = [r for r in detail[:PACK_DETAIL_ROWS] if r["score_change"] is not None]
         chart = charts.hbar_chart(
             f"Risk score changes of TOEX-involved assessments, {quarter.label}",
             [f"{r['operation_ref']} ({r['threat_type']})" if r["threat_type"] else str(r["operation_ref"])
@@ -274,10 +288,11 @@ def _q1_2(F: Figures, quarter: Quarter, inputs: Inputs) -> dict:
         "first_text": counted(t("first_assessments"), "first assessment"),
         "decrease_amounts": join_words([_signed(v) for v in decreases]),
         "large": large,
-        "large_text": counted(first_available(t("large_decreases"), Fig(len(large) if detail is not None else None)),
+        "large_text": counted(first_available(t("large_decreases"), Fig(large_total if detail is not None else None)),
                               "Risk Score decrease was", "Risk Score decreases were", capitalise=True),
         "detail_note": inputs.risk_changes.note,
         "table": table,
+        "table_note": table_note,
         "has_ori": has_ori,
         "chart": chart,
         "since": since,

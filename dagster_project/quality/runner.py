@@ -190,9 +190,9 @@ def _context(store_dir: Path | None, docs_dir: Path | None):
                 "class_name": "TupleFilesystemStoreBackend", "base_directory": str(store_dir / sub)}}
     sites = {}
     if docs_dir is not None:
-        sites[DOCS_SITE] = {"class_name": "SiteBuilder", "show_how_to_buttons": False,
-                            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+        from dagster_project.quality.docs_views import site_config
+
+        sites[DOCS_SITE] = site_config(str(docs_dir))
     config = DataContextConfig(store_backend_defaults=defaults, stores=stores, data_docs_sites=sites,
                                analytics_enabled=False,
                                progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False))

@@ -39,12 +39,20 @@
     {{ return((fy, ((m - 4) % 12) // 3 + 1)) }}
 {% endmacro %}
 
+{% macro toex_reporting_quarter() %}
+    {#- The quarter to compute up to: $TOEX_DBT_REPORTING_QUARTER (the Dagster asset sets it) else
+        var('reporting_quarter'). An environment variable because dbt re-parses only the files
+        that read it when it changes, where a changed --vars re-parses the whole project. -#}
+    {{ return(env_var('TOEX_DBT_REPORTING_QUARTER', var('reporting_quarter'))) }}
+{% endmacro %}
+
 {% macro fiscal_quarters() %}
     {%- set first = quarter_of_date(var('inception_date')) -%}
-    {%- set last = parse_quarter_label(var('reporting_quarter')) -%}
+    {%- set reporting_quarter = toex_reporting_quarter() -%}
+    {%- set last = parse_quarter_label(reporting_quarter) -%}
     {%- set n = (last[0] - first[0]) * 4 + (last[1] - first[1]) + 1 -%}
     {%- if n < 1 -%}
-        {{ exceptions.raise_compiler_error("reporting_quarter " ~ var('reporting_quarter') ~ " is before the inception date " ~ var('inception_date')) }}
+        {{ exceptions.raise_compiler_error("reporting_quarter " ~ reporting_quarter ~ " is before the inception date " ~ var('inception_date')) }}
     {%- endif -%}
     {%- set quarters = [] -%}
     {%- for i in range(n) -%}

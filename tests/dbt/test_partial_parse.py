@@ -1,0 +1,42 @@
+"""dbt keeps its saved parse from `toex prepare` to the runs (dbt_project.py): the quarter
+reaches dbt as an environment variable, and a changed quarter re-parses only what reads it.
+The last case shows what the design avoids: a changed `--vars` re-parses everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+from _dbt_helpers import dbt_executable
+
+from dagster_project.dbt_project import QUARTER_ENV
+from dagster_project.settings import DBT_PROJECT_DIR
+
+pytestmark = pytest.mark.slow
+
+
+def _parse(tmp_path, extra_env: dict, args: tuple = ()) -> list[dict]:
+    env = {k: v for k, v in os.environ.items() if k != QUARTER_ENV}
+    env.update({"TOEX_WAREHOUSE": str(tmp_path / "toex.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
+                "DBT_LOG_FORMAT": "json", **extra_env})
+    proc = subprocess.run([dbt_executable(), "parse", *args, "--project-dir", str(DBT_PROJECT_DIR),
+                           "--profiles-dir", str(DBT_PROJECT_DIR)], env=env, capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def _names(events: list[dict]) -> dict[str, str]:
+    return {e["info"]["name"]: e["info"]["msg"] for e in events}
+
+
+def test_a_new_quarter_keeps_the_saved_parse(tmp_path):
+    _parse(tmp_path, {})  # as `toex prepare`: no quarter set
+    again = _names(_parse(tmp_path, {QUARTER_ENV: "2025-26 Q2"}))
+    assert "UnableToPartialParse" not in again, again.get("UnableToPartialParse")
+    assert "PartialParsingEnabled" in again
+    changed = _names(_parse(tmp_path, {}, ("--vars", json.dumps({"reporting_quarter": "2025-26 Q3"}))))
+    assert "config vars" in changed.get("UnableToPartialParse", "")

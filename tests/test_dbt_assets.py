@@ -1,0 +1,28 @@
+"""The dbt step of the demo run: tests on staging, intermediate and marts run dbt-side and are
+summarised on their model's materialisation; the reporting layer's are Dagster checks."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from dagster_project.defs.kpis import _describe_tests
+
+
+def test_describe_tests_names_what_did_not_pass():
+    tally = Counter({("pass", "not_null_x"): 1, ("pass", "unique_x"): 1, ("warn", "accepted_values_y"): 1})
+    assert _describe_tests(tally) == "2 pass, 1 warn (accepted_values_y)"
+
+
+def test_dbt_side_tests_are_summarised_on_their_models(demo_run):
+    materialised = [line for line in demo_run.log_lines
+                    if "staging" in line and "stg_disruptions" in line and "dbt_tests" in line]
+    assert materialised, "no materialisation of staging/stg_disruptions carries dbt_tests"
+    assert re.search(r"\d+ pass", materialised[0])
+    assert not any("instead of an `AssetCheckResult`" in line for line in demo_run.log_lines)
+
+
+def test_reporting_layer_tests_are_checks_in_the_run(demo_run):
+    _, outcome, _ = demo_run
+    warned = [w for w in outcome.warnings if w.startswith("kpis/kpi_values:warn_comms_new_users_exceed_users")]
+    assert warned, outcome.warnings
