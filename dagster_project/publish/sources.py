@@ -96,11 +96,25 @@ def kpi_values_relation(con: duckdb.DuckDBPyConnection) -> str:
     return relation
 
 
+PUBLISHED_DIGITS = 12
+
+
+def published_row(raw) -> KpiRow:
+    """A kpi_values row as published: the value to 12 significant digits. DuckDB aggregates in
+    parallel, so a mean or share can differ in its last bit or two from run to run (2e-15 seen
+    between engines); the published figure must not. Revisions use the same tolerance idea
+    (revisions.py, 1e-9 relative)."""
+    row = KpiRow(*raw)
+    if isinstance(row.value, float):
+        row = row._replace(value=float(f"{row.value:.{PUBLISHED_DIGITS}g}"))
+    return row
+
+
 def read_kpi_values(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[KpiRow]:
     """The quarter's rows of kpi_values in the export's deterministic order."""
     relation = kpi_values_relation(con)
     sql = _KPI_SELECT.format(relation=relation) + " where cast(reporting_quarter as varchar) in (?, ?) " + KPI_ORDER
-    return [KpiRow(*row) for row in con.execute(sql, _quarter_keys(quarter)).fetchall()]
+    return [published_row(row) for row in con.execute(sql, _quarter_keys(quarter)).fetchall()]
 
 
 def read_kpi_history(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[tuple[Quarter, KpiRow]]:
@@ -109,7 +123,7 @@ def read_kpi_history(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[t
     sql = _KPI_SELECT.format(relation=relation) + " where period_type = 'quarter' " + KPI_ORDER
     out = []
     for raw in con.execute(sql).fetchall():
-        row = KpiRow(*raw)
+        row = published_row(raw)
         try:
             reporting = Quarter.parse(row.reporting_quarter)
         except ValueError:

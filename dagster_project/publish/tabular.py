@@ -3,7 +3,8 @@
 Choices:
 - CSV is written with the standard library's `csv` module from the rows DuckDB returns, not
   with DuckDB `COPY` or pyarrow's CSV writer: the float format is then the contract itself
-  (`repr`, the shortest text that round-trips to the same double, e.g. `60.0`, `0.4705882352941176`),
+  (`repr`, the shortest text that round-trips to the same double, e.g. `60.0`, `0.470588235294`;
+  values are rounded to 12 significant digits when read, `sources.published_row`),
   independent of locale and of an engine's version-to-version formatting changes (pyarrow
   writes `60` for 60.0, DuckDB's rules are its own). UTF-8 without BOM, `\\n` line endings,
   minimal quoting, ISO dates, empty field for null.

@@ -17,12 +17,12 @@ from dagster_project.settings import DBT_PROJECT_DIR
 pytestmark = pytest.mark.slow
 
 
-def _parse(tmp_path, extra_env: dict, args: tuple = ()) -> list[dict]:
+def _dbt(tmp_path, extra_env: dict, args: tuple = ("parse",)) -> list[dict]:
     env = {k: v for k, v in os.environ.items() if k != QUARTER_ENV}
     env.update({"TOEX_WAREHOUSE": str(tmp_path / "toex.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                 "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
                 "DBT_LOG_FORMAT": "json", **extra_env})
-    proc = subprocess.run([dbt_executable(), "parse", *args, "--project-dir", str(DBT_PROJECT_DIR),
+    proc = subprocess.run([dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR),
                            "--profiles-dir", str(DBT_PROJECT_DIR)], env=env, capture_output=True, text=True,
                           cwd=tmp_path, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -34,9 +34,10 @@ def _names(events: list[dict]) -> dict[str, str]:
 
 
 def test_a_new_quarter_keeps_the_saved_parse(tmp_path):
-    _parse(tmp_path, {})  # as `toex prepare`: no quarter set
-    again = _names(_parse(tmp_path, {QUARTER_ENV: "2025-26 Q2"}))
-    assert "UnableToPartialParse" not in again, again.get("UnableToPartialParse")
-    assert "PartialParsingEnabled" in again
-    changed = _names(_parse(tmp_path, {}, ("--vars", json.dumps({"reporting_quarter": "2025-26 Q3"}))))
+    _dbt(tmp_path, {})  # as `toex prepare`: no quarter set
+    compiled = _names(_dbt(tmp_path, {QUARTER_ENV: "2025-26 Q2"}, ("compile", "--select", "int_fiscal_quarters")))
+    assert "UnableToPartialParse" not in compiled, compiled.get("UnableToPartialParse")
+    sql = (tmp_path / "target" / "compiled" / "toex" / "models" / "intermediate" / "int_fiscal_quarters.sql").read_text()
+    assert "'2025-26 Q2'" in sql and "'2025-26 Q3'" not in sql  # the run's quarter, from the environment
+    changed = _names(_dbt(tmp_path, {}, ("parse", "--vars", json.dumps({"reporting_quarter": "2025-26 Q3"}))))
     assert "config vars" in changed.get("UnableToPartialParse", "")
