@@ -24,6 +24,11 @@ from dagster_project.settings import DBT_PROJECT_DIR
 
 toex_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 WAREHOUSE_ENV = "TOEX_WAREHOUSE"  # profiles.yml
+THREADS_ENV = "TOEX_DBT_THREADS"  # profiles.yml
+# Above this many raw rows dbt runs one model at a time. Measured (docs/SCALE.md): at 1.9 M rows two
+# threads are fine; at 18.4 M, under the 1 GB memory cap, two heavy models at once spill and compete
+# (dbt 213-226 s with two threads, 159-177 s with one), while at scale 1 one thread costs ~2 s.
+LARGE_RAW_ROWS = 5_000_000
 QUARTER_ENV = "TOEX_DBT_REPORTING_QUARTER"  # macros/fiscal_calendar.sql, toex_reporting_quarter()
 
 
@@ -54,12 +59,22 @@ class ToexDbtCliResource(DbtCliResource):
         return cls(project_dir=toex_dbt, dbt_executable=dbt_executable())
 
 
+def dbt_threads(raw_rows: int) -> int:
+    """$TOEX_DBT_THREADS if set, else 1 for a large delivery and 2 otherwise."""
+    explicit = os.environ.get(THREADS_ENV)
+    if explicit:
+        return int(explicit)
+    return 1 if raw_rows > LARGE_RAW_ROWS else 2
+
+
 @contextlib.contextmanager
-def dbt_env(warehouse: str | Path, reporting_quarter: str | None = None):
+def dbt_env(warehouse: str | Path, reporting_quarter: str | None = None, threads: int | None = None):
     """Environment for a dbt subprocess started inside the block, restored afterwards."""
     values = {WAREHOUSE_ENV: str(Path(warehouse).resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if reporting_quarter:
         values[QUARTER_ENV] = reporting_quarter
+    if threads:
+        values[THREADS_ENV] = str(threads)
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -22,3 +22,12 @@ def test_dbt_profile_reads_the_same_limit():
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["toex"]["outputs"]["duckdb"]
     limit = profile["settings"]["memory_limit"]
     assert wh.MEMORY_LIMIT_ENV in limit and f"'{wh.DEFAULT_MEMORY_LIMIT}'" in limit
+
+
+def test_dbt_threads_by_delivery_size(monkeypatch):
+    from dagster_project.dbt_project import LARGE_RAW_ROWS, THREADS_ENV, dbt_threads
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert dbt_threads(36_831) == 2 and dbt_threads(LARGE_RAW_ROWS + 1) == 1
+    monkeypatch.setenv(THREADS_ENV, "4")
+    assert dbt_threads(LARGE_RAW_ROWS + 1) == 4

@@ -17,7 +17,7 @@ from dagster_dbt import (
 from dagster_dbt.asset_utils import get_asset_check_key_for_test
 
 from dagster_project.contract import contracts
-from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, toex_dbt
+from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, dbt_threads, toex_dbt
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import default_reporting_quarter, run_quarter_of
 from dagster_project.resources import WarehouseResource
@@ -119,8 +119,13 @@ def _utc(d: date) -> datetime:
 def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, config: QuarterConfig,
                     warehouse: WarehouseResource):
     quarter = reporting_quarter(context, config)
-    context.log.info(f"dbt build for reporting quarter {quarter.label} on {warehouse.path}")
-    with dbt_env(warehouse.path, quarter.label):  # read by dbt's subprocess as it starts
+    with warehouse.connect() as con:
+        raw_rows = con.execute("""SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()
+            WHERE database_name = current_database() AND schema_name = 'raw'""").fetchone()[0]
+    threads = dbt_threads(raw_rows)
+    context.log.info(f"dbt build for reporting quarter {quarter.label} on {warehouse.path} "
+                     f"({raw_rows:,} raw rows: {threads} dbt thread(s))")
+    with dbt_env(warehouse.path, quarter.label, threads):  # read by dbt's subprocess as it starts
         invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     # Events are held until dbt exits: row counts need the warehouse, which dbt's process
     # holds while it runs (dagster-dbt's fetch_row_counts would open it from this process).
