@@ -312,11 +312,11 @@ def scale_table(r: dict) -> str:
 def growth_table(results: list[dict]) -> str:
     measured = [r for r in results if r["pipeline"].get("rows_read")]
     base = min(measured, key=lambda r: r["scale"], default=None)
-    head = ("| scale | rows delivered | pipeline s | ingest s | dbt s | export s | start-up + other s | "
+    head = ("| scale | rows delivered | pipeline s | ingest s | dbt s | quality s | export s | start-up + other s | "
             "floor s | pipeline ÷ floor | peak MiB (pipeline / floor) | pipeline s per M rows | "
             "time × vs scale 1 (rows ×) |")
     lines = [head,
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(results, key=lambda r: r["scale"]):
         p, f = r["pipeline"], r.get("floor") or {}
         st = p.get("stages", {})
@@ -328,7 +328,8 @@ def growth_table(results: list[dict]) -> str:
         ratio = f"{p['wall_s'] / fw:.1f}×" if fw else "–"
         lines.append(
             f"| {r['scale']} | {rows:,} | {fmt_s(p['wall_s'])} | {fmt_s(st.get('ingest', {}).get('wall_s'))} | "
-            f"{fmt_s(st.get('dbt', {}).get('wall_s'))} | {fmt_s(st.get('export', {}).get('wall_s'))} | "
+            f"{fmt_s(st.get('dbt', {}).get('wall_s'))} | {fmt_s(st.get('quality', {}).get('wall_s'))} | "
+            f"{fmt_s(st.get('export', {}).get('wall_s'))} | "
             f"{fmt_s(other)} | {fmt_s(fw)} | {ratio} | "
             f"{fmt_mib(p['peak_bytes'])} / {fmt_mib(f.get('peak_bytes'))} | "
             f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} |")
