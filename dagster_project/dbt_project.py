@@ -5,7 +5,8 @@ seconds per process (see shared notes on `dg` and `prepare_if_dev`).
 dbt's partial parsing is kept valid from `toex prepare` to every run: dbt re-parses the whole
 project (5 s) when its `--vars` or its profile's connection (the warehouse path) differ from
 the saved parse. So the warehouse path is the settings' absolute path in both, and the
-reporting quarter reaches dbt as an environment variable, which dbt tracks per file.
+reporting quarter reaches dbt as an environment variable: a new value keeps the saved parse, and
+dbt renders the SQL with it when it compiles.
 """
 
 from __future__ import annotations

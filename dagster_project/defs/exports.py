@@ -142,7 +142,7 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
             con.execute(f"COPY (SELECT * FROM {schema}.\"{table}\") TO '{parquet_tmp / schema / table}.parquet' (FORMAT parquet)")
         con.execute("CHECKPOINT")
-    _copy_closed_warehouse(Path(warehouse.path), tmp, warehouse)
+    _copy_closed_warehouse(warehouse, tmp)
     os.chmod(tmp, 0o440)
     os.replace(tmp, target)  # readers holding the old file keep reading it; new readers get the new one
     old = published / "parquet"
@@ -179,11 +179,12 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehou
     return dg.MaterializeResult(metadata={"dbt_docs": dg.MetadataValue.path(str(site))})
 
 
-def _copy_closed_warehouse(source: Path, target: Path, warehouse: WarehouseResource) -> None:
+def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:
     """The warehouse file as it stands between steps: this run holds the run lock, every
     connection is closed and checkpointed, so the file is complete and nothing writes to it.
     A byte copy takes seconds where `COPY FROM DATABASE` re-encodes every table (38 s at
     scale 1000). Should a write-ahead log remain, the copy goes through DuckDB instead."""
+    source = Path(warehouse.path)
     wal = Path(str(source) + ".wal")
     if wal.exists() and wal.stat().st_size:
         with warehouse.connect() as con:

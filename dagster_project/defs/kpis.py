@@ -107,8 +107,8 @@ def _utc(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
-# Source tests stay dbt-side (not Dagster checks): as checks on the raw assets they would make
-# Dagster split this op into one step per level of the raw assets' dependencies.
+# Source tests stay dbt-side too (CHECKED_LAYERS): as checks on the raw assets they would also
+# make Dagster split this op into one step per level of the raw assets' dependencies.
 @dbt_assets(
     manifest=toex_dbt.manifest_path,
     project=toex_dbt,

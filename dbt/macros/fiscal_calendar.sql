@@ -41,8 +41,8 @@
 
 {% macro toex_reporting_quarter() %}
     {#- The quarter to compute up to: $TOEX_DBT_REPORTING_QUARTER (the Dagster asset sets it) else
-        var('reporting_quarter'). An environment variable because dbt re-parses only the files
-        that read it when it changes, where a changed --vars re-parses the whole project. -#}
+        var('reporting_quarter'). An environment variable because a new value keeps dbt's saved
+        parse (compiling renders it), where a changed --vars re-parses the whole project. -#}
     {{ return(env_var('TOEX_DBT_REPORTING_QUARTER', var('reporting_quarter'))) }}
 {% endmacro %}
 

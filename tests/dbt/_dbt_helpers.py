@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.contract import contracts, raw_table_ddl
+from dagster_project.dbt_project import QUARTER_ENV
 from dagster_project.settings import DBT_PROJECT_DIR
 
 PLATFORM_USAGE_DDL = (
@@ -37,14 +38,18 @@ def create_raw_layer(warehouse: Path) -> None:
         con.close()
 
 
-def run_dbt(args: list[str], warehouse: Path, scratch: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.update({
+def run_dbt(args: list[str], warehouse: Path, scratch: Path, timeout: int = 600, *,
+            partial_parse: bool = False, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """dbt on `warehouse` with its target and logs in `scratch`; the quarter comes from the
+    args' --vars unless `env` sets TOEX_DBT_REPORTING_QUARTER (an ambient one is dropped)."""
+    full = {k: v for k, v in os.environ.items() if k != QUARTER_ENV}
+    full.update({
         "TOEX_WAREHOUSE": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_TARGET_PATH": str(scratch / "target"),
         "DBT_LOG_PATH": str(scratch / "logs"),
-        "DBT_PARTIAL_PARSE": "false",
+        "DBT_PARTIAL_PARSE": "true" if partial_parse else "false",
+        **(env or {}),
     })
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=scratch, check=False)
+    return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=timeout, cwd=scratch, check=False)

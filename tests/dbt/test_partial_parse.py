@@ -1,30 +1,23 @@
 """dbt keeps its saved parse from `toex prepare` to the runs (dbt_project.py): the quarter
-reaches dbt as an environment variable, and a changed quarter re-parses only what reads it.
+reaches dbt as an environment variable, and a new quarter keeps the saved parse and
+reaches the compiled SQL.
 The last case shows what the design avoids: a changed `--vars` re-parses everything."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
-from _dbt_helpers import dbt_executable
+from _dbt_helpers import run_dbt
 
 from dagster_project.dbt_project import QUARTER_ENV
-from dagster_project.settings import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 
 
 def _dbt(tmp_path, extra_env: dict, args: tuple = ("parse",)) -> list[dict]:
-    env = {k: v for k, v in os.environ.items() if k != QUARTER_ENV}
-    env.update({"TOEX_WAREHOUSE": str(tmp_path / "toex.duckdb"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs"),
-                "DBT_LOG_FORMAT": "json", **extra_env})
-    proc = subprocess.run([dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR),
-                           "--profiles-dir", str(DBT_PROJECT_DIR)], env=env, capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300, check=False)
+    proc = run_dbt(list(args), tmp_path / "toex.duckdb", tmp_path, 300, partial_parse=True,
+                   env={"DBT_LOG_FORMAT": "json", **extra_env})
     assert proc.returncode == 0, proc.stdout[-3000:]
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
