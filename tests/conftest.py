@@ -169,8 +169,13 @@ def published_copy(demo_run, tmp_path):
     return root, env, delivery
 
 
+DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests on the demo run share one xdist worker, so the pipeline runs once per session."""
+    """Tests on the demo run share one xdist worker, so the pipeline runs once per session; they
+    run the whole pipeline, so they are slow whatever their module says (`make test-fast` skips them)."""
     for item in items:
-        if {"demo_run", "demo_warehouse", "published_copy"} & set(getattr(item, "fixturenames", ())):
+        if DEMO_RUN_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("demo_run"))
+            item.add_marker(pytest.mark.slow)
