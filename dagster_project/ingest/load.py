@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS ingest.file_loads (
 ALTER TABLE ingest.file_loads ADD COLUMN IF NOT EXISTS rows_counted BIGINT;
 ALTER TABLE ingest.file_loads ADD COLUMN IF NOT EXISTS missing_columns VARCHAR[];
 CREATE TABLE IF NOT EXISTS ingest.current_delivery (delivery_id VARCHAR, activated_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS ingest.blocked_deliveries (
+    delivery_id VARCHAR, check_name VARCHAR, reason VARCHAR, blocked_at TIMESTAMP DEFAULT current_timestamp);
 CREATE TABLE IF NOT EXISTS ingest.quarantine (
     load_id VARCHAR, delivery_id VARCHAR, extract VARCHAR, file_name VARCHAR, row_number BIGINT,
     reason VARCHAR, row_json VARCHAR);
@@ -99,6 +101,19 @@ def header_key(name: str) -> str:
     removed, trimmed, lower case. Spreadsheets add these invisibly; they never name a column."""
     folded = unicodedata.normalize("NFKC", name)
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip().lower()
+
+
+def block_current_delivery(con: duckdb.DuckDBPyConnection, check_name: str, reason: str) -> str | None:
+    """Record that the current delivery failed a blocking gate: it is then never the baseline of
+    a later check (quality/runner.py, `previous_row_count`), so sending it again fails again."""
+    ensure_meta(con)
+    row = con.execute("SELECT delivery_id FROM ingest.current_delivery ORDER BY activated_at DESC LIMIT 1").fetchone()
+    if not row:
+        return None
+    con.execute("INSERT INTO ingest.blocked_deliveries (delivery_id, check_name, reason) VALUES (?, ?, ?)",
+                [row[0], check_name, reason[:1000]])
+    log.warning("delivery %s failed the blocking check %s: it will not be the baseline of later checks", row[0], check_name)
+    return row[0]
 
 
 def _map_header(contract: Contract, header: list[str], file_name: str) -> tuple[dict[str, str], list[str], list[str]]:

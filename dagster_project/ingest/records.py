@@ -61,8 +61,11 @@ def _positions(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         block = data[start:start + CHUNK]
         quotes.append(np.flatnonzero(block == QUOTE) + start)
         lfs.append(np.flatnonzero(block == LF) + start)
-    cat = (lambda parts: np.concatenate(parts) if parts else np.empty(0, np.int64))
-    return cat(quotes).astype(np.int64), cat(lfs).astype(np.int64)
+    return _joined(quotes), _joined(lfs)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
 
 
 def _well_placed(data: np.ndarray, quotes: np.ndarray, first: int) -> np.ndarray:
@@ -149,7 +152,9 @@ def _count(data: np.ndarray) -> RecordCount:
     if len(starts) == 0:
         return RecordCount(0, np.empty(0, np.int64), np.empty(0, np.int64), None, None)
     data_starts, data_ends = starts[1:], ends[1:]  # the first record is the header
-    row_of = (lambda offset: int(np.searchsorted(data_starts, offset, side="right")))
+    def row_of(offset: int) -> int:
+        return int(np.searchsorted(data_starts, offset, side="right"))
+
     open_row = row_of(open_at) if open_at is not None else None
     lines_open = 0
     if open_row:
