@@ -33,7 +33,9 @@ def _write(folder: Path, files: dict) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_delivery(case, tmp_path):
+def test_bad_delivery(case, tmp_path, monkeypatch):
+    if case.max_line_bytes:
+        monkeypatch.setattr("dagster_project.ingest.reader.MAX_LINE_BYTES", case.max_line_bytes)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     landing = tmp_path / "landing"
     # The last good state: a valid delivery of the extract under test (where one is cheap to make).
@@ -77,6 +79,7 @@ def test_bad_delivery(case, tmp_path):
         return
     assert not isinstance(got, Exception), got
     assert got.reconciles, got
+    assert got.rows_counted == got.rows_read, "the independent count agrees with the reader"
     assert (got.rows_accepted, got.rows_quarantined, got.rows_collapsed) == (case.accepted, case.quarantined, case.collapsed)
     rows = con.execute("SELECT file_name, row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
                        [f"{d.delivery_id}/{case.extract}"]).fetchall()

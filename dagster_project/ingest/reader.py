@@ -150,14 +150,14 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) 
             FROM {rejects} GROUP BY line ORDER BY 1"""
     ).fetchall()
     accepted = con.execute(f"SELECT count(*) FROM {table}_read").fetchone()[0]
-    parse_rejects = _placed_rejects(rej, counted, name)
-    if accepted + len(parse_rejects) != counted.records:
+    if accepted + len(rej) != counted.records:
         where = (f"row {counted.misplaced_quote_row} holds a quote where none may be (RFC 4180)"
                  if counted.misplaced_quote_row else "the rows lost cannot be located")
         raise FileRejected(
-            f"{name}: the CSV reader read {accepted + len(parse_rejects):,} rows ({accepted:,} parsed + "
-            f"{len(parse_rejects):,} unparseable) but the file holds {counted.records:,}; {where}; "
+            f"{name}: the CSV reader read {accepted + len(rej):,} rows ({accepted:,} parsed + "
+            f"{len(rej):,} unparseable) but the file holds {counted.records:,}; {where}; "
             "file rejected, previous version kept")
+    parse_rejects = _placed_rejects(rej, counted, name)
     _number_rows(con, table, [r for r, _, _ in parse_rejects])
     result = ReadResult(table, header, encoding, parse_rejects, counted.records)
     result._accepted = accepted
