@@ -214,7 +214,10 @@ def _cell_text(value) -> str | None:
 
 
 def _is_formula(value) -> bool:
-    return isinstance(value, str) and value.startswith("=")
+    """A cell as read with data_only=False: formula text, or an array/data-table formula object."""
+    if isinstance(value, str):
+        return value.startswith("=")
+    return type(value).__name__ in ("ArrayFormula", "DataTableFormula")
 
 
 def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str, sheet: str | None = None) -> ReadResult:
@@ -225,8 +228,12 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str,
         # A file object: openpyxl judges a path by its extension, and landed objects have none.
         # Read twice: cached values, and the formulas (to tell "no cached value" from "blank").
         wb = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
+        raise FileRejected(f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    try:
         wbf = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=False)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
+        wb.close()
         raise FileRejected(f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
     try:
         try:
