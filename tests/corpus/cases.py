@@ -192,6 +192,8 @@ CASES = [
     Case("zero_width_and_no_break_space_in_headers",
          {"operations.csv": "\ufeffoperation_ref,\u00a0team,owning_force\u200b,opened_date,closed_date\u2060,soc_master_list\n"
                             "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\n"}, "operations", "loaded", accepted=1),
+    Case("xlsx_truncated", {"costs.xlsx": _xlsx([COSTS_HEADER, ["2025-04", "CE", "licences", 10]])[:-200]},
+         "costs", "rejected", "costs.xlsx: not a readable .xlsx workbook"),
     Case("empty_delivery_folder", {}, "operations", "delivery_error", "holds no extract file"),
     Case("delivery_of_only_a_zip", {"extracts.zip": b"PK\x03\x04"}, "operations", "delivery_error",
          "holds no extract file (<extract>.csv|.xlsx); it holds only 'extracts.zip'"),
