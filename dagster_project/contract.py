@@ -71,6 +71,7 @@ class Contract:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     large: bool = False
+    sheet: str | None = None  # xlsx: the sheet holding the data (default: the first visible one)
     path: Path = field(default=CONTRACTS_DIR, compare=False)
 
     def column(self, name: str) -> Column:
@@ -183,6 +184,7 @@ def load_contract(path: Path) -> Contract:
         key=tuple(raw["key"]),
         columns=columns,
         large=bool(raw.get("large", False)),
+        sheet=raw.get("sheet"),
         path=path,
     )
 

@@ -33,7 +33,9 @@ def _write(folder: Path, files: dict) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_delivery(case, tmp_path):
+def test_bad_delivery(case, tmp_path, monkeypatch):
+    if case.max_line_bytes:
+        monkeypatch.setattr("dagster_project.ingest.reader.MAX_LINE_BYTES", case.max_line_bytes)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     landing = tmp_path / "landing"
     # The last good state: a valid delivery of the extract under test (where one is cheap to make).
@@ -77,6 +79,7 @@ def test_bad_delivery(case, tmp_path):
         return
     assert not isinstance(got, Exception), got
     assert got.reconciles, got
+    assert got.rows_counted == got.rows_read, "the independent count agrees with the reader"
     assert (got.rows_accepted, got.rows_quarantined, got.rows_collapsed) == (case.accepted, case.quarantined, case.collapsed)
     rows = con.execute("SELECT file_name, row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
                        [f"{d.delivery_id}/{case.extract}"]).fetchall()
@@ -114,4 +117,50 @@ def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(published_c
                        env=env, capture_output=True, text=True, timeout=900)
     assert p.returncode == 1
     assert "raw/toex_jobs:file_accepted" in p.stderr and "missing required column origin" in p.stderr
+    assert (os.readlink(link), verify_publication(link)) == before
+
+
+def _toex_run(env: dict, folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "toex"), "run", "--extracts", str(folder), "--quarter", "2025-26-Q1"],
+                          env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+def test_blocked_delivery_sent_again_is_still_blocked(published_copy, tmp_path):
+    """Issue 12 #3: a halved disruptions.csv fails the volume band; the failed delivery must not
+    become the baseline, so sending the same folder again fails again (it used to publish)."""
+    from dagster_project.publish import verify_publication
+
+    root, env, delivery = published_copy
+    bad = tmp_path / "halved"
+    shutil.copytree(delivery, bad)
+    lines = (bad / "disruptions.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    (bad / "disruptions.csv").write_text("".join(lines[: 1 + (len(lines) - 1) // 2]))
+    link = root / "exports" / "2025-26-Q1"
+    before = (os.readlink(link), verify_publication(link))
+    for attempt in (1, 2):
+        p = _toex_run(env, bad)
+        assert p.returncode == 1, (attempt, p.stderr[-2000:])
+        assert "raw/disruptions:quality_gate" in p.stderr and "volume" in p.stderr, (attempt, p.stderr[-2000:])
+        assert (os.readlink(link), verify_publication(link)) == before
+
+
+@pytest.mark.slow
+def test_stray_quote_fails_the_run_naming_the_row(published_copy, tmp_path):
+    """Issue 12 #1: a stray quote in a data row used to swallow the rest of the file into one
+    empty reject, with exit 0; now the file is refused naming the row and the run exits 1."""
+    from dagster_project.publish import verify_publication
+
+    root, env, delivery = published_copy
+    bad = tmp_path / "stray_quote"
+    shutil.copytree(delivery, bad)
+    lines = (bad / "disruptions.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    row = min(3500, len(lines) - 10)
+    lines[row] = lines[row].rstrip("\r\n") + ', "Viper op closed\n'
+    (bad / "disruptions.csv").write_text("".join(lines))
+    link = root / "exports" / "2025-26-Q1"
+    before = (os.readlink(link), verify_publication(link))
+    p = _toex_run(env, bad)
+    assert p.returncode == 1, p.stderr[-2000:]
+    assert "raw/disruptions:file_accepted" in p.stderr and f"row {row} holds a quote" in p.stderr, p.stderr[-2000:]
     assert (os.readlink(link), verify_publication(link)) == before

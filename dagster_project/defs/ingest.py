@@ -83,14 +83,20 @@ def _previous_version(con, contract: Contract) -> tuple[str | None, int, str]:
     return delivery_id, rows, text
 
 
+CHECKS = ("file_accepted", "rows_reconcile", "contract_columns_present", "no_quarantined_rows")
+
+
 def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
     key = raw_key(contract.extract)
     deps = [DELIVERY_KEY] + sorted({raw_key(ref[0]) for ref in contract.references.values()})
     checks = [
         dg.AssetCheckSpec("file_accepted", asset=key, description="The delivery's file for this extract was usable "
                           "(not rejected whole); if rejected, the previous good version stays in use.", blocking=True),
-        dg.AssetCheckSpec("rows_reconcile", asset=key, description="rows read = accepted + quarantined + collapsed",
-                          blocking=True),
+        dg.AssetCheckSpec("rows_reconcile", asset=key, description="the file's rows, counted independently of the "
+                          "reader (CSV: a quote-aware count of its bytes; xlsx: the sheet's rows) = rows read = "
+                          "accepted + quarantined + collapsed", blocking=True),
+        dg.AssetCheckSpec("contract_columns_present", asset=key, description="Every column of the contract is in "
+                          "the file's header (warning: a missing optional column is NULL in every row)."),
         dg.AssetCheckSpec("no_quarantined_rows", asset=key, description="Rows breaking a contract rule are "
                           "quarantined with the rule and row number (warning)."),
     ]
@@ -123,7 +129,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                 metadata={"status": "absent from delivery: previous version kept", "kept_delivery": str(prev[0]),
                           "dagster/row_count": prev[1]},
                 check_results=[dg.AssetCheckResult(check_name=n, passed=True, metadata={"note": "extract absent"})
-                               for n in ("file_accepted", "rows_reconcile", "no_quarantined_rows")],
+                               for n in CHECKS],
             )
             return
         key_bytes = pseudonym.resolve_key() if any(c.personal == "pseudonymise" for c in contract.columns) else None
@@ -132,6 +138,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         except FileRejected as exc:
             prev = _previous_version(con, contract)
             context.log.error(f"{exc}; raw.{contract.extract} keeps {prev[2]}")
+            load.block_current_delivery(con, f"raw/{contract.extract}:file_accepted", str(exc))
             yield dg.MaterializeResult(
                 metadata={"status": "rejected: previous version kept", "message": str(exc),
                           "kept_delivery": str(prev[0]), "dagster/row_count": prev[1]},
@@ -140,25 +147,36 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                                         description=str(exc), metadata={"file": landed.file_name}),
                     dg.AssetCheckResult(check_name="rows_reconcile", passed=True, metadata={"note": "file rejected whole"}),
                     dg.AssetCheckResult(check_name="no_quarantined_rows", passed=True, metadata={"note": "file rejected whole"}),
+                    dg.AssetCheckResult(check_name="contract_columns_present", passed=True,
+                                        metadata={"note": "file rejected whole"}),
                 ],
             )
             return
         sample = con.execute(
             "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 10",
             [f"{d.delivery_id}/{contract.extract}"]).fetchall()
-        recon = {"rows_read": r.rows_read, "rows_accepted": r.rows_accepted,
+        if not r.reconciles:
+            load.block_current_delivery(con, f"raw/{contract.extract}:rows_reconcile", f"{landed.file_name} does not reconcile")
+        recon = {"rows_in_file": r.rows_counted, "rows_read": r.rows_read, "rows_accepted": r.rows_accepted,
              "rows_quarantined": r.rows_quarantined, "rows_collapsed": r.rows_collapsed}
         yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": r.rows_accepted, **recon,
             "file": landed.file_name, "sha256": landed.sha256, "delivery_id": d.delivery_id,
             "encoding": r.encoding, "unknown_columns": dg.MetadataValue.json(r.unknown_columns),
+            "missing_columns": dg.MetadataValue.json(r.missing_columns),
             "quarantine_reasons": dg.MetadataValue.json(r.reasons), "seconds": round(r.seconds, 3),
         },
         check_results=[
             dg.AssetCheckResult(check_name="file_accepted", passed=True, metadata={"file": landed.file_name}),
             dg.AssetCheckResult(check_name="rows_reconcile", passed=r.reconciles, severity=dg.AssetCheckSeverity.ERROR,
                                 metadata=recon),
+            dg.AssetCheckResult(
+                check_name="contract_columns_present", passed=not r.missing_columns, severity=dg.AssetCheckSeverity.WARN,
+                description=(f"{landed.file_name}: contract column(s) {', '.join(r.missing_columns)} missing from the "
+                             "header: NULL in every row") if r.missing_columns else "all contract columns present",
+                metadata={"missing_columns": dg.MetadataValue.json(r.missing_columns)},
+            ),
             dg.AssetCheckResult(
                 check_name="no_quarantined_rows", passed=r.rows_quarantined == 0, severity=dg.AssetCheckSeverity.WARN,
                 description=f"{r.rows_quarantined} row(s) quarantined" if r.rows_quarantined else "none",

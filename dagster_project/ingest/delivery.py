@@ -99,6 +99,12 @@ def scan(delivery_dir: Path) -> tuple[dict[str, Path], list[str]]:
 def land(delivery_dir: Path, landing_root: Path, now: datetime | None = None) -> Delivery:
     """Copy a delivery into the landing area (write-once objects) and write its manifest."""
     files, unexpected = scan(delivery_dir)
+    if not files:
+        # Landing nothing would make a delivery that brings nothing current, and the run would
+        # republish the quarter from the previous data under its name.
+        found = f"; it holds only {', '.join(u.split(':')[0] for u in unexpected[:5])}" if unexpected else ", it is empty"
+        raise DeliveryError(f"delivery folder {delivery_dir} holds no extract file (<extract>.csv|.xlsx){found}; "
+                            "nothing landed or published")
     arrived = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     objects = landing_root / "objects"
     manifests = landing_root / "deliveries"

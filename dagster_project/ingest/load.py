@@ -8,8 +8,10 @@ keeps the previous good version and the rejection is recorded with its reason.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,7 +39,11 @@ CREATE TABLE IF NOT EXISTS ingest.file_loads (
     status VARCHAR, message VARCHAR, encoding VARCHAR, rows_read BIGINT, rows_accepted BIGINT,
     rows_quarantined BIGINT, rows_collapsed BIGINT, unknown_columns VARCHAR[], seconds DOUBLE,
     loaded_at TIMESTAMP DEFAULT current_timestamp);
+ALTER TABLE ingest.file_loads ADD COLUMN IF NOT EXISTS rows_counted BIGINT;
+ALTER TABLE ingest.file_loads ADD COLUMN IF NOT EXISTS missing_columns VARCHAR[];
 CREATE TABLE IF NOT EXISTS ingest.current_delivery (delivery_id VARCHAR, activated_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS ingest.blocked_deliveries (
+    delivery_id VARCHAR, check_name VARCHAR, reason VARCHAR, blocked_at TIMESTAMP DEFAULT current_timestamp);
 CREATE TABLE IF NOT EXISTS ingest.quarantine (
     load_id VARCHAR, delivery_id VARCHAR, extract VARCHAR, file_name VARCHAR, row_number BIGINT,
     reason VARCHAR, row_json VARCHAR);
@@ -56,7 +62,9 @@ class IngestResult:
     rows_accepted: int = 0
     rows_quarantined: int = 0
     rows_collapsed: int = 0
+    rows_counted: int = 0  # the file's data records, counted independently of the reader
     unknown_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)  # optional contract columns absent from the header
     encoding: str = ""
     message: str = ""
     seconds: float = 0.0
@@ -64,7 +72,9 @@ class IngestResult:
 
     @property
     def reconciles(self) -> bool:
-        return self.rows_read == self.rows_accepted + self.rows_quarantined + self.rows_collapsed
+        """Every record the file holds (counted independently) is accepted, quarantined or collapsed."""
+        accounted = self.rows_accepted + self.rows_quarantined + self.rows_collapsed
+        return self.rows_counted == self.rows_read == accounted
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,11 +95,35 @@ def register_delivery(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> Non
                     [delivery.delivery_id, f.extract, f.file_name, f.sha256, f.bytes, f.landed_path])
 
 
-def _map_header(contract: Contract, header: list[str], file_name: str) -> tuple[dict[str, str], list[str]]:
-    """{contract column: file column cN} and the unknown extra columns."""
+def header_key(name: str) -> str:
+    """A header cell as matched against the contract: compatibility forms folded (a no-break
+    space is a space), format characters (zero-width space, BOM, direction marks, soft hyphen)
+    removed, trimmed, lower case. Spreadsheets add these invisibly; they never name a column."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip().lower()
+
+
+def block_current_delivery(con: duckdb.DuckDBPyConnection, check_name: str, reason: str) -> str | None:
+    """Record that the current delivery failed a blocking gate: it is then never the baseline of
+    a later check (quality/runner.py, `previous_row_count`), so sending it again fails again."""
+    ensure_meta(con)
+    row = con.execute("SELECT delivery_id FROM ingest.current_delivery ORDER BY activated_at DESC LIMIT 1").fetchone()
+    if not row:
+        return None
+    con.execute("INSERT INTO ingest.blocked_deliveries (delivery_id, check_name, reason) VALUES (?, ?, ?)",
+                [row[0], check_name, reason[:1000]])
+    log.warning("delivery %s failed the blocking check %s: it will not be the baseline of later checks", row[0], check_name)
+    return row[0]
+
+
+def _map_header(contract: Contract, header: list[str], file_name: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """{contract column: file column cN}, the unknown extra columns and the optional contract
+    columns missing from the header."""
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
-        key = h.strip().lower()
+        key = header_key(h)
+        if key != h.strip().lower() and key in contract.names:
+            log.warning("%s: header %r read as %r (invisible characters removed)", file_name, h, key)
         if key == "":
             raise FileRejected(f"{file_name}: header column {i + 1} is blank")
         if key in seen:
@@ -103,17 +137,32 @@ def _map_header(contract: Contract, header: list[str], file_name: str) -> tuple[
         )
     names = set(contract.names)
     mapping = {c: f"c{seen[c]}" for c in contract.names if c in seen}
-    unknown = [h for h in header if h.strip().lower() not in names]
-    return mapping, unknown
+    unknown = [h for h in header if header_key(h) not in names]
+    absent = [c for c in contract.names if c not in seen]
+    return mapping, unknown, absent
+
+
+def _raw_record_json(contract: Contract, raw: str | None) -> str:
+    """What the quarantine keeps of a record the reader could not split into columns. Its
+    columns are unknown, so a personal value in it cannot be pseudonymised alone: for an
+    extract with personal columns the text is withheld (its length kept), else kept (cut)."""
+    text = raw or ""
+    if contract.personal_columns:
+        return json.dumps({"raw_record": None, "raw_record_chars": len(text),
+                           "withheld": "extract has personal columns: "
+                           + ", ".join(c.name for c in contract.personal_columns)})
+    return json.dumps({"raw_record": text[:QUARANTINE_JSON_CHARS], "raw_record_chars": len(text)})
 
 
 def _record(con, load_id: str, r: IngestResult, sha: str) -> None:
     con.execute(
         """INSERT INTO ingest.file_loads (load_id, delivery_id, extract, file_name, sha256, status, message,
-           encoding, rows_read, rows_accepted, rows_quarantined, rows_collapsed, unknown_columns, seconds)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           encoding, rows_read, rows_accepted, rows_quarantined, rows_collapsed, unknown_columns, seconds,
+           rows_counted, missing_columns)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [load_id, r.delivery_id, r.extract, r.file_name, sha, r.status, r.message, r.encoding, r.rows_read,
-         r.rows_accepted, r.rows_quarantined, r.rows_collapsed, r.unknown_columns, round(r.seconds, 3)],
+         r.rows_accepted, r.rows_quarantined, r.rows_collapsed, r.unknown_columns, round(r.seconds, 3),
+         r.rows_counted, r.missing_columns],
     )
 
 
@@ -131,9 +180,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
     result = IngestResult(contract.extract, delivery_id, landed.file_name, "loaded")
     tmp = f"_in_{contract.extract}"
     try:
-        read = read_file(con, Path(landed.landed_path), landed.format, tmp, landed.file_name)
-        result.encoding = read.encoding
-        mapping, result.unknown_columns = _map_header(contract, read.header, landed.file_name)
+        read = read_file(con, Path(landed.landed_path), landed.format, tmp, landed.file_name, contract.sheet)
+        result.encoding, result.rows_counted = read.encoding, read.records_counted
+        mapping, result.unknown_columns, result.missing_columns = _map_header(contract, read.header, landed.file_name)
         if contract.personal_columns and any(c.personal == "pseudonymise" for c in contract.personal_columns) and key is None:
             raise pseudonym.MissingPseudonymKey("no pseudonym key")
     except FileRejected as exc:
@@ -144,6 +193,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
         raise
     if result.unknown_columns:
         log.warning("%s: unknown column(s) %s kept out of the warehouse", landed.file_name, result.unknown_columns)
+    if result.missing_columns:
+        log.warning("%s: optional contract column(s) %s missing from the header: NULL in every row",
+                    landed.file_name, ", ".join(result.missing_columns))
 
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
@@ -198,8 +250,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
             FROM {tmp}_checked WHERE _reason IS NOT NULL ORDER BY _row_number""")
         if read.parse_rejects:
             con.executemany(
-                "INSERT INTO ingest.quarantine VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                [[load_id, delivery_id, contract.extract, landed.file_name, r, m] for r, m in read.parse_rejects],
+                "INSERT INTO ingest.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [[load_id, delivery_id, contract.extract, landed.file_name, r, m, _raw_record_json(contract, raw)]
+                 for r, m, raw in read.parse_rejects],
             )
         counts = con.execute(f"""SELECT
             (SELECT count(*) FROM {tmp}_checked) ,
@@ -210,8 +263,9 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
         result.rows_accepted, result.rows_quarantined, result.rows_collapsed = counts[1], counts[2], counts[3]
         if not result.reconciles:
             raise RuntimeError(
-                f"{landed.file_name}: reconciliation failed: read {result.rows_read} != accepted "
-                f"{result.rows_accepted} + quarantined {result.rows_quarantined} + collapsed {result.rows_collapsed}"
+                f"{landed.file_name}: reconciliation failed: the file holds {result.rows_counted} rows, read "
+                f"{result.rows_read}, accepted {result.rows_accepted} + quarantined {result.rows_quarantined} "
+                f"+ collapsed {result.rows_collapsed}"
             )
         result.reasons = dict(con.execute("""
             SELECT trim(regexp_extract(reason, '^[^(:]*')), count(*) FROM ingest.quarantine WHERE load_id = ?
@@ -226,8 +280,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
         for suffix in ("", "_checked"):
             con.execute(f"DROP TABLE IF EXISTS {tmp}{suffix}")
     log.info(
-        "%s: read %d = accepted %d + quarantined %d + collapsed %d (%.2fs)",
-        landed.file_name, result.rows_read, result.rows_accepted, result.rows_quarantined,
+        "%s: holds %d rows, read %d = accepted %d + quarantined %d + collapsed %d (%.2fs)",
+        landed.file_name, result.rows_counted, result.rows_read, result.rows_accepted, result.rows_quarantined,
         result.rows_collapsed, result.seconds,
     )
     for row, reason in con.execute(

@@ -16,6 +16,11 @@ EARLIEST, LATEST = "1990-01-01", "2100-01-01"
 MAX_FREE_TEXT = 100_000
 TRUE_WORDS = ("y", "yes", "true", "1")
 FALSE_WORDS = ("n", "no", "false", "0")
+# Numbers as plain digits only: no thousands separators, currency signs, hex, NaN or infinity
+# (docs/RELIABILITY.md, "Strict types", lists each decision). An integer is a whole number; a
+# zero fraction ("12.0", as exports of a float column write it) is still that whole number.
+INTEGER_TEXT = r"[+-]?[0-9]+(\.0+)?"
+NUMBER_TEXT = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?"
 
 
 def q(text: str) -> str:
@@ -48,11 +53,11 @@ def typed(col: Column, v: str) -> str:
         f = ", ".join(q(w) for w in FALSE_WORDS)
         return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
     if col.type == "integer":
-        d = f"try_cast({v} AS DOUBLE)"
-        return f"COALESCE(try_cast({v} AS BIGINT), CASE WHEN isfinite({d}) AND {d} = round({d}) AND abs({d}) < 9e15 THEN CAST({d} AS BIGINT) END)"
+        whole = f"regexp_replace({v}, '\\.0+$', '')"
+        return f"CASE WHEN regexp_full_match({v}, {q(INTEGER_TEXT)}) THEN try_cast({whole} AS BIGINT) END"
     if col.type == "number":
         d = f"try_cast({v} AS DOUBLE)"
-        return f"CASE WHEN isfinite({d}) THEN {d} END"
+        return f"CASE WHEN regexp_full_match({v}, {q(NUMBER_TEXT)}) AND isfinite({d}) THEN {d} END"
     return v
 
 

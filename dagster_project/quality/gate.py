@@ -80,8 +80,13 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path):
                     docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
     _prune_stores(data_dir)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
+    blocking = [o for o in run.outcomes if o.severity == "error" and not o.success]
     with warehouse.connect() as con:
         history.record(con, run_id, checked_at, suite.asset_path, run.outcomes)
+        if blocking:
+            from dagster_project.ingest.load import block_current_delivery
+
+            block_current_delivery(con, f"{suite.asset_path}:{GATE}", "; ".join(_short(o.line()) for o in blocking))
 
     common: dict = {"suite": suite.name, "suite_file": f"expectations/{suite.path.name}",
                     "parameters": dg.MetadataValue.json({**notes, **({"reporting_quarter": quarter} if quarter else {})}),

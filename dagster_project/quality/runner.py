@@ -93,7 +93,8 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date:
 
 
 def previous_row_count(con: duckdb.DuckDBPyConnection, extract: str, table: str) -> tuple[int, str] | None:
-    """Rows accepted from this extract in the delivery before the one the table now holds."""
+    """Rows accepted from this extract in the last delivery before the one the table now holds
+    that passed its blocking gates."""
     if not _has_tables(con, "ingest.current_delivery", "ingest.deliveries", "ingest.file_loads"):
         return None
     version = con.execute(f"SELECT any_value(_delivery_id) FROM {table}").fetchone()[0]
@@ -102,10 +103,13 @@ def previous_row_count(con: duckdb.DuckDBPyConnection, extract: str, table: str)
         version = row[0] if row else None
     if version is None:
         return None
-    row = con.execute("""
+    # A delivery that failed a blocking gate is never a baseline: else re-sending it would pass.
+    blocked = ("AND f.delivery_id NOT IN (SELECT delivery_id FROM ingest.blocked_deliveries)"
+               if _has_tables(con, "ingest.blocked_deliveries") else "")
+    row = con.execute(f"""
         SELECT f.rows_accepted, f.delivery_id
         FROM ingest.file_loads f JOIN ingest.deliveries d USING (delivery_id)
-        WHERE f.extract = ? AND f.status = 'loaded' AND f.delivery_id <> ?
+        WHERE f.extract = ? AND f.status = 'loaded' AND f.delivery_id <> ? {blocked}
           AND d.arrived_at < (SELECT arrived_at FROM ingest.deliveries WHERE delivery_id = ?)
         ORDER BY d.arrived_at DESC, f.loaded_at DESC LIMIT 1""", [extract, version, version]).fetchone()
     return (int(row[0]), row[1]) if row else None

@@ -21,7 +21,7 @@ TOOL_HEADER = "month,tool,organisation,active_users,jobs,units,unit_type\n"
 JOBS_HEADER = "job_id,operation_ref,team,origin,support_level,allocated_date,closed_date,status\n"
 
 
-def _xlsx(rows: list[list], merge: str | None = None, extra_sheets: int = 0) -> bytes:
+def _xlsx(rows: list[list], merge: str | None = None, extra_sheets: int = 0, hidden_first: list[list] | None = None) -> bytes:
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -32,6 +32,12 @@ def _xlsx(rows: list[list], merge: str | None = None, extra_sheets: int = 0) -> 
         ws.merge_cells(merge)
     for i in range(extra_sheets):
         wb.create_sheet(f"Notes {i + 1}").append(["not data"])
+    if hidden_first is not None:  # an old version kept, hidden, in front of the real sheet
+        old = wb.create_sheet("Old (do not use)", 0)
+        for r in hidden_first:
+            old.append(r)
+        old.sheet_state = "hidden"
+        wb.active = 1
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -48,10 +54,19 @@ class Case:
     quarantined: int = 0
     collapsed: int = 0
     rows: list[int] = field(default_factory=list)  # quarantined row numbers
+    max_line_bytes: int | None = None  # the reader's record limit for this case (to test it without 200 MB)
 
 
 def _dis(*rows: str) -> dict[str, str]:
     return {"operations.csv": OPS_GOOD, "disruptions.csv": DIS_HEADER + "".join(rows)}
+
+
+def _dis_ok(n: int, first: int = 1) -> list[str]:
+    return [DIS_OK.replace("D1,", f"D{i},", 1) for i in range(first, first + n)]
+
+
+HR_HEADER = ["snapshot_date", "position_id", "team", "role_title", "status", "recruitment_stage"]
+COSTS_HEADER = ["month", "cost_centre", "category", "amount_gbp"]
 
 
 CASES = [
@@ -130,4 +145,56 @@ CASES = [
          "operations", "delivery_error", "two files for extract 'operations'"),
     Case("header_case_and_whitespace", {"operations.csv": " Operation_REF ,TEAM,owning_force , Opened_Date,closed_date,SOC_Master_List\n"
                                         "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\n"}, "operations", "loaded", accepted=1),
+
+    # --- issue 12, "figures changed silently": each was exit 0 with rows lost or changed.
+    # A stray quote (after a space, so not a field start): the parser swallowed every later row into one
+    # reject; the independent count of the bytes sees the rows and the file is refused naming the row.
+    Case("stray_quote_swallows_the_rest", _dis(*_dis_ok(3), DIS_OK.replace("D1,", "D4,").rstrip("\n") + ', "Viper op closed\n',
+                                               *_dis_ok(4, first=5)),
+         "disruptions", "rejected", "disruptions.csv: the CSV reader read 4 rows (3 parsed + 1 unparseable) but the "
+         "file holds 8; row 4 holds a quote where none may be"),
+    Case("quote_opened_never_closed", _dis(*_dis_ok(2), DIS_OK.replace("D1,", "D3,").replace("Arrests made", '"Viper op closed'),
+                                           *_dis_ok(3, first=4)),
+         "disruptions", "rejected", "disruptions.csv: row 3: a quoted field opened there never closes, so the 3 line(s)"),
+    Case("truncated_inside_a_quoted_field", _dis(*_dis_ok(2), DIS_OK.replace("D1,", "D3,").replace("Arrests made\n", '"Arrests made\nand')),
+         "disruptions", "rejected", "disruptions.csv: row 3: a quoted field opened there never closes"),
+    Case("unreadable_record_over_two_lines", _dis(DIS_OK, 'D2,TARIAN Op 49,2025-05-01,"MSHT\nmore",major\n', *_dis_ok(1, first=3)),
+         "disruptions", "rejected", "disruptions.csv: row 2: an unreadable record runs over 2 lines"),
+    # Over the reader's record limit (64 MB in production; 1 MB here so the case stays small): the parser
+    # drops such a record and files its reject against the row before it.
+    Case("record_over_the_line_limit", _dis(DIS_OK, *_dis_ok(1, first=2), DIS_OK.replace("D1,", "D3,").replace(
+        "Arrests made", '"' + "x" * 3_000_000 + '"'), *_dis_ok(2, first=4)),
+         "disruptions", "rejected", "disruptions.csv: row 3 is 3,000,0", max_line_bytes=1 << 20),
+    Case("non_whole_numbers_in_integer_columns",
+         {"operations.csv": OPS_GOOD, "morile_assessments.csv": ASSESS_HEADER + "A1,TARIAN Op 49,MSHT,2025-01-01,1234.5,3\n"
+          "A2,TARIAN Op 49,MSHT,2025-01-01,2.5,3\nA3,TARIAN Op 49,MSHT,2025-01-01,300,0x10\nA4,TARIAN Op 49,MSHT,2025-01-01,1e3,2\n"
+          "A5,TARIAN Op 49,MSHT,2025-01-01,\"1,234\",2\nA6,TARIAN Op 49,MSHT,2025-01-01,'300,2\n"},
+         "morile_assessments", "loaded", "is not a valid integer", accepted=0, quarantined=6, rows=[1, 2, 3, 4, 5, 6]),
+    Case("zero_fraction_is_a_whole_number",
+         {"operations.csv": OPS_GOOD, "morile_assessments.csv": ASSESS_HEADER + "A1,TARIAN Op 49,MSHT,2025-01-01,300.0,3.00\n"},
+         "morile_assessments", "loaded", accepted=1),
+    Case("spreadsheet_numbers", {"tool_usage.csv": TOOL_HEADER + '2025-04,Translation,Kent,3,10,"1,234",words\n'
+                                 "2025-04,DART,Kent,3,10,£12,searches\n2025-04,Data Fusion,Kent,3,10,0x10,jobs\n"
+                                 "2025-04,Translation,Essex,3,10,'12,words\n2025-05,Translation,Kent,3,10,1.5e3,words\n"},
+         "tool_usage", "loaded", "units: ", accepted=1, quarantined=4, rows=[1, 2, 3, 4]),
+    Case("excel_serial_and_datetime_dates", _dis("D1,TARIAN Op 49,45778,MSHT,major,awaiting,,Y,,\n",
+                                                 "D2,TARIAN Op 49,2025-05-01 00:00:00,MSHT,major,awaiting,,Y,,\n"),
+         "disruptions", "loaded", "disruption_date: ", accepted=0, quarantined=2, rows=[1, 2]),
+    Case("xlsx_hidden_first_sheet",
+         {"costs.xlsx": _xlsx([COSTS_HEADER, ["2025-04", "CE", "licences", 10]],
+                              hidden_first=[COSTS_HEADER, ["2025-04", "CE", "licences", 100], ["2025-04", "DP", "licences", 200]])},
+         "costs", "loaded", accepted=1),
+    Case("xlsx_formula_without_cached_value",
+         {"hr_positions.xlsx": _xlsx([HR_HEADER, ["2025-06-30", "P1", "TARIAN", "Analyst", "in_progress", '="interview"'],
+                                      ["2025-06-30", "P2", "TARIAN", "Analyst", "in_progress", "interview"]])},
+         "hr_positions", "loaded", "recruitment_stage: formula '=\"interview\"' has no cached value", accepted=1,
+         quarantined=1, rows=[1]),
+    Case("zero_width_and_no_break_space_in_headers",
+         {"operations.csv": "\ufeffoperation_ref,\u00a0team,owning_force\u200b,opened_date,closed_date\u2060,soc_master_list\n"
+                            "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\n"}, "operations", "loaded", accepted=1),
+    Case("xlsx_truncated", {"costs.xlsx": _xlsx([COSTS_HEADER, ["2025-04", "CE", "licences", 10]])[:-200]},
+         "costs", "rejected", "costs.xlsx: not a readable .xlsx workbook"),
+    Case("empty_delivery_folder", {}, "operations", "delivery_error", "holds no extract file"),
+    Case("delivery_of_only_a_zip", {"extracts.zip": b"PK\x03\x04"}, "operations", "delivery_error",
+         "holds no extract file (<extract>.csv|.xlsx); it holds only 'extracts.zip'"),
 ]
