@@ -33,7 +33,7 @@ operations as (
 
 operation_threats as (
 
-    select * from {{ ref('dim_operation_threats') }} where is_soc_exploitation_threat
+    select * from {{ ref('bridge_operation_threats') }} where is_soc_exploitation_threat
 
 ),
 
