@@ -62,7 +62,6 @@ NEW_IN_QUARTER = 16
 NON_SOC_SUPPORTED = 20
 JULY_CLOSURES = {"proactive": 2, "tasked": 1}  # closed 1-10 July: still open at the quarter end
 
-D = date
 # Designated operations: role -> (group, required threats, team, label number or None).
 ROLES: dict[str, tuple[str, tuple[str, ...], str | None, int | None]] = {
     # Q1.2: the 11 TOEX-involved assessments of the quarter, on 9 operations.
@@ -111,37 +110,37 @@ ROLES: dict[str, tuple[str, tuple[str, ...], str | None, int | None]] = {
 # Designated jobs: role -> (origin, state, allocated, closed). The 3 "new" ones are
 # first supported in the quarter.
 DESIGNED_JOBS: dict[str, tuple[str, str, date, date | None]] = {
-    "YHROCU Op 7": ("tasked", "ongoing", D(2023, 10, 16), None),
-    "q12_x1": ("proactive", "ongoing", D(2024, 6, 3), None),
-    "q12_x2": ("tasked", "ongoing", D(2025, 4, 8), None),  # new in the quarter
-    "q12_x3": ("tasked", "ongoing", D(2024, 9, 9), None),
-    "q12_x4": ("tasked", "ongoing", D(2024, 11, 18), None),
-    "q12_x5": ("proactive", "ongoing", D(2024, 7, 22), None),
-    "q12_x6": ("tasked", "ongoing", D(2024, 12, 2), None),
-    "q12_x7": ("tasked", "ongoing", D(2024, 8, 12), None),
-    "q12_x8": ("proactive", "ongoing", D(2025, 5, 2), None),  # new in the quarter
-    "top10_csa_core_1": ("tasked", "ongoing", D(2024, 3, 11), None),
-    "top10_csa_core_2": ("proactive", "ongoing", D(2024, 10, 7), None),
-    "top10_msht_core_1": ("tasked", "ongoing", D(2024, 5, 20), None),
+    "YHROCU Op 7": ("tasked", "ongoing", date(2023, 10, 16), None),
+    "q12_x1": ("proactive", "ongoing", date(2024, 6, 3), None),
+    "q12_x2": ("tasked", "ongoing", date(2025, 4, 8), None),  # new in the quarter
+    "q12_x3": ("tasked", "ongoing", date(2024, 9, 9), None),
+    "q12_x4": ("tasked", "ongoing", date(2024, 11, 18), None),
+    "q12_x5": ("proactive", "ongoing", date(2024, 7, 22), None),
+    "q12_x6": ("tasked", "ongoing", date(2024, 12, 2), None),
+    "q12_x7": ("tasked", "ongoing", date(2024, 8, 12), None),
+    "q12_x8": ("proactive", "ongoing", date(2025, 5, 2), None),  # new in the quarter
+    "top10_csa_core_1": ("tasked", "ongoing", date(2024, 3, 11), None),
+    "top10_csa_core_2": ("proactive", "ongoing", date(2024, 10, 7), None),
+    "top10_msht_core_1": ("tasked", "ongoing", date(2024, 5, 20), None),
     # In the CSA Top 10 only at the end of April; supported from June: not "top10_toex_supported".
-    "top10_csa_a1": ("proactive", "ongoing", D(2025, 6, 10), None),  # new in the quarter
+    "top10_csa_a1": ("proactive", "ongoing", date(2025, 6, 10), None),  # new in the quarter
     # Supported, but the job closed before the quarter: OIC has no supported Top 10 operation.
-    "top10_oic_core_9": ("tasked", "closed_pre", D(2023, 8, 14), D(2025, 3, 15)),
-    "TARIAN Op 49": ("tasked", "closed_q1", D(2024, 2, 12), D(2025, 5, 23)),
-    "NWROCU Op 60": ("tasked", "closed_q1", D(2024, 8, 5), D(2025, 6, 27)),
-    "LONDON Op 35": ("tasked", "closed_q1", D(2024, 4, 15), D(2025, 4, 25)),
-    "SEROCU Op 56": ("tasked", "closed_q1", D(2024, 6, 17), D(2025, 6, 13)),
-    "NEROCU Op 63": ("tasked", "closed_q1", D(2024, 9, 23), D(2025, 5, 30)),
-    "LONDON Op 29": ("proactive", "closed_q1", D(2024, 7, 1), D(2025, 4, 17)),
-    "LONDON Op 39": ("proactive", "closed_q1", D(2024, 3, 25), D(2025, 6, 5)),
-    "LONDON Op 26": ("tasked", "closed_pre", D(2022, 11, 7), D(2023, 9, 29)),
-    "EMSOU Op 100": ("tasked", "closed_q1", D(2024, 5, 13), D(2025, 4, 30)),
-    "ERSOU Op 73": ("tasked", "closed_q1", D(2024, 10, 14), D(2025, 5, 16)),
-    "ERSOU Op 74": ("tasked", "closed_q1", D(2024, 11, 4), D(2025, 5, 16)),
-    "LONDON Op 20": ("tasked", "closed_q1", D(2024, 1, 8), D(2025, 6, 6)),
-    "TARIAN Op 18": ("tasked", "closed_pre", D(2023, 11, 20), D(2025, 3, 14)),
-    "ERSOU Op 63": ("tasked", "closed_q1", D(2024, 12, 9), D(2025, 6, 20)),
-    "TOEX NT Op 41": ("tasked", "closed_q1", D(2024, 9, 2), D(2025, 6, 11)),
+    "top10_oic_core_9": ("tasked", "closed_pre", date(2023, 8, 14), date(2025, 3, 15)),
+    "TARIAN Op 49": ("tasked", "closed_q1", date(2024, 2, 12), date(2025, 5, 23)),
+    "NWROCU Op 60": ("tasked", "closed_q1", date(2024, 8, 5), date(2025, 6, 27)),
+    "LONDON Op 35": ("tasked", "closed_q1", date(2024, 4, 15), date(2025, 4, 25)),
+    "SEROCU Op 56": ("tasked", "closed_q1", date(2024, 6, 17), date(2025, 6, 13)),
+    "NEROCU Op 63": ("tasked", "closed_q1", date(2024, 9, 23), date(2025, 5, 30)),
+    "LONDON Op 29": ("proactive", "closed_q1", date(2024, 7, 1), date(2025, 4, 17)),
+    "LONDON Op 39": ("proactive", "closed_q1", date(2024, 3, 25), date(2025, 6, 5)),
+    "LONDON Op 26": ("tasked", "closed_pre", date(2022, 11, 7), date(2023, 9, 29)),
+    "EMSOU Op 100": ("tasked", "closed_q1", date(2024, 5, 13), date(2025, 4, 30)),
+    "ERSOU Op 73": ("tasked", "closed_q1", date(2024, 10, 14), date(2025, 5, 16)),
+    "ERSOU Op 74": ("tasked", "closed_q1", date(2024, 11, 4), date(2025, 5, 16)),
+    "LONDON Op 20": ("tasked", "closed_q1", date(2024, 1, 8), date(2025, 6, 6)),
+    "TARIAN Op 18": ("tasked", "closed_pre", date(2023, 11, 20), date(2025, 3, 14)),
+    "ERSOU Op 63": ("tasked", "closed_q1", date(2024, 12, 9), date(2025, 6, 20)),
+    "TOEX NT Op 41": ("tasked", "closed_q1", date(2024, 9, 2), date(2025, 6, 11)),
 }
 # Operations that must carry (True) or must not carry (False) Sexual Exploitation.
 SEXUAL_EXPLOITATION_ROLES = {
@@ -183,22 +182,22 @@ def build_operations(w: World) -> None:
                           None, True))
     # Three close in early July: still open at the quarter end.
     for op in rng.sample(g1, 3):
-        op.closed = rand_date(rng, D(2025, 7, 1), D(2025, 7, 9))
+        op.closed = rand_date(rng, date(2025, 7, 1), date(2025, 7, 9))
     # g2: closed SOC exploitation operations.
     for _ in range(GROUP_SIZES["g2"]):
-        opened = rand_date(rng, INCEPTION, D(2024, 12, 31))
+        opened = rand_date(rng, INCEPTION, date(2024, 12, 31))
         closed = min(opened + days(rng.randint(90, 900)), QUARTER_END)
         threats = rng.choice([("MSHT",)] * 7 + [("CSA",)] * 2 + [("OIC",), ("MSHT", "OIC")])
         new("g2", {t: [] for t in threats}, opened, closed, True)
     # g3: opened in July (after the quarter end).
     for i in range(GROUP_SIZES["g3"]):
         new("g3", {"MSHT" if i == 0 else rng.choice(("MSHT", "CSA")): []},
-            rand_date(rng, D(2025, 7, 1), D(2025, 7, 8)), None, True)
+            rand_date(rng, date(2025, 7, 1), date(2025, 7, 8)), None, True)
     # g4: SOC Master List, other threats only.
     for _ in range(GROUP_SIZES["g4"]):
         opened = _skewed_date(rng, INCEPTION, QUARTER_END)
         closed = None
-        if rng.random() < 0.3 and opened < D(2024, 12, 1):
+        if rng.random() < 0.3 and opened < date(2024, 12, 1):
             closed = min(opened + days(rng.randint(120, 800)), QUARTER_END)
         pool = ["County Lines"] * 4 + ["Drugs"] * 3 + ["Firearms", "Fraud", "Other"]
         threats = {t: [] for t in rng.sample(pool, rng.choice((1, 1, 2)))}
@@ -207,7 +206,7 @@ def build_operations(w: World) -> None:
     for _ in range(GROUP_SIZES["g5"]):
         opened = _skewed_date(rng, INCEPTION, QUARTER_END)
         closed = None
-        if rng.random() < 0.35 and opened < D(2024, 12, 1):
+        if rng.random() < 0.35 and opened < date(2024, 12, 1):
             closed = min(opened + days(rng.randint(60, 700)), QUARTER_END)
         pool = ["MSHT"] * 4 + ["CSA"] * 2 + ["County Lines"] * 2 + ["OIC", "Drugs", "Fraud"]
         new("g5", {rng.choice(pool): []}, opened, closed, False)
@@ -324,8 +323,8 @@ def build_jobs(w: World) -> None:
         add(op, origin, state, alloc, closed)
         op.opened = min(op.opened, alloc - days(rng.randint(20, 240)))
         op.opened = max(op.opened, INCEPTION)
-    if w.roles["LONDON Op 26"].closed < D(2023, 10, 1):
-        w.roles["LONDON Op 26"].closed = D(2023, 12, 15)
+    if w.roles["LONDON Op 26"].closed < date(2023, 10, 1):
+        w.roles["LONDON Op 26"].closed = date(2023, 12, 15)
 
     free_g1 = [o for o in w.ops if o.group == "g1" and o.role is None]
     rng.shuffle(free_g1)
@@ -333,7 +332,7 @@ def build_jobs(w: World) -> None:
     new_ops = free_g1[:13]
     for i, op in enumerate(new_ops):
         origin = "tasked" if i % 2 else "proactive"
-        alloc = rand_date(rng, QUARTER_START, D(2025, 6, 24))
+        alloc = rand_date(rng, QUARTER_START, date(2025, 6, 24))
         op.opened = min(op.opened, alloc - days(rng.randint(3, 200)))
         if i == 0:  # one finished within the quarter
             closed = min(alloc + days(rng.randint(20, 60)), QUARTER_END)
@@ -369,7 +368,7 @@ def build_jobs(w: World) -> None:
             closed = None
             if july_left[origin]:
                 july_left[origin] -= 1
-                closed = rand_date(rng, D(2025, 7, 1), D(2025, 7, 9))
+                closed = rand_date(rng, date(2025, 7, 1), date(2025, 7, 9))
         else:
             closed = rand_date(rng, QUARTER_START, QUARTER_END)
             alloc = min(max(closed - days(rng.randint(45, 700)), INCEPTION + days(20)),
@@ -412,15 +411,15 @@ def build_jobs(w: World) -> None:
             op.opened = max(INCEPTION, min(op.opened, start - days(rng.randint(60, 400))))
 
     # July: a proactive job on an operation never supported before, a tasked one on a new op.
-    add(w.roles["july_job_op"], "proactive", "july", D(2025, 7, 2), None)
-    w.roles["july_new_op"].opened = D(2025, 7, 1)
-    add(w.roles["july_new_op"], "tasked", "july", D(2025, 7, 7), None)
+    add(w.roles["july_job_op"], "proactive", "july", date(2025, 7, 2), None)
+    w.roles["july_new_op"].opened = date(2025, 7, 1)
+    add(w.roles["july_new_op"], "tasked", "july", date(2025, 7, 7), None)
 
     assert all(v == 0 for s in left.values() for v in s.values()), left
     _support_levels(rng, jobs)
     for job in jobs:
         job.team = job.op.team if (job.op.team == "TOEX NT" or rng.random() < 0.85) else "TOEX NT"
-    jobs.sort(key=lambda j: (j.alloc, j.op.opened, j.origin, j.closed or D(9999, 1, 1)))
+    jobs.sort(key=lambda j: (j.alloc, j.op.opened, j.origin, j.closed or date(9999, 1, 1)))
     for i, job in enumerate(jobs, 1):
         job.job_id = f"IWT-{i:05d}"
     w.jobs = jobs
