@@ -33,13 +33,16 @@ CHECKED_LAYERS = frozenset({"kpis"})
 
 
 class QuarterConfig(dg.Config):
-    """Used when a run has no fiscal-quarter partition (e.g. materialising dbt models alone)."""
+    """Used when a run has no fiscal-quarter partition (e.g. materialising dbt models alone);
+    unset, the default is decided when the run starts, not when the code is loaded."""
 
-    reporting_quarter: str = default_reporting_quarter().slug
+    reporting_quarter: str | None = None
 
 
 def reporting_quarter(context, config: QuarterConfig) -> Quarter:
-    return run_quarter_of(context) or Quarter.parse(config.reporting_quarter)
+    if quarter := run_quarter_of(context):
+        return quarter
+    return Quarter.parse(config.reporting_quarter) if config.reporting_quarter else default_reporting_quarter()
 
 
 class ToexDbtTranslator(DagsterDbtTranslator):
@@ -186,5 +189,4 @@ def _row_counts(warehouse: WarehouseResource) -> dict[tuple[str, str], int]:
 
 
 assets = [platform_usage, toex_dbt_models]
-asset_checks: list = []
 resources = {"dbt": ToexDbtCliResource.for_project()}
