@@ -76,11 +76,12 @@ OPS_SOURCE = {
     "schema": "ops",
     "tables": [{
         "name": "platform_usage",
-        "description": "Q4.2 usage and storage measured from the warehouse itself and the Dagster instance, "
-                       "one row per reporting quarter and measure.",
+        "description": "Q4.2 usage and storage measured from the warehouse itself and the Dagster "
+                       "instance, one row per reporting quarter and measure.",
         "columns": [
             {"name": "reporting_quarter", "description": "e.g. `2025-26 Q1`."},
-            {"name": "measure", "description": "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter)."},
+            {"name": "measure",
+             "description": "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter)."},
             {"name": "period_type", "description": "`as_at` or `quarter`."},
             {"name": "period_start", "description": "Start of the period."},
             {"name": "period_end", "description": "End of the period."},
@@ -92,7 +93,8 @@ OPS_SOURCE = {
 
 
 def _raw_table(contract) -> dict:
-    origin = "" if contract.title.endswith(f"({contract.source_system})") else f" ({contract.source_system})"
+    system = f" ({contract.source_system})"
+    origin = "" if contract.title.endswith(system) else system
     columns = [dict(c) for c in LOAD_COLUMNS]
     for col in contract.stored_columns:
         entry = {"name": col.name, "description": col.description}
@@ -113,7 +115,9 @@ def sources_yml() -> str:
         "schema": "raw",
         "tables": [_raw_table(c) for _, c in sorted(contracts().items())],
     }
-    header = "# Generated from dagster_project/contracts by dbt/scripts/build_seeds.py: do not edit.\n"
+    header = (
+        "# Generated from dagster_project/contracts by dbt/scripts/build_seeds.py: do not edit.\n"
+    )
     body = yaml.safe_dump({"version": 2, "sources": [raw, OPS_SOURCE]}, sort_keys=False, width=120,
                           allow_unicode=True)
     return header + body
