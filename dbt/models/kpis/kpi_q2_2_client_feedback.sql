@@ -51,7 +51,12 @@ answer_counts as (
         count(question_answers.response_id) as responses
     from periods
     cross join (
-        {% for q in questions %}select '{{ q }}' as question{% if not loop.last %} union all {% endif %}{% endfor %}
+        {%- for q in questions %}
+        select '{{ q }}' as question
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
     ) as question_list
     cross join answers
     left join question_answers
