@@ -41,7 +41,7 @@ import duckdb
 from dagster_project.contract import contracts, raw_table_ddl
 from dagster_project.ingest import rules
 from dagster_project.ingest.reader import read_xlsx
-from dagster_project.ingest.rules import ident, q
+from dagster_project.ingest.rules import quote_identifier, sql_literal
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "dbt" / "seeds"
 
@@ -52,32 +52,32 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path, extract: str) -> tuple[s
         table = f"_xlsx_{extract}"
         read = read_xlsx(con, path, table, path.name)
         return table, {h.strip().lower(): f"c{i}" for i, h in enumerate(read.header)}
-    src = f"read_csv({q(str(path))}, header=true, all_varchar=true)"
+    src = f"read_csv({sql_literal(str(path))}, header=true, all_varchar=true)"
     names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
-    return src, {n.strip().lower(): ident(n) for n in names}
+    return src, {n.strip().lower(): quote_identifier(n) for n in names}
 
 
 def load_extract(con: duckdb.DuckDBPyConnection, extract: str, path: Path, loaded: set[str]) -> int:
     contract = contracts()[extract]
     src, columns = _source(con, path, extract)
     cols = contract.columns
-    cleaned = ", ".join(f"{rules.clean(columns.get(c.name))} AS {ident('v_' + c.name)}" for c in cols)
-    typed = ", ".join(f"{rules.typed(c, ident('v_' + c.name))} AS {ident('t_' + c.name)}" for c in cols)
+    cleaned = ", ".join(f"{rules.clean(columns.get(c.name))} AS {quote_identifier('v_' + c.name)}" for c in cols)
+    typed = ", ".join(f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}" for c in cols)
     broken = " OR ".join(f"({r}) IS NOT NULL" for r in rules.reasons(contract, loaded)) or "false"
     # Exact duplicates compare the typed stored columns and the text of dropped ones (names).
-    every = [ident("t_" + c.name) if c.stored else ident("v_" + c.name) for c in cols]
-    keys = ", ".join(ident("t_" + k) for k in contract.key)
+    every = [quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name) for c in cols]
+    keys = ", ".join(quote_identifier("t_" + k) for k in contract.key)
     stored = ", ".join(
-        (f"lower({ident('t_' + c.name)})" if c.personal == "pseudonymise" else ident("t_" + c.name))
-        + f" AS {ident(c.name)}" for c in contract.stored_columns)
+        (f"lower({quote_identifier('t_' + c.name)})" if c.personal == "pseudonymise" else quote_identifier("t_" + c.name))
+        + f" AS {quote_identifier(c.name)}" for c in contract.stored_columns)
     con.execute(raw_table_ddl(contract))
-    con.execute(f"""INSERT INTO raw.{ident(extract)}
+    con.execute(f"""INSERT INTO raw.{quote_identifier(extract)}
         WITH cleaned AS (SELECT {cleaned} FROM {src}),
              typed AS (SELECT *, {typed} FROM cleaned),
              ok AS (SELECT DISTINCT {", ".join(every)} FROM typed WHERE NOT ({broken})),
              keyed AS (SELECT *, count(*) OVER (PARTITION BY {keys}) AS _n FROM ok)
         SELECT 'floor' AS _delivery_id, NULL AS _row_number, {stored} FROM keyed WHERE _n = 1""")
-    return con.execute(f"SELECT count(*) FROM raw.{ident(extract)}").fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM raw.{quote_identifier(extract)}").fetchall()[0][0]
 
 
 def load_delivery(con: duckdb.DuckDBPyConnection, delivery: Path) -> dict[str, int]:
@@ -103,7 +103,7 @@ def _order(nodes: dict[str, dict]) -> list[str]:
 def transform(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, float]:
     nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
     for schema in sorted({n["schema"] for n in nodes.values()}):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
     seconds: dict[str, float] = {}
     for uid in _order(nodes):
         n = nodes[uid]
@@ -111,9 +111,9 @@ def transform(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, float
         relation = n["relation_name"]
         if n["resource_type"] == "seed":
             types = n["config"].get("column_types") or {}
-            struct = "{" + ", ".join(f"{q(k)}: {q(v)}" for k, v in types.items()) + "}"
+            struct = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
             path = SEED_DIR / f"{n['name']}.csv"
-            con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv({q(str(path))}, "
+            con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv({sql_literal(str(path))}, "
                         f"header=true, types={struct})")
         else:
             kind = n["config"]["materialized"]
@@ -144,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     t_load = time.perf_counter()
     rows = load_delivery(con, args.delivery)
     if args.ops:
-        con.execute(f"CREATE TABLE ops.platform_usage AS SELECT * FROM read_parquet({q(str(args.ops))})")
+        con.execute(f"CREATE TABLE ops.platform_usage AS SELECT * FROM read_parquet({sql_literal(str(args.ops))})")
     t_transform = time.perf_counter()
     per_model = transform(con, manifest)
     t_done = time.perf_counter()
-    con.execute(f"COPY kpis.kpi_values TO {q(str(args.out))} (FORMAT parquet)")
+    con.execute(f"COPY kpis.kpi_values TO {sql_literal(str(args.out))} (FORMAT parquet)")
     kpi_rows = con.execute("SELECT count(*) FROM kpis.kpi_values").fetchall()[0][0]
     con.close()
     timings = {

@@ -20,7 +20,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     from dagster_project.defs import exports, kpis, quality
 
     assets: list = [ingest.delivery, *ingest.raw_assets, *kpis.assets, *exports.assets]
-    asset_checks: list = [*kpis.asset_checks, *quality.asset_checks]
+    asset_checks: list = [*quality.asset_checks]
     main_job = dg.define_asset_job(
         MAIN_JOB,
         selection=dg.AssetSelection.all(),

@@ -1,4 +1,5 @@
-"""Where the platform keeps things. One `.env`-style set of variables, sensible defaults.
+"""Where the platform keeps things: environment variables (nothing reads a `.env` file), with
+defaults.
 
 TOEX_HOME        project root (default: the current directory)
 TOEX_DATA_DIR    data root (default: $TOEX_HOME/data)

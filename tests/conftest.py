@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,9 +90,34 @@ def _no_ambient_key(monkeypatch):
     yield
 
 
+SHARED_SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec"
+
+
+def shared_spec(name: str) -> Path:
+    """A file of ../shared/spec. CI always has it beside the checkout, so there a missing spec
+    fails the test; a local checkout without it skips the test instead."""
+    path = SHARED_SPEC / name
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing: CI lays ../shared/spec beside the checkout")
+        pytest.skip(f"{path} is not beside this checkout")
+    return path
+
+
+_TEST_DAGSTER_HOME: str | None = None
+
+
 def pytest_configure(config):
-    os.environ.setdefault("DAGSTER_HOME", str(Path(__file__).resolve().parent.parent / "data" / "dagster_home_tests"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    """Dagster instances of the tests live in a temporary folder, never in the checkout's data/."""
+    global _TEST_DAGSTER_HOME
+    if "DAGSTER_HOME" not in os.environ:
+        _TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="toex-dagster-home-")
+        os.environ["DAGSTER_HOME"] = _TEST_DAGSTER_HOME
+
+
+def pytest_unconfigure(config):
+    if _TEST_DAGSTER_HOME:
+        shutil.rmtree(_TEST_DAGSTER_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
+from conftest import shared_spec
 
 from dagster_project.contract import code_lists, contracts, force_team
-
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "EXTRACTS.md"
 
 
 def _spec_tables() -> dict[str, list[dict]]:
     """{extract: [{column, type, required}]} parsed from the spec's markdown tables."""
     tables: dict[str, list[dict]] = {}
     current = None
-    for line in SPEC.read_text().splitlines():
+    for line in shared_spec("EXTRACTS.md").read_text().splitlines():
         m = re.match(r"^### (\w+)", line)
         if m:
             current = m.group(1)
@@ -28,7 +25,6 @@ def _spec_tables() -> dict[str, list[dict]]:
     return tables
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="shared/spec is beside the repository in CI and dev")
 def test_contracts_match_the_spec():
     spec = _spec_tables()
     assert set(spec) == set(contracts()), "one contract per extract of EXTRACTS.md"

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from dagster_project.contract import contracts
 from dagster_project.definitions import MAIN_JOB, defs
 
@@ -71,6 +73,25 @@ def test_dbt_tests_are_checks_on_the_reporting_layer_only():
     layers = {k.asset_key.path[0] for k in toex_dbt_models.check_keys}
     assert layers == {"kpis"}
     assert len(toex_dbt_models.check_keys) >= 50
+
+
+@pytest.mark.parametrize("member", ["_cli_version", "_initialize_dbt_core_adapter"])
+def test_overridden_private_dagster_dbt_members_are_still_used_upstream(member):
+    """ToexDbtCliResource overrides two private members of dagster-dbt's DbtCliResource to save
+    ~3.4 s per dbt step. If an upgrade renames or stops calling one, the override silently does
+    nothing (or the resource breaks): fail here, naming the member, so the saving is re-checked."""
+    import inspect
+
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.dbt_project import ToexDbtCliResource
+
+    assert inspect.getattr_static(DbtCliResource, member, None) is not None, (
+        f"dagster-dbt's DbtCliResource has no {member} any more: ToexDbtCliResource.{member} "
+        "overrides nothing (dagster_project/dbt_project.py)")
+    assert member in inspect.getsource(DbtCliResource.cli), (
+        f"DbtCliResource.cli no longer uses {member}: ToexDbtCliResource.{member} saves nothing")
+    assert member in vars(ToexDbtCliResource)
 
 
 def test_dbt_resource_knows_the_installed_dbt_version():

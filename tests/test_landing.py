@@ -9,7 +9,8 @@ import stat
 import pytest
 from sample_data import OPERATIONS_OK
 
-from dagster_project.ingest.delivery import DeliveryError, land, load_manifest, sha256_file
+from dagster_project.checksums import sha256_file
+from dagster_project.ingest.delivery import DeliveryError, land, load_manifest
 
 
 def test_land_is_immutable_and_replayable(deliveries, tmp_path):

@@ -2,7 +2,6 @@
 each with its reconciliation and acceptance checks, and a sensor watching the inbox."""
 
 
-import logging
 import time
 from pathlib import Path
 
@@ -227,6 +226,3 @@ def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
         return requests or dg.SkipReason("no new settled delivery folder")
 
     return delivery_sensor
-
-
-logging.getLogger("toex").setLevel(logging.INFO)

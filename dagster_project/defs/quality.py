@@ -6,7 +6,8 @@ A suite becomes one `multi_asset_check` (one step, one validation) with up to tw
   asset downstream (dbt, hence the quarter's exports) and `toex run` exits 1 naming the
   suite and expectation;
 - `quality_warnings`: the `warn` expectations; shown in the UI, recorded in
-  `quality.validation_results` for the exports to publish with the pack.
+  `quality.validation_results` (the history analysts query); the exports publish the run's
+  check results with the pack.
 Both are evaluated in the same step, and that step is a blocking dependency of everything
 downstream, so a run's warnings are in the history table before its exports run.
 

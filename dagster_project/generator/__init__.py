@@ -12,7 +12,7 @@ morile_assessments, identifications, toex_jobs, tool_usage) on extra operations,
 streamed by DuckDB; the published figures only hold at scale 1. `tool_usage` is capped
 by its key (month x tool x organisation: ~11k free combinations, reached near scale 5).
 
-Domain modules: operations (operations, threats, jobs), assessments, disruptions,
+Domain modules: operations (operations, threats), jobs, assessments, disruptions,
 identifications, people (HR, staff survey), feedback (client feedback, case studies),
 capabilities (TDA, onboarding, platform users, tool usage), comms, finance; mess plants
 the realistic defects listed in `PLANTED_MESS`; writer and scale write the files.
@@ -35,6 +35,7 @@ from . import (
     feedback,
     finance,
     identifications,
+    jobs,
     operations,
     people,
 )
@@ -67,7 +68,7 @@ def build_tables(seed: int = DEFAULT_SEED) -> dict[str, Table]:
     """The scale-1 delivery as in-memory tables (mess included), keyed by extract."""
     w = World(seed=seed, rng=random.Random(seed), people=People(random.Random(f"{seed}:people")))
     operations.build_operations(w)
-    operations.build_jobs(w)
+    jobs.build_jobs(w)
     assess = assessments.build_assessments(w)
     disr = disruptions.build_disruptions(w)
     idents = identifications.build_identifications(w, disr)
@@ -76,7 +77,7 @@ def build_tables(seed: int = DEFAULT_SEED) -> dict[str, Table]:
     operations.assign_labels(w)  # labels last: the builders above move opening dates
     tables = [
         operations.operations_table(w), operations.operation_threats_table(w),
-        operations.jobs_table(w), assessments.assessments_table(assess),
+        jobs.jobs_table(w), assessments.assessments_table(assess),
         disruptions.disruptions_table(disr), identifications.identifications_table(idents),
         feedback.feedback_table(w), feedback.case_studies_table(w),
         people.staff_table(w), people.positions_table(w), people.survey_table(w),

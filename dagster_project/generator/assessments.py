@@ -38,7 +38,6 @@ from .common import (
 from .model import FAR, Operation, World
 
 log = logging.getLogger("toex.generator")
-D = date
 
 BACKGROUND_MAX = 1150  # every score outside the designed Top 10 stays below this
 TOEX_SINCE_INCEPTION = 942
@@ -54,41 +53,41 @@ JULY_BACKGROUND = 18
 
 # role -> (threat, [(date, score), ...]) ; the Q1.2 and Q2.3 designs.
 DESIGNED: dict[str, tuple[str, list[tuple[date, int]]]] = {
-    "YHROCU Op 7": ("CSA", [(D(2025, 1, 22), 510), (D(2025, 5, 20), 76), (D(2025, 7, 8), 70)]),
-    "q12_x1": ("MSHT", [(D(2025, 2, 11), 820), (D(2025, 4, 15), 804), (D(2025, 6, 10), 804),
-                        (D(2025, 7, 3), 804)]),
-    "q12_x2": ("MSHT", [(D(2025, 1, 20), 300), (D(2025, 5, 6), 296)]),
-    "q12_x3": ("MSHT", [(D(2024, 12, 5), 400), (D(2025, 4, 22), 440), (D(2025, 6, 18), 440)]),
-    "q12_x4": ("CSA", [(D(2025, 3, 3), 350), (D(2025, 5, 28), 395)]),
-    "q12_x5": ("OIC", [(D(2024, 11, 12), 600), (D(2025, 6, 3), 650)]),
-    "q12_x6": ("MSHT", [(D(2025, 1, 28), 500), (D(2025, 4, 29), 500)]),
-    "q12_x7": ("MSHT", [(D(2024, 10, 30), 260), (D(2025, 6, 24), 260)]),
-    "q12_x8": ("CSA", [(D(2025, 6, 12), 700)]),  # a first assessment
+    "YHROCU Op 7": ("CSA", [(date(2025, 1, 22), 510), (date(2025, 5, 20), 76), (date(2025, 7, 8), 70)]),
+    "q12_x1": ("MSHT", [(date(2025, 2, 11), 820), (date(2025, 4, 15), 804), (date(2025, 6, 10), 804),
+                        (date(2025, 7, 3), 804)]),
+    "q12_x2": ("MSHT", [(date(2025, 1, 20), 300), (date(2025, 5, 6), 296)]),
+    "q12_x3": ("MSHT", [(date(2024, 12, 5), 400), (date(2025, 4, 22), 440), (date(2025, 6, 18), 440)]),
+    "q12_x4": ("CSA", [(date(2025, 3, 3), 350), (date(2025, 5, 28), 395)]),
+    "q12_x5": ("OIC", [(date(2024, 11, 12), 600), (date(2025, 6, 3), 650)]),
+    "q12_x6": ("MSHT", [(date(2025, 1, 28), 500), (date(2025, 4, 29), 500)]),
+    "q12_x7": ("MSHT", [(date(2024, 10, 30), 260), (date(2025, 6, 24), 260)]),
+    "q12_x8": ("CSA", [(date(2025, 6, 12), 700)]),  # a first assessment
     # CSA Top 10: core 8 + a1 (Apr: boundary, exactly 365 days old on 30 April) + a2 (Apr, May;
     # re-scored low in June) + a3 (from May) + a4 (June).
-    "top10_csa_a1": ("CSA", [(D(2024, 4, 30), 1480)]),
-    "top10_csa_a2": ("CSA", [(D(2024, 11, 19), 1530), (D(2025, 6, 9), 640)]),
-    "top10_csa_a3": ("CSA", [(D(2025, 5, 14), 1450)]),
-    "top10_csa_a4": ("CSA", [(D(2025, 6, 17), 1420)]),
+    "top10_csa_a1": ("CSA", [(date(2024, 4, 30), 1480)]),
+    "top10_csa_a2": ("CSA", [(date(2024, 11, 19), 1530), (date(2025, 6, 9), 640)]),
+    "top10_csa_a3": ("CSA", [(date(2025, 5, 14), 1450)]),
+    "top10_csa_a4": ("CSA", [(date(2025, 6, 17), 1420)]),
     # MSHT Top 10: core 5 + b1..b10; b8 and the tie operation share 1210 at the end of May,
     # b8's assessment is the more recent so it takes 10th place.
-    "top10_msht_b1": ("MSHT", [(D(2024, 10, 8), 1600), (D(2025, 6, 4), 590)]),
-    "top10_msht_b2": ("MSHT", [(D(2024, 8, 27), 1560)]),
-    "top10_msht_b3": ("MSHT", [(D(2024, 5, 6), 1520)]),  # stale by 31 May
-    "top10_msht_b4": ("MSHT", [(D(2024, 5, 22), 1500)]),  # stale by 31 May
-    "top10_msht_b5": ("MSHT", [(D(2025, 1, 15), 1470), (D(2025, 5, 8), 520)]),
-    "top10_msht_b6": ("MSHT", [(D(2025, 5, 5), 1440)]),
-    "top10_msht_b7": ("MSHT", [(D(2025, 5, 20), 1400)]),
-    "top10_msht_b8": ("MSHT", [(D(2025, 5, 27), 1210), (D(2025, 6, 12), 480)]),
-    "top10_msht_tie": ("MSHT", [(D(2025, 5, 9), 1210)]),
-    "top10_msht_b9": ("MSHT", [(D(2025, 6, 5), 1380)]),
-    "top10_msht_b10": ("MSHT", [(D(2025, 6, 23), 1300)]),
+    "top10_msht_b1": ("MSHT", [(date(2024, 10, 8), 1600), (date(2025, 6, 4), 590)]),
+    "top10_msht_b2": ("MSHT", [(date(2024, 8, 27), 1560)]),
+    "top10_msht_b3": ("MSHT", [(date(2024, 5, 6), 1520)]),  # stale by 31 May
+    "top10_msht_b4": ("MSHT", [(date(2024, 5, 22), 1500)]),  # stale by 31 May
+    "top10_msht_b5": ("MSHT", [(date(2025, 1, 15), 1470), (date(2025, 5, 8), 520)]),
+    "top10_msht_b6": ("MSHT", [(date(2025, 5, 5), 1440)]),
+    "top10_msht_b7": ("MSHT", [(date(2025, 5, 20), 1400)]),
+    "top10_msht_b8": ("MSHT", [(date(2025, 5, 27), 1210), (date(2025, 6, 12), 480)]),
+    "top10_msht_tie": ("MSHT", [(date(2025, 5, 9), 1210)]),
+    "top10_msht_b9": ("MSHT", [(date(2025, 6, 5), 1380)]),
+    "top10_msht_b10": ("MSHT", [(date(2025, 6, 23), 1300)]),
     # OIC Top 10: core 9 + c1 (April, stale by May) + c2 (from May).
-    "top10_oic_c1": ("OIC", [(D(2024, 5, 15), 1450)]),
-    "top10_oic_c2": ("OIC", [(D(2025, 5, 21), 1420)]),
+    "top10_oic_c1": ("OIC", [(date(2024, 5, 15), 1450)]),
+    "top10_oic_c2": ("OIC", [(date(2025, 5, 21), 1420)]),
     # Traps: off the SOC Master List, and after the quarter end.
-    "off_list_high_csa": ("CSA", [(D(2025, 5, 15), 1900)]),
-    "july_high_csa": ("CSA", [(D(2025, 7, 4), 1950)]),
+    "off_list_high_csa": ("CSA", [(date(2025, 5, 15), 1900)]),
+    "july_high_csa": ("CSA", [(date(2025, 7, 4), 1950)]),
 }
 CORE_SCORES = {
     "csa": [1980, 1910, 1870, 1820, 1760, 1705, 1650, 1590],
@@ -119,7 +118,7 @@ def build_assessments(w: World) -> list[Assessment]:
     designed = dict(DESIGNED)
     for threat, scores in CORE_SCORES.items():
         for i, score in enumerate(scores, 1):
-            d = rand_date(rng, D(2024, 7, 1), D(2025, 3, 20))
+            d = rand_date(rng, date(2024, 7, 1), date(2025, 3, 20))
             designed[f"top10_{threat}_core_{i}"] = (threat.upper(), [(d, score)])
     for role, (threat, points) in designed.items():
         op = w.roles[role]
@@ -183,8 +182,8 @@ def build_assessments(w: World) -> list[Assessment]:
 
     # ... in the quarter, exact per-threat totals
     eligible = [o for o in w.ops if o.role is None and o.group in ("g1", "g4", "g5")
-                and (o.closed is None or o.closed > QUARTER_END) and o.opened <= D(2025, 6, 20)
-                and not o.active_between(QUARTER_START, D(2025, 7, 10))]
+                and (o.closed is None or o.closed > QUARTER_END) and o.opened <= date(2025, 6, 20)
+                and not o.active_between(QUARTER_START, date(2025, 7, 10))]
     for threat, (n_assess, n_ops) in QUARTER_BACKGROUND.items():
         pool = [o for o in eligible if threat in o.threats]
         chosen = rng.sample(pool, n_ops)
@@ -201,8 +200,8 @@ def build_assessments(w: World) -> list[Assessment]:
     # ... and a few in early July, which no Q1 figure may count.
     for op in rng.sample(eligible, JULY_BACKGROUND):
         threat = rng.choice(sorted(op.threats))
-        out.append(Assessment(op, threat, _free_date(rng, op, threat, used, D(2025, 7, 1),
-                                                     D(2025, 7, 10)), kind="july"))
+        out.append(Assessment(op, threat, _free_date(rng, op, threat, used, date(2025, 7, 1),
+                                                     date(2025, 7, 10)), kind="july"))
 
     for a in out:
         a.toex = a.op.toex_active(a.date)

@@ -27,81 +27,80 @@ from .common import (
 from .model import World
 
 log = logging.getLogger("toex.generator")
-D = date
 
 # capability id -> (name, [(stage, entered_date), ...])
 CAPABILITIES = {
-    "TDA-001": ("Translation", [("idea", D(2021, 6, 14)), ("business_need", D(2021, 7, 19)),
-                                ("development", D(2021, 9, 6)), ("testing", D(2022, 1, 17)),
-                                ("assurance", D(2022, 3, 21)), ("deployed", D(2022, 5, 9))]),
-    "TDA-002": ("Transcription", [("idea", D(2021, 8, 2)), ("business_need", D(2021, 9, 13)),
-                                  ("development", D(2021, 11, 22)), ("testing", D(2022, 5, 16)),
-                                  ("assurance", D(2022, 7, 25)), ("deployed", D(2022, 9, 12))]),
-    "TDA-003": ("Traffic Jam integration", [("idea", D(2021, 10, 4)),
-                                            ("business_need", D(2021, 11, 15)),
-                                            ("assurance", D(2022, 5, 23)),
-                                            ("deployed", D(2022, 7, 4))]),
-    "TDA-004": ("DART", [("idea", D(2022, 1, 10)), ("business_need", D(2022, 2, 21)),
-                         ("development", D(2022, 4, 4)), ("testing", D(2022, 8, 15)),
-                         ("assurance", D(2022, 10, 17)), ("deployed", D(2022, 12, 5))]),
-    "TDA-005": ("Facebook Friends", [("idea", D(2022, 5, 9)), ("business_need", D(2022, 6, 20)),
-                                     ("development", D(2022, 8, 1)), ("testing", D(2022, 12, 12)),
-                                     ("assurance", D(2023, 1, 30)), ("deployed", D(2023, 3, 13))]),
-    "TDA-006": ("Companies House", [("idea", D(2022, 9, 5)), ("business_need", D(2022, 10, 17)),
-                                    ("development", D(2022, 12, 5)), ("testing", D(2023, 3, 20)),
-                                    ("assurance", D(2023, 5, 2)), ("deployed", D(2023, 6, 19))]),
-    "TDA-007": ("Client Eye", [("idea", D(2024, 9, 9)), ("business_need", D(2024, 10, 21)),
-                               ("development", D(2025, 1, 13)), ("testing", D(2025, 4, 22)),
-                               ("assurance", D(2025, 6, 23))]),
-    "TDA-008": ("IP Address Dashboard", [("idea", D(2024, 10, 7)),
-                                         ("business_need", D(2024, 11, 11)),
-                                         ("development", D(2025, 1, 6)),
-                                         ("testing", D(2025, 3, 3)), ("assurance", D(2025, 4, 7)),
-                                         ("deployed", D(2025, 5, 14))]),
-    "TDA-009": ("Punter Review Dashboard", [("idea", D(2024, 2, 5)),
-                                            ("business_need", D(2024, 3, 18)),
-                                            ("development", D(2024, 5, 7)),
-                                            ("testing", D(2024, 8, 19)),
-                                            ("assurance", D(2024, 9, 30)),
-                                            ("deployed", D(2024, 11, 4))]),
-    "TDA-010": ("Adult Services Advert Scraper", [("idea", D(2022, 11, 7)),
-                                                  ("business_need", D(2022, 12, 19)),
-                                                  ("development", D(2023, 2, 13)),
-                                                  ("testing", D(2023, 6, 26)),
-                                                  ("assurance", D(2023, 8, 14)),
-                                                  ("deployed", D(2023, 10, 2)),
-                                                  ("retired", D(2025, 2, 17))]),
-    "TDA-011": ("Entity Resolution Service", [("idea", D(2024, 6, 10)),
-                                              ("business_need", D(2024, 8, 5)),
-                                              ("development", D(2024, 12, 2))]),
-    "TDA-012": ("Image Similarity Search", [("idea", D(2024, 12, 16)),
-                                            ("business_need", D(2025, 3, 10))]),
-    "TDA-013": ("Vehicle Movement Explorer", [("idea", D(2025, 5, 6))]),
-    "TDA-014": ("Crypto Wallet Tracer", [("idea", D(2024, 3, 4)), ("business_need", D(2024, 5, 13)),
-                                         ("development", D(2024, 9, 23)),
-                                         ("testing", D(2025, 2, 24))]),
+    "TDA-001": ("Translation", [("idea", date(2021, 6, 14)), ("business_need", date(2021, 7, 19)),
+                                ("development", date(2021, 9, 6)), ("testing", date(2022, 1, 17)),
+                                ("assurance", date(2022, 3, 21)), ("deployed", date(2022, 5, 9))]),
+    "TDA-002": ("Transcription", [("idea", date(2021, 8, 2)), ("business_need", date(2021, 9, 13)),
+                                  ("development", date(2021, 11, 22)), ("testing", date(2022, 5, 16)),
+                                  ("assurance", date(2022, 7, 25)), ("deployed", date(2022, 9, 12))]),
+    "TDA-003": ("Traffic Jam integration", [("idea", date(2021, 10, 4)),
+                                            ("business_need", date(2021, 11, 15)),
+                                            ("assurance", date(2022, 5, 23)),
+                                            ("deployed", date(2022, 7, 4))]),
+    "TDA-004": ("DART", [("idea", date(2022, 1, 10)), ("business_need", date(2022, 2, 21)),
+                         ("development", date(2022, 4, 4)), ("testing", date(2022, 8, 15)),
+                         ("assurance", date(2022, 10, 17)), ("deployed", date(2022, 12, 5))]),
+    "TDA-005": ("Facebook Friends", [("idea", date(2022, 5, 9)), ("business_need", date(2022, 6, 20)),
+                                     ("development", date(2022, 8, 1)), ("testing", date(2022, 12, 12)),
+                                     ("assurance", date(2023, 1, 30)), ("deployed", date(2023, 3, 13))]),
+    "TDA-006": ("Companies House", [("idea", date(2022, 9, 5)), ("business_need", date(2022, 10, 17)),
+                                    ("development", date(2022, 12, 5)), ("testing", date(2023, 3, 20)),
+                                    ("assurance", date(2023, 5, 2)), ("deployed", date(2023, 6, 19))]),
+    "TDA-007": ("Client Eye", [("idea", date(2024, 9, 9)), ("business_need", date(2024, 10, 21)),
+                               ("development", date(2025, 1, 13)), ("testing", date(2025, 4, 22)),
+                               ("assurance", date(2025, 6, 23))]),
+    "TDA-008": ("IP Address Dashboard", [("idea", date(2024, 10, 7)),
+                                         ("business_need", date(2024, 11, 11)),
+                                         ("development", date(2025, 1, 6)),
+                                         ("testing", date(2025, 3, 3)), ("assurance", date(2025, 4, 7)),
+                                         ("deployed", date(2025, 5, 14))]),
+    "TDA-009": ("Punter Review Dashboard", [("idea", date(2024, 2, 5)),
+                                            ("business_need", date(2024, 3, 18)),
+                                            ("development", date(2024, 5, 7)),
+                                            ("testing", date(2024, 8, 19)),
+                                            ("assurance", date(2024, 9, 30)),
+                                            ("deployed", date(2024, 11, 4))]),
+    "TDA-010": ("Adult Services Advert Scraper", [("idea", date(2022, 11, 7)),
+                                                  ("business_need", date(2022, 12, 19)),
+                                                  ("development", date(2023, 2, 13)),
+                                                  ("testing", date(2023, 6, 26)),
+                                                  ("assurance", date(2023, 8, 14)),
+                                                  ("deployed", date(2023, 10, 2)),
+                                                  ("retired", date(2025, 2, 17))]),
+    "TDA-011": ("Entity Resolution Service", [("idea", date(2024, 6, 10)),
+                                              ("business_need", date(2024, 8, 5)),
+                                              ("development", date(2024, 12, 2))]),
+    "TDA-012": ("Image Similarity Search", [("idea", date(2024, 12, 16)),
+                                            ("business_need", date(2025, 3, 10))]),
+    "TDA-013": ("Vehicle Movement Explorer", [("idea", date(2025, 5, 6))]),
+    "TDA-014": ("Crypto Wallet Tracer", [("idea", date(2024, 3, 4)), ("business_need", date(2024, 5, 13)),
+                                         ("development", date(2024, 9, 23)),
+                                         ("testing", date(2025, 2, 24))]),
     # Deployed after the quarter end: still at assurance on 30 June.
-    "TDA-015": ("OCR Document Reader", [("idea", D(2024, 4, 15)), ("business_need", D(2024, 6, 3)),
-                                        ("development", D(2024, 8, 27)),
-                                        ("testing", D(2024, 12, 9)), ("assurance", D(2025, 3, 31)),
-                                        ("deployed", D(2025, 7, 8))]),
-    "TDA-016": ("Network Graph Explorer", [("idea", D(2023, 5, 15)),
-                                           ("business_need", D(2023, 6, 26)),
-                                           ("development", D(2023, 8, 21)),
-                                           ("testing", D(2023, 12, 4)),
-                                           ("assurance", D(2024, 1, 22)),
-                                           ("deployed", D(2024, 3, 18))]),
-    "TDA-017": ("Force Profile Builder", [("idea", D(2023, 2, 20)),
-                                          ("business_need", D(2023, 4, 3)),
-                                          ("development", D(2023, 6, 12)),
-                                          ("testing", D(2023, 9, 25)),
-                                          ("assurance", D(2023, 11, 6)),
-                                          ("deployed", D(2023, 12, 11))]),
-    "TDA-018": ("Victim Journey Timeline", [("idea", D(2024, 6, 3)),
-                                            ("business_need", D(2024, 8, 12))]),
-    "TDA-019": ("Dark Web Marketplace Monitor", [("idea", D(2023, 2, 6)),
-                                                 ("business_need", D(2023, 4, 17)),
-                                                 ("retired", D(2023, 11, 20))]),
+    "TDA-015": ("OCR Document Reader", [("idea", date(2024, 4, 15)), ("business_need", date(2024, 6, 3)),
+                                        ("development", date(2024, 8, 27)),
+                                        ("testing", date(2024, 12, 9)), ("assurance", date(2025, 3, 31)),
+                                        ("deployed", date(2025, 7, 8))]),
+    "TDA-016": ("Network Graph Explorer", [("idea", date(2023, 5, 15)),
+                                           ("business_need", date(2023, 6, 26)),
+                                           ("development", date(2023, 8, 21)),
+                                           ("testing", date(2023, 12, 4)),
+                                           ("assurance", date(2024, 1, 22)),
+                                           ("deployed", date(2024, 3, 18))]),
+    "TDA-017": ("Force Profile Builder", [("idea", date(2023, 2, 20)),
+                                          ("business_need", date(2023, 4, 3)),
+                                          ("development", date(2023, 6, 12)),
+                                          ("testing", date(2023, 9, 25)),
+                                          ("assurance", date(2023, 11, 6)),
+                                          ("deployed", date(2023, 12, 11))]),
+    "TDA-018": ("Victim Journey Timeline", [("idea", date(2024, 6, 3)),
+                                            ("business_need", date(2024, 8, 12))]),
+    "TDA-019": ("Dark Web Marketplace Monitor", [("idea", date(2023, 2, 6)),
+                                                 ("business_need", date(2023, 4, 17)),
+                                                 ("retired", date(2023, 11, 20))]),
 }
 
 
@@ -138,33 +137,33 @@ def build_onboarding(w: World) -> dict[str, list[tuple[str, date]]]:
             status[org] = _history(rng, kind)
     for org, kind in ROCU_STATUS.items():
         status[org] = _history(rng, kind)
-    status["TOEX NT"] = [("requested", D(2022, 3, 7)), ("accepted", D(2022, 3, 21)),
-                         ("onboarded", D(2022, 5, 9))]
+    status["TOEX NT"] = [("requested", date(2022, 3, 7)), ("accepted", date(2022, 3, 21)),
+                         ("onboarded", date(2022, 5, 9))]
     status["National Crime Agency"] = _history(rng, "accepted")
     w.onboarding = status
     return status
 
 
 def _history(rng, kind: str) -> list[tuple[str, date]]:
-    latest = D(2024, 10, 31) if kind.startswith("withdrawn") else D(2025, 1, 31)
-    req = rand_date(rng, D(2023, 1, 9), latest)
+    latest = date(2024, 10, 31) if kind.startswith("withdrawn") else date(2025, 1, 31)
+    req = rand_date(rng, date(2023, 1, 9), latest)
     acc = req + days(rng.randint(14, 90))
     onb = acc + days(rng.randint(21, 120))
     if kind == "onboarded":
-        onb = min(onb, D(2025, 6, 20))
+        onb = min(onb, date(2025, 6, 20))
         acc = min(acc, onb - days(14))
         req = min(req, acc - days(14))
         return [("requested", req), ("accepted", acc), ("onboarded", onb)]
     if kind == "accepted":
-        return [("requested", req), ("accepted", min(acc, D(2025, 6, 16)))]
+        return [("requested", req), ("accepted", min(acc, date(2025, 6, 16)))]
     if kind == "accepted_july_onboarded":
-        return [("requested", req), ("accepted", min(acc, D(2025, 5, 12))),
-                ("onboarded", D(2025, 7, 8))]
+        return [("requested", req), ("accepted", min(acc, date(2025, 5, 12))),
+                ("onboarded", date(2025, 7, 8))]
     if kind == "requested":
-        return [("requested", rand_date(rng, D(2024, 6, 3), D(2025, 6, 13)))]
+        return [("requested", rand_date(rng, date(2024, 6, 3), date(2025, 6, 13)))]
     if kind == "july_accepted":
-        return [("requested", rand_date(rng, D(2025, 3, 3), D(2025, 5, 30))),
-                ("accepted", D(2025, 7, 3))]
+        return [("requested", rand_date(rng, date(2025, 3, 3), date(2025, 5, 30))),
+                ("accepted", date(2025, 7, 3))]
     if kind == "withdrawn_after_accepted":
         return [("requested", req), ("accepted", acc), ("withdrawn", acc + days(rng.randint(30, 90)))]
     return [("requested", req), ("withdrawn", req + days(rng.randint(20, 60)))]
@@ -184,7 +183,7 @@ def onboarding_table(w: World) -> Table:
 def _live_from(w: World, org: str) -> date | None:
     """When an organisation could use the CE: TOEX teams from go-live, forces once onboarded."""
     if org in TEAMS:
-        return D(2022, 5, 9)  # the TOEX network has used the CE since it went live
+        return date(2022, 5, 9)  # the TOEX network has used the CE since it went live
     hist = dict(w.onboarding.get(org, []))
     if "onboarded" in hist and "withdrawn" not in hist:
         return hist["onboarded"]
@@ -218,14 +217,14 @@ def platform_users_table(w: World) -> Table:
                 dp_users.append((email, org, role))
     # The Data Platform: TOEX analysts and engineers, plus a few pilot forces.
     for email, org, role in dp_users:
-        first = rand_date(rng, D(2023, 4, 3), D(2025, 7, 9))
+        first = rand_date(rng, date(2023, 4, 3), date(2025, 7, 9))
         rows.append({"user_id": email, "organisation": org, "role": role,
                      "platform": "data_platform", "first_access_date": first,
                      "last_access_date": rand_date(rng, first, EXTRACTED)})
     for org in rng.sample(sorted(TERRITORIAL), 3):
         for _ in range(rng.randint(2, 5)):
             _, email = w.people.person(org)
-            first = rand_date(rng, D(2024, 1, 8), D(2025, 6, 27))
+            first = rand_date(rng, date(2024, 1, 8), date(2025, 6, 27))
             rows.append({"user_id": email, "organisation": org,
                          "role": rng.choice(("analyst", "data_engineer", "manager")),
                          "platform": "data_platform", "first_access_date": first,
@@ -240,9 +239,9 @@ def platform_users_table(w: World) -> Table:
 
 # --------------------------------------------------------------------------- tool usage
 
-TOOL_START = {"Translation": D(2022, 5, 1), "Transcription": D(2022, 9, 1),
-              "Traffic Jam": D(2022, 7, 1), "DART": D(2022, 12, 1),
-              "Facebook Friends": D(2023, 3, 1), "Companies House": D(2023, 6, 1)}
+TOOL_START = {"Translation": date(2022, 5, 1), "Transcription": date(2022, 9, 1),
+              "Traffic Jam": date(2022, 7, 1), "DART": date(2022, 12, 1),
+              "Facebook Friends": date(2023, 3, 1), "Companies House": date(2023, 6, 1)}
 UNIT_TYPE = {"Translation": "words", "Transcription": "audio_minutes", "DART": "searches",
              "Facebook Friends": "searches", "Companies House": "searches",
              "Traffic Jam": "searches", "Client Eye": "records"}
@@ -255,7 +254,7 @@ UNITS_PER_JOB = {"Translation": 3500, "Transcription": 40, "DART": 25, "Facebook
 
 def tool_usage_table(w: World) -> Table:
     rng = w.sub_rng("tool_usage")
-    months = month_starts(D(2021, 4, 1), D(2025, 7, 1))
+    months = month_starts(date(2021, 4, 1), date(2025, 7, 1))
     rows = []
     for tool, start in TOOL_START.items():
         orgs = [o for o in TEAMS] + ([f for f in TERRITORIAL] if tool in FORCE_TOOLS else [])
@@ -271,7 +270,7 @@ def tool_usage_table(w: World) -> Table:
                 age = (m.year - start.year) * 12 + m.month - start.month + 1
                 size = 3.0 if org in TEAMS else 1.0  # a TOEX team uses tools more than a force
                 weight = math.sqrt(age) * size * rng.lognormvariate(0, 0.5)
-                if m == D(2025, 7, 1):
+                if m == date(2025, 7, 1):
                     weight /= 3  # ten days of July
                 rows.append({"month": m, "tool": tool, "organisation": org, "w": weight})
     for tool in TOOL_START:

@@ -16,8 +16,6 @@ QUARTER_END = date(2025, 6, 30)
 PRE_QUARTER_END = QUARTER_START - timedelta(days=1)  # 2025-03-31
 FY2024_START = date(2024, 4, 1)
 EXTRACTED = date(2025, 7, 10)  # nothing in the delivery is dated later
-Q1_MONTH_ENDS = (date(2025, 4, 30), date(2025, 5, 31), date(2025, 6, 30))
-
 TEAMS: tuple[str, ...] = code_lists()["team"]
 FORCES: tuple[str, ...] = code_lists()["force"]
 FORCE_TEAM: dict[str, str | None] = force_team()
@@ -27,7 +25,6 @@ TEAM_FORCES: dict[str, tuple[str, ...]] = {
 }
 TOOLS: tuple[str, ...] = code_lists()["tool"]
 LIKERT: tuple[str, ...] = code_lists()["likert"]
-SOC_EXPLOITATION = ("CSA", "MSHT", "OIC")
 EXPLOITATION = ("CSA", "MSHT", "OIC", "County Lines")
 NON_EXPLOITATION = ("Drugs", "Firearms", "Fraud", "Other")
 
@@ -68,25 +65,11 @@ def ym(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def fiscal_label(d: date) -> str:
-    """`2025-26 Q1` style label of the financial quarter holding `d`."""
-    fy = d.year if d.month >= 4 else d.year - 1
-    return f"{fy}-{(fy + 1) % 100:02d} Q{(d.month - 4) % 12 // 3 + 1}"
-
-
 def exact_flags(rng: random.Random, n: int, k: int) -> list[bool]:
     """n booleans with exactly k True, shuffled."""
     flags = [True] * k + [False] * (n - k)
     rng.shuffle(flags)
     return flags
-
-
-def split_total(rng: random.Random, total: int, parts: int, minimum: int = 0) -> list[int]:
-    """Split an integer total into `parts` random non-negative integers (each >= minimum)."""
-    base = [minimum] * parts
-    for _ in range(total - minimum * parts):
-        base[rng.randrange(parts)] += 1
-    return base
 
 
 @dataclass

@@ -13,9 +13,8 @@ from datetime import date
 from .common import Table, month_starts, ym
 from .model import World
 
-D = date
-Q1_MONTHS = (D(2025, 4, 1), D(2025, 5, 1), D(2025, 6, 1))
-JULY = D(2025, 7, 1)
+Q1_MONTHS = (date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1))
+JULY = date(2025, 7, 1)
 LINKEDIN_PAGE_VIEWS = (197, 234, 170)
 X_FOLLOWERS = (621, 628, 634, 640)  # April, May, June, July
 EDITIONS = 13
@@ -31,11 +30,11 @@ def _split(rng, total: int, parts: int = 3) -> list[int]:
 def comms_table(w: World) -> Table:
     rng = w.sub_rng("comms")
     rows: list[tuple[date, str, str, int]] = []
-    months = month_starts(D(2021, 4, 1), D(2025, 3, 1))
+    months = month_starts(date(2021, 4, 1), date(2025, 3, 1))
 
     # LinkedIn: from June 2021.
     followers = 140
-    for i, m in enumerate(x for x in months if x >= D(2021, 6, 1)):
+    for i, m in enumerate(x for x in months if x >= date(2021, 6, 1)):
         followers += rng.randint(8, 45)
         rows += [(m, "LinkedIn", "page_views", int(60 + 3 * i + rng.randint(-20, 40))),
                  (m, "LinkedIn", "impressions", int(1800 + 110 * i + rng.randint(-400, 600))),
@@ -53,13 +52,13 @@ def comms_table(w: World) -> Table:
     for i, m in enumerate(x_months):
         value = start + round((X_FOLLOWERS[0] - 3 - start) * (i + 1) / len(x_months))
         rows.append((m, "X", "followers", value))
-        if m < D(2023, 7, 1):
+        if m < date(2023, 7, 1):
             rows.append((m, "X", "impressions", rng.randint(900, 4200)))
     for m, f in zip(Q1_MONTHS + (JULY,), X_FOLLOWERS):
         rows.append((m, "X", "followers", f))
 
     # Website: from January 2022.
-    for m in (x for x in months if x >= D(2022, 1, 1)):
+    for m in (x for x in months if x >= date(2022, 1, 1)):
         users = rng.randint(90, 160)
         rows += [(m, "Website", "users", users),
                  (m, "Website", "new_users", int(users * rng.uniform(0.7, 0.95))),
@@ -71,10 +70,10 @@ def comms_table(w: World) -> Table:
     rows.append((JULY, "Website", "users", 41))
 
     # E-magazine: 12 editions before the quarter, the 13th in May 2025.
-    mag_months = [m for m in months if m >= D(2022, 3, 1)]
+    mag_months = [m for m in months if m >= date(2022, 3, 1)]
     published = set(rng.sample(mag_months, EDITIONS - 1))
     for m in mag_months + list(Q1_MONTHS) + [JULY]:
-        n = 1 if (m in published or m == D(2025, 5, 1)) else 0
+        n = 1 if (m in published or m == date(2025, 5, 1)) else 0
         rows.append((m, "E-magazine", "editions_published", n))
         if m != JULY:
             rows.append((m, "E-magazine", "page_views", rng.randint(40, 160) + 250 * n))

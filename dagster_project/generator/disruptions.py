@@ -30,14 +30,13 @@ from .common import (
 from .model import FAR, Operation, World
 
 log = logging.getLogger("toex.generator")
-D = date
 
 TOEX_TOTAL, TOEX_OPS = 982, 285
 Q1_TOTAL, Q1_OPS = 60, 33
 Q1_NAMED = {"NWROCU Op 60": 11, "TARIAN Op 49": 2, "LONDON Op 35": 3, "SEROCU Op 56": 2,
             "NEROCU Op 63": 4}
 TOOL_TOTAL, Q1_TOOL = 87, 8
-TOOLS_FROM = D(2023, 9, 1)  # tool disruptions were first assessed in September 2023
+TOOLS_FROM = date(2023, 9, 1)  # tool disruptions were first assessed in September 2023
 EXPLOITATION_TOTAL = 805
 AWAITING_Q1, AWAITING_Q1_TOOL = 11, 5
 SUPPORTED_PRE_OPS = 195  # of the 252 operations disrupted only before the quarter
@@ -141,7 +140,7 @@ def build_disruptions(w: World) -> list[Disruption]:
     supported = [o for o in w.ops if o.jobs and o.support_start < QUARTER_START
                  and o not in q1_set and _range(o, PRE_QUARTER_END)]
     unsupported = [o for o in w.ops if not o.jobs and o.group in ("g1", "g2") and o.role is None
-                   and o.opened < D(2025, 2, 1) and _range(o, PRE_QUARTER_END)]
+                   and o.opened < date(2025, 2, 1) and _range(o, PRE_QUARTER_END)]
     pre_ops = rng.sample(supported, SUPPORTED_PRE_OPS) + rng.sample(
         unsupported, TOEX_OPS - Q1_OPS - SUPPORTED_PRE_OPS)
     all_ops = q1_ops + pre_ops
@@ -177,12 +176,12 @@ def build_disruptions(w: World) -> list[Disruption]:
     for i in range(AWAITING_Q1):
         op = rng.choice(q1_ops)
         lo, hi = _q1_window(op)
-        extras.append(new(op, rand_date(rng, max(lo, D(2025, 5, 1)), hi), "awaiting", True,
+        extras.append(new(op, rand_date(rng, max(lo, date(2025, 5, 1)), hi), "awaiting", True,
                           weighted(list(TOOL_WEIGHTS.items())) if i < AWAITING_Q1_TOOL else None))
     for _ in range(3):  # dated before the quarter, still awaiting
         op = rng.choice(pre_capable)
         lo, hi = _range(op, PRE_QUARTER_END)
-        extras.append(new(op, rand_date(rng, max(lo, min(hi, D(2025, 1, 15))), hi), "awaiting",
+        extras.append(new(op, rand_date(rng, max(lo, min(hi, date(2025, 1, 15))), hi), "awaiting",
                           True))
     for _ in range(45):
         op = rng.choice(pre_capable)
@@ -194,7 +193,7 @@ def build_disruptions(w: World) -> list[Disruption]:
         extras.append(new(op, rand_date(rng, lo, hi), "rejected", True))
     for status in ("moderated", "moderated", "moderated", "moderated", "awaiting", "awaiting"):
         op = rng.choice([o for o in q1_ops if o.closed is None])
-        extras.append(new(op, rand_date(rng, D(2025, 7, 1), D(2025, 7, 8)), status, True))
+        extras.append(new(op, rand_date(rng, date(2025, 7, 1), date(2025, 7, 8)), status, True))
     for x in extras:
         x.threat = rng.choice([t for t in x.op.threats if t in EXPLOITATION] or ["Drugs"])
 
@@ -205,7 +204,7 @@ def build_disruptions(w: World) -> list[Disruption]:
         op = rng.choice(pool)
         lo, hi = max(op.opened, INCEPTION), min(op.closed or EXTRACTED, EXTRACTED)
         d = _skew(rng, lo, hi)
-        recent = d >= D(2025, 3, 1)
+        recent = d >= date(2025, 3, 1)
         status = weighted([("moderated", 86), ("awaiting", 30 if recent else 1), ("rejected", 6)])
         x = new(op, d, status, False)
         x.threat = rng.choice(sorted(op.threats))

@@ -26,7 +26,6 @@ from .model import World
 from .names import CLIENT_ROLES
 
 log = logging.getLogger("toex.generator")
-D = date
 
 SA, SLA, NAND, SLD, STD, NA = LIKERT
 QUESTIONS = ("q1_referral_clear", "q2_team_accessible", "q3_kept_updated", "q4_timescales_met",
@@ -42,7 +41,7 @@ Q1_ANSWERS = {
 Q1_RESPONSES = 33
 Q1_RECOMMEND_BLANK = 2
 PRE_RESPONSES, PRE_RECOMMEND_BLANK = 160, 25  # 135 + 31 = 166 answered "Yes"
-SURVEY_OPENED = D(2022, 6, 1)
+SURVEY_OPENED = date(2022, 6, 1)
 
 # Responses quoted in the pack: (operation role, force, role, synthetic comment).
 QUOTED = (
@@ -132,7 +131,7 @@ def feedback_table(w: World) -> Table:
     # Submitted after the quarter end: in no 2025-26 Q1 figure.
     for _ in range(2):
         op = rng.choice(closed_q1)
-        response(rand_date(rng, D(2025, 7, 1), D(2025, 7, 9)), op, rng.choice(TERRITORIAL),
+        response(rand_date(rng, date(2025, 7, 1), date(2025, 7, 9)), op, rng.choice(TERRITORIAL),
                  rng.choice(CLIENT_ROLES), {q: SA for q in QUESTIONS}, "Yes", "")
 
     rows.sort(key=lambda r: (r["submitted_date"], r["respondent_email"]))
@@ -226,8 +225,8 @@ def case_studies_table(w: World) -> Table:
                                       ["Details to be confirmed with the owning force."],
                                       "Not yet approved for publication."), "publish": "No"})
     # Earlier quarters: operations whose jobs closed in them.
-    earlier = {"2024-25 Q4": (D(2025, 1, 1), D(2025, 3, 31), 4),
-               "2024-25 Q3": (D(2024, 10, 1), D(2024, 12, 31), 3)}
+    earlier = {"2024-25 Q4": (date(2025, 1, 1), date(2025, 3, 31), 4),
+               "2024-25 Q3": (date(2024, 10, 1), date(2024, 12, 31), 3)}
     for quarter, (lo, hi, n) in earlier.items():
         ops = sorted({j.op for j in w.jobs if j.closed and lo <= j.closed <= hi},
                      key=lambda o: o.ref)

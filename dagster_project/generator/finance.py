@@ -13,13 +13,11 @@ from datetime import date
 from .common import TEAMS, Table, month_starts, ym
 from .model import World
 
-D = date
-
 
 def costs_table(w: World) -> Table:
     rng = w.sub_rng("costs")
     rows: list[tuple[date, str, str, float]] = []
-    months = month_starts(D(2021, 4, 1), D(2025, 6, 1))
+    months = month_starts(date(2021, 4, 1), date(2025, 6, 1))
     for i, m in enumerate(months):
         ramp = min(1.0, 0.35 + i / 18)  # teams were recruited through 2021-22
         for team in TEAMS:
@@ -27,24 +25,24 @@ def costs_table(w: World) -> Table:
             rows.append((m, team, "staff", base * ramp * rng.uniform(0.95, 1.05)))
             if rng.random() < 0.6:
                 rows.append((m, team, "other", rng.uniform(400, 4_500)))
-        if D(2021, 10, 1) <= m <= D(2022, 9, 1):
+        if date(2021, 10, 1) <= m <= date(2022, 9, 1):
             rows.append((m, "CE", "build", rng.uniform(45_000, 80_000)))
-        if m >= D(2022, 1, 1):
+        if m >= date(2022, 1, 1):
             rows.append((m, "CE", "licences", rng.uniform(12_000, 26_000)))
-        if m >= D(2022, 3, 1):
+        if m >= date(2022, 3, 1):
             growth = min(1.0, 0.3 + (m.year - 2022) * 0.25)
             rows.append((m, "CE", "cloud_consumption", 35_000 * growth * rng.uniform(0.85, 1.15)))
             rows.append((m, "CE", "storage", rng.uniform(900, 4_200)))
-        if m >= D(2022, 6, 1):
+        if m >= date(2022, 6, 1):
             rows.append((m, "CE", "care_and_feed", rng.uniform(14_000, 21_000)))
-        if D(2022, 6, 1) <= m <= D(2023, 3, 1):
+        if date(2022, 6, 1) <= m <= date(2023, 3, 1):
             rows.append((m, "DP", "build", rng.uniform(22_000, 38_000)))
-        if m >= D(2022, 9, 1):
+        if m >= date(2022, 9, 1):
             rows.append((m, "DP", "cloud_consumption", rng.uniform(4_500, 15_000)))
             rows.append((m, "DP", "storage", rng.uniform(300, 1_800)))
-        if m >= D(2023, 4, 1):
+        if m >= date(2023, 4, 1):
             rows.append((m, "DP", "care_and_feed", rng.uniform(6_500, 9_500)))
-        if m == D(2024, 11, 1):
+        if m == date(2024, 11, 1):
             rows.append((m, "DP", "other", -3_250.00))  # supplier credit note
     t = Table("costs", ["month", "cost_centre", "category", "amount_gbp"], fmt="xlsx")
     for m, centre, category, amount in rows:

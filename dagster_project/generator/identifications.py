@@ -30,7 +30,6 @@ from .disruptions import Disruption, _q1_window, _range
 from .model import Operation, World
 
 log = logging.getLogger("toex.generator")
-D = date
 
 PERIODS = {"pre": (INCEPTION, FY2024_START - days(1)), "fy24": (FY2024_START, PRE_QUARTER_END),
            "q1": (QUARTER_START, QUARTER_END)}
@@ -96,17 +95,17 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
         for _ in range(n):
             ident("safeguarding_referral", op, rand_date(rng, lo, hi))
     # Designed edge cases (three count in the quarter, one in 2024-25).
-    a, b = [o for o in others if o.opened <= D(2025, 3, 1)][:2]
+    a, b = [o for o in others if o.opened <= date(2025, 3, 1)][:2]
     not_q1 = next(o for o in toex_ops if o not in q1_ops and o.jobs and o.role is None
-                  and o.opened <= D(2025, 5, 1) and (o.closed is None or o.closed > QUARTER_END))
-    refs.append([Record("APMIS", a, D(2025, 3, 25), "safeguarding_referral", False),
-                 Record("IWT", a, D(2025, 4, 2), "safeguarding_referral", True)])
-    refs.append([Record("APMIS", b, D(2025, 6, 28), "safeguarding_referral", True),
-                 Record("IWT", b, D(2025, 7, 2), "safeguarding_referral", True)])
-    refs.append([Record("APMIS", a, D(2025, 5, 12), "safeguarding_referral", True),
-                 Record("IWT", not_q1, D(2025, 5, 19), "safeguarding_referral", True)])
-    refs.append([Record("APMIS", b, D(2025, 3, 30), "safeguarding_referral", True),
-                 Record("IWT", b, D(2025, 4, 3), "safeguarding_referral", True)])
+                  and o.opened <= date(2025, 5, 1) and (o.closed is None or o.closed > QUARTER_END))
+    refs.append([Record("APMIS", a, date(2025, 3, 25), "safeguarding_referral", False),
+                 Record("IWT", a, date(2025, 4, 2), "safeguarding_referral", True)])
+    refs.append([Record("APMIS", b, date(2025, 6, 28), "safeguarding_referral", True),
+                 Record("IWT", b, date(2025, 7, 2), "safeguarding_referral", True)])
+    refs.append([Record("APMIS", a, date(2025, 5, 12), "safeguarding_referral", True),
+                 Record("IWT", not_q1, date(2025, 5, 19), "safeguarding_referral", True)])
+    refs.append([Record("APMIS", b, date(2025, 3, 30), "safeguarding_referral", True),
+                 Record("IWT", b, date(2025, 4, 3), "safeguarding_referral", True)])
     fy24_designed = 1
     # Other categories in the quarter, on any operation active in it.
     for category in ("priority_individual", "ocg", "vulnerability"):
@@ -116,7 +115,7 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
             ident(category, op, rand_date(rng, lo, hi))
 
     # Earlier periods, with single records on the period boundaries.
-    boundary = {"pre": [D(2024, 3, 31)], "fy24": [FY2024_START, PRE_QUARTER_END]}
+    boundary = {"pre": [date(2024, 3, 31)], "fy24": [FY2024_START, PRE_QUARTER_END]}
     for period in ("pre", "fy24"):
         plo, phi = PERIODS[period]
         for category, counts in COUNTS.items():
@@ -133,11 +132,11 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
                 d = fixed[i] if i < len(fixed) else _skew(rng, lo, hi)
                 ident(category, op, d, "single" if i < len(fixed) else None)
     # Not counted: verified in July, and never verified.
-    refs.append([Record("APMIS", q1_ops[2], D(2025, 7, 3), "safeguarding_referral", True)])
+    refs.append([Record("APMIS", q1_ops[2], date(2025, 7, 3), "safeguarding_referral", True)])
     for _ in range(4):
         op = rng.choice(q1_ops)
         refs.append([Record(rng.choice(("APMIS", "IWT")), op,
-                            rand_date(rng, D(2025, 7, 1), D(2025, 7, 9)),
+                            rand_date(rng, date(2025, 7, 1), date(2025, 7, 9)),
                             rng.choice(("safeguarding_referral", "priority_individual")), True)])
     for _ in range(UNVERIFIED_ONLY):
         d = _skew(rng, INCEPTION, QUARTER_END)

@@ -31,16 +31,15 @@ from .model import World
 from .names import NATIONAL_ROLES, STAFF_ROLES
 
 log = logging.getLogger("toex.generator")
-D = date
 
 IN_POST_AT_QUARTER_END = 125
 MEAN_SERVICE_DAYS = 865
-Q1_STARTS = (D(2025, 4, 7), D(2025, 5, 19), D(2025, 6, 16))
+Q1_STARTS = (date(2025, 4, 7), date(2025, 5, 19), date(2025, 6, 16))
 # Leavers of the quarter (end date, reason); 30 June is still in post on the quarter end.
-Q1_LEAVERS = ((D(2025, 4, 11), "retirement"), (D(2025, 4, 30), "left_policing"),
-              (D(2025, 5, 16), "changed_teams"), (D(2025, 5, 30), "end_of_secondment"),
-              (D(2025, 6, 6), "left_policing"), (D(2025, 6, 20), "changed_teams"),
-              (D(2025, 6, 30), "retirement"))
+Q1_LEAVERS = ((date(2025, 4, 11), "retirement"), (date(2025, 4, 30), "left_policing"),
+              (date(2025, 5, 16), "changed_teams"), (date(2025, 5, 30), "end_of_secondment"),
+              (date(2025, 6, 6), "left_policing"), (date(2025, 6, 20), "changed_teams"),
+              (date(2025, 6, 30), "retirement"))
 HISTORIC_LEAVERS = 74
 REASONS = ("retirement", "left_policing", "changed_teams", "end_of_secondment", "other")
 TEAM_SIZE = {"TOEX NT": 26, "LONDON": 12}  # other teams ~10
@@ -70,7 +69,7 @@ def build_staff(w: World) -> None:
     # Current staff (in post on the quarter end).
     current = [person(_team(rng), d) for d in Q1_STARTS]
     current.append(person(_team(rng), None, Q1_LEAVERS[-1][0], Q1_LEAVERS[-1][1]))
-    current.append(person(_team(rng), None, D(2025, 7, 4), "end_of_secondment"))
+    current.append(person(_team(rng), None, date(2025, 7, 4), "end_of_secondment"))
     while len(current) < IN_POST_AT_QUARTER_END:
         current.append(person(_team(rng), None))
     fixed = current[:3]
@@ -95,15 +94,15 @@ def build_staff(w: World) -> None:
 
     # Leavers of the quarter and before it.
     for end, reason in Q1_LEAVERS[:-1]:
-        start = INCEPTION + days(int((D(2025, 1, 31) - INCEPTION).days * rng.random()))
+        start = INCEPTION + days(int((date(2025, 1, 31) - INCEPTION).days * rng.random()))
         person(_team(rng), start, end, reason)
     for _ in range(HISTORIC_LEAVERS):
-        start = rand_date(rng, INCEPTION, D(2024, 6, 30))
+        start = rand_date(rng, INCEPTION, date(2024, 6, 30))
         end = rand_date(rng, start + days(90), PRE_QUARTER_END)
         person(_team(rng), start, end, rng.choice(REASONS))
     # A rejoiner: two stints under one staff number, both before the quarter.
-    first = person(_team(rng), D(2021, 9, 6), D(2022, 11, 25), "changed_teams")
-    again = person(first["team"], D(2023, 5, 15), D(2024, 12, 20), "end_of_secondment",
+    first = person(_team(rng), date(2021, 9, 6), date(2022, 11, 25), "changed_teams")
+    again = person(first["team"], date(2023, 5, 15), date(2024, 12, 20), "end_of_secondment",
                    name=first["full_name"], email=first["email"])
 
     # Staff numbers in order of first joining.
@@ -117,10 +116,10 @@ def build_staff(w: World) -> None:
     again["staff_number"] = first["staff_number"]
 
     # Promotions: one in the quarter, one in July, the rest earlier.
-    long_serving = [r for r in staff if r["end"] is None and r["start"] < D(2023, 6, 1)]
+    long_serving = [r for r in staff if r["end"] is None and r["start"] < date(2023, 6, 1)]
     chosen = rng.sample(long_serving, 24)
-    chosen[0]["promoted"] = D(2025, 5, 12)
-    chosen[1]["promoted"] = D(2025, 7, 1)
+    chosen[0]["promoted"] = date(2025, 5, 12)
+    chosen[1]["promoted"] = date(2025, 7, 1)
     for rec in chosen[2:]:
         rec["promoted"] = rand_date(rng, rec["start"] + days(180), PRE_QUARTER_END)
     for rec in staff:
@@ -140,7 +139,7 @@ def in_post(staff: list[dict], d: date) -> list[dict]:
 def _check(staff: list[dict]) -> None:
     at_end = in_post(staff, QUARTER_END)
     assert len(at_end) == IN_POST_AT_QUARTER_END
-    assert len(in_post(staff, D(2025, 5, 31))) == 126
+    assert len(in_post(staff, date(2025, 5, 31))) == 126
     assert sum((QUARTER_END - r["start"]).days for r in at_end) == 865 * 125
 
 
@@ -171,7 +170,7 @@ def positions_table(w: World) -> Table:
         title = rng.choice(NATIONAL_ROLES + STAFF_ROLES) if team == "TOEX NT" else rng.choice(
             STAFF_ROLES)
         positions.append((f"POS-{i:04d}", team, title))
-    snapshots = [month_end(D(y, m, 1)) for y, m in ((2023, 6), (2023, 9), (2023, 12), (2024, 3),
+    snapshots = [month_end(date(y, m, 1)) for y, m in ((2023, 6), (2023, 9), (2023, 12), (2024, 3),
                                                      (2024, 6), (2024, 9), (2024, 12), (2025, 3))]
     rows: list[dict] = []
     for k, snap in enumerate(snapshots):
@@ -191,7 +190,7 @@ def positions_table(w: World) -> Table:
     # A snapshot taken after the quarter end, in which one more post is filled.
     filled_one = False
     for row in latest:
-        new = dict(row, snapshot_date=D(2025, 7, 7))
+        new = dict(row, snapshot_date=date(2025, 7, 7))
         if not filled_one and row["status"] == "in_progress":
             new.update(status="filled", recruitment_stage=None)
             filled_one = True
@@ -240,8 +239,8 @@ FEB_2025 = {"q01_aims": (88, 0, 0), "q02_vision": (82, 5, 1), "q03_contribution"
             "q04_training": (79, 5, 4), "q06_performance": (79, 7, 2), "q07_voice": (79, 5, 4),
             "q08_valued": (68, 12, 8), "q09_leadership": (72, 13, 3), "q10_pride": (85, 3, 0),
             "q11_advocacy": (82, 5, 1)}
-WAVES = [D(y, m, 1) for y in range(2022, 2026) for m in (2, 5, 8, 11)
-         if D(y, m, 1) <= D(2025, 5, 1)]  # quarterly: February, May, August, November
+WAVES = [date(y, m, 1) for y in range(2022, 2026) for m in (2, 5, 8, 11)
+         if date(y, m, 1) <= date(2025, 5, 1)]  # quarterly: February, May, August, November
 
 
 def survey_table(w: World) -> Table:
@@ -249,14 +248,14 @@ def survey_table(w: World) -> Table:
     t = Table("staff_survey", ["wave", "respondent_id", "question_id", "question_text", "answer"])
     for wave in WAVES:
         staff = in_post(w.staff, month_end(wave))
-        if wave == D(2025, 5, 1):
+        if wave == date(2025, 5, 1):
             counts, n = MAY_2025, 86
-        elif wave == D(2025, 2, 1):
+        elif wave == date(2025, 2, 1):
             counts, n = FEB_2025, 88
         else:
             counts, n = None, round(len(staff) * rng.uniform(0.6, 0.85))
         respondents = sorted(rng.sample(staff, n), key=lambda r: r["email"])
-        questions = [q for q in QUESTIONS if q[0] != NEW_QUESTION or wave >= D(2025, 5, 1)]
+        questions = [q for q in QUESTIONS if q[0] != NEW_QUESTION or wave >= date(2025, 5, 1)]
         answers: dict[str, list[str]] = {}
         for qid, _ in questions:
             if counts:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dagster_project.checksums import sha256_file
 from dagster_project.contract import contracts
 
 log = logging.getLogger("toex.ingest")
@@ -61,14 +62,6 @@ class Delivery:
         body = json.loads(text)
         body["files"] = {k: LandedFile(**v) for k, v in body["files"].items()}
         return cls(**body)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def scan(delivery_dir: Path) -> tuple[dict[str, Path], list[str]]:

@@ -21,7 +21,7 @@ from dagster_project.contract import Contract, raw_table_ddl
 from dagster_project.ingest import pseudonym, rules
 from dagster_project.ingest.delivery import Delivery, LandedFile
 from dagster_project.ingest.reader import FileRejected, read_file
-from dagster_project.ingest.rules import ident, q
+from dagster_project.ingest.rules import quote_identifier, sql_literal
 
 log = logging.getLogger("toex.ingest")
 
@@ -200,11 +200,11 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
     cols = contract.columns
-    cleaned = ", ".join(f"{rules.clean(mapping.get(c.name))} AS {ident('v_' + c.name)}" for c in cols)
-    typed = ", ".join(f"{rules.typed(c, ident('v_' + c.name))} AS {ident('t_' + c.name)}" for c in cols)
+    cleaned = ", ".join(f"{rules.clean(mapping.get(c.name))} AS {quote_identifier('v_' + c.name)}" for c in cols)
+    typed = ", ".join(f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}" for c in cols)
     reason_sql = "NULLIF(concat_ws('; ', " + ", ".join(rules.reasons(contract, existing)) + "), '')"
-    every = ", ".join(ident("t_" + c.name) if c.stored else ident("v_" + c.name) for c in cols)
-    keys = ", ".join(ident("t_" + k) for k in contract.key)
+    every = ", ".join(quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name) for c in cols)
+    keys = ", ".join(quote_identifier("t_" + k) for k in contract.key)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {tmp}_checked AS
         WITH cleaned AS (SELECT _row_number, {cleaned} FROM {tmp}),
@@ -228,24 +228,24 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
         FROM keyed""")
 
     def sql_value(c):
-        t = ident("t_" + c.name)
-        return pseudonym.hmac_sql(t, key) + f" AS {ident(c.name)}" if c.personal == "pseudonymise" else f"{t} AS {ident(c.name)}"
+        t = quote_identifier("t_" + c.name)
+        return pseudonym.hmac_sql(t, key) + f" AS {quote_identifier(c.name)}" if c.personal == "pseudonymise" else f"{t} AS {quote_identifier(c.name)}"
 
     stored = ", ".join(sql_value(c) for c in contract.stored_columns)
     json_parts = ", ".join(
-        f"{q(c.name)}, " + (pseudonym.hmac_sql(ident('v_' + c.name), key) if c.personal == "pseudonymise" else ident("v_" + c.name))
+        f"{sql_literal(c.name)}, " + (pseudonym.hmac_sql(quote_identifier('v_' + c.name), key) if c.personal == "pseudonymise" else quote_identifier("v_" + c.name))
         for c in contract.stored_columns
     )
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DROP TABLE IF EXISTS raw.{ident(contract.extract)}")
+        con.execute(f"DROP TABLE IF EXISTS raw.{quote_identifier(contract.extract)}")
         con.execute(raw_table_ddl(contract))
-        con.execute(f"""INSERT INTO raw.{ident(contract.extract)}
-            SELECT {q(delivery_id)} AS _delivery_id, _row_number, {stored}
+        con.execute(f"""INSERT INTO raw.{quote_identifier(contract.extract)}
+            SELECT {sql_literal(delivery_id)} AS _delivery_id, _row_number, {stored}
             FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed ORDER BY _row_number""")
         con.execute("DELETE FROM ingest.quarantine WHERE load_id = ?", [load_id])
         con.execute(f"""INSERT INTO ingest.quarantine
-            SELECT {q(load_id)}, {q(delivery_id)}, {q(contract.extract)}, {q(landed.file_name)}, _row_number, _reason,
+            SELECT {sql_literal(load_id)}, {sql_literal(delivery_id)}, {sql_literal(contract.extract)}, {sql_literal(landed.file_name)}, _row_number, _reason,
                    left(CAST(json_object({json_parts}) AS VARCHAR), {QUARANTINE_JSON_CHARS})
             FROM {tmp}_checked WHERE _reason IS NOT NULL ORDER BY _row_number""")
         if read.parse_rejects:
@@ -256,7 +256,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
             )
         counts = con.execute(f"""SELECT
             (SELECT count(*) FROM {tmp}_checked) ,
-            (SELECT count(*) FROM raw.{ident(contract.extract)}),
+            (SELECT count(*) FROM raw.{quote_identifier(contract.extract)}),
             (SELECT count(*) FROM ingest.quarantine WHERE load_id = ?),
             (SELECT count(*) FROM {tmp}_checked WHERE _collapsed)""", [load_id]).fetchone()
         result.rows_read = counts[0] + len(read.parse_rejects)
@@ -301,6 +301,6 @@ def export_validated(con: duckdb.DuckDBPyConnection, extract: str, landing_root:
     tmp = folder / f".{extract}.parquet.tmp"
     # Insertion order is row order already (ingest_file inserts ORDER BY _row_number, and DuckDB
     # keeps insertion order): no second sort.
-    con.execute(f"COPY (SELECT * FROM raw.{ident(extract)}) TO '{tmp}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * FROM raw.{quote_identifier(extract)}) TO '{tmp}' (FORMAT parquet)")
     tmp.replace(target)
     return target

@@ -23,12 +23,13 @@ INTEGER_TEXT = r"[+-]?[0-9]+(\.0+)?"
 NUMBER_TEXT = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?"
 
 
-def q(text: str) -> str:
+def sql_literal(text: str) -> str:
     """SQL string literal."""
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def ident(name: str) -> str:
+def quote_identifier(name: str) -> str:
+    """SQL identifier, double-quoted."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -40,7 +41,7 @@ def clean(source: str | None) -> str:
 def typed(col: Column, v: str) -> str:
     """Typed value of cleaned text `v` (NULL when blank or invalid)."""
     if col.allowed is not None:
-        cases = " ".join(f"WHEN {q(a.lower())} THEN {q(a)}" for a in col.allowed)
+        cases = " ".join(f"WHEN {sql_literal(a.lower())} THEN {sql_literal(a)}" for a in col.allowed)
         return f"(CASE lower({v}) {cases} END)"
     if col.type == "date":
         return f"CAST(COALESCE(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y')) AS DATE)"
@@ -49,8 +50,8 @@ def typed(col: Column, v: str) -> str:
         return (f"CAST(COALESCE(try_strptime({v}, '%Y-%m'), try_strptime({v}, '%m/%Y'), "
                 f"CASE WHEN day({full}) = 1 THEN {full} END) AS DATE)")
     if col.type == "bool":
-        t = ", ".join(q(w) for w in TRUE_WORDS)
-        f = ", ".join(q(w) for w in FALSE_WORDS)
+        t = ", ".join(sql_literal(w) for w in TRUE_WORDS)
+        f = ", ".join(sql_literal(w) for w in FALSE_WORDS)
         return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
     if col.type == "integer":
         whole = f"regexp_replace({v}, '\\.0+$', '')"
@@ -72,36 +73,36 @@ def reasons(contract: Contract, refs_available: set[str]) -> list[str]:
     """SQL expressions over `v_<col>` (clean) and `t_<col>` (typed), each a reason or NULL."""
     out: list[str] = []
     for col in contract.columns:
-        v, t = ident(f"v_{col.name}"), ident(f"t_{col.name}")
+        v, t = quote_identifier(f"v_{col.name}"), quote_identifier(f"t_{col.name}")
         n = col.name
         if col.required:
-            out.append(f"CASE WHEN {v} IS NULL THEN {q(n + ': required value missing')} END")
+            out.append(f"CASE WHEN {v} IS NULL THEN {sql_literal(n + ': required value missing')} END")
         limit = MAX_FREE_TEXT if col.free_text else MAX_TEXT
-        out.append(f"CASE WHEN length({v}) > {limit} THEN {q(f'{n}: longer than {limit} characters (')} || length({v}) || ')' END")
+        out.append(f"CASE WHEN length({v}) > {limit} THEN {sql_literal(f'{n}: longer than {limit} characters (')} || length({v}) || ')' END")
         if col.allowed is not None:
             what = f"code list {col.code_list}" if col.code_list else "allowed values " + "/".join(col.allowed)
-            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {q(n + ': ')} || {_shown(col, v)} || {q(' not in ' + what)} END")
+            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' not in ' + what)} END")
         elif col.type != "text":
-            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {q(n + ': ')} || {_shown(col, v)} || {q(' is not a valid ' + col.type)} END")
+            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' is not a valid ' + col.type)} END")
         if col.pattern:
-            out.append(f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {q(col.pattern)}) THEN {q(n + ': ')} || {_shown(col, v)} || {q(' does not match ' + col.pattern)} END")
+            out.append(f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {sql_literal(col.pattern)}) THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' does not match ' + col.pattern)} END")
         if col.type in ("date", "month"):
-            out.append(f"CASE WHEN {t} < DATE '{EARLIEST}' OR {t} >= DATE '{LATEST}' THEN {q(n + ': ')} || {t} || "
-                       f"{q(f' outside the plausible range {EARLIEST} to {LATEST}')} END")
+            out.append(f"CASE WHEN {t} < DATE '{EARLIEST}' OR {t} >= DATE '{LATEST}' THEN {sql_literal(n + ': ')} || {t} || "
+                       f"{sql_literal(f' outside the plausible range {EARLIEST} to {LATEST}')} END")
         if col.min is not None:
-            out.append(f"CASE WHEN {t} < {col.min} THEN {q(n + ': ')} || {t} || {q(f' below the minimum {col.min}')} END")
+            out.append(f"CASE WHEN {t} < {col.min} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' below the minimum {col.min}')} END")
         if col.max is not None:
-            out.append(f"CASE WHEN {t} > {col.max} THEN {q(n + ': ')} || {t} || {q(f' above the maximum {col.max}')} END")
+            out.append(f"CASE WHEN {t} > {col.max} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' above the maximum {col.max}')} END")
         if col.on_or_after:
-            o = ident(f"t_{col.on_or_after}")
-            out.append(f"CASE WHEN {t} < {o} THEN {q(f'{n}: before {col.on_or_after} (')} || {t} || ' < ' || {o} || ')' END")
+            o = quote_identifier(f"t_{col.on_or_after}")
+            out.append(f"CASE WHEN {t} < {o} THEN {sql_literal(f'{n}: before {col.on_or_after} (')} || {t} || ' < ' || {o} || ')' END")
         if col.required_when:
             other, value = col.required_when
-            out.append(f"CASE WHEN {t} IS NULL AND {ident('t_' + other)} = {q(value)} THEN {q(f'{n}: required when {other} is {value}')} END")
+            out.append(f"CASE WHEN {t} IS NULL AND {quote_identifier('t_' + other)} = {sql_literal(value)} THEN {sql_literal(f'{n}: required when {other} is {value}')} END")
         if col.references and col.references[0] in refs_available:
             ref_extract, ref_col = col.references
             out.append(
-                f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN (SELECT {ident(ref_col)} FROM raw.{ident(ref_extract)}) "
-                f"THEN {q(n + ': ')} || {_shown(col, v)} || {q(f' not found in {ref_extract}.{ref_col}')} END"
+                f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN (SELECT {quote_identifier(ref_col)} FROM raw.{quote_identifier(ref_extract)}) "
+                f"THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(f' not found in {ref_extract}.{ref_col}')} END"
             )
     return out

@@ -20,8 +20,8 @@ Files of `exports_root/<slug>/`
   quality summary and `published_at` (the only field that depends on the clock).
 
 The directory name is `Quarter.slug` (`2025-26-Q1`): the label without its space, so it is a
-safe file and URL name, it equals the CLI's `--quarter` spelling and the Dagster partition
-key, and it sorts chronologically.
+safe file and URL name, it equals the CLI's `--quarter` spelling, and it sorts
+chronologically. (The Dagster partition key is the label itself, `2025-26 Q1`.)
 
 Atomic publication
 ------------------
@@ -52,8 +52,8 @@ still points at the previous version. A reader holding files of a pruned version
 reading them (POSIX unlink semantics). A pre-existing plain directory at `<slug>` (from an
 older publisher) is moved into `.versions/` and replaced by the link.
 
-Disclosure control (small-count suppression) is not implemented here; a later task adds it as
-a keyword argument and a transform of the rows before the writers, with no change to callers.
+Disclosure control (small-count suppression) is the `disclosure_threshold` keyword: only an
+external release passes it (`disclosure.py`); the internal publication is never suppressed.
 """
 
 from __future__ import annotations

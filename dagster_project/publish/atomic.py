@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -14,6 +13,8 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+from dagster_project.checksums import sha256_file
 
 log = logging.getLogger("toex.publish")
 
@@ -46,14 +47,6 @@ def write_durable(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_directory(directory: Path) -> dict:

@@ -1,7 +1,8 @@
 """`quality.validation_results`: every expectation outcome of every run, in the warehouse.
 
-One row per expectation per suite per run. The exports read a run's warnings from here
-(`warnings_for_run`) to publish them with the pack; analysts query the history directly.
+One row per expectation per suite per run: the history analysts query (`warnings_for_run`
+lists a run's failed warnings). The exports take a run's check results from the Dagster
+instance, not from here.
 """
 
 from __future__ import annotations

@@ -52,7 +52,9 @@
     {%- set last = parse_quarter_label(reporting_quarter) -%}
     {%- set n = (last[0] - first[0]) * 4 + (last[1] - first[1]) + 1 -%}
     {%- if n < 1 -%}
-        {{ exceptions.raise_compiler_error("reporting_quarter " ~ reporting_quarter ~ " is before the inception date " ~ var('inception_date')) }}
+        {{ exceptions.raise_compiler_error(
+            "reporting_quarter " ~ reporting_quarter ~ " is before the inception date " ~ var('inception_date')
+        ) }}
     {%- endif -%}
     {%- set quarters = [] -%}
     {%- for i in range(n) -%}

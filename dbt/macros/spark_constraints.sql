@@ -31,7 +31,10 @@
       {%- if constraint.type == 'not_null' -%}
         {%- do not_null.append(column_name) -%}
       {%- else -%}
-        {{ exceptions.warn('Constraint ' ~ constraint.type ~ ' on ' ~ relation ~ '.' ~ column_name ~ ' is not enforced on non-Delta Spark tables.') }}
+        {{ exceptions.warn(
+            'Constraint ' ~ constraint.type ~ ' on ' ~ relation ~ '.' ~ column_name
+            ~ ' is not enforced on non-Delta Spark tables.'
+        ) }}
       {%- endif -%}
     {%- endfor -%}
   {%- endfor -%}

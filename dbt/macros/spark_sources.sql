@@ -32,4 +32,3 @@
     {%- endfor -%}
     {{ log("toex_spark_register_sources: " ~ registered | length ~ " source views: " ~ registered | join(', '), info=true) }}
 {% endmacro %}
-

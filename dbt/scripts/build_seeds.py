@@ -1,12 +1,14 @@
-"""Regenerate the dbt seeds that mirror the extract contract.
+"""Regenerate the dbt files that mirror the extract contract (`dagster_project/contracts/`).
 
-    .venv/bin/python dbt/scripts/build_seeds.py          # rewrite the seeds
-    .venv/bin/python dbt/scripts/build_seeds.py --check  # exit 1 if they are stale
+    .venv/bin/python dbt/scripts/build_seeds.py          # rewrite them
+    .venv/bin/python dbt/scripts/build_seeds.py --check  # exit 1 if any is stale
 
 `seeds/force_teams.csv` is `code_lists.yml`'s force -> team map; `seeds/code_values.csv`
 holds every closed code list (shared lists by name, per-column `values` lists as
 `<extract>.<column>`) plus the platform's own `involvement` list. KPI models zero-fill
-their breakdowns from it. `tests/dbt/test_dbt_seeds.py` runs the check.
+their breakdowns from it. `models/staging/_sources.yml` declares source `raw` (one table per
+extract, the contract's title and column descriptions, unique/not_null on a one-column key)
+and source `ops`. `tests/dbt/test_dbt_seeds.py` runs the check.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root
 
+import yaml
+
 from dagster_project.contract import code_lists, contracts, force_team
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+DBT_DIR = Path(__file__).resolve().parent.parent
 
 # Lists the platform adds: not in any extract, but used as a breakdown.
 PLATFORM_LISTS = {"involvement": ("toex", "non_toex")}
@@ -56,13 +60,80 @@ def code_values_csv() -> str:
     return _csv(["code_list", "code_value", "sort_order"], rows)
 
 
-EXPECTED = {"force_teams.csv": force_teams_csv, "code_values.csv": code_values_csv}
+# Columns the ingestion adds to every raw table.
+LOAD_COLUMNS = (
+    {"name": "_delivery_id", "description": "The delivery the row was loaded from."},
+    {"name": "_row_number", "description": "The row's number in its delivery file."},
+)
+RAW_DESCRIPTION = (
+    "Accepted rows of each source extract, as loaded by the ingestion (typed, trimmed, code lists "
+    "canonical, quarantined rows and exact duplicates removed, personal identifiers pseudonymised)."
+)
+# Written by the Dagster asset ops/platform_usage (dagster_project/defs/kpis.py), not an extract.
+OPS_SOURCE = {
+    "name": "ops",
+    "description": "Operational tables written by Dagster assets (not extracts).",
+    "schema": "ops",
+    "tables": [{
+        "name": "platform_usage",
+        "description": "Q4.2 usage and storage measured from the warehouse itself and the Dagster "
+                       "instance, one row per reporting quarter and measure.",
+        "columns": [
+            {"name": "reporting_quarter", "description": "e.g. `2025-26 Q1`."},
+            {"name": "measure",
+             "description": "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter)."},
+            {"name": "period_type", "description": "`as_at` or `quarter`."},
+            {"name": "period_start", "description": "Start of the period."},
+            {"name": "period_end", "description": "End of the period."},
+            {"name": "value", "description": "The measured value."},
+            {"name": "unit", "description": "`bytes` or `count`."},
+        ],
+    }],
+}
+
+
+def _raw_table(contract) -> dict:
+    system = f" ({contract.source_system})"
+    origin = "" if contract.title.endswith(system) else system
+    columns = [dict(c) for c in LOAD_COLUMNS]
+    for col in contract.stored_columns:
+        entry = {"name": col.name, "description": col.description}
+        if contract.key == (col.name,):
+            entry["data_tests"] = ["unique", "not_null"]
+        columns.append(entry)
+    return {
+        "name": contract.extract,
+        "description": f"{contract.title}{origin}. Key: {', '.join(contract.key)}.",
+        "columns": columns,
+    }
+
+
+def sources_yml() -> str:
+    raw = {
+        "name": "raw",
+        "description": RAW_DESCRIPTION,
+        "schema": "raw",
+        "tables": [_raw_table(c) for _, c in sorted(contracts().items())],
+    }
+    header = (
+        "# Generated from dagster_project/contracts by dbt/scripts/build_seeds.py: do not edit.\n"
+    )
+    body = yaml.safe_dump({"version": 2, "sources": [raw, OPS_SOURCE]}, sort_keys=False, width=120,
+                          allow_unicode=True)
+    return header + body
+
+
+EXPECTED = {
+    "seeds/force_teams.csv": force_teams_csv,
+    "seeds/code_values.csv": code_values_csv,
+    "models/staging/_sources.yml": sources_yml,
+}
 
 
 def main(argv: list[str]) -> int:
     stale = []
     for name, render in EXPECTED.items():
-        path = SEEDS / name
+        path = DBT_DIR / name
         text = render()
         if "--check" in argv:
             if not path.exists() or path.read_text() != text:
@@ -70,7 +141,7 @@ def main(argv: list[str]) -> int:
         else:
             path.write_text(text)
     if stale:
-        print(f"stale seeds: {', '.join(stale)}; run dbt/scripts/build_seeds.py", file=sys.stderr)
+        print(f"stale: {', '.join(stale)}; run dbt/scripts/build_seeds.py", file=sys.stderr)
         return 1
     return 0
 

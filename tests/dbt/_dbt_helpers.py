@@ -25,7 +25,7 @@ def dbt_executable() -> str:
 
 
 def create_raw_layer(warehouse: Path) -> None:
-    """The lead's ingestion interface, empty: schema raw with one table per extract, plus ops."""
+    """The ingestion's interface, empty: schema raw with one table per extract, plus ops."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:

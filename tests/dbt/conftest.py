@@ -1,5 +1,5 @@
 """Fixtures of the dbt tests. `dbt_demo` builds the dbt project on the calibrated demo
-delivery without Dagster: generate → ingest (the lead's contract-driven ingestion) → a few
+delivery without Dagster: generate → ingest (the contract-driven ingestion) → a few
 Q4.2 measurements → `dbt build`, once per session (slow tests only)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The dbt seeds that mirror the extract contract are in sync with it."""
+"""The dbt files generated from the extract contract (seeds, `_sources.yml`) are in sync with it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dagster_project.contract import code_lists, force_team
 from dagster_project.settings import DBT_PROJECT_DIR
 
 
-def test_seeds_match_the_contract():
+def test_seeds_and_sources_match_the_contract():
     result = subprocess.run([sys.executable, str(DBT_PROJECT_DIR / "scripts" / "build_seeds.py"), "--check"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
@@ -28,3 +28,17 @@ def test_commercial_rates():
     with open(DBT_PROJECT_DIR / "seeds" / "commercial_rates.csv", newline="", encoding="utf-8") as f:
         rates = {(r["tool"], r["unit_type"]): float(r["rate_gbp"]) for r in csv.DictReader(f)}
     assert rates == {("Translation", "words"): 0.10, ("Transcription", "audio_minutes"): 1.50}
+
+
+def test_sources_carry_every_contract_column_with_its_description():
+    import yaml
+
+    from dagster_project.contract import contracts
+
+    sources = yaml.safe_load((DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml").read_text())
+    raw = next(s for s in sources["sources"] if s["name"] == "raw")
+    tables = {t["name"]: {c["name"]: c["description"] for c in t["columns"]} for t in raw["tables"]}
+    assert tables.keys() == contracts().keys()
+    for name, contract in contracts().items():
+        for col in contract.stored_columns:
+            assert tables[name][col.name], f"{name}.{col.name} has no description in its contract"

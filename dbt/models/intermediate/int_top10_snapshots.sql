@@ -46,7 +46,7 @@ job_periods as (
 
 ),
 
-{#- The latest assessment on or before the month end is within the age limit exactly when
+{# The latest assessment on or before the month end is within the age limit exactly when
     the latest one inside the age window exists, and then they are the same assessment. -#}
 recent as (
 
@@ -77,7 +77,7 @@ ranked as (
         *,
         row_number() over (
             partition by month_end, threat_type
-            order by risk_score desc, assessment_date desc, operation_ref
+            order by risk_score desc, assessment_date desc, operation_ref asc
         ) as top10_rank
     from recent
     where recency_rank = 1

@@ -22,21 +22,9 @@ identifications as (
 
 counts as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        categories.category,
-        count(identifications.record_ref) as identifications
-    from periods
-    cross join categories
-    left join identifications
-        on identifications.category = categories.category
-        and identifications.identified_date between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        categories.category
+    {{ zero_filled_by_code('categories', 'category', 'identifications', [
+        ['identifications', "count(identifications.record_ref)"],
+    ], conditions=[in_period('identifications.identified_date')]) }}
 
 ),
 

@@ -24,44 +24,28 @@ assessments as (
 
 figures as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        involvements.involvement,
-        count(assessments.assessment_id) as assessments,
-        count(distinct assessments.operation_ref) as assessed_operations,
-        sum(case when assessments.score_change_direction = 'increase' then 1 else 0 end) as score_increases,
-        sum(case when assessments.score_change_direction = 'decrease' then 1 else 0 end) as score_decreases,
-        sum(case when assessments.score_change_direction = 'unchanged' then 1 else 0 end) as score_unchanged,
-        sum(case when assessments.score_change_direction = 'first' then 1 else 0 end) as first_assessments,
-        avg(case when assessments.score_change > 0 then cast(assessments.score_change as double) end) as mean_increase,
-        avg(case when assessments.score_change < 0 then cast(assessments.score_change as double) end) as mean_decrease,
-        sum(case when assessments.score_change < -{{ var('large_decrease_points') }} then 1 else 0 end) as large_decreases,
-        sum(case when assessments.ori_change <> 0 then 1 else 0 end) as ori_updates,
-        sum(case when assessments.ori_change < 0 then 1 else 0 end) as ori_decreases,
-        sum(case when assessments.ori_change > 0 then 1 else 0 end) as ori_increases,
-        sum(case when assessments.ori_change < 0 and assessments.is_first_after_support then 1 else 0 end)
-            as ori_decreases_first_after_support
-    from periods
-    cross join involvements
-    left join assessments
-        on assessments.involvement = involvements.involvement
-        and assessments.assessment_date between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        involvements.involvement
+    {{ zero_filled_by_code('involvements', 'involvement', 'assessments', [
+        ['assessments', "count(assessments.assessment_id)"],
+        ['assessed_operations', "count(distinct assessments.operation_ref)"],
+        ['score_increases', "sum(case when assessments.score_change_direction = 'increase' then 1 else 0 end)"],
+        ['score_decreases', "sum(case when assessments.score_change_direction = 'decrease' then 1 else 0 end)"],
+        ['score_unchanged', "sum(case when assessments.score_change_direction = 'unchanged' then 1 else 0 end)"],
+        ['first_assessments', "sum(case when assessments.score_change_direction = 'first' then 1 else 0 end)"],
+        ['mean_increase', "avg(case when assessments.score_change > 0 then cast(assessments.score_change as double) end)"],
+        ['mean_decrease', "avg(case when assessments.score_change < 0 then cast(assessments.score_change as double) end)"],
+        ['large_decreases', "sum(case when assessments.score_change < -" ~ var('large_decrease_points') ~ " then 1 else 0 end)"],
+        ['ori_updates', "sum(case when assessments.ori_change <> 0 then 1 else 0 end)"],
+        ['ori_decreases', "sum(case when assessments.ori_change < 0 then 1 else 0 end)"],
+        ['ori_increases', "sum(case when assessments.ori_change > 0 then 1 else 0 end)"],
+        ['ori_decreases_first_after_support', "sum(case when assessments.ori_change < 0 and assessments.is_first_after_support then 1 else 0 end)"],
+    ], conditions=[in_period('assessments.assessment_date')]) }}
 
 ),
 
 p_values as (
 
     select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
+        {{ period_columns() }},
         mann_whitney.p_value
     from periods
     inner join {{ ref('int_score_change_mann_whitney') }} as mann_whitney

@@ -35,90 +35,42 @@ disruptions as (
 
 by_involvement as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        involvements.involvement,
-        count(disruptions.disruption_id) as disruptions,
-        count(distinct disruptions.operation_ref) as disrupted_operations
-    from periods
-    cross join involvements
-    left join disruptions
-        on disruptions.involvement = involvements.involvement
-        and disruptions.is_moderated
-        and disruptions.disruption_date between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        involvements.involvement
+    {{ zero_filled_by_code('involvements', 'involvement', 'disruptions', [
+        ['disruptions', "count(disruptions.disruption_id)"],
+        ['disrupted_operations', "count(distinct disruptions.operation_ref)"],
+    ], conditions=["disruptions.is_moderated", in_period('disruptions.disruption_date')]) }}
 
 ),
 
 toex as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        sum(case when disruptions.is_awaiting_moderation then 1 else 0 end) as awaiting_moderation,
-        sum(case when disruptions.is_awaiting_moderation and disruptions.has_technical_tool then 1 else 0 end)
-            as awaiting_moderation_tool,
-        sum(case when disruptions.is_moderated then 1 else 0 end) as disruptions,
-        sum(case when disruptions.is_moderated and disruptions.has_technical_tool then 1 else 0 end)
-            as tool_disruptions,
-        sum(case when disruptions.is_moderated and disruptions.is_exploitation_threat then 1 else 0 end)
-            as exploitation_disruptions
-    from periods
-    left join disruptions
-        on disruptions.is_toex_involved
-        and disruptions.disruption_date between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('disruptions', [
+        ['awaiting_moderation', "sum(case when disruptions.is_awaiting_moderation then 1 else 0 end)"],
+        ['awaiting_moderation_tool', "sum(case when disruptions.is_awaiting_moderation and disruptions.has_technical_tool then 1 else 0 end)"],
+        ['disruptions', "sum(case when disruptions.is_moderated then 1 else 0 end)"],
+        ['tool_disruptions', "sum(case when disruptions.is_moderated and disruptions.has_technical_tool then 1 else 0 end)"],
+        ['exploitation_disruptions', "sum(case when disruptions.is_moderated and disruptions.is_exploitation_threat then 1 else 0 end)"],
+    ], conditions=["disruptions.is_toex_involved", in_period('disruptions.disruption_date')]) }}
 
 ),
 
 toex_by_threat_type as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        threat_types.threat_type,
-        count(disruptions.disruption_id) as disruptions
-    from periods
-    cross join threat_types
-    left join disruptions
-        on disruptions.threat_type = threat_types.threat_type
-        and disruptions.is_toex_involved
-        and disruptions.is_moderated
-        and disruptions.disruption_date between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        threat_types.threat_type
+    {{ zero_filled_by_code('threat_types', 'threat_type', 'disruptions', [
+        ['disruptions', "count(disruptions.disruption_id)"],
+    ],
+        conditions=["disruptions.is_toex_involved", "disruptions.is_moderated", in_period('disruptions.disruption_date')]
+    ) }}
 
 ),
 
 toex_by_impact as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        impacts.impact,
-        count(disruptions.disruption_id) as disruptions
-    from periods
-    cross join impacts
-    left join disruptions
-        on disruptions.impact = impacts.impact
-        and disruptions.is_toex_involved
-        and disruptions.is_moderated
-        and disruptions.disruption_date between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        impacts.impact
+    {{ zero_filled_by_code('impacts', 'impact', 'disruptions', [
+        ['disruptions', "count(disruptions.disruption_id)"],
+    ],
+        conditions=["disruptions.is_toex_involved", "disruptions.is_moderated", in_period('disruptions.disruption_date')]
+    ) }}
 
 ),
 

@@ -17,17 +17,10 @@ referrals as (
 
 counts as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        count(referrals.record_ref) as safeguarding_referrals,
-        count(distinct referrals.operation_ref) as safeguarding_operations
-    from periods
-    left join referrals
-        on referrals.identified_date between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('referrals', [
+        ['safeguarding_referrals', "count(referrals.record_ref)"],
+        ['safeguarding_operations', "count(distinct referrals.operation_ref)"],
+    ], conditions=[in_period('referrals.identified_date')]) }}
 
 ),
 

@@ -27,55 +27,31 @@ jobs as (
 
 quarter_flows as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        origins.origin,
-        sum(case when jobs.allocated_date between periods.period_start and periods.period_end then 1 else 0 end)
-            as jobs_opened,
-        sum(case when jobs.closed_date between periods.period_start and periods.period_end then 1 else 0 end)
-            as jobs_closed
-    from periods
-    cross join origins
-    left join jobs
-        on (origins.origin = 'all' or jobs.origin = origins.origin)
-        and jobs.allocated_date <= periods.period_end
-    where periods.period_type = 'quarter'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        origins.origin
+    {{ zero_filled_by_code('origins', 'origin', 'jobs', [
+        ['jobs_opened', "sum(case when " ~ in_period('jobs.allocated_date') ~ " then 1 else 0 end)"],
+        ['jobs_closed', "sum(case when " ~ in_period('jobs.closed_date') ~ " then 1 else 0 end)"],
+    ],
+        conditions=["jobs.allocated_date <= periods.period_end"],
+        match="(origins.origin = 'all' or jobs.origin = origins.origin)",
+        where="periods.period_type = 'quarter'"
+    ) }}
 
 ),
 
 open_jobs as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        origins.origin,
-        count(jobs.job_id) as jobs_allocated,
-        sum(case when jobs.closed_date is null or jobs.closed_date > periods.period_end then 1 else 0 end)
-            as jobs_ongoing,
-        sum(case when jobs.is_full_support then 1 else 0 end) as full_support_jobs,
-        avg(cast(
-            case
-                when jobs.closed_date is not null and jobs.closed_date <= periods.period_end
-                then {{ dbt.datediff('jobs.allocated_date', 'jobs.closed_date', 'day') }}
-                else {{ dbt.datediff('jobs.allocated_date', 'periods.period_end', 'day') }}
-            end as double)) as mean_days_open
-    from periods
-    cross join origins
-    left join jobs
-        on (origins.origin = 'all' or jobs.origin = origins.origin)
-        and jobs.allocated_date <= periods.period_end
-    where periods.period_type = 'as_at'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        origins.origin
+    {{ zero_filled_by_code('origins', 'origin', 'jobs', [
+        ['jobs_allocated', "count(jobs.job_id)"],
+        ['jobs_ongoing', "sum(case when jobs.closed_date is null or jobs.closed_date > periods.period_end then 1 else 0 end)"],
+        ['full_support_jobs', "sum(case when jobs.is_full_support then 1 else 0 end)"],
+        ['mean_days_open', "avg(cast(case when jobs.closed_date is not null and jobs.closed_date <= periods.period_end"
+            ~ " then " ~ dbt.datediff('jobs.allocated_date', 'jobs.closed_date', 'day')
+            ~ " else " ~ dbt.datediff('jobs.allocated_date', 'periods.period_end', 'day') ~ " end as double))"],
+    ],
+        conditions=["jobs.allocated_date <= periods.period_end"],
+        match="(origins.origin = 'all' or jobs.origin = origins.origin)",
+        where="periods.period_type = 'as_at'"
+    ) }}
 
 ),
 

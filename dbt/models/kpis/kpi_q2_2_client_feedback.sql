@@ -34,44 +34,37 @@ question_answers as (
 
 response_counts as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        count(responses.response_id) as responses,
-        sum(case when responses.answered_recommend then 1 else 0 end) as recommend_responses,
-        sum(case when responses.recommends then 1 else 0 end) as recommend_yes
-    from periods
-    left join responses
-        on responses.submitted_date between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('responses', [
+        ['responses', "count(responses.response_id)"],
+        ['recommend_responses', "sum(case when responses.answered_recommend then 1 else 0 end)"],
+        ['recommend_yes', "sum(case when responses.recommends then 1 else 0 end)"],
+    ], conditions=[in_period('responses.submitted_date')]) }}
 
 ),
 
 answer_counts as (
 
     select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
+        {{ period_columns() }},
         question_list.question,
         answers.answer,
         count(question_answers.response_id) as responses
     from periods
     cross join (
-        {% for q in questions %}select '{{ q }}' as question{% if not loop.last %} union all {% endif %}{% endfor %}
+        {%- for q in questions %}
+        select '{{ q }}' as question
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
     ) as question_list
     cross join answers
     left join question_answers
         on question_answers.question = question_list.question
         and question_answers.answer = answers.answer
-        and question_answers.submitted_date between periods.period_start and periods.period_end
+        and {{ in_period('question_answers.submitted_date') }}
     where periods.period_type = 'quarter'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        question_list.question, answers.answer
+    group by {{ period_columns() }}, question_list.question, answers.answer
 
 ),
 

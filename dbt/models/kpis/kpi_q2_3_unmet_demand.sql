@@ -33,7 +33,7 @@ operations as (
 
 operation_threats as (
 
-    select * from {{ ref('dim_operation_threats') }} where is_soc_exploitation_threat
+    select * from {{ ref('bridge_operation_threats') }} where is_soc_exploitation_threat
 
 ),
 
@@ -52,10 +52,7 @@ top10 as (
 open_soc_exploitation as (
 
     select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
+        {{ period_columns() }},
         operations.operation_ref,
         operations.has_sexual_exploitation
     from periods
@@ -70,19 +67,13 @@ open_soc_exploitation as (
 
 as_at_totals as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        count(open_soc_exploitation.operation_ref) as soc_exploitation_operations,
-        sum(case when open_soc_exploitation.has_sexual_exploitation then 1 else 0 end)
-            as sexual_exploitation_operations
-    from periods
-    left join open_soc_exploitation
-        on open_soc_exploitation.reporting_quarter = periods.reporting_quarter
-    where periods.period_type = 'as_at'
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('open_soc_exploitation', [
+        ['soc_exploitation_operations', "count(open_soc_exploitation.operation_ref)"],
+        ['sexual_exploitation_operations', "sum(case when open_soc_exploitation.has_sexual_exploitation then 1 else 0 end)"],
+    ],
+        conditions=["open_soc_exploitation.reporting_quarter = periods.reporting_quarter"],
+        where="periods.period_type = 'as_at'"
+    ) }}
 
 ),
 
@@ -111,65 +102,37 @@ as_at_by_threat as (
 
 quarter_assessments as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        threat_types.threat_type,
-        count(assessments.assessment_id) as assessments,
-        count(distinct assessments.operation_ref) as assessed_operations
-    from periods
-    cross join threat_types
-    left join assessments
-        on assessments.threat_type = threat_types.threat_type
-        and assessments.assessment_date between periods.period_start and periods.period_end
-    where periods.period_type = 'quarter'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        threat_types.threat_type
+    {{ zero_filled_by_code('threat_types', 'threat_type', 'assessments', [
+        ['assessments', "count(assessments.assessment_id)"],
+        ['assessed_operations', "count(distinct assessments.operation_ref)"],
+    ],
+        conditions=[in_period('assessments.assessment_date')],
+        where="periods.period_type = 'quarter'"
+    ) }}
 
 ),
 
 quarter_top10 as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        threat_types.threat_type,
-        count(distinct top10.operation_ref) as top10_operations,
-        count(distinct case when top10.is_toex_supported then top10.operation_ref end) as top10_toex_supported
-    from periods
-    cross join threat_types
-    left join top10
-        on top10.threat_type = threat_types.threat_type
-        and top10.reporting_quarter = periods.reporting_quarter
-    where periods.period_type = 'quarter'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        threat_types.threat_type
+    {{ zero_filled_by_code('threat_types', 'threat_type', 'top10', [
+        ['top10_operations', "count(distinct top10.operation_ref)"],
+        ['top10_toex_supported', "count(distinct case when top10.is_toex_supported then top10.operation_ref end)"],
+    ],
+        conditions=["top10.reporting_quarter = periods.reporting_quarter"],
+        where="periods.period_type = 'quarter'"
+    ) }}
 
 ),
 
 supported as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        sum(case when operations.support_commenced_date <= periods.period_end then 1 else 0 end)
-            as toex_supported_operations,
-        sum(case when operations.support_commenced_date between periods.quarter_start and periods.period_end
-            then 1 else 0 end) as new_toex_supported_operations
-    from periods
-    left join operations
-        on operations.is_soc_master_list
-        and operations.support_commenced_date is not null
-    where periods.period_type in ('quarter', 'since_inception')
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('operations', [
+        ['toex_supported_operations', "sum(case when operations.support_commenced_date <= periods.period_end then 1 else 0 end)"],
+        ['new_toex_supported_operations', "sum(case when operations.support_commenced_date between periods.quarter_start and periods.period_end then 1 else 0 end)"],
+    ],
+        conditions=["operations.is_soc_master_list", "operations.support_commenced_date is not null"],
+        where="periods.period_type in ('quarter', 'since_inception')"
+    ) }}
 
 ),
 

@@ -65,10 +65,7 @@ questions as (
 positions_by_status as (
 
     select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
+        {{ period_columns() }},
         position_statuses.status,
         count(positions.position_id) as positions,
         max(totals.positions_total) as positions_total
@@ -84,9 +81,7 @@ positions_by_status as (
         on positions.reporting_quarter = periods.reporting_quarter
         and positions.status = position_statuses.status
     where periods.period_type = 'as_at'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        position_statuses.status
+    group by {{ period_columns() }}, position_statuses.status
 
 ),
 
@@ -102,70 +97,45 @@ positions_total as (
 
 staff_flows as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        sum(case when staff.start_date between periods.period_start and periods.period_end then 1 else 0 end)
-            as starters,
-        sum(case when staff.end_date between periods.period_start and periods.period_end then 1 else 0 end)
-            as leavers,
-        sum(case when staff.promoted_date between periods.period_start and periods.period_end then 1 else 0 end)
-            as promotions
-    from periods
-    left join staff
-        on staff.start_date <= periods.period_end
-    where periods.period_type = 'quarter'
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('staff', [
+        ['starters', "sum(case when " ~ in_period('staff.start_date') ~ " then 1 else 0 end)"],
+        ['leavers', "sum(case when " ~ in_period('staff.end_date') ~ " then 1 else 0 end)"],
+        ['promotions', "sum(case when " ~ in_period('staff.promoted_date') ~ " then 1 else 0 end)"],
+    ],
+        conditions=["staff.start_date <= periods.period_end"],
+        where="periods.period_type = 'quarter'"
+    ) }}
 
 ),
 
 leavers_by_reason as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        leaving_reasons.leaving_reason,
-        count(staff.staff_pseudonym) as leavers
-    from periods
-    cross join leaving_reasons
-    left join staff
-        on coalesce(staff.leaving_reason, 'not_recorded') = leaving_reasons.leaving_reason
-        and staff.end_date between periods.period_start and periods.period_end
-    where periods.period_type = 'quarter'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        leaving_reasons.leaving_reason
+    {{ zero_filled_by_code('leaving_reasons', 'leaving_reason', 'staff', [
+        ['leavers', "count(staff.staff_pseudonym)"],
+    ],
+        conditions=[in_period('staff.end_date')],
+        match="coalesce(staff.leaving_reason, 'not_recorded') = leaving_reasons.leaving_reason",
+        where="periods.period_type = 'quarter'"
+    ) }}
 
 ),
 
 staff_in_post as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        count(distinct in_post.staff_pseudonym) as staff_in_post,
-        avg(cast(in_post.length_of_service_days as double)) as mean_length_of_service_days
-    from periods
-    left join in_post
-        on in_post.reporting_quarter = periods.reporting_quarter
-    where periods.period_type = 'as_at'
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('in_post', [
+        ['staff_in_post', "count(distinct in_post.staff_pseudonym)"],
+        ['mean_length_of_service_days', "avg(cast(in_post.length_of_service_days as double))"],
+    ],
+        conditions=["in_post.reporting_quarter = periods.reporting_quarter"],
+        where="periods.period_type = 'as_at'"
+    ) }}
 
 ),
 
 quarter_waves as (
 
     select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
+        {{ period_columns() }},
         waves.wave_month,
         waves.wave_label,
         waves.respondents,
@@ -175,7 +145,7 @@ quarter_waves as (
             as wave_recency
     from periods
     inner join waves
-        on waves.wave_month between periods.period_start and periods.period_end
+        on {{ in_period('waves.wave_month') }}
     where periods.period_type = 'quarter'
 
 ),

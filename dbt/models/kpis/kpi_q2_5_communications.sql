@@ -19,10 +19,7 @@ metrics as (
 in_period as (
 
     select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
+        {{ period_columns() }},
         metrics.channel,
         metrics.metric,
         metrics.is_stock,
@@ -35,7 +32,7 @@ in_period as (
         ) as month_recency
     from periods
     inner join metrics
-        on metrics.month_start between periods.period_start and periods.period_end
+        on {{ in_period('metrics.month_start') }}
 
 ),
 

@@ -44,41 +44,24 @@ idea_to_deployed as (
 
 by_stage as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        stage_list.stage,
-        count(stages_as_at.capability_id) as capabilities
-    from periods
-    cross join stage_list
-    left join stages_as_at
-        on stages_as_at.reporting_quarter = periods.reporting_quarter
-        and stages_as_at.stage = stage_list.stage
-    where periods.period_type = 'as_at'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        stage_list.stage
+    {{ zero_filled_by_code('stage_list', 'stage', 'stages_as_at', [
+        ['capabilities', "count(stages_as_at.capability_id)"],
+    ],
+        conditions=["stages_as_at.reporting_quarter = periods.reporting_quarter"],
+        where="periods.period_type = 'as_at'"
+    ) }}
 
 ),
 
 deployments as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        count(idea_to_deployed.capability_id) as deployments,
-        avg(case when idea_to_deployed.idea_date is not null
-            then cast({{ dbt.datediff('idea_to_deployed.idea_date', 'idea_to_deployed.deployed_date', 'day') }} as double)
-        end) as mean_days_idea_to_deployed
-    from periods
-    left join idea_to_deployed
-        on idea_to_deployed.deployed_date between periods.period_start and periods.period_end
-    where periods.period_type in ('quarter', 'since_inception')
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('idea_to_deployed', [
+        ['deployments', "count(idea_to_deployed.capability_id)"],
+        ['mean_days_idea_to_deployed', "avg(case when idea_to_deployed.idea_date is not null then cast(" ~ dbt.datediff('idea_to_deployed.idea_date', 'idea_to_deployed.deployed_date', 'day') ~ " as double) end)"],
+    ],
+        conditions=[in_period('idea_to_deployed.deployed_date')],
+        where="periods.period_type in ('quarter', 'since_inception')"
+    ) }}
 
 ),
 

@@ -36,33 +36,20 @@ costs as (
 
 by_org_type as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        org_types.org_type,
-        sum(case when statuses.status in ('accepted', 'onboarded') then 1 else 0 end) as organisations_accepted,
-        sum(case when statuses.status = 'onboarded' then 1 else 0 end) as organisations_onboarded
-    from periods
-    cross join org_types
-    left join statuses
-        on statuses.reporting_quarter = periods.reporting_quarter
-        and statuses.org_type = org_types.org_type
-    where periods.period_type = 'as_at'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        org_types.org_type
+    {{ zero_filled_by_code('org_types', 'org_type', 'statuses', [
+        ['organisations_accepted', "sum(case when statuses.status in ('accepted', 'onboarded') then 1 else 0 end)"],
+        ['organisations_onboarded', "sum(case when statuses.status = 'onboarded' then 1 else 0 end)"],
+    ],
+        conditions=["statuses.reporting_quarter = periods.reporting_quarter"],
+        where="periods.period_type = 'as_at'"
+    ) }}
 
 ),
 
 coverage as (
 
     select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
+        {{ period_columns() }},
         count(forces.force) as territorial_forces_accepted
     from periods
     left join statuses
@@ -72,23 +59,15 @@ coverage as (
         on forces.force = statuses.organisation
         and forces.is_territorial
     where periods.period_type = 'as_at'
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    group by {{ period_columns() }}
 
 ),
 
 ce_costs as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        coalesce(sum(costs.amount_gbp), 0) as ce_cost_gbp
-    from periods
-    left join costs
-        on costs.month_start between periods.period_start and periods.period_end
-    where periods.period_type = 'quarter'
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('costs', [
+        ['ce_cost_gbp', "coalesce(sum(costs.amount_gbp), 0)"],
+    ], conditions=[in_period('costs.month_start')], where="periods.period_type = 'quarter'") }}
 
 ),
 

@@ -29,21 +29,12 @@ usage as (
 
 tool_disruptions as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        tools.tool,
-        count(disruptions.disruption_id) as tool_disruptions
-    from periods
-    cross join tools
-    left join disruptions
-        on disruptions.technical_tool = tools.tool
-        and disruptions.disruption_date between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        tools.tool
+    {{ zero_filled_by_code('tools', 'tool', 'disruptions', [
+        ['tool_disruptions', "count(disruptions.disruption_id)"],
+    ],
+        conditions=[in_period('disruptions.disruption_date')],
+        match="disruptions.technical_tool = tools.tool"
+    ) }}
 
 ),
 
@@ -58,7 +49,7 @@ monthly_usage as (
         sum(usage.active_users) as active_users
     from periods
     inner join usage
-        on usage.month_start between periods.period_start and periods.period_end
+        on {{ in_period('usage.month_start') }}
     group by periods.reporting_quarter, periods.period_type, periods.period_start, usage.tool, usage.month_start
 
 ),
@@ -73,23 +64,11 @@ peaks as (
 
 usage_totals as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        tools.tool,
-        coalesce(sum(usage.jobs), 0) as tool_jobs,
-        coalesce(sum(usage.units), 0) as tool_units,
-        count(distinct case when usage.jobs > 0 then usage.organisation end) as tool_organisations
-    from periods
-    cross join tools
-    left join usage
-        on usage.tool = tools.tool
-        and usage.month_start between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        tools.tool
+    {{ zero_filled_by_code('tools', 'tool', 'usage', [
+        ['tool_jobs', "coalesce(sum(usage.jobs), 0)"],
+        ['tool_units', "coalesce(sum(usage.units), 0)"],
+        ['tool_organisations', "count(distinct case when usage.jobs > 0 then usage.organisation end)"],
+    ], conditions=[in_period('usage.month_start')]) }}
 
 ),
 

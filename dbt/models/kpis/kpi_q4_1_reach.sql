@@ -31,63 +31,35 @@ users as (
 
 by_platform as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        platforms.platform,
-        count(users.user_pseudonym) as registered_users,
-        count(distinct users.organisation) as organisations_reached,
-        sum(case when users.last_access_date is null or users.last_access_date >= periods.quarter_start
-            then 1 else 0 end) as active_users
-    from periods
-    cross join platforms
-    left join users
-        on users.platform = platforms.platform
-        and users.first_access_date <= periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        platforms.platform
+    {{ zero_filled_by_code('platforms', 'platform', 'users', [
+        ['registered_users', "count(users.user_pseudonym)"],
+        ['organisations_reached', "count(distinct users.organisation)"],
+        ['active_users', "sum(case when users.last_access_date is null or users.last_access_date >= periods.quarter_start then 1 else 0 end)"],
+    ], conditions=["users.first_access_date <= periods.period_end"]) }}
 
 ),
 
 by_role as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        roles.role,
-        count(distinct users.user_pseudonym) as registered_users,
-        count(distinct users.organisation) as organisations_reached
-    from periods
-    cross join roles
-    left join users
-        on users.role = roles.role
-        and users.first_access_date <= periods.period_end
-    where periods.period_type = 'as_at'
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        roles.role
+    {{ zero_filled_by_code('roles', 'role', 'users', [
+        ['registered_users', "count(distinct users.user_pseudonym)"],
+        ['organisations_reached', "count(distinct users.organisation)"],
+    ],
+        conditions=["users.first_access_date <= periods.period_end"],
+        where="periods.period_type = 'as_at'"
+    ) }}
 
 ),
 
 in_all as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        count(distinct users.user_pseudonym) as registered_users,
-        count(distinct users.organisation) as organisations_reached
-    from periods
-    left join users
-        on users.first_access_date <= periods.period_end
-    where periods.period_type = 'as_at'
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('users', [
+        ['registered_users', "count(distinct users.user_pseudonym)"],
+        ['organisations_reached', "count(distinct users.organisation)"],
+    ],
+        conditions=["users.first_access_date <= periods.period_end"],
+        where="periods.period_type = 'as_at'"
+    ) }}
 
 ),
 

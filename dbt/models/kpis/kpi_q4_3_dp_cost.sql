@@ -15,16 +15,9 @@ costs as (
 
 totals as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        coalesce(sum(costs.amount_gbp), 0) as dp_cost_gbp
-    from periods
-    left join costs
-        on costs.month_start between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('costs', [
+        ['dp_cost_gbp', "coalesce(sum(costs.amount_gbp), 0)"],
+    ], conditions=[in_period('costs.month_start')]) }}
 
 ),
 

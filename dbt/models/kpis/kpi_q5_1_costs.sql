@@ -41,44 +41,25 @@ referrals as (
 
 cost_totals as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        coalesce(sum(costs.amount_gbp), 0) as costs_gbp
-    from periods
-    left join costs
-        on costs.month_start between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end
+    {{ figures_by_period('costs', [
+        ['costs_gbp', "coalesce(sum(costs.amount_gbp), 0)"],
+    ], conditions=[in_period('costs.month_start')]) }}
 
 ),
 
 disruption_counts as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        count(disruptions.disruption_id) as disruptions
-    from periods
-    left join disruptions
-        on disruptions.disruption_date between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start
+    {{ figures_by_period('disruptions', [
+        ['disruptions', "count(disruptions.disruption_id)"],
+    ], conditions=[in_period('disruptions.disruption_date')]) }}
 
 ),
 
 referral_counts as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        count(referrals.record_ref) as safeguarding_referrals
-    from periods
-    left join referrals
-        on referrals.identified_date between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start
+    {{ figures_by_period('referrals', [
+        ['safeguarding_referrals', "count(referrals.record_ref)"],
+    ], conditions=[in_period('referrals.identified_date')]) }}
 
 ),
 
@@ -102,41 +83,17 @@ in_all as (
 
 by_category as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        categories.category,
-        coalesce(sum(costs.amount_gbp), 0) as costs_gbp
-    from periods
-    cross join categories
-    left join costs
-        on costs.category = categories.category
-        and costs.month_start between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        categories.category
+    {{ zero_filled_by_code('categories', 'category', 'costs', [
+        ['costs_gbp', "coalesce(sum(costs.amount_gbp), 0)"],
+    ], conditions=[in_period('costs.month_start')]) }}
 
 ),
 
 by_cost_centre as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        cost_centres.cost_centre,
-        coalesce(sum(costs.amount_gbp), 0) as costs_gbp
-    from periods
-    cross join cost_centres
-    left join costs
-        on costs.cost_centre = cost_centres.cost_centre
-        and costs.month_start between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        cost_centres.cost_centre
+    {{ zero_filled_by_code('cost_centres', 'cost_centre', 'costs', [
+        ['costs_gbp', "coalesce(sum(costs.amount_gbp), 0)"],
+    ], conditions=[in_period('costs.month_start')]) }}
 
 ),
 

@@ -30,21 +30,9 @@ ce_costs as (
 
 by_tool as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        periods.period_end,
-        rated_tools.tool,
-        coalesce(sum(usage.gross_saving_gbp), 0) as gross_savings_gbp
-    from periods
-    cross join rated_tools
-    left join usage
-        on usage.tool = rated_tools.tool
-        and usage.month_start between periods.period_start and periods.period_end
-    group by
-        periods.reporting_quarter, periods.period_type, periods.period_start, periods.period_end,
-        rated_tools.tool
+    {{ zero_filled_by_code('rated_tools', 'tool', 'usage', [
+        ['gross_savings_gbp', "coalesce(sum(usage.gross_saving_gbp), 0)"],
+    ], conditions=[in_period('usage.month_start')]) }}
 
 ),
 
@@ -58,15 +46,9 @@ gross as (
 
 ce as (
 
-    select
-        periods.reporting_quarter,
-        periods.period_type,
-        periods.period_start,
-        coalesce(sum(ce_costs.amount_gbp), 0) as ce_cost_gbp
-    from periods
-    left join ce_costs
-        on ce_costs.month_start between periods.period_start and periods.period_end
-    group by periods.reporting_quarter, periods.period_type, periods.period_start
+    {{ figures_by_period('ce_costs', [
+        ['ce_cost_gbp', "coalesce(sum(ce_costs.amount_gbp), 0)"],
+    ], conditions=[in_period('ce_costs.month_start')]) }}
 
 ),
 

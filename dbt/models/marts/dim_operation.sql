@@ -25,7 +25,7 @@ threats as (
         max(case when is_soc_exploitation_threat and has_sexual_exploitation then 1 else 0 end) = 1
             as has_sexual_exploitation,
         count(*) as threat_types
-    from {{ ref('dim_operation_threats') }}
+    from {{ ref('bridge_operation_threats') }}
     group by operation_ref
 
 ),

@@ -11,9 +11,7 @@ disruptions as (
 
 exploitation as (
 
-    select code_value as threat_type
-    from {{ ref('code_values') }}
-    where code_list = 'exploitation_threat_type'
+    {{ code_list('exploitation_threat_type', 'threat_type') }}
 
 ),
 

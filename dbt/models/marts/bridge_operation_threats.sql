@@ -9,17 +9,13 @@ threats as (
 
 soc_exploitation as (
 
-    select code_value as threat_type
-    from {{ ref('code_values') }}
-    where code_list = 'soc_exploitation_threat_type'
+    {{ code_list('soc_exploitation_threat_type', 'threat_type') }}
 
 ),
 
 exploitation as (
 
-    select code_value as threat_type
-    from {{ ref('code_values') }}
-    where code_list = 'exploitation_threat_type'
+    {{ code_list('exploitation_threat_type', 'threat_type') }}
 
 ),
 
