@@ -55,10 +55,10 @@ def typed(col: Column, v: str) -> str:
         return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
     if col.type == "integer":
         whole = f"regexp_replace({v}, '\\.0+$', '')"
-        return f"CASE WHEN regexp_full_match({v}, {q(INTEGER_TEXT)}) THEN try_cast({whole} AS BIGINT) END"
+        return f"CASE WHEN regexp_full_match({v}, {sql_literal(INTEGER_TEXT)}) THEN try_cast({whole} AS BIGINT) END"
     if col.type == "number":
         d = f"try_cast({v} AS DOUBLE)"
-        return f"CASE WHEN regexp_full_match({v}, {q(NUMBER_TEXT)}) AND isfinite({d}) THEN {d} END"
+        return f"CASE WHEN regexp_full_match({v}, {sql_literal(NUMBER_TEXT)}) AND isfinite({d}) THEN {d} END"
     return v
 
 

@@ -34,7 +34,7 @@ def fiscal_quarters():
 
 
 def toex_iso_date(y, m, d):
-    return "%04d-%02d-%02d" % (y, m, d)
+    return f"{y:04d}-{m:02d}-{d:02d}"
 
 
 def toex_reporting_quarter():
