@@ -18,6 +18,7 @@ from urllib.parse import quote
 import dagster as dg
 
 DEFAULT_PORT = 3080
+PUBLICATION_KEY = dg.AssetKey(["exports", "quarter_exports"])  # the asset whose partitions are the publications
 
 
 def port() -> int:

@@ -97,3 +97,16 @@ def test_descriptions_render_as_text():
             contract = contracts()[spec.key.path[-1]]
             assert f"({contract.source_system}) ({contract.source_system})" not in spec.description
             assert contract.source_system.split(" / ")[0] in spec.description
+
+
+def test_a_partitioned_run_gets_the_quarter_tag_however_launched():
+    from dagster_project.partitions import QUARTER_TAG, fiscal_quarters, tag_run_with_quarter
+
+    @dg.asset(partitions_def=fiscal_quarters)
+    def first_step(context):
+        tag_run_with_quarter(context)
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(fiscal_quarters.name, ["2025-26 Q1"])
+        result = dg.materialize([first_step], partition_key="2025-26 Q1", instance=instance)
+        assert instance.get_run_by_id(result.run_id).tags[QUARTER_TAG] == "2025-26 Q1"

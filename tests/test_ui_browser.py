@@ -209,6 +209,12 @@ def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operate
         assert "Evaluation Pack" in pack.inner_text("body")
         pack.screenshot(path=str(tmp_path / "pack_opened_from_ui.png"))
 
+        # Beside the failure on the publication's own events: the quarter as published is unchanged.
+        page.goto(f"{url}/assets/exports/quarter_exports?view=events&partition=2025-26%20Q1",
+                  wait_until="domcontentloaded")
+        page.get_by_text(f"unchanged: 2025-26 Q1 as published by run {published_run}").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(tmp_path / "quarter_exports_events.png"), full_page=True)
+
         # The rejected file's ingest failed; the kpi checks it stopped are not reported as passed.
         page.goto(f"{url}/assets/raw/toex_jobs?view=checks", wait_until="domcontentloaded")
         page.get_by_text("file_accepted").first.wait_for(timeout=60_000)

@@ -26,7 +26,7 @@ OWNERS = ["team:toex-analytics"]
 KPI_VALUES = dg.AssetKey(["kpis", "kpi_values"])
 EXPORT_DEPS = [KPI_VALUES, dg.AssetKey(["kpis", "kpi_toex_risk_score_changes"]),
                dg.AssetKey(["kpis", "kpi_top10_snapshots"]), dg.AssetKey(["raw", "case_studies"])]
-QUARTER_EXPORTS = dg.AssetKey(["exports", "quarter_exports"])
+QUARTER_EXPORTS = outputs.PUBLICATION_KEY
 
 # The publication deadline, read by the quarterly schedule and the freshness policy: 06:00 London
 # time on the 10th day after a quarter ends (quarters end with March, June, September, December).

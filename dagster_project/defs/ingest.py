@@ -107,7 +107,11 @@ def _rejected(context, con, contract: Contract, landed: deliveries.LandedFile, e
              if quarter else "the published quarters are unchanged")
     message = f"{exc}; raw.{contract.extract} keeps {prev_text}; {still}"
     not_evaluated = f"not evaluated: {landed.file_name} was rejected whole (see file_accepted)"
+    # On the publication's own page, beside the run's failure: the quarter as published is unchanged.
+    unchanged = [dg.AssetObservation(asset_key=outputs.PUBLICATION_KEY, partition=quarter.label, metadata={
+        "publication": f"unchanged: {still}", "rejected": f"{landed.file_name}: {exc}"})] if quarter else []
     events = [
+        *unchanged,
         dg.AssetObservation(asset_key=raw_key(contract.extract), metadata={
             "status": "rejected: previous version kept", "message": str(exc), "kept": prev_text,
             "dagster/row_count": prev_rows}),
