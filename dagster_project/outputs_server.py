@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     server = serve(outputs.output_roots(settings.data_dir, settings.exports), args.port)
-    print(f"toex: published outputs at {outputs.base_url()}/exports/ (read-only)", flush=True)
+    print(f"toex: published outputs read-only at http://127.0.0.1:{args.port}/exports/", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

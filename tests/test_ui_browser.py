@@ -196,6 +196,7 @@ def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operate
         # The publication's page: quarter, run, delivery and a pack link that opens over http.
         page.goto(f"{url}/assets/exports/quarter_exports?partition=2025-26%20Q1", wait_until="domcontentloaded")
         page.get_by_text("published_at").first.wait_for(timeout=60_000)
+        page.get_by_text("The quarter's publication in").first.wait_for(timeout=60_000)
         _dismiss_welcome(page)
         body = page.inner_text("body")
         assert published_run in body and "delivery_id" in body

@@ -109,7 +109,7 @@ def _rejected(context, con, contract: Contract, landed: deliveries.LandedFile, e
     not_evaluated = f"not evaluated: {landed.file_name} was rejected whole (see file_accepted)"
     # On the publication's own page, beside the run's failure: the quarter as published is unchanged.
     unchanged = [dg.AssetObservation(asset_key=outputs.PUBLICATION_KEY, partition=quarter.label, metadata={
-        "publication": f"unchanged: {still}", "rejected": f"{landed.file_name}: {exc}"})] if quarter else []
+        "publication": f"unchanged: {still}", "rejected": str(exc)})] if quarter else []
     events = [
         *unchanged,
         dg.AssetObservation(asset_key=raw_key(contract.extract), metadata={
