@@ -8,6 +8,7 @@ outside them (`..`, a symlink out) is 404.
 from __future__ import annotations
 
 import argparse
+import signal
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,6 +50,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=outputs.port())
     args = parser.parse_args(argv)
+    # Started with `&` by make, SIGINT arrives ignored: stop on Ctrl-C and on SIGTERM all the same.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     settings = Settings.from_env()
     server = serve(outputs.output_roots(settings.data_dir, settings.exports), args.port)
     print(f"toex: published outputs read-only at http://127.0.0.1:{args.port}/exports/", flush=True)
