@@ -37,8 +37,10 @@ bench: $(STAMP)
 
 # The UI on 127.0.0.1 only, sharing run history with `toex` (data/dagster_home). Demo defaults:
 # synthetic data (TOEX_DEMO=1) and the demo's quarter; override either in the environment.
+# Beside it, the published outputs read-only on TOEX_OUTPUTS_PORT (3080), so the UI's links open.
 dev: $(STAMP)
 	$(BIN)/toex prepare
+	$(BIN)/python -m dagster_project.outputs_server & trap "kill $$! 2>/dev/null" EXIT; \
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster_home} TOEX_DEMO=$${TOEX_DEMO:-1} \
 	TOEX_REPORTING_QUARTER=$${TOEX_REPORTING_QUARTER:-2025-26-Q1} \
 	$(BIN)/dagster dev -h 127.0.0.1 -p $${PORT:-3000} -w workspace.yaml

@@ -49,3 +49,14 @@ def run_quarter_of(context) -> Quarter | None:
     """The quarter a run is for: its partition (UI, schedule, backfill), else None."""
     key = context.run.tags.get("dagster/partition")
     return Quarter.parse(key) if key else None
+
+
+QUARTER_TAG = "toex/quarter"
+
+
+def tag_run_with_quarter(context) -> None:
+    """Give a partitioned run the `toex/quarter` tag `toex run` and the schedule set at launch,
+    whichever way it was launched (UI, sensor, backfill), so runs filter by quarter."""
+    key = context.run.tags.get("dagster/partition")
+    if key and QUARTER_TAG not in context.run.tags:
+        context.instance.add_run_tags(context.run_id, {QUARTER_TAG: Quarter.parse(key).label})

@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from dagster_project import outputs
 from dagster_project.contract import contracts, raw_table_ddl
 from dagster_project.defs import quality
 from dagster_project.quality import history
@@ -115,9 +116,12 @@ def test_a_warning_does_not_block_and_is_recorded_for_the_run(small_job):
     warn = evs[WARNINGS]
     assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
     assert "suite raw_comms_metrics: expectation website_new_users_not_above_users_month failed" in warn.description
-    docs = warn.metadata["data_docs"].value
-    assert docs == str(root / "gx_docs" / "index.html") and Path(docs).is_file()
-    assert Path(warn.metadata["validation_result_page"].value).is_file()
+    # A link into the outputs server (the UI cannot open file:// links), to a file that exists.
+    assert warn.metadata["data_docs"].value == f"{outputs.base_url()}/gx_docs/index.html"
+    assert (root / "gx_docs" / "index.html").is_file()
+    page = warn.metadata["validation_result_page"].value
+    assert page.startswith(f"{outputs.base_url()}/gx_docs/validations/")
+    assert (root / "gx_docs" / page.removeprefix(f"{outputs.base_url()}/gx_docs/")).is_file()
     with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
         warnings = history.warnings_for_run(con, result.run_id)
         everything = history.results_for_run(con, result.run_id)

@@ -1,18 +1,21 @@
 """End to end in a real browser: the Dagster UI (started on 127.0.0.1) lists the KPI and export
-assets, and the published evaluation pack shows a published figure. Screenshots are saved
-under the test's output folder (tmp_path) and, for CI artefacts, tests/ui/screenshots/.
+assets, and the published evaluation pack shows a published figure; the operator's view shows what
+is published with links that open, and a rejected delivery's run says plainly what failed. Screenshots
+are saved under the test's output folder (tmp_path) and, for CI artefacts, tests/ui/screenshots/.
 
 Needs Debian's chromium (/usr/bin/chromium, installed by .ci/run); skipped if absent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -42,12 +45,18 @@ def _free_port() -> int:
 @pytest.fixture
 def dagster_ui(demo_run, tmp_path):
     settings, _, _ = demo_run
-    port = _free_port()
     home = tmp_path / "dagster_home"
     home.mkdir()
     env = {**os.environ, "DAGSTER_HOME": str(home), "TOEX_WAREHOUSE": str(settings.warehouse),
            "TOEX_EXPORTS": str(settings.exports), "TOEX_LANDING": str(settings.landing),
            "TOEX_INBOX": str(settings.inbox), "TOEX_DEMO": "1", "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
+    with _dagster_dev(env, tmp_path) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _dagster_dev(env: dict, tmp_path: Path):
+    port = _free_port()
     dagster = str(Path(sys.executable).parent / "dagster")
     log = open(tmp_path / "dagster_dev.log", "w")
     # Its own session: `dagster dev` ignores SIGTERM when backgrounded; we stop the whole group.
@@ -113,6 +122,104 @@ def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(dagster_ui, demo
         assert "94 safeguarding referrals" in body, "a published figure (Q1.4) is on the page"
         assert "997" in body
         page.screenshot(path=str(tmp_path / "evaluation_pack.png"), full_page=True)
+        browser.close()
+    for png in tmp_path.glob("*.png"):
+        shutil.copy(png, ARTEFACTS / png.name)
+
+
+def _drop_column(delivery: Path, target: Path, file_name: str, column: str) -> Path:
+    shutil.copytree(delivery, target)
+    lines = (target / file_name).read_text(encoding="utf-8-sig").splitlines()
+    drop = lines[0].split(",").index(column)
+    (target / file_name).write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
+                                              for line in lines) + "\n")
+    return target
+
+
+@pytest.fixture
+def operated_ui(published_copy, tmp_path, monkeypatch):
+    """On a private copy of the demo's data: a publication run and then a run on a delivery whose
+    toex_jobs.csv lacks a required column, both in the instance the UI shows, and the outputs
+    server the links point at."""
+    import dagster as dg
+
+    from dagster_project import outputs
+    from dagster_project.fiscal import Quarter
+    from dagster_project.outputs_server import serve
+    from dagster_project.pipeline import execute
+    from dagster_project.settings import Settings
+
+    root, env, delivery = published_copy
+    home = Path(env["DAGSTER_HOME"])
+    home.mkdir(exist_ok=True)
+    env = {**env, "TOEX_OUTPUTS_PORT": str(_free_port()), "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
+    for name in ("TOEX_DEMO", "TOEX_OUTPUTS_PORT"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.delenv("TOEX_OUTPUTS_URL", raising=False)
+    settings = Settings.from_env(warehouse=root / "warehouse" / "toex.duckdb", landing=root / "landing",
+                                 exports=root / "exports", inbox=root / "inbox", data_dir=root)
+    quarter = Quarter.parse("2025-26-Q1")
+    bad = _drop_column(delivery, tmp_path / "bad_delivery", "toex_jobs.csv", "origin")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        published = execute(quarter, settings, exports_only=True, instance=instance)
+        rejected = execute(quarter, settings, bad, instance=instance)
+    assert published.exit_code == 0, published.step_failures
+    assert rejected.exit_code == 1
+    server = serve(outputs.output_roots(root, root / "exports"), int(env["TOEX_OUTPUTS_PORT"]))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with _dagster_dev(env, tmp_path) as url:
+            yield url, published.run_id, rejected.run_id
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operated_ui, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, published_run, rejected_run = operated_ui
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+        # The rejected delivery's run says in one line what failed and what stays published.
+        page.goto(f"{url}/runs/{rejected_run}", wait_until="domcontentloaded")
+        page.get_by_text("missing required column origin").first.wait_for(timeout=60_000)
+        _dismiss_welcome(page)
+        body = page.inner_text("body")
+        assert f"2025-26 Q1 as published by run {published_run}" in body and "stays published" in body
+        page.screenshot(path=str(tmp_path / "rejected_run.png"))
+
+        # The publication's page: quarter, run, delivery and a pack link that opens over http.
+        page.goto(f"{url}/assets/exports/quarter_exports?partition=2025-26%20Q1", wait_until="domcontentloaded")
+        page.get_by_text("published_at").first.wait_for(timeout=60_000)
+        page.get_by_text("The quarter's publication in").first.wait_for(timeout=60_000)
+        _dismiss_welcome(page)
+        body = page.inner_text("body")
+        assert published_run in body and "delivery_id" in body
+        assert "The quarter's publication in" in body and "exports/<quarter slug>/" in body
+        page.screenshot(path=str(tmp_path / "quarter_exports_published.png"), full_page=True)
+        link = page.locator("a[href*='/exports/.versions/'][href$='.html']").first
+        with page.context.expect_page(timeout=30_000) as opened:
+            link.click()
+        pack = opened.value
+        pack.wait_for_load_state()
+        assert "Evaluation Pack" in pack.inner_text("body")
+        pack.screenshot(path=str(tmp_path / "pack_opened_from_ui.png"))
+
+        # Beside the failure on the publication's own events: the quarter as published is unchanged.
+        page.goto(f"{url}/assets/exports/quarter_exports?view=events&partition=2025-26%20Q1",
+                  wait_until="domcontentloaded")
+        page.get_by_text(f"unchanged: 2025-26 Q1 as published by run {published_run}").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(tmp_path / "quarter_exports_events.png"), full_page=True)
+
+        # The rejected file's ingest failed; the kpi checks it stopped are not reported as passed.
+        page.goto(f"{url}/assets/raw/toex_jobs?view=checks", wait_until="domcontentloaded")
+        page.get_by_text("file_accepted").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(tmp_path / "raw_toex_jobs_checks.png"), full_page=True)
         browser.close()
     for png in tmp_path.glob("*.png"):
         shutil.copy(png, ARTEFACTS / png.name)

@@ -4,17 +4,19 @@ each successful run, the analysts' read-only copy of the warehouse and the dbt d
 import os
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 
-from dagster_project import revisions
+from dagster_project import outputs, revisions
 from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, toex_dbt
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import (
     ensure_quarter_partitions,
     fiscal_quarters,
     latest_complete_quarter,
+    tag_run_with_quarter,
 )
 from dagster_project.resources import PlatformPaths, WarehouseResource
 from dagster_project.settings import PROJECT_ROOT
@@ -24,7 +26,16 @@ OWNERS = ["team:toex-analytics"]
 KPI_VALUES = dg.AssetKey(["kpis", "kpi_values"])
 EXPORT_DEPS = [KPI_VALUES, dg.AssetKey(["kpis", "kpi_toex_risk_score_changes"]),
                dg.AssetKey(["kpis", "kpi_top10_snapshots"]), dg.AssetKey(["raw", "case_studies"])]
-QUARTER_EXPORTS = dg.AssetKey(["exports", "quarter_exports"])
+QUARTER_EXPORTS = outputs.PUBLICATION_KEY
+
+# The publication deadline, read by the quarterly schedule and the freshness policy: 06:00 London
+# time on the 10th day after a quarter ends (quarters end with March, June, September, December).
+DEADLINE_DAY, DEADLINE_HOUR, DEADLINE_TIMEZONE = 10, 6, "Europe/London"
+DEADLINE_CRON = f"0 {DEADLINE_HOUR} {DEADLINE_DAY} 1,4,7,10 *"
+# Overdue when nothing was published between the quarter's end (midnight) and its deadline.
+PUBLICATION_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron=DEADLINE_CRON, lower_bound_delta=timedelta(days=DEADLINE_DAY - 1, hours=DEADLINE_HOUR),
+    timezone=DEADLINE_TIMEZONE)
 
 
 def code_version() -> str:
@@ -58,9 +69,12 @@ def run_check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
 
 @dg.asset(
     key=QUARTER_EXPORTS, deps=EXPORT_DEPS, partitions_def=fiscal_quarters, group_name=GROUP, owners=OWNERS,
-    kinds={"csv", "parquet", "excel", "html"},
-    description="The quarter's publication in <exports>/<quarter slug>/: kpi_values.csv and .parquet, the Excel "
-    "workbook, the self-contained evaluation pack (HTML) and manifest.json. Published atomically.",
+    kinds={"csv", "parquet", "excel", "html"}, freshness_policy=PUBLICATION_FRESHNESS,
+    description="The quarter's publication in `exports/<quarter slug>/`: kpi_values.csv and .parquet, the Excel "
+    "workbook, the self-contained evaluation pack (HTML) and manifest.json, published atomically. Each "
+    "partition's latest materialisation is what is published now (quarter, delivery, run, links). Overdue "
+    f"(freshness) when nothing is published between a quarter's end and its deadline, {DEADLINE_HOUR:02d}:00 "
+    f"{DEADLINE_TIMEZONE} time on day {DEADLINE_DAY} after (the quarterly schedule's time).",
 )
 def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
     from dagster_project.publish import publish_quarter
@@ -78,18 +92,31 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                                     code_version=code_version(), delivery_hashes=hashes, quality_results=checks,
                                     revisions=revised)
         revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
-    manifest = published.manifest
-    files = {name: f.get("rows") for name, f in manifest.get("files", {}).items()}
-    pack = next((p for p in Path(published.path).glob("evaluation_pack_*.html")), None)
+    tag_run_with_quarter(context)
     context.log.info(f"published {quarter.label} to {published.path}")
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata=_published_now(published, quarter, delivery_id, Path(paths.exports),
+                                                        warnings=sum(1 for c in checks if not c["passed"]),
+                                                        revisions=len(revised)))
+
+
+def _published_now(published, quarter: Quarter, delivery_id: str, exports: Path, **counts) -> dict:
+    """What readers get from now on, with links that open from the UI (outputs_server)."""
+    manifest, roots = published.manifest, outputs.output_roots(exports.parent, exports)
+    names = {name: published.version_dir / name for name in manifest.get("files", {})}
+    pack = next((p for n, p in names.items() if n.startswith("evaluation_pack_")), None)
+    workbook = next((p for n, p in names.items() if n.endswith(".xlsx")), None)
+    return {
         "quarter": quarter.label,
-        "published_to": dg.MetadataValue.path(str(published.path)),
-        "evaluation_pack": dg.MetadataValue.path(str(pack)) if pack else "not written",
-        "files": dg.MetadataValue.json(files),
-        "warnings": sum(1 for c in checks if not c["passed"]),
-        "revisions": len(revised),
-    })
+        "delivery_id": delivery_id,
+        "run_id": manifest["run_id"],
+        "published_at": manifest["published_at"],
+        "evaluation_pack": outputs.link(pack, roots) if pack else "not written",
+        "workbook": outputs.link(workbook, roots) if workbook else "not written",
+        "published_folder": outputs.link(published.path, roots),
+        "this_version": outputs.link(published.version_dir, roots),
+        "files": dg.MetadataValue.json({n: f.get("rows") for n, f in manifest.get("files", {}).items()}),
+        **counts,
+    }
 
 
 class ExternalReleaseConfig(dg.Config):
@@ -149,8 +176,9 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     if old.exists():
         shutil.rmtree(old)
     os.replace(parquet_tmp, old)
-    return dg.MaterializeResult(metadata={"analyst_copy": dg.MetadataValue.path(str(target)),
-                                          "parquet": dg.MetadataValue.path(str(old)), "tables": len(tables)})
+    roots = outputs.output_roots(published.parent, Path(paths.exports))
+    return dg.MaterializeResult(metadata={"analyst_copy": outputs.link(target, roots),
+                                          "parquet": outputs.link(old, roots), "tables": len(tables)})
 
 
 @dg.asset(
@@ -176,7 +204,8 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehou
     shutil.copyfile(invocation.target_path / "static_index.html", tmp)
     os.replace(tmp, site)
     shutil.rmtree(invocation.target_path, ignore_errors=True)
-    return dg.MaterializeResult(metadata={"dbt_docs": dg.MetadataValue.path(str(site))})
+    roots = outputs.output_roots(site.parent.parent, Path(paths.exports))
+    return dg.MaterializeResult(metadata={"dbt_docs": outputs.link(site, roots)})
 
 
 def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:
@@ -197,9 +226,10 @@ def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:
 
 def build_quarterly_schedule(job_name: str) -> dg.ScheduleDefinition:
     @dg.schedule(
-        name="quarterly_publication", job_name=job_name, cron_schedule="0 6 10 1,4,7,10 *",
-        execution_timezone="Europe/London", default_status=dg.DefaultScheduleStatus.STOPPED,
-        description="06:00 on the 10th day after each quarter ends (time for late moderation): ingests the newest "
+        name="quarterly_publication", job_name=job_name, cron_schedule=DEADLINE_CRON,
+        execution_timezone=DEADLINE_TIMEZONE, default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=f"{DEADLINE_HOUR:02d}:00 {DEADLINE_TIMEZONE} time (GMT in January, BST in April, July and "
+        f"October) on day {DEADLINE_DAY} after each quarter ends (time for late moderation): ingests the newest "
         "inbox delivery and publishes the quarter just closed.",
     )
     def quarterly_publication(context: dg.ScheduleEvaluationContext):

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project import outputs
 from dagster_project.contract import Contract, contracts
 from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import load, pseudonym
 from dagster_project.ingest.reader import FileRejected
-from dagster_project.partitions import default_reporting_quarter, ensure_quarter_partitions
+from dagster_project.partitions import (
+    default_reporting_quarter,
+    ensure_quarter_partitions,
+    run_quarter_of,
+    tag_run_with_quarter,
+)
 from dagster_project.resources import PlatformPaths, WarehouseResource
 
 GROUP = "ingest"
@@ -43,6 +49,7 @@ def _newest_inbox_folder(inbox: Path) -> Path:
 )
 def delivery(context: dg.AssetExecutionContext, config: DeliveryConfig,
              warehouse: WarehouseResource, paths: PlatformPaths) -> dg.MaterializeResult:
+    tag_run_with_quarter(context)
     landing = Path(paths.landing)
     if config.replay_delivery_id:
         d = deliveries.load_manifest(landing, config.replay_delivery_id)
@@ -85,6 +92,41 @@ def _previous_version(con, contract: Contract) -> tuple[str | None, int, str]:
 CHECKS = ("file_accepted", "rows_reconcile", "contract_columns_present", "no_quarantined_rows")
 
 
+def _titled(contract: Contract) -> str:
+    """The title, naming the source system unless the title already does."""
+    named = all(part.strip() in contract.title for part in contract.source_system.split("/"))
+    return contract.title if named else f"{contract.title}. Source: {contract.source_system}"
+
+
+def _rejected(context, con, contract: Contract, landed: deliveries.LandedFile, exc: FileRejected,
+              exports: Path) -> tuple[list, dg.Failure]:
+    """A file rejected whole: its checks say so, the raw table keeps its previous version, and the
+    step fails with one line naming the file, the rule and what stays published. No materialisation,
+    so the ingest shows as failed; the row checks are "not evaluated" rather than passed."""
+    _, prev_rows, prev_text = _previous_version(con, contract)
+    quarter = run_quarter_of(context)
+    still = (outputs.publication_summary(outputs.current_publication(exports, quarter.slug), quarter.label)
+             if quarter else "the published quarters are unchanged")
+    message = f"{exc}; raw.{contract.extract} keeps {prev_text}; {still}"
+    not_evaluated = f"not evaluated: {landed.file_name} was rejected whole (see file_accepted)"
+    # On the publication's own page, beside the run's failure: the quarter as published is unchanged.
+    unchanged = [dg.AssetObservation(asset_key=outputs.PUBLICATION_KEY, partition=quarter.label, metadata={
+        "publication": f"unchanged: {still}", "rejected": str(exc)})] if quarter else []
+    events = [
+        *unchanged,
+        dg.AssetObservation(asset_key=raw_key(contract.extract), metadata={
+            "status": "rejected: previous version kept", "message": str(exc), "kept": prev_text,
+            "dagster/row_count": prev_rows}),
+        dg.AssetCheckResult(check_name="file_accepted", passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                            description=str(exc), metadata={"file": landed.file_name}),
+        *(dg.AssetCheckResult(check_name=n, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                              description=not_evaluated) for n in CHECKS if n != "file_accepted"),
+    ]
+    failure = dg.Failure(description=message, allow_retries=False, metadata={
+        "file": landed.file_name, "rule": str(exc), "kept": prev_text, "published": still})
+    return events, failure
+
+
 def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
     key = raw_key(contract.extract)
     deps = [DELIVERY_KEY] + sorted({raw_key(ref[0]) for ref in contract.references.values()})
@@ -107,7 +149,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key, deps=deps, group_name=GROUP, owners=OWNERS, kinds={"duckdb"}, check_specs=checks,
-        description=f"{contract.title} ({contract.source_system}). Contract: "
+        description=f"{_titled(contract)}. Contract: "
         f"dagster_project/contracts/{contract.extract}.yml; key ({', '.join(contract.key)}).",
         metadata={"dagster/column_schema": columns, "contract": f"dagster_project/contracts/{contract.extract}.yml"},
     )
@@ -115,10 +157,14 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         d = current_delivery(warehouse, Path(paths.landing))
         landed = d.files.get(contract.extract)
         with warehouse.connect() as con:
-            yield from _ingest(context, con, d, landed)
+            try:
+                yield from _ingest(context, con, d, landed, Path(paths.exports))
+            except dg.Failure:  # rejected: the kept version is still this delivery's validated copy
+                load.export_validated(con, contract.extract, Path(paths.landing), d.delivery_id)
+                raise
             load.export_validated(con, contract.extract, Path(paths.landing), d.delivery_id)
 
-    def _ingest(context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None):
+    def _ingest(context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None, exports: Path):
         """Load the delivery's file into raw.<extract>, or keep the previous version; yield the result."""
         load.ensure_raw_table(con, contract)
         if landed is None:
@@ -135,22 +181,11 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         try:
             r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
         except FileRejected as exc:
-            prev = _previous_version(con, contract)
-            context.log.error(f"{exc}; raw.{contract.extract} keeps {prev[2]}")
             load.block_current_delivery(con, f"raw/{contract.extract}:file_accepted", str(exc))
-            yield dg.MaterializeResult(
-                metadata={"status": "rejected: previous version kept", "message": str(exc),
-                          "kept_delivery": str(prev[0]), "dagster/row_count": prev[1]},
-                check_results=[
-                    dg.AssetCheckResult(check_name="file_accepted", passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                                        description=str(exc), metadata={"file": landed.file_name}),
-                    dg.AssetCheckResult(check_name="rows_reconcile", passed=True, metadata={"note": "file rejected whole"}),
-                    dg.AssetCheckResult(check_name="no_quarantined_rows", passed=True, metadata={"note": "file rejected whole"}),
-                    dg.AssetCheckResult(check_name="contract_columns_present", passed=True,
-                                        metadata={"note": "file rejected whole"}),
-                ],
-            )
-            return
+            events, failure = _rejected(context, con, contract, landed, exc, exports)
+            context.log.error(failure.description)
+            yield from events
+            raise failure from None
         sample = con.execute(
             "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 10",
             [f"{d.delivery_id}/{contract.extract}"]).fetchall()

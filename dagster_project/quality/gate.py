@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project import outputs
 from dagster_project.quality import history
 from dagster_project.quality.suites import Suite
 
@@ -93,10 +94,11 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path):
                     "validation_seconds": round(run.seconds, 3), "history_table": history.TABLE}
     if run.gx_import_seconds > 0.05:  # the first suite of a process pays for `import great_expectations`
         common["gx_import_seconds"] = round(run.gx_import_seconds, 3)
+    roots = outputs.output_roots(data_dir)  # links that open from the UI (outputs_server)
     if run.docs_index:
-        common["data_docs"] = dg.MetadataValue.path(run.docs_index)
+        common["data_docs"] = outputs.link(run.docs_index, roots)
     if run.docs_page:
-        common["validation_result_page"] = dg.MetadataValue.path(run.docs_page)
+        common["validation_result_page"] = outputs.link(run.docs_page, roots)
     key = dg.AssetKey(list(suite.asset))
     for severity, check_name in CHECK_FOR_SEVERITY.items():
         outcomes = [o for o in run.outcomes if o.severity == severity]
