@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import shared_spec
+from spec_files import shared_spec
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import shared_spec
+from spec_files import shared_spec
 
 from dagster_project.contract import code_lists, contracts, force_team
 
