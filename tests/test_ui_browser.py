@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from dagster_server import dagster_dev
 
 pytestmark = pytest.mark.slow
 
@@ -27,53 +22,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _default_signals() -> None:
-    """A backgrounded parent leaves SIGINT ignored, and `dagster dev` would then ignore our stop."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def dagster_ui(demo_run, tmp_path):
     settings, _, _ = demo_run
-    port = _free_port()
     home = tmp_path / "dagster_home"
     home.mkdir()
     env = {**os.environ, "DAGSTER_HOME": str(home), "TOEX_WAREHOUSE": str(settings.warehouse),
            "TOEX_EXPORTS": str(settings.exports), "TOEX_LANDING": str(settings.landing),
            "TOEX_INBOX": str(settings.inbox), "TOEX_DEMO": "1", "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
-    dagster = str(Path(sys.executable).parent / "dagster")
-    log = open(tmp_path / "dagster_dev.log", "w")
-    # Its own session: `dagster dev` ignores SIGTERM when backgrounded; we stop the whole group.
-    proc = subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-                            cwd=Path(__file__).resolve().parents[1], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=_default_signals)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "/server_info", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("dagster dev did not start: " + (tmp_path / "dagster_dev.log").read_text()[-3000:])
-                time.sleep(1)
+    with dagster_dev(env, tmp_path / "dagster_dev.log") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def _dismiss_welcome(page) -> None:
