@@ -4,33 +4,40 @@ complete and not yet rejected inbox folder, else the current landed delivery aga
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from sample_data import OPERATIONS_OK
 
 from dagster_project.defs import ingest
 from dagster_project.ingest import rejections
 from dagster_project.resources import PlatformPaths, WarehouseResource
 
+RAW_OPERATIONS = next(a for a in ingest.raw_assets if a.key == ingest.raw_key("operations"))
 
-def _folder(inbox: Path, name: str, age_seconds: float) -> Path:
+
+def _folder(inbox: Path, name: str, age_seconds: float, files: dict[str, str] | None = None) -> Path:
+    """A delivery folder whose entries were last touched `age_seconds` ago."""
     folder = inbox / name
     folder.mkdir(parents=True)
-    (folder / "notes.txt").write_text(name)
     stamp = time.time() - age_seconds
-    os.utime(folder / "notes.txt", (stamp, stamp))
+    for file_name, text in (files or {"notes.txt": name}).items():
+        (folder / file_name).write_text(text)
+        os.utime(folder / file_name, (stamp, stamp))
     return folder
 
 
-def _launch(tmp_path: Path, run_config: dict | None = None) -> tuple[dg.ExecuteInProcessResult, str | None, str]:
+def _launch(tmp_path: Path, run_config: dict | None = None,
+            assets: list | None = None) -> tuple[dg.ExecuteInProcessResult, str | None, str]:
     resources = {"warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
                  "paths": PlatformPaths(inbox=str(tmp_path / "inbox"), landing=str(tmp_path / "landing"),
                                         exports=str(tmp_path / "exports"))}
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize([ingest.delivery], resources=resources, instance=instance, raise_on_error=False,
+        result = dg.materialize(assets or [ingest.delivery], resources=resources, instance=instance, raise_on_error=False,
                                 run_config=run_config)
         logs = "\n".join(e.message or "" for e in instance.all_logs(result.run_id))
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
@@ -80,14 +87,34 @@ def test_empty_inbox_reuses_the_current_delivery_and_says_so(tmp_path):
     first.rmdir()
     result, current, logs = _launch(tmp_path)
     assert result.success and current == str(first.resolve())
-    assert "no new delivery in the inbox" in logs and "re-using the current landed delivery" in logs
+    assert "no new delivery in the inbox" in logs and "re-using the landed delivery" in logs
+
+
+def test_a_rejected_delivery_is_not_reused_when_the_inbox_is_empty(tmp_path, monkeypatch):
+    """A file rejected whole (here: a required column missing) records the refusal; the next
+    default launch neither picks the folder again nor re-uses its delivery, but the last good one."""
+    monkeypatch.setenv("TOEX_DEMO", "1")
+    inbox = tmp_path / "inbox"
+    good = _folder(inbox, "2025-07-01", age_seconds=3600, files={"operations.csv": OPERATIONS_OK})
+    assert _launch(tmp_path, assets=[ingest.delivery, RAW_OPERATIONS])[0].success
+    bad = _folder(inbox, "2025-07-08", age_seconds=600, files={"operations.csv": OPERATIONS_OK.replace("team,", "", 1)})
+    rejected, current, _ = _launch(tmp_path, assets=[ingest.delivery, RAW_OPERATIONS])
+    assert current == str(bad.resolve())
+    accepted = [e for e in rejected.get_asset_check_evaluations() if e.check_name == "file_accepted"]
+    assert accepted and not accepted[0].passed, "operations.csv rejected whole"
+    assert _launch(tmp_path)[1] == str(good.resolve()), "the rejected folder is skipped, the older one taken"
+    for folder in (good, bad):  # the inbox is emptied; the landed deliveries stay
+        shutil.rmtree(folder)
+    result, current, logs = _launch(tmp_path)
+    assert result.success and current == str(good.resolve()), logs
 
 
 def test_nothing_to_ingest_fails_with_what_to_do(tmp_path):
     result, current, _ = _launch(tmp_path)
     assert not result.success and current is None
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
-    assert "no delivery landed yet: put a delivery folder there or set delivery_dir" in failure.step_failure_data.error.message
+    assert "no accepted delivery landed yet: put a delivery folder there or set delivery_dir" in \
+        failure.step_failure_data.error.message
 
 
 def test_an_explicit_folder_wins_over_the_default(tmp_path):

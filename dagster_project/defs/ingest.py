@@ -62,13 +62,13 @@ def _chosen_delivery(context, config: DeliveryConfig, con, paths: PlatformPaths)
     folder = Path(config.delivery_dir) if config.delivery_dir else _default_delivery(context, Path(paths.inbox), con)
     if folder is None:
         load.ensure_meta(con)
-        row = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()
-        if not row:
+        reuse = rejections.reusable_delivery(con)
+        if not reuse:
             raise dg.Failure(f"no delivery given, no complete and unrejected delivery folder in the inbox "
-                             f"{paths.inbox}, and no delivery landed yet: put a delivery folder there or set "
-                             "delivery_dir")
-        context.log.warning(f"no new delivery in the inbox {paths.inbox}: re-using the current landed delivery {row[0]}")
-        return deliveries.load_manifest(landing, row[0])
+                             f"{paths.inbox}, and no accepted delivery landed yet: put a delivery folder there "
+                             "or set delivery_dir")
+        context.log.warning(f"no new delivery in the inbox {paths.inbox}: re-using the landed delivery {reuse}")
+        return deliveries.load_manifest(landing, reuse)
     try:
         return deliveries.land(folder, landing)
     except deliveries.DeliveryError as exc:

@@ -23,12 +23,11 @@ def folder_stamp(folder: Path) -> float:
 
 def record(con: duckdb.DuckDBPyConnection, source_dir: str | Path, reason: str, delivery_id: str = "") -> None:
     folder = Path(source_dir)
-    if not folder.is_dir():  # a replay of a folder that has since gone: nothing to skip later
-        return
+    stamp = folder_stamp(folder) if folder.is_dir() else None  # a replayed delivery's folder may be gone
     con.execute("CREATE SCHEMA IF NOT EXISTS ingest")
     con.execute(DDL)
     con.execute("INSERT INTO ingest.rejected_folders (source_dir, stamp, delivery_id, reason) VALUES (?, ?, ?, ?)",
-                [str(folder.resolve()), folder_stamp(folder), delivery_id, reason])
+                [str(folder.resolve()), stamp, delivery_id, reason])
 
 
 def rejection_of(con: duckdb.DuckDBPyConnection, folder: Path) -> str | None:
@@ -37,4 +36,16 @@ def rejection_of(con: duckdb.DuckDBPyConnection, folder: Path) -> str | None:
     con.execute(DDL)
     row = con.execute("SELECT reason FROM ingest.rejected_folders WHERE source_dir = ? AND stamp >= ? "
                       "ORDER BY rejected_at DESC LIMIT 1", [str(folder.resolve()), folder_stamp(folder)]).fetchone()
+    return row[0] if row else None
+
+
+def reusable_delivery(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The landed delivery a launch with an empty inbox re-uses: the current one, unless its
+    ingestion was refused; then the newest landed delivery that was not."""
+    con.execute(DDL)
+    row = con.execute("""
+        SELECT d.delivery_id FROM ingest.deliveries d
+        LEFT JOIN ingest.current_delivery c USING (delivery_id)
+        WHERE NOT EXISTS (SELECT 1 FROM ingest.rejected_folders r WHERE r.delivery_id = d.delivery_id)
+        ORDER BY c.delivery_id IS NULL, d.arrived_at DESC, d.registered_at DESC LIMIT 1""").fetchone()
     return row[0] if row else None
