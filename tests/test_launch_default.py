@@ -14,6 +14,7 @@ import pytest
 from sample_data import OPERATIONS_OK
 
 from dagster_project.defs import ingest
+from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import rejections
 from dagster_project.resources import PlatformPaths, WarehouseResource
 
@@ -128,3 +129,17 @@ def test_an_explicit_folder_wins_over_the_default(tmp_path):
 @pytest.mark.parametrize("field", ["delivery_dir", "replay_delivery_id"])
 def test_launch_config_fields_are_described(field):
     assert ingest.DeliveryConfig.model_fields[field].description
+
+
+def test_the_sensor_requests_runs_only_for_folders_not_landed_since_they_changed(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOEX_REPORTING_QUARTER", "2025-26-Q1")
+    inbox, landing = tmp_path / "inbox", tmp_path / "landing"
+    ingested = _folder(inbox, "2025-07-01", age_seconds=3600)
+    deliveries.land(ingested, landing)  # as a UI launch or `toex run` did
+    new = _folder(inbox, "2025-07-08", age_seconds=600)
+    sensor = ingest.build_delivery_sensor("toex_quarterly")
+    paths = PlatformPaths(inbox=str(inbox), landing=str(landing), exports=str(tmp_path / "exports"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        requests = sensor(dg.build_sensor_context(instance=instance, resources={"paths": paths}))
+    assert [r.tags["toex/delivery_folder"] for r in requests] == [new.name]
+    assert requests[0].run_config["ops"]["ingest__delivery"]["config"]["delivery_dir"] == str(new)

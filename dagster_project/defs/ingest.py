@@ -4,6 +4,7 @@ each with its reconciliation and acceptance checks, and a sensor watching the in
 
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -213,24 +214,39 @@ def _settled(folder: Path, now: float) -> bool:
     return now - rejections.folder_stamp(folder) >= SETTLE_SECONDS
 
 
+def _landed_since_change(landing: Path) -> dict[str, float]:
+    """Source folder → when it was last landed (epoch seconds), from the landing manifests: files,
+    so the sensor never has to open the warehouse a run may be writing."""
+    landed: dict[str, float] = {}
+    for manifest in (landing / "deliveries").glob("*.json"):
+        d = deliveries.Delivery.from_json(manifest.read_text())
+        arrived = datetime.strptime(d.arrived_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        landed[d.source_dir] = max(arrived, landed.get(d.source_dir, 0.0))
+    return landed
+
+
 def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
     @dg.sensor(
         name="delivery_sensor", job_name=job_name, minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.STOPPED,
         description="Starts ingestion (and everything downstream) when a new delivery folder in the inbox "
-        f"has been still for {SETTLE_SECONDS}s.",
+        f"has been still for {SETTLE_SECONDS}s and was not landed since it last changed.",
     )
     def delivery_sensor(context: dg.SensorEvaluationContext, paths: PlatformPaths):
         inbox = Path(paths.inbox)
         if not inbox.is_dir():
             return dg.SkipReason(f"inbox {inbox} does not exist")
         seen = set(filter(None, (context.cursor or "").split("\n")))
+        landed = _landed_since_change(Path(paths.landing))
         now = time.time()
         quarter = default_reporting_quarter()
         requests = []
         for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
             stamp = f"{folder.name}@{int(max((p.stat().st_mtime for p in folder.iterdir()), default=0))}"
             if stamp in seen or not _settled(folder, now):
+                continue
+            if landed.get(str(folder.resolve()), 0.0) >= int(rejections.folder_stamp(folder)):
+                seen.add(stamp)  # already landed (by a launch or toex run) since it last changed
                 continue
             seen.add(stamp)
             ensure_quarter_partitions(context.instance, quarter)
