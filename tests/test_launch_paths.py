@@ -51,9 +51,10 @@ START_SENSOR = """mutation Start($sel: SensorSelector!) {
 }"""
 START_SCHEDULE = """mutation Start($sel: ScheduleSelector!) {
   startSchedule(scheduleSelector: $sel) {
-    __typename ... on ScheduleStateResult { scheduleState { status } } ... on PythonError { message }
+    __typename ... on ScheduleStateResult { scheduleState { id status } } ... on PythonError { message }
   }
 }"""
+STOP_SCHEDULE = """mutation Stop($id: String!) { stopRunningSchedule(id: $id) { __typename } }"""
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
@@ -92,7 +93,7 @@ class Server:
         while time.monotonic() < deadline:
             runs = graphql(self.url, RUNS_TAGGED, {"filter": {"tags": tags}})["runsOrError"]["results"]
             if runs:
-                return runs[0]["runId"]
+                return runs[-1]["runId"]  # the first launched (newest come first)
             time.sleep(3)
         raise AssertionError(f"no run tagged {key}={value} within {timeout}s")
 
@@ -157,4 +158,6 @@ def test_c_the_daemon_ticks_the_quarterly_schedule_and_its_run_publishes(server)
     answer = graphql(server.url, START_SCHEDULE, {"sel": {**LOCATION, "scheduleName": "quarterly_publication"}})
     assert answer["startSchedule"]["__typename"] == "ScheduleStateResult", answer
     run_id = server.wait_for_run_tagged("dagster/schedule_name", "quarterly_publication", timeout=300)
+    # A schedule's run key is unique per tick only: stop it, or every minute queues another run.
+    graphql(server.url, STOP_SCHEDULE, {"id": answer["startSchedule"]["scheduleState"]["id"]})
     server.assert_published(run_id)
