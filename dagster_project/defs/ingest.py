@@ -242,10 +242,11 @@ def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
         quarter = default_reporting_quarter()
         requests = []
         for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            stamp = f"{folder.name}@{int(max((p.stat().st_mtime for p in folder.iterdir()), default=0))}"
+            changed = int(rejections.folder_stamp(folder))
+            stamp = f"{folder.name}@{changed}"
             if stamp in seen or not _settled(folder, now):
                 continue
-            if landed.get(str(folder.resolve()), 0.0) >= int(rejections.folder_stamp(folder)):
+            if landed.get(str(folder.resolve()), 0.0) >= changed:
                 seen.add(stamp)  # already landed (by a launch or toex run) since it last changed
                 continue
             seen.add(stamp)
