@@ -54,7 +54,14 @@ START_SCHEDULE = """mutation Start($sel: ScheduleSelector!) {
     __typename ... on ScheduleStateResult { scheduleState { id status } } ... on PythonError { message }
   }
 }"""
-STOP_SCHEDULE = """mutation Stop($id: String!) { stopRunningSchedule(id: $id) { __typename } }"""
+STOP_SCHEDULE = """mutation Stop($id: String!) {
+  stopRunningSchedule(id: $id) { __typename ... on ScheduleStateResult { scheduleState { status } } }
+}"""
+SCHEDULE_TICK = """query Tick($sel: ScheduleSelector!) {
+  scheduleOrError(scheduleSelector: $sel) {
+    __typename ... on Schedule { scheduleState { status ticks(limit: 1) { status runIds } } }
+  }
+}"""
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
@@ -155,9 +162,23 @@ def test_b_the_delivery_sensor_starts_a_run_for_a_new_inbox_folder(server):
 
 
 def test_c_the_daemon_ticks_the_quarterly_schedule_and_its_run_publishes(server):
-    answer = graphql(server.url, START_SCHEDULE, {"sel": {**LOCATION, "scheduleName": "quarterly_publication"}})
+    sel = {**LOCATION, "scheduleName": "quarterly_publication"}
+    answer = graphql(server.url, START_SCHEDULE, {"sel": sel})
     assert answer["startSchedule"]["__typename"] == "ScheduleStateResult", answer
     run_id = server.wait_for_run_tagged("dagster/schedule_name", "quarterly_publication", timeout=300)
-    # A schedule's run key is unique per tick only: stop it, or every minute queues another run.
-    graphql(server.url, STOP_SCHEDULE, {"id": answer["startSchedule"]["scheduleState"]["id"]})
+    _stop_after_tick(server, sel, answer["startSchedule"]["scheduleState"]["id"], run_id)
     server.assert_published(run_id)
+
+
+def _stop_after_tick(server: Server, sel: dict, state_id: str, run_id: str, timeout: float = 120) -> None:
+    """A schedule's run key is unique per tick only: left on, it would queue a run every minute. Stop
+    it once the tick that launched `run_id` is written (stopping earlier, the daemon's write of that
+    tick puts the schedule back to running)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = graphql(server.url, SCHEDULE_TICK, {"sel": sel})["scheduleOrError"]["scheduleState"]
+        if state["ticks"] and state["ticks"][0]["status"] == "SUCCESS" and run_id in state["ticks"][0]["runIds"]:
+            break
+        time.sleep(2)
+    stopped = graphql(server.url, STOP_SCHEDULE, {"id": state_id})["stopRunningSchedule"]
+    assert stopped.get("scheduleState", {}).get("status") == "STOPPED", stopped
