@@ -35,15 +35,19 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scale --scales $${SCALES:-1 10 100 1000}
 
-# The UI on 127.0.0.1 only, sharing run history with `toex` (data/dagster_home). Demo defaults:
-# synthetic data (TOEX_DEMO=1) and the demo's quarter; override either in the environment.
-# Beside it, the published outputs read-only on TOEX_OUTPUTS_PORT (3080), so the UI's links open.
+# The UI on 127.0.0.1 only, sharing run history and instance config with `toex` (data/dagster_home,
+# dagster.yaml written by `toex prepare`). Demo defaults: synthetic data (TOEX_DEMO=1) and the demo's
+# quarter; override either in the environment. Stops on Ctrl-C or SIGTERM: make passes SIGTERM to
+# the recipe's shell, which is replaced (exec) by `dagster dev` with SIGINT's default restored (a
+# backgrounded shell ignores SIGINT, and dagster dev handles SIGTERM as SIGINT). Beside it, the published
+# outputs read-only on TOEX_OUTPUTS_PORT (3080), so the UI's links open; it stops when dagster dev does.
 dev: $(STAMP)
-	$(BIN)/toex prepare
-	$(BIN)/python -m dagster_project.outputs_server & trap "kill $$! 2>/dev/null" EXIT; \
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster_home} TOEX_DEMO=$${TOEX_DEMO:-1} \
-	TOEX_REPORTING_QUARTER=$${TOEX_REPORTING_QUARTER:-2025-26-Q1} \
-	$(BIN)/dagster dev -h 127.0.0.1 -p $${PORT:-3000} -w workspace.yaml
+	export DAGSTER_HOME=$${DAGSTER_HOME:-$${TOEX_DATA_DIR:-$(CURDIR)/data}/dagster_home} \
+	  TOEX_DEMO=$${TOEX_DEMO:-1} TOEX_REPORTING_QUARTER=$${TOEX_REPORTING_QUARTER:-2025-26-Q1}; \
+	$(BIN)/toex prepare && \
+	{ $(BIN)/python -m dagster_project.outputs_server & } && \
+	exec $(BIN)/python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); \
+	  os.execv(sys.argv[1], sys.argv[1:])' $(BIN)/dagster dev -h 127.0.0.1 -p $${PORT:-3000} -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) data/warehouse data/landing data/exports data/source/demo_delivery dbt/target

@@ -38,17 +38,33 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
+INSTANCE_CONFIG_HEADER = "# Written by toex (cli.py::_dagster_home); rewritten while this line is here."
+# The one instance config for `toex`, `make dev` and the tests' servers. One run at a time: DuckDB
+# allows one writer. Run monitoring fails runs stuck starting or canceling; runs whose process died
+# are failed by run_owner.py (the default run launcher offers no worker health check).
+INSTANCE_CONFIG = INSTANCE_CONFIG_HEADER + """
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  poll_interval_seconds: 60
+telemetry:
+  enabled: false
+"""
+
+
 def _dagster_home(data_dir: Path) -> Path:
-    """A persistent Dagster instance beside the data, so CLI runs show in the UI's run history."""
+    """A persistent Dagster instance beside the data, so CLI runs show in the UI's run history.
+    A dagster.yaml toex wrote is kept current; one written by hand is left alone."""
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(
-            "# Written by toex. DuckDB allows one writer: queue runs one at a time.\n"
-            "run_queue:\n  max_concurrent_runs: 1\n"
-            "telemetry:\n  enabled: false\n"
-        )
+    current = cfg.read_text() if cfg.exists() else None
+    if current is None or (current.startswith("# Written by toex") and current != INSTANCE_CONFIG):
+        cfg.write_text(INSTANCE_CONFIG)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -85,10 +101,22 @@ def _locked(args, work) -> int:
     _dagster_home(settings.data_dir)
     try:
         with wh.run_lock(settings.warehouse, wait_seconds=args.wait):
+            _fail_dead_runs()
             return work(settings)
     except wh.WarehouseBusy as exc:
         print(f"toex: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _fail_dead_runs() -> None:
+    """Runs left STARTED by a killed `toex` or run worker would block the UI's queue for good."""
+    import dagster as dg
+
+    from dagster_project.run_owner import fail_dead_runs
+
+    with dg.DagsterInstance.get() as instance:
+        for run_id in fail_dead_runs(instance):
+            log.warning("run %s was left unfinished by a process that is gone: marked failed", run_id)
 
 
 def cmd_run(args) -> int:

@@ -8,7 +8,10 @@ outside them (`..`, a symlink out) is 404.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import threading
+import time
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -46,6 +49,19 @@ def serve(roots: dict[str, Path], port: int, host: str = "127.0.0.1") -> Threadi
     return ThreadingHTTPServer((host, port), handler)
 
 
+def _stop_with_parent(server: ThreadingHTTPServer) -> None:
+    """`make dev` starts this server, then replaces its shell with `dagster dev` (exec): when that
+    process ends, however it is stopped, this one is re-parented and stops too."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        server.shutdown()
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=outputs.port())
@@ -56,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env()
     server = serve(outputs.output_roots(settings.data_dir, settings.exports), args.port)
     print(f"toex: published outputs read-only at http://127.0.0.1:{args.port}/exports/", flush=True)
+    _stop_with_parent(server)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

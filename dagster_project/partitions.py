@@ -27,12 +27,13 @@ def latest_complete_quarter(today: date | None = None) -> Quarter:
     return Quarter.containing(today or date.today()).previous()
 
 
-def default_reporting_quarter() -> Quarter:
-    """`TOEX_REPORTING_QUARTER` (e.g. the demo's 2025-26-Q1), else the latest complete quarter."""
+def default_reporting_quarter(today: date | None = None) -> Quarter:
+    """`TOEX_REPORTING_QUARTER` (e.g. the demo's 2025-26-Q1), else the latest complete quarter
+    (on `today`: the schedule passes its tick's date)."""
     import os
 
     env = os.environ.get("TOEX_REPORTING_QUARTER")
-    return Quarter.parse(env) if env else latest_complete_quarter()
+    return Quarter.parse(env) if env else latest_complete_quarter(today)
 
 
 def ensure_quarter_partitions(instance: dg.DagsterInstance, up_to: Quarter) -> list[str]:

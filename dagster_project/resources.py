@@ -18,6 +18,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # The run's owner is the process that holds the warehouse: recorded so a killed run can be
+        # told from a running one (run_owner.py).
+        if context.instance is not None and context.run is not None:
+            from dagster_project.run_owner import claim_run
+
+            claim_run(context.instance, context.run.run_id)
+
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         with warehouse.connect(Path(self.path), read_only=read_only) as con:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from sample_data import TEST_KEY
 
 from dagster_project.contract import contracts
 from dagster_project.ingest.delivery import land
@@ -21,14 +21,6 @@ from dagster_project.ingest.load import (
     ingest_file,
     register_delivery,
 )
-
-# pytest-xdist workers run as `python -c`, so __main__ has no __file__; PySpark (installed for the
-# Spark target, imported by Great Expectations) then takes itself for a doctest run and exits the
-# worker ("Skipping doctests"). Give __main__ a file name so it behaves as in any real process.
-if not hasattr(sys.modules["__main__"], "__file__") and sys.modules["__main__"].__spec__ is None:
-    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
-
-from sample_data import TEST_KEY  # noqa: E402
 
 
 @dataclass

@@ -8,19 +8,13 @@ Needs Debian's chromium (/usr/bin/chromium, installed by .ci/run); skipped if ab
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from dagster_server import dagster_dev, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -28,18 +22,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTEFACTS = Path(__file__).parent / "ui" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _default_signals() -> None:
-    """A backgrounded parent leaves SIGINT ignored, and `dagster dev` would then ignore our stop."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -50,39 +32,8 @@ def dagster_ui(demo_run, tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(home), "TOEX_WAREHOUSE": str(settings.warehouse),
            "TOEX_EXPORTS": str(settings.exports), "TOEX_LANDING": str(settings.landing),
            "TOEX_INBOX": str(settings.inbox), "TOEX_DEMO": "1", "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
-    with _dagster_dev(env, tmp_path) as url:
+    with dagster_dev(env, tmp_path / "dagster_dev.log") as url:
         yield url
-
-
-@contextlib.contextmanager
-def _dagster_dev(env: dict, tmp_path: Path):
-    port = _free_port()
-    dagster = str(Path(sys.executable).parent / "dagster")
-    log = open(tmp_path / "dagster_dev.log", "w")
-    # Its own session: `dagster dev` ignores SIGTERM when backgrounded; we stop the whole group.
-    proc = subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-                            cwd=Path(__file__).resolve().parents[1], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=_default_signals)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "/server_info", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("dagster dev did not start: " + (tmp_path / "dagster_dev.log").read_text()[-3000:])
-                time.sleep(1)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def _dismiss_welcome(page) -> None:
@@ -152,7 +103,7 @@ def operated_ui(published_copy, tmp_path, monkeypatch):
     root, env, delivery = published_copy
     home = Path(env["DAGSTER_HOME"])
     home.mkdir(exist_ok=True)
-    env = {**env, "TOEX_OUTPUTS_PORT": str(_free_port()), "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
+    env = {**env, "TOEX_OUTPUTS_PORT": str(free_port()), "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
     for name in ("TOEX_DEMO", "TOEX_OUTPUTS_PORT"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.delenv("TOEX_OUTPUTS_URL", raising=False)
@@ -168,7 +119,7 @@ def operated_ui(published_copy, tmp_path, monkeypatch):
     server = serve(outputs.output_roots(root, root / "exports"), int(env["TOEX_OUTPUTS_PORT"]))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with _dagster_dev(env, tmp_path) as url:
+        with dagster_dev(env, tmp_path / "dagster_dev.log") as url:
             yield url, published.run_id, rejected.run_id
     finally:
         server.shutdown()

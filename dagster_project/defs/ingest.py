@@ -3,14 +3,16 @@ each with its reconciliation and acceptance checks, and a sensor watching the in
 
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from dagster_project import outputs
 from dagster_project.contract import Contract, contracts
 from dagster_project.ingest import delivery as deliveries
-from dagster_project.ingest import load, pseudonym
+from dagster_project.ingest import load, pseudonym, rejections
 from dagster_project.ingest.reader import FileRejected
 from dagster_project.partitions import (
     default_reporting_quarter,
@@ -31,33 +33,66 @@ def raw_key(extract: str) -> dg.AssetKey:
 
 
 class DeliveryConfig(dg.Config):
-    delivery_dir: str = ""
-    replay_delivery_id: str = ""
+    """Which delivery to ingest. Leave both empty for the default: the newest complete, not yet
+    rejected delivery folder in the inbox, else the current landed delivery again."""
+
+    delivery_dir: str = Field(default="", description=(
+        "A delivery folder to land and ingest (absolute path, e.g. data/inbox/2025-07-08). Empty: the newest "
+        f"inbox folder untouched for {SETTLE_SECONDS}s whose ingestion was not refused; with none, the "
+        "current landed delivery is re-used."))
+    replay_delivery_id: str = Field(default="", description=(
+        "Re-activate a delivery already landed, by id (e.g. 20250708T060000Z-1a2b3c4d; listed in the "
+        "delivery asset's metadata and under the landing area's deliveries/). Overrides delivery_dir."))
 
 
-def _newest_inbox_folder(inbox: Path) -> Path:
+def _default_delivery(context, inbox: Path, con) -> Path | None:
+    """The newest inbox folder that is complete (settled) and not yet rejected, else None."""
     folders = [p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")] if inbox.is_dir() else []
-    if not folders:
-        raise dg.Failure(f"no delivery given and the inbox {inbox} holds no delivery folder")
-    return max(folders, key=lambda p: (p.stat().st_mtime, p.name))
+    now = time.time()
+    for folder in sorted(folders, key=lambda p: (rejections.folder_stamp(p), p.name), reverse=True):
+        if not _settled(folder, now):
+            context.log.info(f"inbox folder {folder.name} changed less than {SETTLE_SECONDS}s ago: still arriving")
+        elif reason := rejections.rejection_of(con, folder):
+            context.log.info(f"inbox folder {folder.name} skipped: its ingestion was refused ({reason})")
+        else:
+            return folder
+    return None
+
+
+def _chosen_delivery(context, config: DeliveryConfig, con, paths: PlatformPaths) -> deliveries.Delivery:
+    landing = Path(paths.landing)
+    if config.replay_delivery_id:
+        d = deliveries.load_manifest(landing, config.replay_delivery_id)
+        context.log.info(f"replaying landed delivery {d.delivery_id} (arrived {d.arrived_at})")
+        return d
+    folder = Path(config.delivery_dir) if config.delivery_dir else _default_delivery(context, Path(paths.inbox), con)
+    if folder is None:
+        load.ensure_meta(con)
+        reuse = rejections.reusable_delivery(con)
+        if not reuse:
+            raise dg.Failure(f"no delivery given, no complete and unrejected delivery folder in the inbox "
+                             f"{paths.inbox}, and no accepted delivery landed yet: put a delivery folder there "
+                             "or set delivery_dir")
+        context.log.warning(f"no new delivery in the inbox {paths.inbox}: re-using the landed delivery {reuse}")
+        return deliveries.load_manifest(landing, reuse)
+    try:
+        return deliveries.land(folder, landing)
+    except deliveries.DeliveryError as exc:
+        rejections.record(con, folder, str(exc))
+        raise
 
 
 @dg.asset(
     key=DELIVERY_KEY, group_name=GROUP, owners=OWNERS, kinds={"duckdb", "file"},
     description="Lands a delivery folder unchanged in the immutable landing area (content hash, "
-    "arrival time) and makes it the current delivery. `replay_delivery_id` re-activates a past one.",
+    "arrival time) and makes it the current delivery. Launched with no config it takes the newest complete, "
+    "not yet rejected inbox folder, else re-uses the current delivery; `replay_delivery_id` re-activates a past one.",
 )
 def delivery(context: dg.AssetExecutionContext, config: DeliveryConfig,
              warehouse: WarehouseResource, paths: PlatformPaths) -> dg.MaterializeResult:
     tag_run_with_quarter(context)
-    landing = Path(paths.landing)
-    if config.replay_delivery_id:
-        d = deliveries.load_manifest(landing, config.replay_delivery_id)
-        context.log.info(f"replaying landed delivery {d.delivery_id} (arrived {d.arrived_at})")
-    else:
-        folder = Path(config.delivery_dir) if config.delivery_dir else _newest_inbox_folder(Path(paths.inbox))
-        d = deliveries.land(folder, landing)
     with warehouse.connect() as con:
+        d = _chosen_delivery(context, config, con, paths)
         load.register_delivery(con, d)
         con.execute("DELETE FROM ingest.current_delivery")
         con.execute("INSERT INTO ingest.current_delivery VALUES (?, current_timestamp)", [d.delivery_id])
@@ -182,6 +217,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
             r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
         except FileRejected as exc:
             load.block_current_delivery(con, f"raw/{contract.extract}:file_accepted", str(exc))
+            rejections.record(con, d.source_dir, str(exc), d.delivery_id)
             events, failure = _rejected(context, con, contract, landed, exc, exports)
             context.log.error(failure.description)
             yield from events
@@ -227,8 +263,18 @@ raw_assets = [build_raw_asset(c) for c in contracts().values()]
 
 
 def _settled(folder: Path, now: float) -> bool:
-    latest = max((p.stat().st_mtime for p in folder.iterdir()), default=folder.stat().st_mtime)
-    return now - latest >= SETTLE_SECONDS
+    return now - rejections.folder_stamp(folder) >= SETTLE_SECONDS
+
+
+def _landed_since_change(landing: Path) -> dict[str, float]:
+    """Source folder → when it was last landed (epoch seconds), from the landing manifests: files,
+    so the sensor never has to open the warehouse a run may be writing."""
+    landed: dict[str, float] = {}
+    for manifest in (landing / "deliveries").glob("*.json"):
+        d = deliveries.Delivery.from_json(manifest.read_text())
+        arrived = datetime.strptime(d.arrived_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        landed[d.source_dir] = max(arrived, landed.get(d.source_dir, 0.0))
+    return landed
 
 
 def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
@@ -236,19 +282,24 @@ def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
         name="delivery_sensor", job_name=job_name, minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.STOPPED,
         description="Starts ingestion (and everything downstream) when a new delivery folder in the inbox "
-        f"has been still for {SETTLE_SECONDS}s.",
+        f"has been still for {SETTLE_SECONDS}s and was not landed since it last changed.",
     )
     def delivery_sensor(context: dg.SensorEvaluationContext, paths: PlatformPaths):
         inbox = Path(paths.inbox)
         if not inbox.is_dir():
             return dg.SkipReason(f"inbox {inbox} does not exist")
         seen = set(filter(None, (context.cursor or "").split("\n")))
+        landed = _landed_since_change(Path(paths.landing))
         now = time.time()
         quarter = default_reporting_quarter()
         requests = []
         for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            stamp = f"{folder.name}@{int(max((p.stat().st_mtime for p in folder.iterdir()), default=0))}"
+            changed = int(rejections.folder_stamp(folder))
+            stamp = f"{folder.name}@{changed}"
             if stamp in seen or not _settled(folder, now):
+                continue
+            if landed.get(str(folder.resolve()), 0.0) >= changed:
+                seen.add(stamp)  # already landed (by a launch or toex run) since it last changed
                 continue
             seen.add(stamp)
             ensure_quarter_partitions(context.instance, quarter)
