@@ -45,12 +45,14 @@ def _newest_inbox_folder(inbox: Path) -> Path:
 def delivery(context: dg.AssetExecutionContext, config: DeliveryConfig,
              warehouse: WarehouseResource, paths: PlatformPaths) -> dg.MaterializeResult:
     landing = Path(paths.landing)
+    # The pseudonym key is checked before anything is landed or becomes current.
     if config.replay_delivery_id:
         d = deliveries.load_manifest(landing, config.replay_delivery_id)
+        pseudonym.key_for(d.files, d.synthetic_demo)
         context.log.info(f"replaying landed delivery {d.delivery_id} (arrived {d.arrived_at})")
     else:
         folder = Path(config.delivery_dir) if config.delivery_dir else _newest_inbox_folder(Path(paths.inbox))
-        d = deliveries.land(folder, landing)
+        d = deliveries.land(folder, landing, before_landing=pseudonym.key_for)
     with warehouse.connect() as con:
         load.register_delivery(con, d)
         con.execute("DELETE FROM ingest.current_delivery")
@@ -126,7 +128,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                                for n in ("file_accepted", "rows_reconcile", "no_quarantined_rows")],
             )
             return
-        key_bytes = pseudonym.resolve_key() if any(c.personal == "pseudonymise" for c in contract.columns) else None
+        key_bytes = pseudonym.key_for([contract.extract], d.synthetic_demo)
         try:
             r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
         except FileRejected as exc:
