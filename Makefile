@@ -36,7 +36,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scale --scales $${SCALES:-1 10 100 1000}
 
 # The UI on 127.0.0.1 only, sharing run history with `toex` (data/dagster_home). Demo defaults:
-# synthetic data (TOEX_DEMO=1) and the demo's quarter; override either in the environment.
+# TOEX_DEMO=1 lets the public development key pseudonymise the unchanged synthetic demo delivery
+# only (its SYNTHETIC_DEMO.json marker); any other delivery in the inbox needs TOEX_PSEUDONYM_KEY.
+# And the demo's quarter; override either in the environment.
 dev: $(STAMP)
 	$(BIN)/toex prepare
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster_home} TOEX_DEMO=$${TOEX_DEMO:-1} \
