@@ -41,6 +41,8 @@ bench: $(STAMP)
 # the recipe's shell, which is replaced (exec) by `dagster dev` with SIGINT's default restored (a
 # backgrounded shell ignores SIGINT, and dagster dev handles SIGTERM as SIGINT). Beside it, the published
 # outputs read-only on TOEX_OUTPUTS_PORT (3080), so the UI's links open; it stops when dagster dev does.
+# TOEX_DEMO=1 lets the public development key pseudonymise the unchanged synthetic demo delivery
+# only (its SYNTHETIC_DEMO.json marker); any other delivery in the inbox needs TOEX_PSEUDONYM_KEY.
 dev: $(STAMP)
 	export DAGSTER_HOME=$${DAGSTER_HOME:-$${TOEX_DATA_DIR:-$(CURDIR)/data}/dagster_home} \
 	  TOEX_DEMO=$${TOEX_DEMO:-1} TOEX_REPORTING_QUARTER=$${TOEX_REPORTING_QUARTER:-2025-26-Q1}; \

@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.procmon import run_measured
+from dagster_project.ingest.delivery import DEMO_MARKER
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -75,7 +76,7 @@ def generate(work: Path, scale: int, seed: int) -> tuple[Path, dict]:
     stamp = work / "deliveries" / f"scale-{scale}.json"
     if stamp.exists():
         info = json.loads(stamp.read_text())
-        if info.get("seed") == seed and folder.is_dir():
+        if info.get("seed") == seed and (folder / DEMO_MARKER).is_file():  # older ones lack the demo marker
             return folder, info
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

@@ -9,7 +9,8 @@
   toex prepare                                        build the dbt manifest (once, at setup)
 
 Exit codes of `run`: 0 all well, 1 a blocking check or step failed (reason on stderr),
-2 usage error (e.g. an unknown quarter).
+2 usage or configuration error found before the run starts, nothing landed or loaded (e.g. an
+unknown quarter, a replay id that is not a landed delivery's, no or a short pseudonym key).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def _dagster_home(data_dir: Path) -> Path:
     A dagster.yaml toex wrote is kept current; one written by hand is left alone."""
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)  # run history and event logs: the owner's only
     cfg = home / "dagster.yaml"
     current = cfg.read_text() if cfg.exists() else None
     if current is None or (current.startswith("# Written by toex") and current != INSTANCE_CONFIG):
@@ -119,6 +121,31 @@ def _fail_dead_runs() -> None:
             log.warning("run %s was left unfinished by a process that is gone: marked failed", run_id)
 
 
+def _preflight(args, extracts: Path | None) -> None:
+    """Refuse before anything is landed or loaded: a replay id that is not a landed delivery's,
+    no (or a short) pseudonym key, an unusable TOEX_PUBLISH_MODE. The run re-checks the key when
+    it lands the delivery (the demo marker's hashes are verified there)."""
+    from dagster_project.ingest import delivery as deliveries
+    from dagster_project.ingest import pseudonym
+    from dagster_project.publish import permissions
+    from dagster_project.settings import Settings
+
+    try:
+        permissions.file_mode()
+        if getattr(args, "replay", None):
+            landing = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None).landing
+            d = deliveries.load_manifest(landing, args.replay)
+            pseudonym.key_for(d.files, d.synthetic_demo)
+        elif extracts is not None:
+            try:
+                files, _ = deliveries.scan(extracts)
+            except deliveries.DeliveryError:
+                return  # a bad delivery: the run refuses it with the reason
+            pseudonym.key_for(files, deliveries.has_demo_marker(extracts))
+    except (deliveries.DeliveryError, pseudonym.MissingPseudonymKey, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_run(args) -> int:
     quarter = _quarter(args.quarter)
     if bool(args.extracts) == bool(args.replay):
@@ -126,6 +153,7 @@ def cmd_run(args) -> int:
     extracts = Path(args.extracts) if args.extracts else None
     if extracts and not extracts.is_dir():
         raise UsageError(f"--extracts {extracts}: not a folder")
+    _preflight(args, extracts)
 
     def work(settings):
         from dagster_project.pipeline import run_quarter
@@ -138,8 +166,10 @@ def cmd_run(args) -> int:
 
 def cmd_demo(args) -> int:
     os.environ.setdefault("TOEX_DEMO", "1")
+    from dagster_project.ingest.delivery import has_demo_marker
+
     delivery = PROJECT_ROOT / "data" / "source" / "demo_delivery"
-    if not delivery.exists() or args.regenerate:
+    if not delivery.exists() or args.regenerate or not has_demo_marker(delivery):  # older ones lack the marker
         from dagster_project.generator import generate
 
         log.info("generating the synthetic demo delivery in %s", delivery)
@@ -172,6 +202,7 @@ def cmd_backfill(args) -> int:
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
     extracts = Path(args.extracts) if args.extracts else None
+    _preflight(args, extracts)
 
     def work(settings):
         from dagster_project.pipeline import backfill

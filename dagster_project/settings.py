@@ -8,6 +8,7 @@ TOEX_INBOX       where delivery folders arrive (default: $TOEX_DATA_DIR/inbox)
 TOEX_LANDING     immutable landing area (default: $TOEX_DATA_DIR/landing)
 TOEX_EXPORTS     published exports (default: $TOEX_DATA_DIR/exports)
 TOEX_INCEPTION   programme inception date (default: 2021-04-01)
+TOEX_PUBLISH_MODE  mode of published files, octal (default 0640; folders 0750): publish/permissions.py
 """
 
 from __future__ import annotations

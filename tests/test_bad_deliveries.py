@@ -111,6 +111,9 @@ def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(published_c
     drop = header.index("origin")
     (bad / "toex_jobs.csv").write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
                                                   for line in text) + "\n")
+    from dagster_project.ingest.delivery import write_demo_marker
+
+    write_demo_marker(bad)  # still synthetic: demo mode may use the public key for it
     link = root / "exports" / "2025-26-Q1"
     before = (os.readlink(link), verify_publication(link))
     p = subprocess.run([str(Path(sys.executable).parent / "toex"), "run", "--extracts", str(bad), "--quarter", "2025-26-Q1"],

@@ -17,6 +17,7 @@ from dagster_project.generator import (
     QUARANTINED_ROWS,
     generate,
 )
+from dagster_project.ingest.delivery import DEMO_MARKER
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +57,9 @@ def test_same_seed_same_bytes_and_other_seed_differs(delivery, tmp_path):
     assert {"disruptions.csv", "morile_assessments.csv", "toex_jobs.csv"} <= set(differs)
 
 
-def test_one_file_per_extract_and_nothing_else(delivery):
+def test_one_file_per_extract_and_the_demo_marker(delivery):
     folder, counts = delivery
-    expected = {_file(folder, name).name for name in contracts()}
+    expected = {_file(folder, name).name for name in contracts()} | {DEMO_MARKER}
     assert {p.name for p in folder.iterdir()} == expected
     assert set(counts) == set(contracts())
 

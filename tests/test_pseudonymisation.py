@@ -68,11 +68,11 @@ def test_refuses_without_key_outside_demo_mode():
 
 def test_demo_mode_uses_labelled_development_key(monkeypatch, caplog):
     monkeypatch.setenv("TOEX_DEMO", "1")
-    assert pseudonym.resolve_key() == pseudonym.DEV_KEY.encode()
+    assert pseudonym.resolve_key(synthetic_demo=True) == pseudonym.DEV_KEY.encode()
     assert "DEMO MODE" in caplog.text
 
 
 def test_environment_key_wins(monkeypatch):
     monkeypatch.setenv("TOEX_DEMO", "1")
-    monkeypatch.setenv("TOEX_PSEUDONYM_KEY", "secret")
-    assert pseudonym.resolve_key() == b"secret"
+    monkeypatch.setenv("TOEX_PSEUDONYM_KEY", "s" * 32)
+    assert pseudonym.resolve_key(synthetic_demo=True) == b"s" * 32

@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from dagster_project.fiscal import Quarter
+from dagster_project.ingest.delivery import write_demo_marker
 from dagster_project.quality import history
 from dagster_project.settings import Settings
 
@@ -58,6 +59,7 @@ def run_pipeline():
     from dagster_project import pipeline
 
     def run(root: Path, delivery: Path):
+        write_demo_marker(delivery)  # derived from the demo delivery, still synthetic: the public key may be used
         with pytest.MonkeyPatch.context() as mp, dg.DagsterInstance.ephemeral() as instance:
             mp.setattr(pipeline, "build_definitions", definitions_with_quality)
             mp.setenv("TOEX_DEMO", "1")  # synthetic data: the public development pseudonym key

@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.ingest.delivery import write_demo_marker
+
 pytestmark = pytest.mark.slow
 
 TOEX = str(Path(sys.executable).parent / "toex")
@@ -47,6 +49,7 @@ def _moderate_one_awaiting_disruption(src: Path, dst: Path) -> str:
             out = io.StringIO()
             csv.writer(out, lineterminator="\n").writerows(rows)
             path.write_text(out.getvalue())
+            write_demo_marker(dst)  # still synthetic: demo mode may use the public key for it
             return r[h["disruption_id"]]
     pytest.fail("the demo delivery has no awaiting TOEX disruption before 2025-26 Q1 to moderate")
 

@@ -155,30 +155,30 @@ def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseC
     "analysts query while the next run writes, and the marts and KPI tables as Parquet.",
 )
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+    from dagster_project.publish import folders, permissions
+
     published = Path(paths.exports).parent / "published"
     published.mkdir(parents=True, exist_ok=True)
+    permissions.set_dir(published)
     target = published / "toex.duckdb"
     tmp = published / f".toex.duckdb.{context.run.run_id[:8]}.tmp"
     tmp.unlink(missing_ok=True)
-    parquet_tmp = published / f".parquet.{context.run.run_id[:8]}.tmp"
-    shutil.rmtree(parquet_tmp, ignore_errors=True)
-    with warehouse.connect() as con:
-        tables = con.execute("""SELECT table_schema, table_name FROM information_schema.tables
-            WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' ORDER BY 1, 2""").fetchall()
-        for schema, table in tables:
-            (parquet_tmp / schema).mkdir(parents=True, exist_ok=True)
-            con.execute(f"COPY (SELECT * FROM {schema}.\"{table}\") TO '{parquet_tmp / schema / table}.parquet' (FORMAT parquet)")
-        con.execute("CHECKPOINT")
-    _copy_closed_warehouse(warehouse, tmp)
-    os.chmod(tmp, 0o440)
-    os.replace(tmp, target)  # readers holding the old file keep reading it; new readers get the new one
-    old = published / "parquet"
-    if old.exists():
-        shutil.rmtree(old)
-    os.replace(parquet_tmp, old)
+    link = published / "parquet"
+    # The Parquet folder is swapped atomically once the warehouse copy is in place (see publish/folders.py).
+    with folders.publish_folder(link, context.run.run_id, keep=tmp) as staging:
+        with warehouse.connect() as con:
+            tables = con.execute("""SELECT table_schema, table_name FROM information_schema.tables
+                WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' ORDER BY 1, 2""").fetchall()
+            for schema, table in tables:
+                (staging / schema).mkdir(parents=True, exist_ok=True)
+                con.execute(f"COPY (SELECT * FROM {schema}.\"{table}\") TO '{staging / schema / table}.parquet' (FORMAT parquet)")
+            con.execute("CHECKPOINT")
+        _copy_closed_warehouse(warehouse, tmp)
+        os.chmod(tmp, permissions.read_only_mode())
+        os.replace(tmp, target)  # readers holding the old file keep reading it; new readers get the new one
     roots = outputs.output_roots(published.parent, Path(paths.exports))
     return dg.MaterializeResult(metadata={"analyst_copy": outputs.link(target, roots),
-                                          "parquet": outputs.link(old, roots), "tables": len(tables)})
+                                          "parquet": outputs.link(link, roots), "tables": len(tables)})
 
 
 @dg.asset(
@@ -202,10 +202,18 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehou
     site.parent.mkdir(parents=True, exist_ok=True)
     tmp = site.with_suffix(".tmp")
     shutil.copyfile(invocation.target_path / "static_index.html", tmp)
+    _publish_mode(tmp)
     os.replace(tmp, site)
     shutil.rmtree(invocation.target_path, ignore_errors=True)
     roots = outputs.output_roots(site.parent.parent, Path(paths.exports))
     return dg.MaterializeResult(metadata={"dbt_docs": outputs.link(site, roots)})
+
+
+def _publish_mode(path: Path) -> None:
+    from dagster_project.publish import permissions
+
+    permissions.set_dir(path.parent)
+    permissions.set_file(path)
 
 
 def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:

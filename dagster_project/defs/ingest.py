@@ -60,9 +60,11 @@ def _default_delivery(context, inbox: Path, con) -> Path | None:
 
 
 def _chosen_delivery(context, config: DeliveryConfig, con, paths: PlatformPaths) -> deliveries.Delivery:
+    """The pseudonym key is checked before anything is landed or becomes current."""
     landing = Path(paths.landing)
     if config.replay_delivery_id:
         d = deliveries.load_manifest(landing, config.replay_delivery_id)
+        pseudonym.key_for(d.files, d.synthetic_demo)
         context.log.info(f"replaying landed delivery {d.delivery_id} (arrived {d.arrived_at})")
         return d
     folder = Path(config.delivery_dir) if config.delivery_dir else _default_delivery(context, Path(paths.inbox), con)
@@ -74,9 +76,11 @@ def _chosen_delivery(context, config: DeliveryConfig, con, paths: PlatformPaths)
                              f"{paths.inbox}, and no accepted delivery landed yet: put a delivery folder there "
                              "or set delivery_dir")
         context.log.warning(f"no new delivery in the inbox {paths.inbox}: re-using the landed delivery {reuse}")
-        return deliveries.load_manifest(landing, reuse)
+        d = deliveries.load_manifest(landing, reuse)
+        pseudonym.key_for(d.files, d.synthetic_demo)
+        return d
     try:
-        return deliveries.land(folder, landing)
+        return deliveries.land(folder, landing, before_landing=pseudonym.key_for)
     except deliveries.DeliveryError as exc:
         rejections.record(con, folder, str(exc))
         raise
@@ -212,7 +216,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                                for n in CHECKS],
             )
             return
-        key_bytes = pseudonym.resolve_key() if any(c.personal == "pseudonymise" for c in contract.columns) else None
+        key_bytes = pseudonym.key_for([contract.extract], d.synthetic_demo)
         try:
             r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
         except FileRejected as exc:

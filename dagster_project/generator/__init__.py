@@ -1,7 +1,8 @@
 """Deterministic, calibrated synthetic delivery of the 17 TOEX source extracts.
 
 `generate(out_dir, seed, scale)` writes one delivery folder: one file per extract
-(`costs` and `hr_positions` as Excel, the rest CSV) and nothing else. With the default
+(`costs` and `hr_positions` as Excel, the rest CSV) and the `SYNTHETIC_DEMO.json` marker
+(every file's SHA-256: how demo mode recognises the unchanged synthetic delivery). With the default
 seed the platform, run for 2025-26 Q1, reproduces the published figures of
 `PUBLISHED_FIGURES.md`; the calibration is built by construction, so it holds for other
 seeds too at scale 1 (asserted while generating). Everything runs from `random.Random`
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 from dagster_project.contract import contracts
+from dagster_project.ingest.delivery import DEMO_MARKER, write_demo_marker
 
 from . import (
     assessments,
@@ -99,7 +101,7 @@ def generate(out_dir: Path, seed: int = DEFAULT_SEED, scale: int = 1) -> dict[st
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ours = {f"{name}.{ext}" for name in contracts() for ext in ("csv", "xlsx")}
+    ours = {f"{name}.{ext}" for name in contracts() for ext in ("csv", "xlsx")} | {DEMO_MARKER}
     strangers = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
     if strangers:
         raise FileExistsError(f"{out_dir} holds files that are not extracts: {strangers}")
@@ -118,6 +120,8 @@ def generate(out_dir: Path, seed: int = DEFAULT_SEED, scale: int = 1) -> dict[st
         for name, n in append_scaled(out_dir, tables, seed, scale).items():
             counts[name] += n
             log.info("scaled %s: +%d rows", name, n)
+    # Lets demo mode recognise this delivery, unchanged, as synthetic (ingest/pseudonym.py).
+    write_demo_marker(out_dir, seed=seed, scale=scale)
     log.info("delivery complete: %d rows in %d files (%.1fs)", sum(counts.values()),
              len(counts), time.perf_counter() - started)
     return counts

@@ -19,7 +19,7 @@ import duckdb
 
 from dagster_project.contract import Contract, raw_table_ddl
 from dagster_project.ingest import pseudonym, rules
-from dagster_project.ingest.delivery import Delivery, LandedFile
+from dagster_project.ingest.delivery import Delivery, LandedFile, check_delivery_id
 from dagster_project.ingest.reader import FileRejected, read_file
 from dagster_project.ingest.rules import quote_identifier, sql_literal
 
@@ -295,7 +295,7 @@ def export_validated(con: duckdb.DuckDBPyConnection, extract: str, landing_root:
     """Write the extract's accepted rows, as the warehouse now holds them, to
     `<landing>/validated/<delivery_id>/<extract>.parquet`: the engine-neutral copy of the
     validated raw layer that another engine (Spark) reads instead of the DuckDB file."""
-    folder = landing_root / "validated" / delivery_id
+    folder = landing_root / "validated" / check_delivery_id(delivery_id)  # never a path out of landing
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{extract}.parquet"
     tmp = folder / f".{extract}.parquet.tmp"

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from dagster_project.checksums import sha256_file
 
+from . import permissions
+
 log = logging.getLogger("toex.publish")
 
 VERSIONS = ".versions"
@@ -42,8 +44,10 @@ def fsync_dir(path: Path) -> None:
 
 
 def write_durable(path: Path, data: bytes) -> None:
-    """Create `path` (it must not exist), write, flush and fsync."""
-    with open(path, "xb") as fh:
+    """Create `path` (it must not exist) with the published files' mode, write, flush and fsync."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, permissions.file_mode())
+    os.fchmod(fd, permissions.file_mode())  # whatever the umask
+    with open(fd, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -90,6 +94,7 @@ def remove_stale_staging(versions_root: Path) -> None:
 def new_staging_dir(versions_root: Path, run_name: str) -> Path:
     path = versions_root / f"{STAGING_PREFIX}{run_name}-{uuid.uuid4().hex[:8]}"
     path.mkdir()
+    permissions.set_dir(path)
     return path
 
 

@@ -15,7 +15,7 @@ import duckdb
 
 from dagster_project.fiscal import Quarter
 
-from . import atomic, disclosure, pack, sources, tabular, workbook
+from . import atomic, disclosure, pack, permissions, sources, tabular, workbook
 
 log = logging.getLogger("toex.publish")
 
@@ -81,6 +81,8 @@ def publish_quarter(
     run_name = atomic.safe_name(run_id)
     versions_root = exports_root / atomic.VERSIONS / quarter.slug
     versions_root.mkdir(parents=True, exist_ok=True)
+    for folder in (versions_root.parent, versions_root):  # every version lies under these
+        permissions.set_dir(folder)
     link = exports_root / quarter.slug
     names = file_names(quarter)
 
