@@ -16,7 +16,7 @@ from corpus.cases import CASES, OPS_GOOD
 from sample_data import TEST_KEY
 
 from dagster_project.contract import contracts
-from dagster_project.ingest.delivery import DeliveryError, land
+from dagster_project.ingest.delivery import DeliveryError, land, write_demo_marker
 from dagster_project.ingest.load import ensure_raw_table, ingest_file, register_delivery
 from dagster_project.ingest.reader import FileRejected
 
@@ -111,7 +111,6 @@ def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(published_c
     drop = header.index("origin")
     (bad / "toex_jobs.csv").write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
                                                   for line in text) + "\n")
-    from dagster_project.ingest.delivery import write_demo_marker
 
     write_demo_marker(bad)  # still synthetic: demo mode may use the public key for it
     link = root / "exports" / "2025-26-Q1"
@@ -139,6 +138,7 @@ def test_blocked_delivery_sent_again_is_still_blocked(published_copy, tmp_path):
     shutil.copytree(delivery, bad)
     lines = (bad / "disruptions.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
     (bad / "disruptions.csv").write_text("".join(lines[: 1 + (len(lines) - 1) // 2]))
+    write_demo_marker(bad)  # still synthetic: demo mode may use the public key for it
     link = root / "exports" / "2025-26-Q1"
     before = (os.readlink(link), verify_publication(link))
     for attempt in (1, 2):
@@ -161,6 +161,7 @@ def test_stray_quote_fails_the_run_naming_the_row(published_copy, tmp_path):
     row = min(3500, len(lines) - 10)
     lines[row] = lines[row].rstrip("\r\n") + ', "Viper op closed\n'
     (bad / "disruptions.csv").write_text("".join(lines))
+    write_demo_marker(bad)  # still synthetic: demo mode may use the public key for it
     link = root / "exports" / "2025-26-Q1"
     before = (os.readlink(link), verify_publication(link))
     p = _toex_run(env, bad)
