@@ -22,11 +22,12 @@ RAW_OPERATIONS = next(a for a in ingest.raw_assets if a.key == ingest.raw_key("o
 
 
 def _folder(inbox: Path, name: str, age_seconds: float, files: dict[str, str] | None = None) -> Path:
-    """A delivery folder whose entries were last touched `age_seconds` ago."""
+    """A delivery folder whose entries were last touched `age_seconds` ago (by default one
+    extract without personal columns: an empty folder is refused, and no key is needed)."""
     folder = inbox / name
     folder.mkdir(parents=True)
     stamp = time.time() - age_seconds
-    for file_name, text in (files or {"notes.txt": name}).items():
+    for file_name, text in (files or {"operations.csv": OPERATIONS_OK}).items():
         (folder / file_name).write_text(text)
         os.utime(folder / file_name, (stamp, stamp))
     return folder
@@ -84,8 +85,7 @@ def test_default_skips_a_rejected_folder_until_it_changes(tmp_path):
 def test_empty_inbox_reuses_the_current_delivery_and_says_so(tmp_path):
     first = _folder(tmp_path / "inbox", "2025-07-01", age_seconds=3600)
     assert _launch(tmp_path)[1] == str(first.resolve())
-    (first / "notes.txt").unlink()
-    first.rmdir()
+    shutil.rmtree(first)
     result, current, logs = _launch(tmp_path)
     assert result.success and current == str(first.resolve())
     assert "no new delivery in the inbox" in logs and "re-using the landed delivery" in logs

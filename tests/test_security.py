@@ -40,6 +40,20 @@ def _nothing_landed(landing: Path) -> bool:
     return not any(p.is_file() for p in landing.rglob("*")) if landing.exists() else True
 
 
+def _nothing_registered(warehouse: Path) -> bool:
+    """No delivery registered and no raw table loaded (the step may open the warehouse to choose
+    the delivery; the key is checked before anything is written to it)."""
+    if not warehouse.exists():
+        return True
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {r[0] for r in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+        registered = con.execute("SELECT count(*) FROM ingest.deliveries").fetchone()[0] if "ingest.deliveries" in tables else 0
+        return registered == 0 and not any(t.startswith("raw.") for t in tables)
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def data_env(tmp_path, monkeypatch):
     """`toex` pointed at a scratch data folder."""
@@ -179,10 +193,12 @@ def test_a_hard_link_is_ignored_like_a_symlink(tmp_path):
     (folder / "costs.csv").unlink()
     os.link(outside, folder / "operations.csv")  # gets round "symlinks are ignored" in the old code
     os.symlink(outside, folder / "costs.csv")
-    d = deliveries.land(folder, tmp_path / "landing")
-    assert d.files == {}
-    assert any("'operations.csv': a hard link" in note for note in d.unexpected), d.unexpected
-    assert any("'costs.csv': not a regular file" in note for note in d.unexpected), d.unexpected
+    files, unexpected = deliveries.scan(folder)
+    assert files == {}
+    assert any("'operations.csv': a hard link" in note for note in unexpected), unexpected
+    assert any("'costs.csv': not a regular file" in note for note in unexpected), unexpected
+    with pytest.raises(deliveries.DeliveryError, match="holds no extract file"):  # nothing readable: refused
+        deliveries.land(folder, tmp_path / "landing")
     # A file with a single link is read as before.
     os.unlink(outside)
     assert set(deliveries.land(folder, tmp_path / "landing").files) == {"operations"}
@@ -252,7 +268,7 @@ def test_the_delivery_asset_checks_the_key_first(tmp_path, monkeypatch):
     assert not result.success
     assert "TOEX_PSEUDONYM_KEY is not set" in _failure_message(result)
     assert _nothing_landed(tmp_path / "landing")
-    assert not (tmp_path / "w.duckdb").exists(), "nothing registered or loaded"
+    assert _nothing_registered(tmp_path / "w.duckdb"), "nothing registered or loaded"
 
 
 def test_cli_without_key_is_refused_before_the_run(tmp_path, data_env, capsys, monkeypatch):
