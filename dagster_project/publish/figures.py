@@ -31,6 +31,8 @@ KPI_COLUMNS = (
     "breakdown_value",
     "value",
     "unit",
+    "period_label",
+    "population",
 )
 
 
@@ -45,6 +47,8 @@ class KpiRow(NamedTuple):
     breakdown_value: str
     value: float | None
     unit: str
+    period_label: str = ""  # kpi_values.period_label
+    population: str = ""  # kpi_values.population (the catalogue's, per breakdown)
 
 
 def round_half_up(value: float, digits: int = 0) -> float:

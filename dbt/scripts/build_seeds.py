@@ -6,7 +6,8 @@
 `seeds/force_teams.csv` is `code_lists.yml`'s force -> team map; `seeds/code_values.csv`
 holds every closed code list (shared lists by name, per-column `values` lists as
 `<extract>.<column>`) plus the platform's own `involvement` list. KPI models zero-fill
-their breakdowns from it. `tests/dbt/test_dbt_seeds.py` runs the check.
+their breakdowns from it. `seeds/kpi_catalogue_entries.csv` is `catalogue/kpi_catalogue.yml`, one row
+per (kpi_id, measure, breakdown). `tests/dbt/test_dbt_seeds.py` runs the check.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root
 
 from dagster_project.contract import code_lists, contracts, force_team
+from dagster_project.kpi_catalogue import catalogue_csv
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -56,7 +58,8 @@ def code_values_csv() -> str:
     return _csv(["code_list", "code_value", "sort_order"], rows)
 
 
-EXPECTED = {"force_teams.csv": force_teams_csv, "code_values.csv": code_values_csv}
+EXPECTED = {"force_teams.csv": force_teams_csv, "code_values.csv": code_values_csv,
+            "kpi_catalogue_entries.csv": catalogue_csv}
 
 
 def main(argv: list[str]) -> int:

@@ -69,7 +69,7 @@ def test_reporting_quarter_var_bounds_the_calendar(tmp_path):
     assert len(quarters) == 7
     assert quarters[-1][0] == "2022-23 Q3"
     assert str(quarters[-1][1]) == "2022-10-01" and str(quarters[-1][2]) == "2022-12-31"
-    assert fys == [("2021-22",)]
+    assert fys == [("FY 2021-22",)]
 
 
 def test_a_bad_reporting_quarter_is_refused(tmp_path):

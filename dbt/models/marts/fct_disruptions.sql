@@ -41,4 +41,4 @@ final as (
 
 )
 
-select * from final
+{{ with_fiscal_quarter('final', 'disruption_date') }}

@@ -1,0 +1,43 @@
+-- Every catalogue entry (kpi_id, measure, breakdown) and each of its period types is
+-- published in kpi_values for at least one reporting quarter: the catalogue lists nothing the
+-- platform does not compute.
+with
+
+catalogue as (
+
+    select * from {{ ref('kpi_catalogue_entries') }}
+
+),
+
+expected as (
+
+    {%- set period_types = ['quarter', 'month', 'fy_to_date', 'financial_year', 'since_inception', 'as_at'] %}
+    {% for p in period_types %}
+    select kpi_id, measure, breakdown, measure_pattern, '{{ p }}' as period_type
+    from catalogue
+    where {{ dbt.concat(["','", 'period_types', "','"]) }} like '%,{{ p }},%'
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+published as (
+
+    select distinct kpi_id, measure, breakdown, period_type
+    from {{ ref('kpi_values') }}
+
+)
+
+select expected.kpi_id, expected.measure, expected.breakdown, expected.period_type
+from expected
+where not exists (
+    select 1
+    from published
+    where published.kpi_id = expected.kpi_id
+        and published.breakdown = expected.breakdown
+        and published.period_type = expected.period_type
+        and (
+            published.measure = expected.measure
+            or (coalesce(expected.measure_pattern, '') <> '' and published.measure like expected.measure_pattern)
+        )
+)
