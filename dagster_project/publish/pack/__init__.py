@@ -4,7 +4,7 @@ The structure follows the real 2025-26 Q1 pack (shared/seed): the five research 
 their KPIs, narrative sentences carrying the figures, charts, tables and case studies, plus a
 data-quality section, a revisions section and the run's provenance.
 
-One module per research question (`q1`, `q2`, `q2_staff`, `q3_q5`) turns `kpi_values` rows into a
+One module per research question (`q1`, `q2` and `q2_staff`, `q3`, `q4`, `q5`) turns `kpi_values` rows into a
 view model of *formatted* figures (`Fig`, which prints "not available" when a measure is
 missing) and inline SVG charts; `views` holds what they share, `provenance` the quality and
 revisions sections. KPI titles and descriptions come from the KPI catalogue. The wording lives
@@ -29,7 +29,9 @@ from .provenance import quality_view, revisions_view
 from .q1 import q1_1, q1_2, q1_3, q1_4
 from .q2 import q2_1, q2_2, q2_3
 from .q2_staff import q2_4, q2_5
-from .q3_q5 import q3, q4, q5
+from .q3 import q3
+from .q4 import q4
+from .q5 import q5
 from .views import LARGE_DECREASE_POINTS, PACK_DETAIL_ROWS, TERRITORIAL_FORCES, History
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -69,7 +71,7 @@ def build_context(
         "q24": q2_4(figs, quarter, inputs),
         "q25": q2_5(figs, quarter),
         "q3": q3(figs, quarter),
-        "q4": q4(figs, quarter),
+        "q4": q4(figs, quarter, history),
         "q5": q5(figs, quarter, history),
         "case_studies": [
             {"operation_ref": c.operation_ref, "title": c.title,

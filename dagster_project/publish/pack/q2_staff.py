@@ -61,6 +61,7 @@ def survey(figs: Figures, questions_text: dict[str, str]) -> list[dict]:
             "respondents": w.get("survey_respondents", Fig(None)),
             "response_rate": w.get("survey_response_rate", Fig(None, "share")),
             "engagement": w.get("engagement_score", Fig(None, "share")),
+            "wave": wave,
             "table": table,
             "chart": charts.stacked_share_chart(
                 f"Staff survey answers, {wave_label(wave) if wave else 'latest wave'}",
@@ -111,7 +112,8 @@ def q2_4(figs: Figures, quarter: Quarter, inputs: Inputs) -> dict:
             [POSITION_LABELS.get(s, humanise(s)).capitalize() for s in positions],
             [charts.Series("Positions", [v.value for v in positions.values()])],
         ),
-        "waves": survey(figs, inputs.survey_questions),
+        "waves": [{**w, "engagement_sentence": engagement_sentence(w["wave"], w["engagement"], inputs.history)}
+                  for w in survey(figs, inputs.survey_questions)],
     }
 
 
@@ -155,3 +157,35 @@ def q2_5(figs: Figures, quarter: Quarter) -> dict:
                                     c("editions_published", "E-magazine")),
     }
 
+
+
+ORDINALS = ("", "second ", "third ", "fourth ", "fifth ")
+
+
+def engagement_sentence(wave: str, score: Fig, history) -> str:
+    """The wave's engagement score against the previous wave and its rank since inception, from
+    every wave's engagement_score in kpi_values (each reporting quarter publishes its own waves)."""
+    if not score.ok or not wave:
+        return ""
+    scores = {row.breakdown_value: row.value for _, row in history
+              if row.kpi_id == "Q2.4" and row.measure == "engagement_score" and row.breakdown == "wave"
+              and row.value is not None and row.breakdown_value <= wave}
+    scores[wave] = score.value
+    text = f"The engagement score in {wave_label(wave)} was {score.pct1}"
+    earlier = sorted(w for w in scores if w < wave)
+    if earlier:
+        previous = earlier[-1]
+        change = score.value - scores[previous]
+        direction = "an increase" if change > 0 else "a decrease" if change < 0 else "no change"
+        size = f" of {Fig(abs(change), 'share').pct1[:-1]} percentage points" if change else ""
+        text += f", {direction}{size} on {wave_label(previous)}'s {Fig(scores[previous], 'share').pct1}"
+    text += "."
+    if len(scores) >= 3:
+        ordered = sorted(scores.values())
+        low = ordered.index(score.value)  # 0 = lowest (ties share the better rank)
+        high = len(ordered) - 1 - max(i for i, v in enumerate(ordered) if v == score.value)
+        if low < len(ORDINALS) and low <= high:
+            text += f" This is the {ORDINALS[low]}lowest engagement score of the {len(scores)} waves since inception."
+        elif high < len(ORDINALS):
+            text += f" This is the {ORDINALS[high]}highest engagement score of the {len(scores)} waves since inception."
+    return text
