@@ -99,6 +99,24 @@ class Catalogue:
         return head if head in self.questions else None
 
 
+MEASURE_KEYS = {"measure", "label", "definition", "population", "populations", "unit", "periods", "breakdowns",
+                "disclosure", "repeats", "pattern"}
+REQUIRED_KEYS = {"measure", "label", "definition", "population", "unit", "periods", "breakdowns", "disclosure"}
+
+
+def _check_keys(kpi_id: str, spec: dict) -> None:
+    """An unquoted comma in a YAML flow mapping silently cuts a value and adds a key: refuse it."""
+    where = f"{CATALOGUE_PATH.name}: {kpi_id} {spec.get('measure', '?')}"
+    unknown, missing = set(spec) - MEASURE_KEYS, REQUIRED_KEYS - set(spec)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(map(str, unknown))} (quote values that hold a comma)")
+    if missing:
+        raise ValueError(f"{where}: missing {', '.join(sorted(missing))}")
+    for key in ("label", "definition", "population"):
+        if not isinstance(spec[key], str):
+            raise ValueError(f"{where}: {key} must be text")
+
+
 @cache
 def catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     raw = yaml.safe_load(path.read_text())
@@ -108,6 +126,7 @@ def catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     for kpi_id, spec in raw["kpis"].items():
         kpis[kpi_id] = Kpi(kpi_id, spec["name"], spec["description"])
         for m in spec["measures"]:
+            _check_keys(kpi_id, m)
             for breakdown in m["breakdowns"]:
                 entry = Entry(
                     kpi_id=kpi_id, measure=m["measure"], breakdown=breakdown, label=m["label"],
