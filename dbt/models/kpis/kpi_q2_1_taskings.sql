@@ -58,7 +58,8 @@ open_jobs as (
         periods.period_end,
         origins.origin,
         count(jobs.job_id) as jobs_allocated,
-        sum(case when jobs.closed_date is null or jobs.closed_date > periods.period_end then 1 else 0 end)
+        sum(case when jobs.job_id is not null and (jobs.closed_date is null or jobs.closed_date > periods.period_end)
+                 then 1 else 0 end)
             as jobs_ongoing,
         sum(case when jobs.is_full_support then 1 else 0 end) as full_support_jobs,
         avg(cast(

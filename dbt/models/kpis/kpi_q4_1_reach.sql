@@ -39,7 +39,8 @@ by_platform as (
         platforms.platform,
         count(users.user_pseudonym) as registered_users,
         count(distinct users.organisation) as organisations_reached,
-        sum(case when users.last_access_date is null or users.last_access_date >= periods.quarter_start
+        sum(case when users.user_pseudonym is not null
+                  and (users.last_access_date is null or users.last_access_date >= periods.quarter_start)
             then 1 else 0 end) as active_users
     from periods
     cross join platforms
