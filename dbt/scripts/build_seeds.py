@@ -62,20 +62,23 @@ EXPECTED = {"force_teams.csv": force_teams_csv, "code_values.csv": code_values_c
             "kpi_catalogue_entries.csv": catalogue_csv}
 
 
-def main(argv: list[str]) -> int:
+def sync(files: dict[Path, str], argv: list[str], script: str) -> int:
+    """Write each file's expected text, or with --check report (exit 1) those that differ."""
     stale = []
-    for name, render in EXPECTED.items():
-        path = SEEDS / name
-        text = render()
+    for path, text in files.items():
         if "--check" in argv:
             if not path.exists() or path.read_text() != text:
-                stale.append(name)
+                stale.append(path.name)
         else:
             path.write_text(text)
     if stale:
-        print(f"stale seeds: {', '.join(stale)}; run dbt/scripts/build_seeds.py", file=sys.stderr)
+        print(f"stale generated files: {', '.join(stale)}; run dbt/scripts/{script}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return sync({SEEDS / name: render() for name, render in EXPECTED.items()}, argv, "build_seeds.py")
 
 
 if __name__ == "__main__":

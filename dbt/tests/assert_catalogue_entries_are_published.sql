@@ -38,11 +38,6 @@ where exists (select 1 from {{ ref('kpi_values') }} where value <> 0)
 and not exists (
     select 1
     from published
-    where published.kpi_id = expected.kpi_id
-        and published.breakdown = expected.breakdown
-        and published.period_type = expected.period_type
-        and (
-            published.measure = expected.measure
-            or (coalesce(expected.measure_pattern, '') <> '' and published.measure like expected.measure_pattern)
-        )
+    where published.period_type = expected.period_type
+        and {{ matches_catalogue_entry('published', 'expected') }}
 )

@@ -21,12 +21,7 @@ matched as (
         catalogue.period_types as catalogue_period_types
     from {{ ref('kpi_values') }} as kpi_values
     left join catalogue
-        on kpi_values.kpi_id = catalogue.kpi_id
-        and kpi_values.breakdown = catalogue.breakdown
-        and (
-            kpi_values.measure = catalogue.measure
-            or (coalesce(catalogue.measure_pattern, '') <> '' and kpi_values.measure like catalogue.measure_pattern)
-        )
+        on {{ matches_catalogue_entry('kpi_values', 'catalogue') }}
 
 )
 

@@ -48,12 +48,7 @@ labelled as (
         and unioned.period_start = periods.period_start
         and unioned.period_end = periods.period_end
     left join catalogue
-        on unioned.kpi_id = catalogue.kpi_id
-        and unioned.breakdown = catalogue.breakdown
-        and (
-            unioned.measure = catalogue.measure
-            or (coalesce(catalogue.measure_pattern, '') <> '' and unioned.measure like catalogue.measure_pattern)
-        )
+        on {{ matches_catalogue_entry('unioned', 'catalogue') }}
 
 ),
 
