@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -130,7 +131,7 @@ def catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
             for breakdown in m["breakdowns"]:
                 entry = Entry(
                     kpi_id=kpi_id, measure=m["measure"], breakdown=breakdown, label=m["label"],
-                    definition=m["definition"],
+                    definition=_with_vars(m["definition"]),
                     population=(m.get("populations") or {}).get(breakdown, m["population"]),
                     unit=m["unit"], periods=tuple(m["periods"]), disclosure=m["disclosure"],
                     repeats=m.get("repeats", ""), pattern=m.get("pattern", ""), pack_order=len(entries) + 1,
@@ -138,6 +139,11 @@ def catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
                 _validate(entry, units, classes, periods)
                 entries.append(entry)
     return Catalogue(raw["questions"], kpis, tuple(entries), units, classes, periods)
+
+
+def _with_vars(text: str) -> str:
+    """`{var:large_decrease_points}` -> 150: thresholds stay in dbt_project.yml only."""
+    return re.sub(r"\{var:([a-z_]+)\}", lambda m: str(dbt_var(m.group(1))), text)
 
 
 def _validate(entry: Entry, units: dict, classes: dict, periods: dict) -> None:

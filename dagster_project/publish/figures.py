@@ -149,6 +149,10 @@ def format_value(value: float | None, unit: str) -> str:
         return NOT_AVAILABLE
     if unit == "share":
         return fig.pct(1)
+    if unit == "share_change":
+        return f"{round_half_up(value * 100, 1):+.1f} percentage points"
+    if unit == "p_value":
+        return _fixed(value, 3)
     if unit == "gbp":
         return fig.gbp
     if unit == "days":
@@ -157,7 +161,7 @@ def format_value(value: float | None, unit: str) -> str:
         return _fixed(value, 1)
     if unit == "bytes":
         return fig.bytes
-    if unit == "count":
+    if unit in ("count", "rows"):
         return fig.count if float(value).is_integer() else _fixed(value, 2)
     return _fixed(value, 2)
 
