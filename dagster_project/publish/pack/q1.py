@@ -134,8 +134,8 @@ def q1_2(figs: Figures, quarter: Quarter, inputs: Inputs) -> dict:
          charts.Series("Other", [figs.get("Q1.2", m, "since_inception", "involvement", "non_toex").value
                                  for m in ori_measures])],
     )
-    tests = [mann_whitney(figs, period, label) for period, label in
-             (("quarter", quarter.label), ("since_inception", "since inception"))]
+    tests = [mann_whitney(figs, period, lead) for period, lead in
+             (("quarter", f"In {quarter.label}"), ("since_inception", "Since inception"))]
     return {
         "q": {m: t(m) for m in ("assessments", "assessed_operations", "score_increases", "score_decreases",
                                 "score_unchanged", "first_assessments", "mean_increase", "mean_decrease",
@@ -213,7 +213,7 @@ def q1_4(figs: Figures, quarter: Quarter, history: History) -> dict:
 
 
 
-def mann_whitney(figs: Figures, period: str, label: str) -> dict:
+def mann_whitney(figs: Figures, period: str, lead: str) -> dict:
     """The Q1.2 comparison of TOEX-involved and other score changes for one period, in words."""
     def g(measure: str) -> Fig:
         return figs.get("Q1.2", measure, period)
@@ -221,14 +221,14 @@ def mann_whitney(figs: Figures, period: str, label: str) -> dict:
     p_value, n_toex, n_other, u = (g("score_change_p_value"), g("score_change_n_toex"),
                                    g("score_change_n_non_toex"), g("score_change_u"))
     if not p_value.ok:
-        return {"period": label, "sentence": f"For {label}, the comparison is not available (a group has no "
+        return {"period": lead, "sentence": f"{lead}, the comparison is not available (a group has no "
                 "score changes, or every change is equal)."}
     u_text = f"{u.value:,.0f}" if u.ok and float(u.value).is_integer() else (f"{u.value:,.1f}" if u.ok else NOT_AVAILABLE)
     finding = ("the two groups' score changes differ more than chance alone would readily explain"
                if p_value.value < 0.05 else "there is no clear evidence that the two groups' score changes differ")
     return {
-        "period": label,
-        "sentence": (f"For {label}, comparing {n_toex.count} TOEX-involved with {n_other.count} other score "
+        "period": lead,
+        "sentence": (f"{lead}, comparing {n_toex.count} TOEX-involved with {n_other.count} other score "
                      f"changes (Mann–Whitney U = {u_text}, two-sided p = {p_value.value:.3f}): {finding} "
                      "at the 5% level."),
     }
