@@ -6,7 +6,7 @@ the extract contracts, so the docs never drift from them.
 
 Each document is hand-written prose with one generated section between the markers
 `<!-- generated ... -->` and `<!-- end generated -->`; only that section is rewritten.
-`tests/test_kpi_catalogue.py` runs the check.
+`tests/test_catalogue_yaml.py` runs the check.
 """
 
 from __future__ import annotations
