@@ -197,8 +197,10 @@ def cmd_prepare(args) -> int:
 
 def cmd_backfill(args) -> int:
     from dagster_project.fiscal import quarters_between
+    from dagster_project.settings import Settings
 
-    first, last = _quarter(args.first), _quarter(args.last)
+    first = _quarter(args.first) if args.first else Quarter.containing(Settings.from_env().inception)
+    last = _quarter(args.last)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
     extracts = Path(args.extracts) if args.extracts else None
@@ -244,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
 
     b = sub.add_parser("backfill", help="publish every quarter in a range (default: inception to --to)")
     b.add_argument("--extracts", help="ingest this delivery first (default: use the current one)")
-    b.add_argument("--from", dest="first", default="2021-22-Q1")
+    b.add_argument("--from", dest="first", help="first quarter (default: the inception quarter)")
     b.add_argument("--to", dest="last", required=True)
     b.add_argument("--out")
     b.add_argument("--warehouse")

@@ -7,7 +7,7 @@ TOEX_WAREHOUSE   the DuckDB warehouse file (default: $TOEX_DATA_DIR/warehouse/to
 TOEX_INBOX       where delivery folders arrive (default: $TOEX_DATA_DIR/inbox)
 TOEX_LANDING     immutable landing area (default: $TOEX_DATA_DIR/landing)
 TOEX_EXPORTS     published exports (default: $TOEX_DATA_DIR/exports)
-TOEX_INCEPTION   programme inception date (default: 2021-04-01)
+TOEX_INCEPTION   programme inception date (default: dbt var inception_date, dbt/dbt_project.yml)
 TOEX_PUBLISH_MODE  mode of published files, octal (default 0640; folders 0750): publish/permissions.py
 """
 
@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from dagster_project.kpi_catalogue import inception_date
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -45,7 +47,7 @@ class Settings:
             inbox=Path(env.get("TOEX_INBOX", data / "inbox")),
             landing=Path(env.get("TOEX_LANDING", data / "landing")),
             exports=Path(env.get("TOEX_EXPORTS", data / "exports")),
-            inception=date.fromisoformat(env.get("TOEX_INCEPTION", "2021-04-01")),
+            inception=date.fromisoformat(env["TOEX_INCEPTION"]) if env.get("TOEX_INCEPTION") else inception_date(),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         for k, v in values.items():

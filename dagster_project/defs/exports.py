@@ -53,8 +53,32 @@ def code_version() -> str:
     return f"toex-kpi-platform {version('toex-kpi-platform')}"
 
 
+def _dbt_test_descriptions() -> dict[str, str]:
+    """dbt test name -> its description (dbt/tests/_tests.yml and model YAML), from the manifest."""
+    import json
+
+    try:
+        nodes = json.loads(Path(toex_dbt.manifest_path).read_text())["nodes"].values()
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {n["name"]: n.get("description") or "" for n in nodes if n.get("resource_type") == "test"}
+
+
+def _check_message(ev, descriptions: dict[str, str]) -> str:
+    """The check's own message; for a dbt test (which reports none) what it checks and how many
+    rows failed, so no data-quality row of the pack is empty."""
+    if ev.description:
+        return ev.description
+    meta = {k: getattr(v, "value", v) for k, v in (ev.metadata or {}).items()}
+    failed = meta.get("dagster_dbt/failed_row_count")
+    what = descriptions.get(ev.check_name, "").strip()
+    rows = f"{failed} row(s) failed" if failed is not None else ""
+    return " ".join(p for p in (what.rstrip(".") + "." if what else "", rows) if p) or ("passed" if ev.passed else "failed")
+
+
 def run_check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
     """Every asset check evaluated in this run (ingest checks, dbt tests, quality suites)."""
+    descriptions = _dbt_test_descriptions()
     out = []
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     for rec in records:
@@ -62,7 +86,7 @@ def run_check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
         out.append({
             "check": ev.check_name, "asset": ev.asset_key.to_user_string(),
             "severity": ev.severity.value, "passed": ev.passed,
-            "message": ev.description or "",
+            "message": _check_message(ev, descriptions),
         })
     return out
 

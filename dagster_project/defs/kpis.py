@@ -98,7 +98,7 @@ def platform_usage(context: dg.AssetExecutionContext, config: QuarterConfig, war
         if not frozen:
             con.executemany("INSERT INTO ops.platform_usage VALUES (?, ?, ?, ?, ?, ?, ?)", [
                 [q.label, "warehouse_bytes", "as_at", q.end, q.end, float(max(file_bytes, size or 0)), "bytes"],
-                [q.label, "warehouse_rows", "as_at", q.end, q.end, float(rows), "count"],
+                [q.label, "warehouse_rows", "as_at", q.end, q.end, float(rows), "rows"],
                 [q.label, "pipeline_runs", "quarter", q.start, q.end, float(len(runs)), "count"],
             ])
     return dg.MaterializeResult(metadata={"reporting_quarter": q.label, "warehouse_bytes": file_bytes,

@@ -14,6 +14,7 @@ from datetime import date
 
 from .common import (
     EXTRACTED,
+    INCEPTION,
     QUARTER_END,
     TEAMS,
     TERRITORIAL,
@@ -254,7 +255,7 @@ UNITS_PER_JOB = {"Translation": 3500, "Transcription": 40, "DART": 25, "Facebook
 
 def tool_usage_table(w: World) -> Table:
     rng = w.sub_rng("tool_usage")
-    months = month_starts(date(2021, 4, 1), date(2025, 7, 1))
+    months = month_starts(INCEPTION, date(2025, 7, 1))
     rows = []
     for tool, start in TOOL_START.items():
         orgs = [o for o in TEAMS] + ([f for f in TERRITORIAL] if tool in FORCE_TOOLS else [])

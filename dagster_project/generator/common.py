@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from dagster_project.contract import code_lists, force_team
+from dagster_project.kpi_catalogue import inception_date
 
-# The calibrated reporting quarter (2025-26 Q1) and the delivery it sits in.
-INCEPTION = date(2021, 4, 1)
+# The calibrated reporting quarter (2025-26 Q1) and the delivery it sits in; inception is the dbt
+# var inception_date (dbt/dbt_project.yml), its one home.
+INCEPTION = inception_date()
 QUARTER_START = date(2025, 4, 1)
 QUARTER_END = date(2025, 6, 30)
 PRE_QUARTER_END = QUARTER_START - timedelta(days=1)  # 2025-03-31
@@ -25,8 +27,8 @@ TEAM_FORCES: dict[str, tuple[str, ...]] = {
 }
 TOOLS: tuple[str, ...] = code_lists()["tool"]
 LIKERT: tuple[str, ...] = code_lists()["likert"]
-EXPLOITATION = ("CSA", "MSHT", "OIC", "County Lines")
-NON_EXPLOITATION = ("Drugs", "Firearms", "Fraud", "Other")
+EXPLOITATION: tuple[str, ...] = code_lists()["exploitation_threat_type"]
+NON_EXPLOITATION: tuple[str, ...] = tuple(t for t in code_lists()["threat_type"] if t not in EXPLOITATION)
 
 
 def rand_date(rng: random.Random, lo: date, hi: date) -> date:

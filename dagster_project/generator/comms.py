@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .common import Table, month_starts, ym
+from .common import INCEPTION, Table, month_starts, ym
 from .model import World
 
 Q1_MONTHS = (date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1))
@@ -30,7 +30,7 @@ def _split(rng, total: int, parts: int = 3) -> list[int]:
 def comms_table(w: World) -> Table:
     rng = w.sub_rng("comms")
     rows: list[tuple[date, str, str, int]] = []
-    months = month_starts(date(2021, 4, 1), date(2025, 3, 1))
+    months = month_starts(INCEPTION, date(2025, 3, 1))
 
     # LinkedIn: from June 2021.
     followers = 140

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from .common import TEAMS, Table, month_starts, ym
+from .common import INCEPTION, TEAMS, Table, month_starts, ym
 from .model import World
 
 
 def costs_table(w: World) -> Table:
     rng = w.sub_rng("costs")
     rows: list[tuple[date, str, str, float]] = []
-    months = month_starts(date(2021, 4, 1), date(2025, 6, 1))
+    months = month_starts(INCEPTION, date(2025, 6, 1))
     for i, m in enumerate(months):
         ramp = min(1.0, 0.35 + i / 18)  # teams were recruited through 2021-22
         for team in TEAMS:

@@ -16,15 +16,16 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.contract import code_lists
+
 from .capabilities import TOOL_START, UNIT_TYPE
-from .common import EXTRACTED, TEAM_FORCES, TEAMS, TERRITORIAL, Table, month_starts, ym
+from .common import EXTRACTED, INCEPTION, TEAM_FORCES, TEAMS, TERRITORIAL, Table, month_starts, ym
 
 log = logging.getLogger("toex.generator")
 CE_LIVE = min(TOOL_START.values())  # tools exist from the Capabilities Environment's go-live
 
-THREATS = ("CSA", "MSHT", "OIC", "County Lines", "Drugs", "Firearms", "Fraud", "Other")
-SUB_THREATS = ("Sexual Exploitation", "Labour Exploitation", "Criminal Exploitation",
-               "Domestic Servitude", "Online CSA", "Other")
+THREATS: tuple[str, ...] = code_lists()["threat_type"]
+SUB_THREATS: tuple[str, ...] = code_lists()["sub_threat"]
 CATEGORIES = ("safeguarding_referral", "priority_individual", "ocg", "vulnerability")
 ORGS = tuple(TERRITORIAL) + tuple(TEAMS)
 
@@ -42,7 +43,7 @@ def _macros(con: duckdb.DuckDBPyConnection, seed: int, n_ops: int) -> None:
         CREATE MACRO op_team_no(i) AS pick(i, 1, {len(TEAMS)});
         CREATE MACRO op_team(i) AS {_list(TEAMS)}[op_team_no(i)];
         CREATE MACRO op_ref(i) AS op_team(i) || ' Op ' || CAST(100000 + i AS VARCHAR);
-        CREATE MACRO op_opened(i) AS DATE '2021-04-01' + CAST(floor(u(i, 2) * 1550) AS INTEGER);
+        CREATE MACRO op_opened(i) AS DATE '{INCEPTION.isoformat()}' + CAST(floor(u(i, 2) * 1550) AS INTEGER);
         CREATE MACRO op_closed(i) AS CASE WHEN u(i, 3) < 0.3 THEN least(
             op_opened(i) + 30 + CAST(floor(u(i, 4) * 700) AS INTEGER), {end}) END;
         CREATE MACRO op_last(i) AS least(coalesce(op_closed(i), {end}), {end});

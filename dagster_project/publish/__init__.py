@@ -9,10 +9,12 @@
 
 Files of `exports_root/<slug>/`
 -------------------------------
-- `kpi_values.csv`, `kpi_values.parquet`: the quarter's rows of `kpis.kpi_values`, ordered by
+- `kpi_values.csv`, `kpi_values.parquet`: the quarter's rows of `kpis.kpi_values` (with
+  `period_label` and `population`), ordered by
   kpi_id, measure, period_type, period_start, breakdown, breakdown_value; byte-identical for the
   same input (CSV via the stdlib with `repr` floats, parquet via pyarrow: see `tabular`).
-- `toex_kpis_<slug>.xlsx`: a Contents sheet and one sheet per research question (`workbook`).
+- `toex_kpis_<slug>.xlsx`: Contents, one sheet per research question, the quarterly series since
+  inception, the risk-score and Top 10 detail, and the Definitions sheet (`workbook`).
 - `evaluation_pack_<slug>.html`: the pack, one self-contained file, no external references
   (`pack`, `charts`, `templates/`).
 - `manifest.json`: each file's SHA-256, size and row count (rows for csv/parquet, rows per

@@ -100,7 +100,9 @@ def publish_quarter(
             files[names["parquet"]] = _entry(
                 staging, names["parquet"], tabular.kpi_values_parquet(inputs.rows), len(inputs.rows)
             )
-            xlsx, sheet_rows = workbook.build_workbook(inputs.rows, quarter, run_id=run_id, code_version=code_version)
+            xlsx, sheet_rows = workbook.build_workbook(
+                inputs.rows, quarter, run_id=run_id, code_version=code_version, history=inputs.history,
+                risk_changes=inputs.risk_changes, top10=inputs.top10)
             files[names["xlsx"]] = _entry(staging, names["xlsx"], xlsx, sheet_rows)
             context = pack.build_context(
                 inputs,

@@ -31,6 +31,8 @@ KPI_COLUMNS = (
     "breakdown_value",
     "value",
     "unit",
+    "period_label",
+    "population",
 )
 
 
@@ -45,6 +47,8 @@ class KpiRow(NamedTuple):
     breakdown_value: str
     value: float | None
     unit: str
+    period_label: str = ""  # kpi_values.period_label
+    population: str = ""  # kpi_values.population (the catalogue's, per breakdown)
 
 
 def round_half_up(value: float, digits: int = 0) -> float:
@@ -145,6 +149,10 @@ def format_value(value: float | None, unit: str) -> str:
         return NOT_AVAILABLE
     if unit == "share":
         return fig.pct(1)
+    if unit == "share_change":
+        return f"{round_half_up(value * 100, 1):+.1f} percentage points"
+    if unit == "p_value":
+        return _fixed(value, 3)
     if unit == "gbp":
         return fig.gbp
     if unit == "days":
@@ -153,7 +161,7 @@ def format_value(value: float | None, unit: str) -> str:
         return _fixed(value, 1)
     if unit == "bytes":
         return fig.bytes
-    if unit == "count":
+    if unit in ("count", "rows"):
         return fig.count if float(value).is_integer() else _fixed(value, 2)
     return _fixed(value, 2)
 

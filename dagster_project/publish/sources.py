@@ -74,9 +74,13 @@ _KPI_SELECT = """
         cast(coalesce(breakdown, 'all') as varchar),
         cast(coalesce(breakdown_value, 'all') as varchar),
         cast(value as double),
-        cast(unit as varchar)
+        cast(unit as varchar),
+        {period_label},
+        {population}
     from {relation}
 """
+# Columns added to kpi_values after its first ten (a warehouse built before them reads as '').
+OPTIONAL_COLUMNS = ("period_label", "population")
 # The export's deterministic order; the trailing columns only break ties between duplicates.
 KPI_ORDER = (
     "order by kpi_id, measure, period_type, period_start nulls first, breakdown, breakdown_value, "
@@ -90,7 +94,7 @@ def kpi_values_relation(con: duckdb.DuckDBPyConnection) -> str:
         raise PublishInputError(
             "kpi_values not found in the warehouse (expected kpis.kpi_values): build the dbt models first"
         )
-    missing = set(KPI_COLUMNS) - {c.lower() for c in relation_columns(con, relation)}
+    missing = set(KPI_COLUMNS) - set(OPTIONAL_COLUMNS) - {c.lower() for c in relation_columns(con, relation)}
     if missing:
         raise PublishInputError(f"{relation} lacks column(s) {', '.join(sorted(missing))}")
     return relation
@@ -110,17 +114,23 @@ def published_row(raw) -> KpiRow:
     return row
 
 
+def _kpi_select(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    present = {c.lower() for c in relation_columns(con, relation)}
+    optional = {c: f"cast({c} as varchar)" if c in present else "''" for c in OPTIONAL_COLUMNS}
+    return _KPI_SELECT.format(relation=relation, **optional)
+
+
 def read_kpi_values(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[KpiRow]:
     """The quarter's rows of kpi_values in the export's deterministic order."""
     relation = kpi_values_relation(con)
-    sql = _KPI_SELECT.format(relation=relation) + " where cast(reporting_quarter as varchar) in (?, ?) " + KPI_ORDER
+    sql = _kpi_select(con, relation) + " where cast(reporting_quarter as varchar) in (?, ?) " + KPI_ORDER
     return [published_row(row) for row in con.execute(sql, _quarter_keys(quarter)).fetchall()]
 
 
 def read_kpi_history(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[tuple[Quarter, KpiRow]]:
     """Each reporting quarter's own `quarter` rows, for every reporting quarter up to `quarter`."""
     relation = kpi_values_relation(con)
-    sql = _KPI_SELECT.format(relation=relation) + " where period_type = 'quarter' " + KPI_ORDER
+    sql = _kpi_select(con, relation) + " where period_type = 'quarter' " + KPI_ORDER
     out = []
     for raw in con.execute(sql).fetchall():
         row = published_row(raw)

@@ -37,6 +37,8 @@ KPI_SCHEMA = pa.schema(
         pa.field("breakdown_value", pa.string(), nullable=False),
         pa.field("value", pa.float64()),
         pa.field("unit", pa.string()),
+        pa.field("period_label", pa.string()),
+        pa.field("population", pa.string()),
     ]
 )
 

@@ -8,7 +8,8 @@ holds every closed code list (shared lists by name, per-column `values` lists as
 `<extract>.<column>`) plus the platform's own `involvement` list. KPI models zero-fill
 their breakdowns from it. `models/staging/_sources.yml` declares source `raw` (one table per
 extract, the contract's title and column descriptions, unique/not_null on a one-column key)
-and source `ops`. `tests/dbt/test_dbt_seeds.py` runs the check.
+and source `ops`. `seeds/kpi_catalogue_entries.csv` is `catalogue/kpi_catalogue.yml`, one row
+per (kpi_id, measure, breakdown). `tests/dbt/test_dbt_seeds.py` runs the check.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root
 import yaml
 
 from dagster_project.contract import code_lists, contracts, force_team
+from dagster_project.kpi_catalogue import catalogue_csv
 
 DBT_DIR = Path(__file__).resolve().parent.parent
 
@@ -126,24 +128,28 @@ def sources_yml() -> str:
 EXPECTED = {
     "seeds/force_teams.csv": force_teams_csv,
     "seeds/code_values.csv": code_values_csv,
+    "seeds/kpi_catalogue_entries.csv": catalogue_csv,
     "models/staging/_sources.yml": sources_yml,
 }
 
 
-def main(argv: list[str]) -> int:
+def sync(files: dict[Path, str], argv: list[str], script: str) -> int:
+    """Write each file's expected text, or with --check report (exit 1) those that differ."""
     stale = []
-    for name, render in EXPECTED.items():
-        path = DBT_DIR / name
-        text = render()
+    for path, text in files.items():
         if "--check" in argv:
             if not path.exists() or path.read_text() != text:
-                stale.append(name)
+                stale.append(path.name)
         else:
             path.write_text(text)
     if stale:
-        print(f"stale: {', '.join(stale)}; run dbt/scripts/build_seeds.py", file=sys.stderr)
+        print(f"stale generated files: {', '.join(stale)}; run dbt/scripts/{script}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return sync({DBT_DIR / name: render() for name, render in EXPECTED.items()}, argv, "build_seeds.py")
 
 
 if __name__ == "__main__":

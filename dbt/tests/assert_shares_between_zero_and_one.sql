@@ -1,7 +1,6 @@
--- Every share in kpi_values is a fraction from 0 to 1 (changes of a share, named *_change,
--- may be negative).
+-- Every share and p-value in kpi_values is a fraction from 0 to 1, with no exception: a change
+-- of a share (survey_*_yes_change, -1..1) has its own unit, share_change.
 select *
 from {{ ref('kpi_values') }}
-where unit = 'share'
-  and measure not like '%!_change' escape '!'
+where unit in ('share', 'p_value')
   and (value < 0 or value > 1)

@@ -1,6 +1,7 @@
 """`dbt build` of the whole project (seeds, models, data tests, unit tests) on an empty raw
 layer created from the extract contracts: every model compiles and runs on DuckDB, every
-test and unit test passes, and kpi_values has exactly the columns of KPIS.md."""
+test and unit test passes, kpi_values has the columns of KPIS.md plus period_label and
+population, and the fiscal calendar mart agrees with dagster_project/fiscal.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ KPI_VALUES_COLUMNS = [
     ("reporting_quarter", "VARCHAR"), ("kpi_id", "VARCHAR"), ("measure", "VARCHAR"),
     ("period_type", "VARCHAR"), ("period_start", "DATE"), ("period_end", "DATE"),
     ("breakdown", "VARCHAR"), ("breakdown_value", "VARCHAR"), ("value", "DOUBLE"), ("unit", "VARCHAR"),
+    ("period_label", "VARCHAR"), ("population", "VARCHAR"),
 ]
 
 
@@ -50,6 +52,28 @@ def test_kpi_values_has_the_catalogue_columns(built):
     assert quarters == (17, "2021-22 Q1", "2025-26 Q1")
 
 
+def test_the_fiscal_calendar_mart_is_the_python_calendar(built):
+    """The SQL calendar (macro fiscal_quarters) and fiscal.py are two renderings of one calendar:
+    every quarter, label, date and financial year must agree."""
+    from dagster_project.fiscal import Quarter, quarters_between
+    from dagster_project.kpi_catalogue import dbt_var, inception_date
+
+    _, warehouse = built
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        mart = con.execute("SELECT fiscal_quarter, fiscal_year, fiscal_year_label, quarter_start, quarter_end, fy_start "
+                           "FROM marts.dim_fiscal_quarters ORDER BY quarter_sequence").fetchall()
+        labels = con.execute("SELECT DISTINCT period_type, period_label FROM intermediate.int_kpi_periods "
+                             "WHERE reporting_quarter = '2025-26 Q1'").fetchall()
+    finally:
+        con.close()
+    python = [(q.label, q.fy_label, f"FY {q.fy_label}", q.start, q.end, q.fy_start)
+              for q in quarters_between(Quarter.containing(inception_date()), Quarter.parse(dbt_var("reporting_quarter")))]
+    assert mart == python
+    assert {("quarter", "2025-26 Q1"), ("fy_to_date", "FY 2025-26 to date"), ("financial_year", "FY 2024-25"),
+            ("since_inception", "Since inception"), ("as_at", "As at 30 June 2025"), ("month", "April 2025")} <= set(labels)
+
+
 @pytest.mark.slow
 def test_reporting_quarter_var_bounds_the_calendar(tmp_path):
     warehouse = tmp_path / "warehouse" / "toex.duckdb"
@@ -69,7 +93,7 @@ def test_reporting_quarter_var_bounds_the_calendar(tmp_path):
     assert len(quarters) == 7
     assert quarters[-1][0] == "2022-23 Q3"
     assert str(quarters[-1][1]) == "2022-10-01" and str(quarters[-1][2]) == "2022-12-31"
-    assert fys == [("2021-22",)]
+    assert fys == [("FY 2021-22",)]
 
 
 def test_a_bad_reporting_quarter_is_refused(tmp_path):

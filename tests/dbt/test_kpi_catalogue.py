@@ -22,7 +22,7 @@ CATALOGUE = [
     ("Q1.2", m, ("since_inception",), {"involvement"})
     for m in ("ori_updates", "ori_decreases", "ori_increases", "ori_decreases_first_after_support")
 ] + [
-    ("Q1.2", "score_change_p_value", ("since_inception",), {"all"}),
+    ("Q1.2", "score_change_p_value", ("quarter", "since_inception"), {"all"}),
     ("Q1.3", "disruptions", FLOW4, {"involvement", "threat_type", "impact"}),
     ("Q1.3", "disrupted_operations", FLOW4, {"involvement"}),
     ("Q1.3", "disruptions_per_operation", FLOW4, {"involvement"}),

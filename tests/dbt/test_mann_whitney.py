@@ -1,7 +1,8 @@
 """Q1.2 score_change_p_value is computed in SQL (int_score_change_mann_whitney, macro erfc);
 it must equal scipy.stats.mannwhitneyu(x, y, alternative='two-sided', method='asymptotic',
 use_continuity=True) to 1e-6, x the TOEX-involved score changes and y the others, over every
-non-first assessment from inception to each quarter end."""
+non-first assessment from inception to each quarter end (period since_inception) and over the
+quarter's own assessments (period quarter), with the same sample sizes and U = max(U1, U2)."""
 
 from __future__ import annotations
 
@@ -22,25 +23,32 @@ CHANGES_SQL = """
 """
 
 
-def scipy_p_values(con, inception: str = "2021-04-01") -> dict[str, float]:
+def scipy_p_values(con, inception: str = "2021-04-01", period: str = "since_inception") -> dict[str, float]:
+    return {q: p for q, (p, _, _, _) in scipy_tests(con, inception, period).items()}
+
+
+def scipy_tests(con, inception: str = "2021-04-01", period: str = "since_inception") -> dict[str, tuple]:
+    """Per reporting quarter: (p-value, n TOEX, n other, max(U1, U2)) as SciPy computes them."""
     out = {}
-    for quarter, end in con.execute(
-        "SELECT reporting_quarter, quarter_end FROM intermediate.int_fiscal_quarters ORDER BY quarter_end"
+    for quarter, start, end in con.execute(
+        "SELECT reporting_quarter, quarter_start, quarter_end FROM intermediate.int_fiscal_quarters ORDER BY quarter_end"
     ).fetchall():
-        rows = con.execute(CHANGES_SQL.format(start=inception, end=end)).fetchall()
+        first = max(str(start), inception) if period == "quarter" else inception
+        rows = con.execute(CHANGES_SQL.format(start=first, end=end)).fetchall()
         x = [c for inv, c in rows if inv == "toex"]
         y = [c for inv, c in rows if inv == "non_toex"]
         if x and y and len(set(x + y)) > 1:
-            out[quarter] = float(mannwhitneyu(x, y, alternative="two-sided", method="asymptotic",
-                                              use_continuity=True).pvalue)
+            result = mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=True)
+            u1 = float(result.statistic)
+            out[quarter] = (float(result.pvalue), len(x), len(y), max(u1, len(x) * len(y) - u1))
     return out
 
 
-def sql_p_values(con, table: str = "kpis.kpi_values") -> dict[str, float]:
+def sql_p_values(con, table: str = "kpis.kpi_values", period: str = "since_inception",
+                 measure: str = "score_change_p_value") -> dict[str, float]:
     return dict(con.execute(
-        f"SELECT reporting_quarter, value FROM {table} WHERE measure = 'score_change_p_value' "
-        "AND period_type = 'since_inception' AND breakdown = 'all'"
-    ).fetchall())
+        f"SELECT reporting_quarter, value FROM {table} WHERE measure = ? AND period_type = ? AND breakdown = 'all'",
+        [measure, period]).fetchall())
 
 
 def _synthetic_assessments(seed: int, operations: int, shift: int) -> tuple[list, list]:
@@ -105,3 +113,16 @@ def test_p_value_matches_scipy_on_the_demo_data(dbt_demo_warehouse):
     assert set(actual) == set(expected)
     for quarter, p in expected.items():
         assert actual[quarter] == pytest.approx(p, abs=TOLERANCE), quarter
+
+
+@pytest.mark.slow
+def test_the_quarter_test_matches_scipy_with_its_n_and_u(dbt_demo_warehouse):
+    expected = scipy_tests(dbt_demo_warehouse, period="quarter")
+    assert "2025-26 Q1" in expected
+    actual = {m: sql_p_values(dbt_demo_warehouse, period="quarter", measure=m) for m in (
+        "score_change_p_value", "score_change_n_toex", "score_change_n_non_toex", "score_change_u")}
+    assert set(actual["score_change_p_value"]) == set(expected)
+    for quarter, (p, n_toex, n_other, u) in expected.items():
+        assert actual["score_change_p_value"][quarter] == pytest.approx(p, abs=TOLERANCE), quarter
+        assert (actual["score_change_n_toex"][quarter], actual["score_change_n_non_toex"][quarter]) == (n_toex, n_other)
+        assert actual["score_change_u"][quarter] == pytest.approx(u), quarter

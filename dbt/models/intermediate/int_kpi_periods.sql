@@ -7,7 +7,9 @@
     as_at            the quarter end (period_start = period_end = quarter end)
     month            each month of the quarter
   Every period ends on or before its reporting quarter's end, so no figure of a quarter can
-  see rows dated after that quarter.
+  see rows dated after that quarter. period_label is the name kpi_values publishes:
+  '2025-26 Q1', 'FY 2025-26 to date', 'FY 2024-25', 'Since inception', 'As at 30 June 2025',
+  'April 2025' (macro period_labels.sql).
 -#}
 {%- set inception = var('inception_date') -%}
 {%- set quarters = fiscal_quarters() -%}
@@ -21,23 +23,23 @@ periods as (
            '{{ q.label }}' as period_label
     union all
     select '{{ q.label }}', 'fy_to_date',
-           {{ date_literal(q.fy_start) }}, {{ date_literal(q.quarter_end) }}, '{{ q.fy_label }}'
+           {{ date_literal(q.fy_start) }}, {{ date_literal(q.quarter_end) }}, 'FY {{ q.fy_label }} to date'
     union all
     select '{{ q.label }}', 'since_inception',
-           {{ date_literal(inception) }}, {{ date_literal(q.quarter_end) }}, 'since inception'
+           {{ date_literal(inception) }}, {{ date_literal(q.quarter_end) }}, 'Since inception'
     union all
     select '{{ q.label }}', 'as_at',
-           {{ date_literal(q.quarter_end) }}, {{ date_literal(q.quarter_end) }}, '{{ q.quarter_end }}'
+           {{ date_literal(q.quarter_end) }}, {{ date_literal(q.quarter_end) }}, 'As at {{ long_date_label(q.quarter_end) }}'
     {%- for m in q.months %}
     union all
     select '{{ q.label }}', 'month',
-           {{ date_literal(m.month_start) }}, {{ date_literal(m.month_end) }}, '{{ m.month_label }}'
+           {{ date_literal(m.month_start) }}, {{ date_literal(m.month_end) }}, '{{ month_name_label(m.month_start) }}'
     {%- endfor %}
     {%- for fy in range(quarters[0].fy_start_year, q.fy_start_year) %}
     union all
     select '{{ q.label }}', 'financial_year',
            {{ date_literal(toex_iso_date(fy, 4, 1)) }}, {{ date_literal(toex_iso_date(fy + 1, 3, 31)) }},
-           '{{ '%04d-%02d' | format(fy, (fy + 1) % 100) }}'
+           'FY {{ '%04d-%02d' | format(fy, (fy + 1) % 100) }}'
     {%- endfor %}
     {% if not outer.last %}union all{% endif %}
     {% endfor %}

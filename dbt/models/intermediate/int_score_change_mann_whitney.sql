@@ -1,7 +1,8 @@
 {#-
-  Q1.2 score_change_p_value: for each reporting quarter, the two-sided Mann-Whitney U test
-  comparing the score changes of TOEX-involved assessments (x) with those of other
-  assessments (y), over every non-first assessment from inception to the quarter end.
+  Q1.2 score_change_p_value: for each reporting quarter and period (`quarter`: the
+  non-first assessments dated in the quarter; `since_inception`: those from inception to the
+  quarter end), the two-sided Mann-Whitney U test comparing the score changes of
+  TOEX-involved assessments (x) with those of other assessments (y).
 
   Exactly scipy.stats.mannwhitneyu(x, y, alternative='two-sided', method='asymptotic',
   use_continuity=True):
@@ -13,9 +14,11 @@
 -#}
 with
 
-quarters as (
+periods as (
 
-    select reporting_quarter, quarter_end from {{ ref('int_fiscal_quarters') }}
+    select reporting_quarter, period_type, period_start, period_end
+    from {{ ref('int_kpi_periods') }}
+    where period_type in ('quarter', 'since_inception')
 
 ),
 
@@ -31,12 +34,15 @@ changes as (
 pooled as (
 
     select
-        quarters.reporting_quarter,
+        periods.reporting_quarter,
+        periods.period_type,
+        periods.period_start,
+        periods.period_end,
         changes.involvement,
         changes.score_change
-    from quarters
+    from periods
     inner join changes
-        on changes.assessment_date <= quarters.quarter_end
+        on changes.assessment_date between periods.period_start and periods.period_end
 
 ),
 
@@ -44,10 +50,11 @@ ranked as (
 
     select
         reporting_quarter,
+        period_type,
         involvement,
         score_change,
-        rank() over (partition by reporting_quarter order by score_change) as min_rank,
-        count(*) over (partition by reporting_quarter, score_change) as tie_size
+        rank() over (partition by reporting_quarter, period_type order by score_change) as min_rank,
+        count(*) over (partition by reporting_quarter, period_type, score_change) as tie_size
     from pooled
 
 ),
@@ -56,11 +63,12 @@ rank_sums as (
 
     select
         reporting_quarter,
+        period_type,
         cast(sum(case when involvement = 'toex' then 1 else 0 end) as double) as n1,
         cast(sum(case when involvement = 'non_toex' then 1 else 0 end) as double) as n2,
         sum(case when involvement = 'toex' then min_rank + (tie_size - 1) / 2.0 else 0 end) as r1
     from ranked
-    group by reporting_quarter
+    group by reporting_quarter, period_type
 
 ),
 
@@ -68,13 +76,14 @@ ties as (
 
     select
         reporting_quarter,
+        period_type,
         sum(tie_size * tie_size * tie_size - tie_size) as tie_term
     from (
-        select reporting_quarter, score_change, cast(count(*) as double) as tie_size
+        select reporting_quarter, period_type, score_change, cast(count(*) as double) as tie_size
         from pooled
-        group by reporting_quarter, score_change
+        group by reporting_quarter, period_type, score_change
     ) as tie_groups
-    group by reporting_quarter
+    group by reporting_quarter, period_type
 
 ),
 
@@ -82,6 +91,7 @@ u_statistic as (
 
     select
         rank_sums.reporting_quarter,
+        rank_sums.period_type,
         rank_sums.n1,
         rank_sums.n2,
         rank_sums.r1 - rank_sums.n1 * (rank_sums.n1 + 1) / 2.0 as u1,
@@ -89,6 +99,7 @@ u_statistic as (
     from rank_sums
     inner join ties
         on rank_sums.reporting_quarter = ties.reporting_quarter
+        and rank_sums.period_type = ties.period_type
     where rank_sums.n1 > 0 and rank_sums.n2 > 0
 
 ),
@@ -97,6 +108,7 @@ z_score as (
 
     select
         reporting_quarter,
+        period_type,
         n1,
         n2,
         u1,
@@ -112,6 +124,7 @@ final as (
 
     select
         reporting_quarter,
+        period_type,
         n1 as toex_changes,
         n2 as other_changes,
         u1 as u_statistic_toex,

@@ -1,7 +1,8 @@
 {#- Q1.2 Changes in risk scores, breakdown involvement (an assessment is TOEX-involved when a
     TOEX job on its operation is active on its date): score change counts and means for the
-    quarter and since inception; ORI changes since inception; the Mann-Whitney p-value
-    since inception (breakdown all). -#}
+    quarter and since inception; ORI changes since inception; the Mann-Whitney test of
+    TOEX-involved vs other score changes for the quarter and since inception (breakdown all):
+    its p-value, U and the two sample sizes. -#}
 with
 
 periods as (
@@ -46,11 +47,14 @@ p_values as (
 
     select
         {{ period_columns() }},
-        mann_whitney.p_value
+        mann_whitney.p_value,
+        mann_whitney.u,
+        mann_whitney.toex_changes,
+        mann_whitney.other_changes
     from periods
     inner join {{ ref('int_score_change_mann_whitney') }} as mann_whitney
         on periods.reporting_quarter = mann_whitney.reporting_quarter
-    where periods.period_type = 'since_inception'
+        and periods.period_type = mann_whitney.period_type
 
 ),
 
@@ -76,7 +80,10 @@ final as (
     union all
 
     {{ kpi_rows('p_values', 'Q1.2', [
-        {'name': 'score_change_p_value', 'expr': 'p_value', 'unit': 'share'},
+        {'name': 'score_change_p_value', 'expr': 'p_value', 'unit': 'p_value'},
+        {'name': 'score_change_u', 'expr': 'u', 'unit': 'ratio'},
+        {'name': 'score_change_n_toex', 'expr': 'toex_changes', 'unit': 'count'},
+        {'name': 'score_change_n_non_toex', 'expr': 'other_changes', 'unit': 'count'},
     ]) }}
 
 )

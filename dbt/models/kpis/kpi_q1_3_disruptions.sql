@@ -79,7 +79,7 @@ final as (
     {{ kpi_rows('by_involvement', 'Q1.3', [
         {'name': 'disruptions', 'expr': 'disruptions', 'unit': 'count'},
         {'name': 'disrupted_operations', 'expr': 'disrupted_operations', 'unit': 'count'},
-        {'name': 'disruptions_per_operation', 'expr': safe_divide('disruptions', 'disrupted_operations'), 'unit': 'count'},
+        {'name': 'disruptions_per_operation', 'expr': safe_divide('disruptions', 'disrupted_operations'), 'unit': 'ratio'},
     ], breakdown='involvement', breakdown_col='involvement') }}
 
     union all

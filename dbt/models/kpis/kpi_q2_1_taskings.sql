@@ -42,7 +42,7 @@ open_jobs as (
 
     {{ zero_filled_by_code('origins', 'origin', 'jobs', [
         ['jobs_allocated', "count(jobs.job_id)"],
-        ['jobs_ongoing', "sum(case when jobs.closed_date is null or jobs.closed_date > periods.period_end then 1 else 0 end)"],
+        ['jobs_ongoing', "sum(case when jobs.job_id is not null and (jobs.closed_date is null or jobs.closed_date > periods.period_end) then 1 else 0 end)"],
         ['full_support_jobs', "sum(case when jobs.is_full_support then 1 else 0 end)"],
         ['mean_days_open', "avg(cast(case when jobs.closed_date is not null and jobs.closed_date <= periods.period_end"
             ~ " then " ~ dbt.datediff('jobs.allocated_date', 'jobs.closed_date', 'day')

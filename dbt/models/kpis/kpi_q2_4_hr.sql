@@ -232,7 +232,7 @@ final as (
 
     {{ kpi_rows('wave_questions', 'Q2.4', [
         {'name': 'yes_change', 'measure_sql': dbt.concat(["'survey_'", 'question_id', "'_yes_change'"]),
-         'expr': 'yes_share_change', 'unit': 'share'},
+         'expr': 'yes_share_change', 'unit': 'share_change'},
     ], breakdown='wave', breakdown_col='wave_label') }}
 
     union all

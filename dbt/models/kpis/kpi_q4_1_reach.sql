@@ -34,7 +34,7 @@ by_platform as (
     {{ zero_filled_by_code('platforms', 'platform', 'users', [
         ['registered_users', "count(users.user_pseudonym)"],
         ['organisations_reached', "count(distinct users.organisation)"],
-        ['active_users', "sum(case when users.last_access_date is null or users.last_access_date >= periods.quarter_start then 1 else 0 end)"],
+        ['active_users', "sum(case when users.user_pseudonym is not null and (users.last_access_date is null or users.last_access_date >= periods.quarter_start) then 1 else 0 end)"],
     ], conditions=["users.first_access_date <= periods.period_end"]) }}
 
 ),

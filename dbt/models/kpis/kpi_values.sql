@@ -1,5 +1,7 @@
 {#- Every KPI figure of every reporting quarter from the inception quarter to
-    var('reporting_quarter'), in one long table (KPIS.md "The long table kpi_values").
+    var('reporting_quarter'), in one long table (KPIS.md "The long table kpi_values"), with
+    each period's published name (int_kpi_periods) and the population the figure counts (the
+    catalogue, seed kpi_catalogue_entries: a breakdown can change who is counted).
     The columns and their types are an enforced contract. -#}
 {%- set kpi_models = [
     'kpi_q1_1_identifications', 'kpi_q1_2_risk_scores', 'kpi_q1_3_disruptions',
@@ -19,6 +21,37 @@ unioned as (
 
 ),
 
+periods as (
+
+    select reporting_quarter, period_type, period_start, period_end, period_label
+    from {{ ref('int_kpi_periods') }}
+
+),
+
+catalogue as (
+
+    select kpi_id, measure, breakdown, measure_pattern, population
+    from {{ ref('kpi_catalogue_entries') }}
+
+),
+
+labelled as (
+
+    select
+        unioned.*,
+        periods.period_label,
+        catalogue.population
+    from unioned
+    left join periods
+        on unioned.reporting_quarter = periods.reporting_quarter
+        and unioned.period_type = periods.period_type
+        and unioned.period_start = periods.period_start
+        and unioned.period_end = periods.period_end
+    left join catalogue
+        on {{ matches_catalogue_entry('unioned', 'catalogue') }}
+
+),
+
 final as (
 
     select
@@ -31,8 +64,10 @@ final as (
         cast(breakdown as {{ dbt.type_string() }}) as breakdown,
         cast(breakdown_value as {{ dbt.type_string() }}) as breakdown_value,
         cast(value as double) as value,
-        cast(unit as {{ dbt.type_string() }}) as unit
-    from unioned
+        cast(unit as {{ dbt.type_string() }}) as unit,
+        cast(period_label as {{ dbt.type_string() }}) as period_label,
+        cast(population as {{ dbt.type_string() }}) as population
+    from labelled
 
 )
 

@@ -43,4 +43,4 @@ final as (
 
 )
 
-select * from final
+{{ with_fiscal_quarter('final', 'assessment_date') }}

@@ -29,4 +29,4 @@ final as (
 
 )
 
-select * from final
+{{ with_fiscal_quarter('final', 'submitted_date') }}

@@ -18,4 +18,4 @@ final as (
 
 )
 
-select * from final
+{{ with_fiscal_quarter('final', 'month_start') }}

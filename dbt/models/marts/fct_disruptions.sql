@@ -39,4 +39,4 @@ final as (
 
 )
 
-select * from final
+{{ with_fiscal_quarter('final', 'disruption_date') }}

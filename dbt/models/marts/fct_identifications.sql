@@ -25,4 +25,4 @@ final as (
 
 )
 
-select * from final
+{{ with_fiscal_quarter('final', 'identified_date') }}

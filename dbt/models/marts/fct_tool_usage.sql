@@ -34,4 +34,4 @@ final as (
 
 )
 
-select * from final
+{{ with_fiscal_quarter('final', 'month_start') }}
