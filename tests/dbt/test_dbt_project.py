@@ -103,3 +103,34 @@ def test_a_bad_reporting_quarter_is_refused(tmp_path):
                      warehouse, tmp_path)
     assert result.returncode != 0
     assert "reporting_quarter must look like" in result.stdout
+
+
+def _unit_tests_by_model() -> dict[str, list[str]]:
+    import yaml
+
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    found: dict[str, list[str]] = {}
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests") or []:
+            found.setdefault(test["model"], []).append(test["name"])
+    return found
+
+
+def test_every_kpi_model_has_a_unit_test():
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    kpi_models = sorted(p.stem for p in (DBT_PROJECT_DIR / "models" / "kpis").glob("kpi_q*.sql"))
+    assert kpi_models, "no kpi_q* models found"
+    missing = [m for m in kpi_models if m not in _unit_tests_by_model()]
+    assert not missing, f"kpi models without a dbt unit test: {missing}"
+
+
+def test_the_build_ran_and_passed_every_unit_test(built):
+    """`dbt build` runs the unit tests too: each one defined in the models' YAML reports PASS."""
+    result, _ = built
+    lines = result.stdout.splitlines()
+    tests = {f"{model}::{name}" for model, names in _unit_tests_by_model().items() for name in names}
+    passed = {t for t in tests if any(f"{t} " in line and " PASS " in line for line in lines)}
+    assert len(tests) >= 31
+    assert passed == tests, sorted(tests - passed)
