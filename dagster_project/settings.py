@@ -1,12 +1,17 @@
 """Where the platform keeps things. One `.env`-style set of variables, sensible defaults.
 
 TOEX_HOME        project root (default: the current directory)
-TOEX_DATA_DIR    data root (default: $TOEX_HOME/data)
+TOEX_DATA_DIR    data root (default: $TOEX_HOME/data): every output lives under it unless a
+                 variable below moves one (the analysts' copy and dbt docs in published/, Data Docs
+                 in gx_docs/, GX results in gx_store/, run logs in logs/, the Dagster instance in
+                 dagster_home/)
 TOEX_WAREHOUSE   the DuckDB warehouse file (default: $TOEX_DATA_DIR/warehouse/toex.duckdb)
 TOEX_INBOX       where delivery folders arrive (default: $TOEX_DATA_DIR/inbox)
 TOEX_LANDING     immutable landing area (default: $TOEX_DATA_DIR/landing)
 TOEX_EXPORTS     published exports (default: $TOEX_DATA_DIR/exports)
 TOEX_INCEPTION   programme inception date (default: 2021-04-01)
+TOEX_KEEP_VERSIONS  publications kept per quarter under <exports>/.versions (default 3, at least 2:
+                 the live one and the one before it are never deleted)
 """
 
 from __future__ import annotations
@@ -30,6 +35,17 @@ class Settings:
     landing: Path
     exports: Path
     inception: date
+    keep_versions: int = 3
+
+    @property
+    def published(self) -> Path:
+        """The analysts' read-only warehouse copy, its Parquet and the dbt docs site."""
+        return published_dir(self.data_dir)
+
+    @property
+    def logs(self) -> Path:
+        """One log file per run (`<run_id>.log`): everything the console leaves out."""
+        return self.data_dir / "logs"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -44,9 +60,14 @@ class Settings:
             landing=Path(env.get("TOEX_LANDING", data / "landing")),
             exports=Path(env.get("TOEX_EXPORTS", data / "exports")),
             inception=date.fromisoformat(env.get("TOEX_INCEPTION", "2021-04-01")),
+            keep_versions=int(env.get("TOEX_KEEP_VERSIONS") or 3),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         for k, v in values.items():
             if isinstance(v, Path):
                 values[k] = v.resolve()
         return cls(**values)
+
+
+def published_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "published"

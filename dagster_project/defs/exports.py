@@ -76,7 +76,7 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             context.log.warning(f"{len(revised)} previously published figure(s) revised by delivery {delivery_id}")
         published = publish_quarter(con, quarter, Path(paths.exports), run_id=context.run.run_id,
                                     code_version=code_version(), delivery_hashes=hashes, quality_results=checks,
-                                    revisions=revised)
+                                    revisions=revised, keep_versions=paths.keep_versions)
         revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
     manifest = published.manifest
     files = {name: f.get("rows") for name, f in manifest.get("files", {}).items()}
@@ -128,7 +128,7 @@ def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseC
     "analysts query while the next run writes, and the marts and KPI tables as Parquet.",
 )
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
-    published = Path(paths.exports).parent / "published"
+    published = paths.published
     published.mkdir(parents=True, exist_ok=True)
     target = published / "toex.duckdb"
     tmp = published / f".toex.duckdb.{context.run.run_id[:8]}.tmp"
@@ -170,7 +170,7 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehou
     invocation.wait()
     if not invocation.is_successful():
         raise dg.Failure(f"dbt docs generate failed: {invocation.get_error()}"[:4000])
-    site = Path(paths.exports).parent / "published" / "dbt_docs.html"
+    site = paths.published / "dbt_docs.html"
     site.parent.mkdir(parents=True, exist_ok=True)
     tmp = site.with_suffix(".tmp")
     shutil.copyfile(invocation.target_path / "static_index.html", tmp)

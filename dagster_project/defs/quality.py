@@ -15,7 +15,6 @@ definitions reads the suite JSON files and nothing more.
 """
 
 
-from pathlib import Path
 
 import dagster as dg
 
@@ -48,8 +47,8 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     def _suite_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
         from dagster_project.quality.gate import evaluate
 
-        # Beside exports/ and published/: $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results).
-        yield from evaluate(context, suite, warehouse, Path(paths.exports).parent)
+        # $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results), wherever the exports go.
+        yield from evaluate(context, suite, warehouse, paths.data)
 
     return _suite_check
 
