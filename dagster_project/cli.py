@@ -31,11 +31,19 @@ DEMO_SEED = 20250630
 
 
 def _setup_logging(verbose: bool) -> None:
+    """Python logging to stderr, which a run sends to its log file (runlog.captured). Records a
+    Dagster logger already printed (its console logger writes every event line) are dropped here,
+    or each Dagster line appears twice."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: not hasattr(record, "dagster_meta"))
+    # Third-party INFO that tells an operator nothing (kept at WARNING, in the run's log).
+    for name in ("alembic", "great_expectations"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _dagster_home(data_dir: Path) -> Path:
@@ -80,6 +88,7 @@ def _locked(args, work) -> int:
     from dagster_project import warehouse as wh
     from dagster_project.settings import Settings
 
+    # --out moves the exports only: everything else stays in the data folder (TOEX_DATA_DIR).
     settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None,
                                  exports=Path(args.out) if args.out else None)
     _dagster_home(settings.data_dir)
@@ -103,7 +112,8 @@ def cmd_run(args) -> int:
         from dagster_project.pipeline import run_quarter
 
         return run_quarter(quarter, extracts, settings, replay_delivery_id=args.replay or "",
-                           external_threshold=args.threshold if args.external_release else None)
+                           external_threshold=args.threshold if args.external_release else None,
+                           verbose=args.verbose)
 
     return _locked(args, work)
 
@@ -114,8 +124,11 @@ def cmd_demo(args) -> int:
     if not delivery.exists() or args.regenerate:
         from dagster_project.generator import generate
 
-        log.info("generating the synthetic demo delivery in %s", delivery)
-        generate(delivery, seed=DEMO_SEED, scale=1)
+        # Its per-file lines are for `toex generate`; the demo prints one.
+        logging.getLogger("toex.generator").setLevel(logging.INFO if args.verbose else logging.WARNING)
+        counts = generate(delivery, seed=DEMO_SEED, scale=1)
+        print(f"toex: generated the synthetic demo delivery in {delivery}: {len(counts)} extracts, "
+              f"{sum(counts.values()):,} rows")
     args.extracts, args.replay, args.warehouse = str(delivery), None, None
     args.external_release, args.threshold = False, 5
     return cmd_run(args)
@@ -148,14 +161,16 @@ def cmd_backfill(args) -> int:
     def work(settings):
         from dagster_project.pipeline import backfill
 
-        return backfill(quarters_between(first, last), extracts, settings)
+        return backfill(quarters_between(first, last), extracts, settings, verbose=args.verbose)
 
     return _locked(args, work)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="toex", description="TOEX KPI data platform")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print everything (Dagster, dbt, Great Expectations); by default it goes to "
+                        "the run's log file, <data>/logs/<run_id>.log")
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write a synthetic, calibrated demo delivery")
@@ -196,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", help="the warehouse runs will use (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")
     p.set_defaults(func=cmd_prepare)
 
+    for command in (r, d, b):  # `toex run -v …` as well as `toex -v run …`
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="print everything, not only the stage lines, warnings and summary")
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:
