@@ -1,0 +1,159 @@
+"""Operating the CLI: what a run prints, where the rest goes, and that disk use stays bounded
+(docs/OPERATIONS.md)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagster_project.runlog import Console, Progress, _tally, stage_of
+from dagster_project.settings import DBT_PROJECT_DIR, Settings
+
+TOEX = [sys.executable, "-m", "dagster_project.cli"]
+CHATTER = re.compile(r"_get_default_value|great_expectations|alembic|Skipping|\bSTART\b.*\[RUN\]|\bPASS\b|"
+                     r"Running dbt command|dagster - (INFO|DEBUG)")
+MB = 1 << 20
+
+
+def test_out_moves_only_the_exports(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOEX_DATA_DIR", str(tmp_path / "data"))
+    s = Settings.from_env(exports=tmp_path / "elsewhere" / "q1")
+    assert s.exports == tmp_path / "elsewhere" / "q1"
+    assert s.published == tmp_path / "data" / "published"
+    assert s.logs == tmp_path / "data" / "logs"
+    assert s.warehouse == tmp_path / "data" / "warehouse" / "toex.duckdb"
+    from dagster_project.resources import PlatformPaths
+
+    paths = PlatformPaths.from_settings(s)
+    assert paths.published == tmp_path / "data" / "published"
+
+
+def test_keep_versions_setting(monkeypatch):
+    monkeypatch.setenv("TOEX_KEEP_VERSIONS", "5")
+    assert Settings.from_env().keep_versions == 5
+    monkeypatch.delenv("TOEX_KEEP_VERSIONS")
+    assert Settings.from_env().keep_versions == 3
+
+
+def test_capture_sends_library_output_and_subprocesses_to_the_log(tmp_path):
+    """As in `toex run`: a process whose fd 1 and 2 are the terminal (here, pipes we read)."""
+    log = tmp_path / "logs" / "run.log"
+    script = f"""
+import logging, os, subprocess, sys
+from pathlib import Path
+from dagster_project.runlog import captured
+logging.basicConfig(level=logging.INFO)
+with captured(Path({str(log)!r})) as console:
+    console.say("ingest  1.0s  17 files")
+    print("[] _get_default_value chatter")
+    logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")
+    os.write(2, b"raw fd 2 chatter\\n")
+    subprocess.run([sys.executable, "-c", "print('a subprocess line')"], check=True)
+    console.err("toex: step failed: x: disk full")
+print("after the run")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "ingest  1.0s  17 files\nafter the run\n"
+    assert done.stderr == "toex: step failed: x: disk full\n"
+    text = log.read_text()
+    for line in ("ingest  1.0s  17 files", "_get_default_value chatter", "Context impl SQLiteImpl", "raw fd 2 chatter",
+                 "a subprocess line", "disk full"):
+        assert line in text
+
+
+class _Lines(Console):
+    def __init__(self):
+        super().__init__(None, False)
+        self.said = []
+
+    def say(self, line=""):
+        self.said.append(line)
+
+
+def test_stage_lines_are_printed_when_a_stage_ends():
+    import dagster as dg
+
+    @dg.asset(name="ingest__delivery")
+    def a():
+        return 1
+
+    @dg.asset(name="exports__quarter_exports", deps=[a])
+    def b():
+        return dg.MaterializeResult(metadata={"published_to": "/x/2025-26-Q1"})
+
+    console = _Lines()
+    progress = Progress(console, {"ingest__delivery", "exports__quarter_exports", "gx_raw_costs"})
+    job = dg.Definitions(assets=[a, b], jobs=[dg.define_asset_job("j")]).resolve_job_def("j")
+    with dg.DagsterInstance.ephemeral() as instance:
+        run_id = "11111111-2222-3333-4444-555555555555"
+        instance.add_event_listener(run_id, progress)
+        job.execute_in_process(instance=instance, run_id=run_id)
+    assert [line.split()[0] for line in console.said] == ["ingest", "exports"], console.said
+    progress.finish()  # a stage whose steps never ran still gets its line, saying so
+    assert console.said[-1].split()[0] == "quality" and "not run: 1 step(s)" in console.said[-1]
+    assert progress.published == ["/x/2025-26-Q1"]
+    assert stage_of("gx_raw_costs") == "quality" and stage_of("toex_dbt_models") == "dbt"
+    assert _tally("5 pass, 1 warn (accepted_values_y)") == [(5, "pass"), (1, "warn")]
+
+
+def _run(env: dict, delivery: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*TOEX, *extra, "run", "--extracts", str(delivery), "--quarter", "2025-26-Q1"],
+                          env=env, capture_output=True, text=True, timeout=1200)
+
+
+@pytest.mark.slow
+def test_cli_run_prints_stages_warnings_and_summary_only(published_copy):
+    root, env, delivery = published_copy
+    done = _run(env, delivery)
+    lines = (done.stdout + done.stderr).splitlines()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(lines) <= 60, "\n".join(lines)
+    assert not [ln for ln in lines if CHATTER.search(ln)], "\n".join(lines)
+    for stage in ("ingest", "quality", "dbt", "exports"):
+        assert any(ln.split()[:1] == [stage] for ln in lines), f"no {stage} line:\n" + "\n".join(lines)
+    log = re.search(r"full log: (\S+)", done.stdout)
+    assert log, done.stdout
+    detail = Path(log.group(1)).read_text()
+    assert Path(log.group(1)).parent == root / "logs"
+    assert "Running dbt command" in detail and "read 3756" in detail
+
+
+def _size(path: Path, skip=()) -> int:
+    total = 0
+    for p in path.rglob("*"):
+        if p.is_file() and not p.is_symlink() and not any(part in skip for part in p.parts):
+            total += p.stat().st_size
+    return total
+
+
+@pytest.mark.slow
+def test_five_runs_of_one_delivery_leave_disk_bounded(published_copy):
+    """Runs 2 to 5 of the same delivery add at most 5 MB to the data folder and dbt/target beyond
+    the retained export versions; no run leaves its dbt target folder behind."""
+    root, env, delivery = published_copy
+    env = {**env, "TOEX_KEEP_VERSIONS": "3"}
+    target = DBT_PROJECT_DIR / "target"
+    run_ids = []
+
+    def run_once():
+        done = _run(env, delivery)
+        assert done.returncode == 0, done.stdout + done.stderr
+        run_ids.append(re.search(r"run (\S+) for 2025-26 Q1 succeeded", done.stdout).group(1))
+
+    run_once()
+    base_data, base_exports = _size(root), _size(root / "exports")
+    base_target = _size(target, skip={p.name for p in target.glob("*-*") if p.is_dir()})
+    for _ in range(4):
+        run_once()
+    grown = (_size(root) - base_data) - (_size(root / "exports") - base_exports)
+    grown_target = _size(target, skip={p.name for p in target.glob("*-*") if p.is_dir()}) - base_target
+    assert grown + grown_target <= 5 * MB, (grown, grown_target)
+    versions = list((root / "exports" / ".versions" / "2025-26-Q1").iterdir())
+    assert len([v for v in versions if v.is_dir() and not v.name.startswith(".")]) <= 3
+    leftovers = [p.name for p in target.glob("toex_dbt_models-*") if any(p.name[16:23] == r[:7] for r in run_ids)]
+    assert leftovers == []
