@@ -77,6 +77,7 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
         raise_on_error=False, partition_key=quarter.label, tags={"toex/quarter": quarter.label},
     )
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    runlog.prune_runs(instance, MAIN_JOB, settings.keep_runs)
     for ev in result.get_asset_check_evaluations():
         name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
         text = f"{name} — {one_line(ev.description or 'failed')}"

@@ -139,8 +139,10 @@ class Progress:
     def _on_event(self, entry) -> None:
         event = entry.dagster_event
         if event is None:
-            if entry.level >= logging.WARNING and entry.user_message:
-                self.warn(entry.user_message)
+            message = entry.user_message or ""
+            # "Dependencies for step … failed": the stage line says "not run".
+            if entry.level >= logging.WARNING and message and not message.startswith("Dependencies for step"):
+                self.warn(message)
             return
         step, kind = event.step_key, event.event_type_value
         if not step:
@@ -242,3 +244,27 @@ class WarningCollector(logging.Handler):
 def elapsed(since: float) -> str:
     s = time.monotonic() - since
     return f"{s / 60:.0f} min {s % 60:.0f} s" if s >= 60 else f"{s:.1f} s"
+
+
+def prune_runs(instance, job_name: str, keep: int | None) -> int:
+    """With TOEX_KEEP_RUNS set: delete the job's finished runs beyond the newest `keep` from the
+    Dagster instance (run record, events, captured logs; on the default SQLite storage also the
+    run's own event-log file, which deleting its events leaves behind). Off by default: the
+    UI's partition status and asset history come from these runs."""
+    import dagster as dg
+
+    if not keep or keep < 1:
+        return 0
+    finished = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+    records = instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=finished))
+    old = records[keep:]  # newest first
+    for record in old:
+        run_id = record.dagster_run.run_id
+        instance.delete_run(run_id)
+        shard = getattr(instance.event_log_storage, "path_for_shard", None)
+        if shard is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(shard(run_id) + suffix).unlink(missing_ok=True)
+        with contextlib.suppress(Exception):  # captured step logs: housekeeping, never fatal
+            instance.compute_log_manager.delete_logs(prefix=[run_id])
+    return len(old)

@@ -12,6 +12,8 @@ TOEX_EXPORTS     published exports (default: $TOEX_DATA_DIR/exports)
 TOEX_INCEPTION   programme inception date (default: 2021-04-01)
 TOEX_KEEP_VERSIONS  publications kept per quarter under <exports>/.versions (default 3, at least 2:
                  the live one and the one before it are never deleted)
+TOEX_KEEP_RUNS   toex_quarterly runs kept in the Dagster instance after each CLI run (default:
+                 all; ~4 MB of event log each, docs/OPERATIONS.md)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Settings:
     exports: Path
     inception: date
     keep_versions: int = 3
+    keep_runs: int | None = None  # Dagster run history kept (TOEX_KEEP_RUNS); None keeps every run
 
     @property
     def published(self) -> Path:
@@ -61,6 +64,7 @@ class Settings:
             exports=Path(env.get("TOEX_EXPORTS", data / "exports")),
             inception=date.fromisoformat(env.get("TOEX_INCEPTION", "2021-04-01")),
             keep_versions=int(env.get("TOEX_KEEP_VERSIONS") or 3),
+            keep_runs=int(env["TOEX_KEEP_RUNS"]) if env.get("TOEX_KEEP_RUNS") else None,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         for k, v in values.items():

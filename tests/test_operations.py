@@ -136,7 +136,7 @@ def test_five_runs_of_one_delivery_leave_disk_bounded(published_copy):
     """Runs 2 to 5 of the same delivery add at most 5 MB to the data folder and dbt/target beyond
     the retained export versions; no run leaves its dbt target folder behind."""
     root, env, delivery = published_copy
-    env = {**env, "TOEX_KEEP_VERSIONS": "3"}
+    env = {**env, "TOEX_KEEP_VERSIONS": "3", "TOEX_KEEP_RUNS": "2"}
     target = DBT_PROJECT_DIR / "target"
     run_ids = []
 

@@ -155,7 +155,9 @@ def _remove_stale_targets() -> None:
 def _asset_events(context, invocation):
     """dagster-dbt's events for models and for the tests that are asset checks, as dbt emits
     them. The other tests' results are tallied per model (status → names) into the model's
-    `dbt_tests` metadata, so its Output waits for the model's last dbt-side test."""
+    `dbt_tests` metadata, so its Output waits for the model's last dbt-side test, or until a
+    model that depends on it finishes (Dagster takes a multi-asset's outputs in dependency
+    order; a test with two parents runs after both, which can be after the first's children)."""
     translator, manifest = invocation.dagster_dbt_translator, invocation.manifest
     checks = context.selected_asset_check_keys
     pending = _dbt_side_tests(manifest, translator, checks)
@@ -168,20 +170,33 @@ def _asset_events(context, invocation):
             tallies[key][(data.get("status"), manifest["nodes"][unique_id]["name"])] += 1
             pending["left"][key] -= 1
             if pending["left"][key] <= 0 and key in held:
-                yield _with_tests(held.pop(key), tallies[key])
+                yield _with_tests(held.pop(key)[1], tallies[key])
             continue
         for event in raw.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
                                                  context=context, target_path=invocation.target_path,
                                                  project=toex_dbt):
             if isinstance(event, dg.Output):
                 key = tuple(context.asset_key_for_output(event.output_name).path)
+                upstream = _ancestors(manifest, unique_id)
+                for earlier in [k for k, (uid, _) in held.items() if uid in upstream]:
+                    yield _with_tests(held.pop(earlier)[1], tallies.get(earlier))
                 if pending["left"].get(key, 0) > 0:
-                    held[key] = event
+                    held[key] = (unique_id, event)
                     continue
                 event = _with_tests(event, tallies.get(key))
             yield event
-    for key, event in held.items():  # tests that never reported (skipped, or not selected)
+    for key, (_, event) in held.items():  # tests that never reported (skipped, or not selected)
         yield _with_tests(event, tallies.get(key))
+
+
+def _ancestors(manifest, unique_id: str) -> set[str]:
+    parents, seen, todo = manifest.get("parent_map", {}), set(), [unique_id]
+    while todo:
+        for parent in parents.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
 
 
 def _dbt_side_tests(manifest, translator, checks) -> dict:
