@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from dagster_project.fiscal import Quarter
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.settings import Settings
 
 log = logging.getLogger("toex.cli")
 
@@ -120,7 +120,7 @@ def cmd_run(args) -> int:
 
 def cmd_demo(args) -> int:
     os.environ.setdefault("TOEX_DEMO", "1")
-    delivery = PROJECT_ROOT / "data" / "source" / "demo_delivery"
+    delivery = Settings.from_env().data_dir / "source" / "demo_delivery"
     if not delivery.exists() or args.regenerate:
         from dagster_project.generator import generate
 

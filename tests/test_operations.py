@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -157,3 +158,15 @@ def test_five_runs_of_one_delivery_leave_disk_bounded(published_copy):
     assert len([v for v in versions if v.is_dir() and not v.name.startswith(".")]) <= 3
     leftovers = [p.name for p in target.glob("toex_dbt_models-*") if any(p.name[16:23] == r[:7] for r in run_ids)]
     assert leftovers == []
+
+
+def test_pruned_gx_runs_take_their_data_docs_pages_with_them(tmp_path):
+    from dagster_project.quality.gate import _prune_stores
+
+    for i, run in enumerate(["run-a", "run-b", "run-c"]):
+        (tmp_path / "gx_store" / run).mkdir(parents=True)
+        os.utime(tmp_path / "gx_store" / run, (1000 + i, 1000 + i))
+        (tmp_path / "gx_docs" / "validations" / "raw_costs" / run).mkdir(parents=True)
+    _prune_stores(tmp_path, keep=2)
+    assert sorted(p.name for p in (tmp_path / "gx_store").iterdir()) == ["run-b", "run-c"]
+    assert sorted(p.name for p in (tmp_path / "gx_docs" / "validations" / "raw_costs").iterdir()) == ["run-b", "run-c"]
