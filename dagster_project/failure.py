@@ -89,8 +89,14 @@ def one_line(message: str, cls_name: str | None = None) -> str:
                        and "=" not in ln.split(" ")[0]), "")
         head = text[: text.find("(")].rstrip(" (") if "(" in text else text
         text = f"{head} (CSV line {csv_line.group(1)}{': ' + reason if reason else ''})"
-    if cls_name and cls_name not in text and not _is_own(cls_name):
-        text = f"{cls_name}: {text}"
+    if cls_name:
+        # Dagster records `module.Class: message`: the class's short name, or none for the
+        # platform's own errors, whose messages already say what and where.
+        text = re.sub(rf"^[\w.]*\b{re.escape(cls_name)}: ", "" if _is_own(cls_name) else f"{cls_name}: ", text)
+        if cls_name not in text and not _is_own(cls_name):
+            text = f"{cls_name}: {text}"
+    if text.count("(") > text.count(")"):  # a message cut at its first line
+        text = text.rstrip(" .") + "…)"
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
 
 

@@ -118,3 +118,39 @@ def test_a_real_step_failure_from_a_job():
     assert failure.step_failure_data.error.cls_name == "DagsterExecutionStepExecutionError"
     assert describe(failure.step_failure_data.error) == "disk full writing /x/exports/q.csv"
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.slow
+def test_cli_run_against_a_held_warehouse_says_who_holds_it(tmp_path):
+    """End to end: another process holds the DuckDB file; `toex run`'s last lines name it."""
+    data = tmp_path / "data"
+    db = data / "warehouse" / "toex.duckdb"
+    db.parent.mkdir(parents=True)
+    delivery = tmp_path / "delivery"
+    delivery.mkdir()
+    (delivery / "capabilities.csv").write_text("capability_id,name\n1,x\n")
+    env = {**os.environ, "TOEX_DATA_DIR": str(data), "TOEX_HOME": str(tmp_path), "TOEX_DEMO": "1",
+           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    for k in ("TOEX_WAREHOUSE", "TOEX_LANDING", "TOEX_EXPORTS", "TOEX_INBOX"):
+        env.pop(k, None)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                               "print('held', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run", "--extracts", str(delivery),
+                               "--quarter", "2025-26-Q1"], env=env, capture_output=True, text=True, timeout=900)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = [ln for ln in done.stderr.splitlines() if ln.startswith("toex: step failed:")]
+    assert failed and f"warehouse in use by process {holder.pid}" in failed[0], done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert len((done.stdout + done.stderr).splitlines()) <= 20, done.stdout + done.stderr
+
+
+def test_the_platforms_own_errors_lose_their_module_path():
+    err = FileRejected("disruptions.csv: the CSV reader could not read the file (Invalid Input Error: state.\n"
+                       "Possible fixes:\n* Disable the parser's strict mode\n  file = x.csv\n")
+    line = describe(_as_dagster_records_it(err))
+    assert line == "disruptions.csv: the CSV reader could not read the file (Invalid Input Error: state…)", line
