@@ -2,7 +2,9 @@
 the reporting layer's dbt tests as asset checks, plus the platform-usage measurements (Q4.2)
 dbt reads."""
 
+import contextlib
 import shutil
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -145,11 +147,18 @@ def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, 
     shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
+STALE_TARGET_SECONDS = 3 * 3600  # far beyond any dbt build (~3 min at scale 1000, docs/SCALE.md)
+
+
 def _remove_stale_targets() -> None:
-    """Target folders of earlier dbt steps: a failed build keeps its own for inspection until
-    the next build, a killed run never reached its clean-up."""
+    """Target folders of earlier dbt steps: a failed build keeps its own for inspection until a
+    later build, a killed run never reached its clean-up. Only old ones: another process
+    (a second test worker, another clone's warehouse) may be building in this project now."""
+    cutoff = time.time() - STALE_TARGET_SECONDS
     for stale in (Path(toex_dbt.project_dir) / "target").glob(f"{DBT_OP}-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def _asset_events(context, invocation):
