@@ -41,8 +41,11 @@ def _setup_logging(verbose: bool) -> None:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(lambda record: not hasattr(record, "dagster_meta"))
-    # Third-party INFO that tells an operator nothing (kept at WARNING, in the run's log).
-    for name in ("alembic", "great_expectations"):
+    # Third-party INFO that tells an operator nothing: WARNING on the console; a run lets it
+    # into its log file (runlog.chatter_to_log).
+    from dagster_project.runlog import CHATTY_LIBRARIES
+
+    for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 

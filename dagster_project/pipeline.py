@@ -146,6 +146,7 @@ def _execute_reported(quarter: Quarter, settings: Settings, verbose: bool, **kwa
         progress = runlog.Progress(console, step_keys(settings, kwargs.get("exports_only", False)))
         collector = runlog.WarningCollector(progress)
         logging.getLogger().addHandler(collector)
+        quiet = runlog.chatter_to_log()
         try:
             outcome = execute(quarter, settings, run_id=run_id, listener=progress, **kwargs)
         except Exception as exc:  # outside any step (definitions, instance): still a one-line cause
@@ -155,6 +156,7 @@ def _execute_reported(quarter: Quarter, settings: Settings, verbose: bool, **kwa
             del exc
         finally:
             logging.getLogger().removeHandler(collector)
+            quiet()
         progress.finish()
         code = _report(outcome, quarter, console, progress, settings, log_path, started)
     runlog.prune_logs(settings.logs)

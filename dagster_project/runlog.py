@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+CHATTY_LIBRARIES = ("alembic", "great_expectations")  # INFO that tells an operator nothing
 KEEP_LOGS = 100  # run logs kept (~150 KB each for the demo run)
 STAGES = ("ingest", "quality", "dbt", "exports")
 
@@ -89,6 +90,20 @@ def captured(log_path: Path, verbose: bool = False) -> Iterator[Console]:
         if not thread.is_alive():
             os.close(read_end)
             log.close()
+
+
+def chatter_to_log():
+    """Let the chatty libraries' INFO through while fd 1 and 2 go to the run's log (outside a run
+    they stay at WARNING, see cli._setup_logging); returns the function that restores them."""
+    saved = {name: logging.getLogger(name).level for name in CHATTY_LIBRARIES}
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(min(saved[name] or logging.INFO, logging.INFO))
+
+    def restore():
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+    return restore
 
 
 def prune_logs(logs_dir: Path, keep: int = KEEP_LOGS) -> None:
