@@ -61,10 +61,7 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
     """Run the main job for `quarter` in this process; `exports_only` re-publishes from the
     warehouse as it stands (a backfill's earlier quarters). `listener(entry)` sees each event
     as it is written (runlog.Progress)."""
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(MAIN_JOB)
-    if exports_only:
-        job = job.get_subset(asset_selection={dg.AssetKey(["exports", "quarter_exports"])})
+    job = _main_job(settings, exports_only)
     instance = instance or dg.DagsterInstance.get()
     ensure_quarter_partitions(instance, quarter)
     run_id = run_id or str(uuid.uuid4())
@@ -77,7 +74,10 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
         raise_on_error=False, partition_key=quarter.label, tags={"toex/quarter": quarter.label},
     )
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
-    runlog.prune_runs(instance, MAIN_JOB, settings.keep_runs)
+    try:
+        runlog.prune_runs(instance, MAIN_JOB, settings.keep_runs)
+    except Exception:  # housekeeping: never fail a finished run for it
+        log.exception("could not prune old runs (TOEX_KEEP_RUNS)")
     for ev in result.get_asset_check_evaluations():
         name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
         text = f"{name} — {one_line(ev.description or 'failed')}"
@@ -93,12 +93,16 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
     return outcome
 
 
-def step_keys(settings: Settings, exports_only: bool = False) -> set[str]:
-    """The steps a run of the main job executes (one per op: assets and checks)."""
+def _main_job(settings: Settings, exports_only: bool = False) -> dg.JobDefinition:
     job = build_definitions(settings).resolve_job_def(MAIN_JOB)
     if exports_only:
         job = job.get_subset(asset_selection={dg.AssetKey(["exports", "quarter_exports"])})
-    return {node.name for node in job.graph.nodes}
+    return job
+
+
+def step_keys(settings: Settings, exports_only: bool = False) -> set[str]:
+    """The steps a run of the main job executes (one per op: assets and checks)."""
+    return {node.name for node in _main_job(settings, exports_only).graph.nodes}
 
 
 def _report(outcome: RunOutcome, quarter: Quarter, console=None, progress=None, settings: Settings | None = None,
@@ -149,11 +153,10 @@ def _execute_reported(quarter: Quarter, settings: Settings, verbose: bool, **kwa
         quiet = runlog.chatter_to_log()
         try:
             outcome = execute(quarter, settings, run_id=run_id, listener=progress, **kwargs)
-        except Exception as exc:  # outside any step (definitions, instance): still a one-line cause
+        except Exception:  # outside any step (definitions, instance): still a one-line cause
             log.exception("run %s failed outside its steps", run_id)
-            outcome = RunOutcome(success=False, run_id=run_id,
-                                 step_failures=[f"run: {describe(serializable_error_info_from_exc_info(sys.exc_info()))}"])
-            del exc
+            cause = describe(serializable_error_info_from_exc_info(sys.exc_info()))
+            outcome = RunOutcome(success=False, run_id=run_id, step_failures=[f"run: {cause}"])
         finally:
             logging.getLogger().removeHandler(collector)
             quiet()
