@@ -162,7 +162,7 @@ def _execute_reported(quarter: Quarter, settings: Settings, verbose: bool, **kwa
             quiet()
         progress.finish()
         code = _report(outcome, quarter, console, progress, settings, log_path, started)
-    runlog.prune_logs(settings.logs)
+    runlog.prune_logs(settings.logs, current=log_path)
     return code
 
 

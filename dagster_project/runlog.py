@@ -11,8 +11,10 @@ subprocesses (dbt) write to fd 1 and 2 directly, so only redirecting those catch
 from __future__ import annotations
 
 import contextlib
+import gzip
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -21,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CHATTY_LIBRARIES = ("alembic", "great_expectations")  # INFO that tells an operator nothing
-KEEP_LOGS = 100  # run logs kept (~150 KB each for the demo run)
+KEEP_LOGS = 100  # run logs kept (the demo run's: ~300 KB, ~30 KB once gzipped)
 STAGES = ("ingest", "quality", "dbt", "exports")
 
 
@@ -106,8 +108,19 @@ def chatter_to_log():
     return restore
 
 
-def prune_logs(logs_dir: Path, keep: int = KEEP_LOGS) -> None:
-    logs = sorted(logs_dir.glob("*.log"), key=lambda p: p.stat().st_mtime) if logs_dir.is_dir() else []
+def prune_logs(logs_dir: Path, keep: int = KEEP_LOGS, current: Path | None = None) -> None:
+    """Earlier runs' logs are gzipped (~300 KB → ~30 KB); the newest `keep` are kept."""
+    if not logs_dir.is_dir():
+        return
+    for plain in logs_dir.glob("*.log"):
+        if plain != current:
+            packed = plain.with_name(plain.name + ".gz")
+            with contextlib.suppress(OSError):
+                with open(plain, "rb") as src, gzip.open(packed, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                shutil.copystat(plain, packed)  # its age orders the pruning below
+                plain.unlink()
+    logs = sorted((*logs_dir.glob("*.log"), *logs_dir.glob("*.log.gz")), key=lambda p: p.stat().st_mtime)
     for old in logs[:-keep]:
         old.unlink(missing_ok=True)
 

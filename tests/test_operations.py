@@ -170,3 +170,16 @@ def test_pruned_gx_runs_take_their_data_docs_pages_with_them(tmp_path):
     _prune_stores(tmp_path, keep=2)
     assert sorted(p.name for p in (tmp_path / "gx_store").iterdir()) == ["run-b", "run-c"]
     assert sorted(p.name for p in (tmp_path / "gx_docs" / "validations" / "raw_costs").iterdir()) == ["run-b", "run-c"]
+
+
+def test_earlier_run_logs_are_gzipped_and_bounded(tmp_path):
+    import gzip
+
+    from dagster_project.runlog import prune_logs
+
+    for i in range(4):
+        (tmp_path / f"run{i}.log").write_text(f"run {i}\n" * 100)
+        os.utime(tmp_path / f"run{i}.log", (1000 + i, 1000 + i))
+    prune_logs(tmp_path, keep=3, current=tmp_path / "run3.log")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run1.log.gz", "run2.log.gz", "run3.log"]
+    assert gzip.decompress((tmp_path / "run2.log.gz").read_bytes()).decode() == "run 2\n" * 100

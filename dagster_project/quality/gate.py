@@ -23,7 +23,7 @@ def docs_dir(data_dir: Path) -> Path:
     return data_dir / "gx_docs"
 
 
-KEEP_RUN_STORES = 20
+KEEP_RUN_STORES = 3  # ~0.8 MB a run with their Data Docs pages (docs/OPERATIONS.md)
 
 
 def store_dir(data_dir: Path, run_id: str) -> Path:
