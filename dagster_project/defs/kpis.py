@@ -155,7 +155,8 @@ def _remove_stale_targets() -> None:
     later build, a killed run never reached its clean-up. Only old ones: another process
     (a second test worker, another clone's warehouse) may be building in this project now."""
     cutoff = time.time() - STALE_TARGET_SECONDS
-    for stale in (Path(toex_dbt.project_dir) / "target").glob(f"{DBT_OP}-*"):
+    target = Path(toex_dbt.project_dir) / "target"
+    for stale in (*target.glob(f"{DBT_OP}-*"), *target.glob("dbt_docs-*")):  # dbt_docs: exports.dbt_docs
         with contextlib.suppress(OSError):
             if stale.stat().st_mtime < cutoff:
                 shutil.rmtree(stale, ignore_errors=True)
