@@ -134,9 +134,13 @@ def _size(path: Path, skip=()) -> int:
 
 @pytest.mark.slow
 def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
-    """The default layout (everything, the Dagster instance too, under TOEX_DATA_DIR): runs 2 to 5
-    of the same delivery add at most 5 MB to the data folder and dbt/target beyond the retained
-    export versions, and no run leaves its dbt target folder behind."""
+    """The default layout (everything, the Dagster instance too, under TOEX_DATA_DIR), five runs of
+    the same delivery through the CLI. After the second run, disk use is flat: runs 3 to 5 add at
+    most 5 MB to the data folder and dbt/target beyond the retained export versions. Between the
+    first and the second run the DuckDB file (and so its byte copy, the analysts' copy) grows once
+    by the blocks the rebuilt tables freed, which DuckDB reuses but never returns
+    (docs/OPERATIONS.md); that step is bounded by the warehouse's own size. No run leaves its dbt
+    target folder behind."""
     from dagster_project.generator import generate
 
     root = tmp_path / "data"
@@ -146,26 +150,29 @@ def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
     env.update({"TOEX_HOME": str(tmp_path), "TOEX_DATA_DIR": str(root), "TOEX_DEMO": "1",
                 "TOEX_KEEP_VERSIONS": "3", "TOEX_KEEP_RUNS": "2"})
     target = DBT_PROJECT_DIR / "target"
+    warehouse = root / "warehouse" / "toex.duckdb"
 
     def in_flight() -> set[str]:  # other builds' folders (another test worker): not ours to count
         return {p.name for p in target.glob("*-*") if p.is_dir()}
 
-    run_ids = []
+    run_ids, sizes = [], []
 
     def run_once():
         done = _run(env, delivery)
         assert done.returncode == 0, done.stdout + done.stderr
         run_ids.append(re.search(r"run (\S+) for 2025-26 Q1 succeeded", done.stdout).group(1))
+        sizes.append({p.name: _size(p) for p in root.iterdir()} | {"dbt/target": _size(target, skip=in_flight())})
+
+    def beyond_exports(i: int) -> int:
+        return sum(sizes[i].values()) - sizes[i]["exports"]
 
     run_once()
-    base_data, base_exports, base_target = _size(root), _size(root / "exports"), _size(target, skip=in_flight())
-    sizes = []
+    first_warehouse = warehouse.stat().st_size
     for _ in range(4):
         run_once()
-        sizes.append({p.name: _size(p) for p in root.iterdir()})
-    grown = (_size(root) - base_data) - (_size(root / "exports") - base_exports)
-    grown_target = _size(target, skip=in_flight()) - base_target
-    assert grown + grown_target <= 5 * MB, (grown, grown_target, sizes)
+    assert beyond_exports(4) - beyond_exports(1) <= 5 * MB, sizes
+    assert warehouse.stat().st_size <= 2 * first_warehouse, sizes
+    assert beyond_exports(4) - beyond_exports(0) <= 5 * MB + 2 * first_warehouse, sizes
     versions = list((root / "exports" / ".versions" / "2025-26-Q1").iterdir())
     assert len([v for v in versions if v.is_dir() and not v.name.startswith(".")]) <= 3
     assert (root / "dagster_home").is_dir()
