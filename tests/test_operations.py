@@ -203,3 +203,27 @@ def test_earlier_run_logs_are_gzipped_and_bounded(tmp_path):
     prune_logs(tmp_path, keep=3, current=tmp_path / "run3.log")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run1.log.gz", "run2.log.gz", "run3.log"]
     assert gzip.decompress((tmp_path / "run2.log.gz").read_bytes()).decode() == "run 2\n" * 100
+
+
+def test_keep_runs_deletes_old_runs_and_their_event_log_files(tmp_path):
+    import dagster as dg
+
+    from dagster_project.runlog import prune_runs
+
+    @dg.op
+    def step():
+        return 1
+
+    @dg.job(name="toex_quarterly")
+    def job():
+        step()
+
+    with dg.DagsterInstance.local_temp(tempdir=str(tmp_path)) as instance:
+        run_ids = [job.execute_in_process(instance=instance).run_id for _ in range(3)]
+        shards = tmp_path / "history" / "runs"
+        assert all((shards / f"{r}.db").exists() for r in run_ids)
+        assert prune_runs(instance, "toex_quarterly", None) == 0
+        assert prune_runs(instance, "toex_quarterly", 1) == 2
+        assert [r.dagster_run.run_id for r in instance.get_run_records()] == [run_ids[-1]]
+        assert sorted(p.name for p in shards.glob("*.db")) == sorted([f"{run_ids[-1]}.db", "index.db"])
+        assert len(instance.get_records_for_run(run_ids[-1]).records) > 0
