@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from dagster_project.fiscal import Quarter
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.settings import Settings
 
 log = logging.getLogger("toex.cli")
 
@@ -32,11 +32,22 @@ DEMO_SEED = 20250630
 
 
 def _setup_logging(verbose: bool) -> None:
+    """Python logging to stderr, which a run sends to its log file (runlog.captured). Records a
+    Dagster logger already printed (its console logger writes every event line) are dropped here,
+    or each Dagster line appears twice."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: not hasattr(record, "dagster_meta"))
+    # Third-party INFO that tells an operator nothing: WARNING on the console; a run lets it
+    # into its log file (runlog.chatter_to_log).
+    from dagster_project.runlog import CHATTY_LIBRARIES
+
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 INSTANCE_CONFIG_HEADER = "# Written by toex (cli.py::_dagster_home); rewritten while this line is here."
@@ -98,6 +109,7 @@ def _locked(args, work) -> int:
     from dagster_project import warehouse as wh
     from dagster_project.settings import Settings
 
+    # --out moves the exports only: everything else stays in the data folder (TOEX_DATA_DIR).
     settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None,
                                  exports=Path(args.out) if args.out else None)
     _dagster_home(settings.data_dir)
@@ -159,7 +171,8 @@ def cmd_run(args) -> int:
         from dagster_project.pipeline import run_quarter
 
         return run_quarter(quarter, extracts, settings, replay_delivery_id=args.replay or "",
-                           external_threshold=args.threshold if args.external_release else None)
+                           external_threshold=args.threshold if args.external_release else None,
+                           verbose=args.verbose)
 
     return _locked(args, work)
 
@@ -168,12 +181,15 @@ def cmd_demo(args) -> int:
     os.environ.setdefault("TOEX_DEMO", "1")
     from dagster_project.ingest.delivery import has_demo_marker
 
-    delivery = PROJECT_ROOT / "data" / "source" / "demo_delivery"
+    delivery = Settings.from_env().data_dir / "source" / "demo_delivery"
     if not delivery.exists() or args.regenerate or not has_demo_marker(delivery):  # older ones lack the marker
         from dagster_project.generator import generate
 
-        log.info("generating the synthetic demo delivery in %s", delivery)
-        generate(delivery, seed=DEMO_SEED, scale=1)
+        # Its per-file lines are for `toex generate`; the demo prints one.
+        logging.getLogger("toex.generator").setLevel(logging.INFO if args.verbose else logging.WARNING)
+        counts = generate(delivery, seed=DEMO_SEED, scale=1)
+        print(f"toex: generated the synthetic demo delivery in {delivery}: {len(counts)} extracts, "
+              f"{sum(counts.values()):,} rows")
     args.extracts, args.replay, args.warehouse = str(delivery), None, None
     args.external_release, args.threshold = False, 5
     return cmd_run(args)
@@ -209,14 +225,16 @@ def cmd_backfill(args) -> int:
     def work(settings):
         from dagster_project.pipeline import backfill
 
-        return backfill(quarters_between(first, last), extracts, settings)
+        return backfill(quarters_between(first, last), extracts, settings, verbose=args.verbose)
 
     return _locked(args, work)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="toex", description="TOEX KPI data platform")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print everything (Dagster, dbt, Great Expectations); by default it goes to "
+                        "the run's log file, <data>/logs/<run_id>.log")
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write a synthetic, calibrated demo delivery")
@@ -257,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", help="the warehouse runs will use (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")
     p.set_defaults(func=cmd_prepare)
 
+    for command in (r, d, b):  # `toex run -v …` as well as `toex -v run …`
+        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="print everything, not only the stage lines, warnings and summary")
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:

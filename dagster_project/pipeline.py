@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+from dagster._utils.error import serializable_error_info_from_exc_info
 
+from dagster_project import runlog
 from dagster_project import warehouse as wh
 from dagster_project.definitions import MAIN_JOB, build_definitions
+from dagster_project.failure import describe, one_line
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import ensure_quarter_partitions
 from dagster_project.settings import Settings
 
 log = logging.getLogger("toex.pipeline")
+MAX_WARNING_LINES = 30
 
 
 @dataclass
@@ -50,25 +56,31 @@ def run_config(quarter: Quarter, extracts: Path | None = None, replay_delivery_i
 
 def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
             replay_delivery_id: str = "", instance: dg.DagsterInstance | None = None,
-            exports_only: bool = False, external_threshold: int | None = None) -> RunOutcome:
+            exports_only: bool = False, external_threshold: int | None = None,
+            run_id: str | None = None, listener=None) -> RunOutcome:
     """Run the main job for `quarter` in this process; `exports_only` re-publishes from the
-    warehouse as it stands (a backfill's earlier quarters)."""
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(MAIN_JOB)
-    if exports_only:
-        job = job.get_subset(asset_selection={dg.AssetKey(["exports", "quarter_exports"])})
+    warehouse as it stands (a backfill's earlier quarters). `listener(entry)` sees each event
+    as it is written (runlog.Progress)."""
+    job = _main_job(settings, exports_only)
     instance = instance or dg.DagsterInstance.get()
     ensure_quarter_partitions(instance, quarter)
+    run_id = run_id or str(uuid.uuid4())
+    if listener is not None:
+        instance.add_event_listener(run_id, listener)
     log.info("running %s for %s: warehouse %s", MAIN_JOB, quarter.label, settings.warehouse)
     config = {"loggers": run_config(quarter)["loggers"]} if exports_only else run_config(quarter, extracts, replay_delivery_id, external_threshold)
     result = job.execute_in_process(
-        run_config=config, instance=instance,
+        run_config=config, instance=instance, run_id=run_id,
         raise_on_error=False, partition_key=quarter.label, tags={"toex/quarter": quarter.label},
     )
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    try:
+        runlog.prune_runs(instance, MAIN_JOB, settings.keep_runs)
+    except Exception:  # housekeeping: never fail a finished run for it
+        log.exception("could not prune old runs (TOEX_KEEP_RUNS)")
     for ev in result.get_asset_check_evaluations():
         name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
-        text = f"{name} — {ev.description or 'failed'}"
+        text = f"{name} — {one_line(ev.description or 'failed')}"
         if ev.passed:
             continue
         if ev.severity == dg.AssetCheckSeverity.ERROR:
@@ -77,46 +89,102 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
             outcome.warnings.append(text)
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            err = event.step_failure_data.error
-            outcome.step_failures.append(f"{event.step_key}: {err.message.strip() if err else 'failed'}")
+            outcome.step_failures.append(f"{event.step_key}: {describe(event.step_failure_data.error)}")
     return outcome
 
 
-def _report(outcome: RunOutcome, quarter: Quarter) -> int:
-    for w in outcome.warnings:
-        log.warning("check warning: %s", w)
+def _main_job(settings: Settings, exports_only: bool = False) -> dg.JobDefinition:
+    job = build_definitions(settings).resolve_job_def(MAIN_JOB)
+    if exports_only:
+        job = job.get_subset(asset_selection={dg.AssetKey(["exports", "quarter_exports"])})
+    return job
+
+
+def step_keys(settings: Settings, exports_only: bool = False) -> set[str]:
+    """The steps a run of the main job executes (one per op: assets and checks)."""
+    return {node.name for node in _main_job(settings, exports_only).graph.nodes}
+
+
+def _report(outcome: RunOutcome, quarter: Quarter, console=None, progress=None, settings: Settings | None = None,
+            log_path: Path | None = None, started: float | None = None) -> int:
+    """The warnings an operator must read, the failures with their causes, and a summary."""
+    say = console.say if console else (lambda line: print(line))
+    err = console.err if console else (lambda line: print(line, file=sys.stderr))
+    warnings = list(outcome.warnings) + [w for w in (progress.warnings if progress else [])
+                                         if w not in outcome.warnings]
+    if warnings:
+        say(f"warnings ({len(warnings)}):")
+        for w in warnings[:MAX_WARNING_LINES]:
+            say(f"  - {w if len(w) <= 220 else w[:219] + '…'}")
+        if len(warnings) > MAX_WARNING_LINES:
+            say(f"  … {len(warnings) - MAX_WARNING_LINES} more in the log")
     for f in outcome.step_failures:
-        print(f"toex: step failed: {f}", file=sys.stderr)
+        err(f"toex: step failed: {f}")
     for f in outcome.blocking_failures:
-        print(f"toex: blocking check failed: {f}", file=sys.stderr)
+        err(f"toex: blocking check failed: {f}")
+    took = f" in {runlog.elapsed(started)}" if started is not None else ""
     if outcome.exit_code == 0:
-        log.info("run %s for %s succeeded (%d warning(s))", outcome.run_id, quarter.label, len(outcome.warnings))
+        if settings is not None:
+            for path in (progress.published if progress else []):
+                say(f"published: {path}")
+            if progress is None or "exports__analyst_copy" in progress.started:
+                say(f"analysts' copy: {settings.published / 'toex.duckdb'} (+ parquet/, dbt_docs.html)")
+        say(f"run {outcome.run_id} for {quarter.label} succeeded{took} ({len(warnings)} warning(s))")
     else:
-        print(f"toex: run {outcome.run_id} for {quarter.label} did not complete cleanly", file=sys.stderr)
+        where = settings.exports / quarter.slug if settings is not None else None
+        still = f"; still published: {where} (unchanged)" if where is not None and where.exists() else ""
+        err(f"toex: run {outcome.run_id} for {quarter.label} did not complete cleanly{still}")
+    if log_path is not None:
+        say(f"full log: {log_path}")
     return outcome.exit_code
 
 
+def _execute_reported(quarter: Quarter, settings: Settings, verbose: bool, **kwargs) -> int:
+    """One run with its console view: stage lines as they finish, then `_report`; the rest in
+    `<data>/logs/<run_id>.log`."""
+    run_id = str(uuid.uuid4())
+    log_path = settings.logs / f"{run_id}.log"
+    started = time.monotonic()
+    with runlog.captured(log_path, verbose) as console:
+        console.say(f"toex: {quarter.label}, run {run_id}")
+        progress = runlog.Progress(console, step_keys(settings, kwargs.get("exports_only", False)))
+        collector = runlog.WarningCollector(progress)
+        logging.getLogger().addHandler(collector)
+        quiet = runlog.chatter_to_log()
+        try:
+            outcome = execute(quarter, settings, run_id=run_id, listener=progress, **kwargs)
+        except Exception:  # outside any step (definitions, instance): still a one-line cause
+            log.exception("run %s failed outside its steps", run_id)
+            cause = describe(serializable_error_info_from_exc_info(sys.exc_info()))
+            outcome = RunOutcome(success=False, run_id=run_id, step_failures=[f"run: {cause}"])
+        finally:
+            logging.getLogger().removeHandler(collector)
+            quiet()
+        progress.finish()
+        code = _report(outcome, quarter, console, progress, settings, log_path, started)
+    runlog.prune_logs(settings.logs, current=log_path)
+    return code
+
+
 def run_quarter(quarter: Quarter, extracts: Path | None, settings: Settings, replay_delivery_id: str = "",
-                external_threshold: int | None = None) -> int:
+                external_threshold: int | None = None, verbose: bool = False) -> int:
     """`toex run`: the caller holds the run lock (see cli.py)."""
-    outcome = execute(quarter, settings, extracts, replay_delivery_id, external_threshold=external_threshold)
-    return _report(outcome, quarter)
+    return _execute_reported(quarter, settings, verbose, extracts=extracts, replay_delivery_id=replay_delivery_id,
+                             external_threshold=external_threshold)
 
 
-def backfill(quarters: list[Quarter], extracts: Path | None, settings: Settings) -> int:
+def backfill(quarters: list[Quarter], extracts: Path | None, settings: Settings, verbose: bool = False) -> int:
     """The latest quarter runs the whole job (ingest, dbt builds every quarter's KPIs); each
     earlier quarter then re-publishes its exports from that warehouse, one run per partition."""
     last, earlier = quarters[-1], quarters[:-1]
     if extracts is None:
-        outcome = execute(last, settings, replay_delivery_id=_current_delivery_id(settings))
+        code = _execute_reported(last, settings, verbose, replay_delivery_id=_current_delivery_id(settings))
     else:
-        outcome = execute(last, settings, extracts)
-    code = _report(outcome, last)
+        code = _execute_reported(last, settings, verbose, extracts=extracts)
     if code:
         return code
     for q in earlier:
-        log.info("backfill: publishing %s", q.label)
-        code = max(code, _report(execute(q, settings, exports_only=True), q))
+        code = max(code, _execute_reported(q, settings, verbose, exports_only=True))
     return code
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project import warehouse
-from dagster_project.settings import Settings
+from dagster_project.settings import Settings, published_dir
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -35,15 +35,33 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class PlatformPaths(dg.ConfigurableResource):
-    """Folders: delivery inbox, immutable landing area, published exports."""
+    """Folders: delivery inbox, immutable landing area, published exports, and the data folder
+    every other output lives in (never derived from the exports folder: `--out` moves only it)."""
 
     inbox: str
     landing: str
     exports: str
+    data_dir: str = ""  # empty: $TOEX_DATA_DIR as the settings resolve it
+    keep_versions: int = 3  # publications kept per quarter (TOEX_KEEP_VERSIONS)
 
     @classmethod
     def from_settings(cls, s: Settings) -> "PlatformPaths":
-        return cls(inbox=str(s.inbox), landing=str(s.landing), exports=str(s.exports))
+        return cls(inbox=str(s.inbox), landing=str(s.landing), exports=str(s.exports), data_dir=str(s.data_dir),
+                   keep_versions=s.keep_versions)
+
+    @property
+    def data(self) -> Path:
+        return Path(self.data_dir) if self.data_dir else Settings.from_env().data_dir
+
+    @property
+    def published(self) -> Path:
+        return published_dir(self.data)
+
+    def output_roots(self) -> dict[str, Path]:
+        """The folders the outputs server serves, for links that open from the UI."""
+        from dagster_project import outputs
+
+        return outputs.output_roots(self.data, Path(self.exports))
 
 
 def default_resources(settings: Settings | None = None) -> dict:

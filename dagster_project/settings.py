@@ -2,13 +2,20 @@
 defaults.
 
 TOEX_HOME        project root (default: the current directory)
-TOEX_DATA_DIR    data root (default: $TOEX_HOME/data)
+TOEX_DATA_DIR    data root (default: $TOEX_HOME/data): every output lives under it unless a
+                 variable below moves one (the analysts' copy and dbt docs in published/, Data Docs
+                 in gx_docs/, GX results in gx_store/, run logs in logs/, the Dagster instance in
+                 dagster_home/)
 TOEX_WAREHOUSE   the DuckDB warehouse file (default: $TOEX_DATA_DIR/warehouse/toex.duckdb)
 TOEX_INBOX       where delivery folders arrive (default: $TOEX_DATA_DIR/inbox)
 TOEX_LANDING     immutable landing area (default: $TOEX_DATA_DIR/landing)
 TOEX_EXPORTS     published exports (default: $TOEX_DATA_DIR/exports)
 TOEX_INCEPTION   programme inception date (default: dbt var inception_date, dbt/dbt_project.yml)
 TOEX_PUBLISH_MODE  mode of published files, octal (default 0640; folders 0750): publish/permissions.py
+TOEX_KEEP_VERSIONS  publications kept per quarter under <exports>/.versions (default 3, at least 2:
+                 the live one and the one before it are never deleted)
+TOEX_KEEP_RUNS   toex_quarterly runs kept in the Dagster instance after each CLI run (default:
+                 all; ~4 MB of event log each, docs/OPERATIONS.md)
 """
 
 from __future__ import annotations
@@ -34,6 +41,18 @@ class Settings:
     landing: Path
     exports: Path
     inception: date
+    keep_versions: int = 3
+    keep_runs: int | None = None  # Dagster run history kept (TOEX_KEEP_RUNS); None keeps every run
+
+    @property
+    def published(self) -> Path:
+        """The analysts' read-only warehouse copy, its Parquet and the dbt docs site."""
+        return published_dir(self.data_dir)
+
+    @property
+    def logs(self) -> Path:
+        """One log file per run (`<run_id>.log`): everything the console leaves out."""
+        return self.data_dir / "logs"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -48,9 +67,15 @@ class Settings:
             landing=Path(env.get("TOEX_LANDING", data / "landing")),
             exports=Path(env.get("TOEX_EXPORTS", data / "exports")),
             inception=date.fromisoformat(env["TOEX_INCEPTION"]) if env.get("TOEX_INCEPTION") else inception_date(),
+            keep_versions=int(env.get("TOEX_KEEP_VERSIONS") or 3),
+            keep_runs=int(env["TOEX_KEEP_RUNS"]) if env.get("TOEX_KEEP_RUNS") else None,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         for k, v in values.items():
             if isinstance(v, Path):
                 values[k] = v.resolve()
         return cls(**values)
+
+
+def published_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "published"

@@ -6,7 +6,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -126,10 +126,12 @@ def demo_run(tmp_path_factory):
             event_log = [e.message or "" for e in instance.all_logs(outcome.run_id)]
             event_log += [str(e.dagster_event.event_specific_data) for e in instance.all_logs(outcome.run_id)
                           if e.dagster_event is not None]
+            events = [(e.timestamp, e.step_key, e.dagster_event.event_type_value if e.dagster_event else None,
+                       e.user_message) for e in instance.all_logs(outcome.run_id)]
     finally:
         logging.getLogger().removeHandler(logs)
         mp.undo()
-    return DemoRun(settings, outcome, delivery, logs.lines + event_log)
+    return DemoRun(settings, outcome, delivery, logs.lines + event_log, events)
 
 
 class _LogCapture(logging.Handler):
@@ -147,6 +149,7 @@ class DemoRun:
     outcome: object
     delivery: Path
     log_lines: list[str]
+    events: list[tuple] = field(default_factory=list)  # (timestamp, step key, event type, message)
 
     def __iter__(self):  # settings, outcome, delivery = demo_run
         return iter((self.settings, self.outcome, self.delivery))

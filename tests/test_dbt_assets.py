@@ -26,3 +26,15 @@ def test_reporting_layer_tests_are_checks_in_the_run(demo_run):
     _, outcome, _ = demo_run
     warned = [w for w in outcome.warnings if w.startswith("kpis/kpi_values:warn_comms_new_users_exceed_users")]
     assert warned, outcome.warnings
+
+
+def test_dbt_models_materialise_while_dbt_runs(demo_run):
+    """Progress during the dbt step: models appear as dbt finishes them, before dbt exits."""
+    from dagster_project.defs.kpis import DBT_OP
+
+    step = [e for e in demo_run.events if e[1] == DBT_OP]
+    finished = next(t for t, _, kind, msg in step if kind is None and (msg or "").startswith("Finished dbt command"))
+    materialised = [t for t, _, kind, _ in step if kind == "ASSET_MATERIALIZATION"]
+    assert len(materialised) > 50
+    before = [t for t in materialised if t < finished]
+    assert len(before) >= 0.9 * len(materialised), (len(before), len(materialised))

@@ -114,18 +114,18 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             context.log.warning(f"{len(revised)} previously published figure(s) revised by delivery {delivery_id}")
         published = publish_quarter(con, quarter, Path(paths.exports), run_id=context.run.run_id,
                                     code_version=code_version(), delivery_hashes=hashes, quality_results=checks,
-                                    revisions=revised)
+                                    revisions=revised, keep_versions=paths.keep_versions)
         revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
     tag_run_with_quarter(context)
     context.log.info(f"published {quarter.label} to {published.path}")
-    return dg.MaterializeResult(metadata=_published_now(published, quarter, delivery_id, Path(paths.exports),
+    return dg.MaterializeResult(metadata=_published_now(published, quarter, delivery_id, paths.output_roots(),
                                                         warnings=sum(1 for c in checks if not c["passed"]),
                                                         revisions=len(revised)))
 
 
-def _published_now(published, quarter: Quarter, delivery_id: str, exports: Path, **counts) -> dict:
+def _published_now(published, quarter: Quarter, delivery_id: str, roots: dict[str, Path], **counts) -> dict:
     """What readers get from now on, with links that open from the UI (outputs_server)."""
-    manifest, roots = published.manifest, outputs.output_roots(exports.parent, exports)
+    manifest = published.manifest
     names = {name: published.version_dir / name for name in manifest.get("files", {})}
     pack = next((p for n, p in names.items() if n.startswith("evaluation_pack_")), None)
     workbook = next((p for n, p in names.items() if n.endswith(".xlsx")), None)
@@ -181,7 +181,7 @@ def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseC
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
     from dagster_project.publish import folders, permissions
 
-    published = Path(paths.exports).parent / "published"
+    published = paths.published
     published.mkdir(parents=True, exist_ok=True)
     permissions.set_dir(published)
     target = published / "toex.duckdb"
@@ -200,7 +200,7 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         _copy_closed_warehouse(warehouse, tmp)
         os.chmod(tmp, permissions.read_only_mode())
         os.replace(tmp, target)  # readers holding the old file keep reading it; new readers get the new one
-    roots = outputs.output_roots(published.parent, Path(paths.exports))
+    roots = paths.output_roots()
     return dg.MaterializeResult(metadata={"analyst_copy": outputs.link(target, roots),
                                           "parquet": outputs.link(link, roots), "tables": len(tables)})
 
@@ -222,14 +222,14 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehou
     invocation.wait()
     if not invocation.is_successful():
         raise dg.Failure(f"dbt docs generate failed: {invocation.get_error()}"[:4000])
-    site = Path(paths.exports).parent / "published" / "dbt_docs.html"
+    site = paths.published / "dbt_docs.html"
     site.parent.mkdir(parents=True, exist_ok=True)
     tmp = site.with_suffix(".tmp")
     shutil.copyfile(invocation.target_path / "static_index.html", tmp)
     _publish_mode(tmp)
     os.replace(tmp, site)
     shutil.rmtree(invocation.target_path, ignore_errors=True)
-    roots = outputs.output_roots(site.parent.parent, Path(paths.exports))
+    roots = paths.output_roots()
     return dg.MaterializeResult(metadata={"dbt_docs": outputs.link(site, roots)})
 
 

@@ -2,6 +2,9 @@
 the reporting layer's dbt tests as asset checks, plus the platform-usage measurements (Q4.2)
 dbt reads."""
 
+import contextlib
+import shutil
+import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -128,51 +131,110 @@ def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, 
     threads = dbt_threads(raw_rows)
     context.log.info(f"dbt build for reporting quarter {quarter.label} on {warehouse.path} "
                      f"({raw_rows:,} raw rows: {threads} dbt thread(s))")
+    _remove_stale_targets()
     with dbt_env(warehouse.path, quarter.label, threads):  # read by dbt's subprocess as it starts
         # Unit tests check the SQL on fixed fixtures, not the data: they run in the test suite and CI
         # (tests/dbt), not in every pipeline run (dbt's own advice).
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
                              raise_on_error=False)
-    # Events are held until dbt exits: row counts need the warehouse, which dbt's process
-    # holds while it runs (dagster-dbt's fetch_row_counts would open it from this process).
-    events, dbt_side_tests = _asset_events(context, invocation)
-    counts = _row_counts(warehouse)
-    for event in events:
-        if isinstance(event, dg.Output):
-            key = tuple(context.asset_key_for_output(event.output_name).path)
-            extra = {}
-            if key in counts:
-                extra["dagster/row_count"] = counts[key]
-            if key in dbt_side_tests:
-                extra["dbt_tests"] = _describe_tests(dbt_side_tests[key])
-            event = event.with_metadata({**event.metadata, **extra})
-        yield event
+        # Each model's materialisation appears as soon as the model and its dbt-side tests finish,
+        # so the run shows progress while dbt works (not one burst when it exits).
+        yield from _asset_events(context, invocation)
+    # Row counts need the warehouse, which dbt's process holds while it runs (dagster-dbt's
+    # fetch_row_counts would open it from this process): recorded once dbt has exited.
+    materialised = {tuple(key.path) for key in context.selected_asset_keys}
+    for key, rows in _row_counts(warehouse).items():
+        if key in materialised:
+            yield dg.AssetObservation(asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows})
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed for {quarter.label}: {invocation.get_error()}"[:4000])
+    # dagster-dbt gives every invocation a target folder of its own (~17 MB: compiled SQL,
+    # run_results, a copy of the partial parse); the events above were its last reader.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
-def _asset_events(context, invocation) -> tuple[list, dict[tuple[str, ...], Counter]]:
-    """dagster-dbt's events for models and for the tests that are asset checks; the other
-    tests' results are tallied per model (status → names) instead of logged one by one."""
+STALE_TARGET_SECONDS = 3 * 3600  # far beyond any dbt build (~3 min at scale 1000, docs/SCALE.md)
+
+
+def _remove_stale_targets() -> None:
+    """Target folders of earlier dbt steps: a failed build keeps its own for inspection until a
+    later build, a killed run never reached its clean-up. Only old ones: another process
+    (a second test worker, another clone's warehouse) may be building in this project now."""
+    cutoff = time.time() - STALE_TARGET_SECONDS
+    target = Path(toex_dbt.project_dir) / "target"
+    for stale in (*target.glob(f"{DBT_OP}-*"), *target.glob("dbt_docs-*")):  # dbt_docs: exports.dbt_docs
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+def _asset_events(context, invocation):
+    """dagster-dbt's events for models and for the tests that are asset checks, as dbt emits
+    them. The other tests' results are tallied per model (status → names) into the model's
+    `dbt_tests` metadata, so its Output waits for the model's last dbt-side test, or until a
+    model that depends on it finishes (Dagster takes a multi-asset's outputs in dependency
+    order; a test with two parents runs after both, which can be after the first's children)."""
     translator, manifest = invocation.dagster_dbt_translator, invocation.manifest
     checks = context.selected_asset_check_keys
-    events, tallies = [], defaultdict(Counter)
+    pending = _dbt_side_tests(manifest, translator, checks)
+    tallies, held = defaultdict(Counter), {}
     for raw in invocation.stream_raw_events():
         data = raw.raw_event["data"]
         unique_id = data.get("node_info", {}).get("unique_id", "")
-        if raw.raw_event["info"]["name"] == "LogTestResult" and unique_id.startswith("test."):
-            key = get_asset_check_key_for_test(manifest, translator, unique_id, project=toex_dbt)
-            if key is None or key not in checks:
-                test = manifest["nodes"][unique_id]
-                parent = test.get("attached_node") or next(iter(test["depends_on"]["nodes"]), "")
-                props = manifest["nodes"].get(parent) or manifest["sources"].get(parent)
-                if props:
-                    tallies[tuple(translator.get_asset_key(props).path)][(data.get("status"), test["name"])] += 1
-                continue
-        events.extend(raw.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
-                                                  context=context, target_path=invocation.target_path,
-                                                  project=toex_dbt))
-    return events, tallies
+        if raw.raw_event["info"]["name"] == "LogTestResult" and unique_id in pending["parent"]:
+            key = pending["parent"][unique_id]
+            tallies[key][(data.get("status"), manifest["nodes"][unique_id]["name"])] += 1
+            pending["left"][key] -= 1
+            if pending["left"][key] <= 0 and key in held:
+                yield _with_tests(held.pop(key)[1], tallies[key])
+            continue
+        for event in raw.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
+                                                 context=context, target_path=invocation.target_path,
+                                                 project=toex_dbt):
+            if isinstance(event, dg.Output):
+                key = tuple(context.asset_key_for_output(event.output_name).path)
+                upstream = _ancestors(manifest, unique_id)
+                for earlier in [k for k, (uid, _) in held.items() if uid in upstream]:
+                    yield _with_tests(held.pop(earlier)[1], tallies.get(earlier))
+                if pending["left"].get(key, 0) > 0:
+                    held[key] = (unique_id, event)
+                    continue
+                event = _with_tests(event, tallies.get(key))
+            yield event
+    for key, (_, event) in held.items():  # tests that never reported (skipped, or not selected)
+        yield _with_tests(event, tallies.get(key))
+
+
+def _ancestors(manifest, unique_id: str) -> set[str]:
+    parents, seen, todo = manifest.get("parent_map", {}), set(), [unique_id]
+    while todo:
+        for parent in parents.get(todo.pop(), ()):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+def _dbt_side_tests(manifest, translator, checks) -> dict:
+    """For each dbt test that is not a selected asset check: the model (asset key) it reports on,
+    and per model how many such tests are still to come."""
+    parent_of, left = {}, Counter()
+    for unique_id, test in manifest["nodes"].items():
+        if test.get("resource_type") != "test":
+            continue
+        key = get_asset_check_key_for_test(manifest, translator, unique_id, project=toex_dbt)
+        if key is not None and key in checks:
+            continue
+        parent = test.get("attached_node") or next(iter(test["depends_on"]["nodes"]), "")
+        props = manifest["nodes"].get(parent) or manifest["sources"].get(parent)
+        if props:
+            parent_of[unique_id] = tuple(translator.get_asset_key(props).path)
+            left[parent_of[unique_id]] += 1
+    return {"parent": parent_of, "left": left}
+
+
+def _with_tests(event: dg.Output, tally: Counter | None) -> dg.Output:
+    return event.with_metadata({**event.metadata, "dbt_tests": _describe_tests(tally)}) if tally else event
 
 
 def _describe_tests(tally: Counter) -> str:

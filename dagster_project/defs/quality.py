@@ -16,7 +16,6 @@ definitions reads the suite JSON files and nothing more.
 """
 
 
-from pathlib import Path
 
 import dagster as dg
 
@@ -49,8 +48,8 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     def _suite_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
         from dagster_project.quality.gate import evaluate
 
-        # Beside exports/ and published/: $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results).
-        yield from evaluate(context, suite, warehouse, Path(paths.exports).parent)
+        # $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results), wherever the exports go.
+        yield from evaluate(context, suite, warehouse, paths.data)
 
     return _suite_check
 

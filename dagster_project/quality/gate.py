@@ -24,7 +24,7 @@ def docs_dir(data_dir: Path) -> Path:
     return data_dir / "gx_docs"
 
 
-KEEP_RUN_STORES = 20
+KEEP_RUN_STORES = 3  # ~0.8 MB a run with their Data Docs pages (docs/OPERATIONS.md)
 
 
 def store_dir(data_dir: Path, run_id: str) -> Path:
@@ -41,6 +41,9 @@ def _prune_stores(data_dir: Path, keep: int = KEEP_RUN_STORES) -> None:
     runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
     for old in runs[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
+        # Data Docs keep one page folder per suite and run (validations/<suite>/<run_id>/).
+        for page in (docs_dir(data_dir) / "validations").glob(f"*/{old.name}"):
+            shutil.rmtree(page, ignore_errors=True)
 
 
 def reporting_quarter(context, con, suite: Suite) -> str | None:
