@@ -60,6 +60,12 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
     instance = instance or dg.DagsterInstance.get()
     ensure_quarter_partitions(instance, quarter)
     log.info("running %s for %s: warehouse %s", MAIN_JOB, quarter.label, settings.warehouse)
+    from dagster_project import engine
+
+    if engine.is_spark():
+        from dagster_project.engines.spark import announce
+
+        announce(log)
     config = {"loggers": run_config(quarter)["loggers"]} if exports_only else run_config(quarter, extracts, replay_delivery_id, external_threshold)
     result = job.execute_in_process(
         run_config=config, instance=instance,

@@ -16,11 +16,12 @@ from dagster_dbt import (
 )
 from dagster_dbt.asset_utils import get_asset_check_key_for_test
 
+from dagster_project import engine
 from dagster_project.contract import contracts
 from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, dbt_threads, toex_dbt
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import default_reporting_quarter, run_quarter_of
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import PlatformPaths, WarehouseResource
 
 OWNERS = ["team:toex-analytics"]
 PLATFORM_USAGE_KEY = dg.AssetKey(["ops", "platform_usage"])
@@ -117,7 +118,7 @@ def _utc(d: date) -> datetime:
         enable_asset_checks=True)),
 )
 def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, config: QuarterConfig,
-                    warehouse: WarehouseResource):
+                    warehouse: WarehouseResource, paths: PlatformPaths):
     quarter = reporting_quarter(context, config)
     with warehouse.connect() as con:
         raw_rows = con.execute("""SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()
@@ -125,12 +126,17 @@ def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, 
     threads = dbt_threads(raw_rows)
     context.log.info(f"dbt build for reporting quarter {quarter.label} on {warehouse.path} "
                      f"({raw_rows:,} raw rows: {threads} dbt thread(s))")
-    with dbt_env(warehouse.path, quarter.label, threads):  # read by dbt's subprocess as it starts
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    if engine.is_spark():  # the same build on the Spark cluster (engines/spark.py)
+        from dagster_project.engines import spark
+
+        invocation = spark.dbt_build(context, dbt, warehouse, Path(paths.landing), quarter.label)
+    else:
+        with dbt_env(warehouse.path, quarter.label, threads):  # read by dbt's subprocess as it starts
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     # Events are held until dbt exits: row counts need the warehouse, which dbt's process
     # holds while it runs (dagster-dbt's fetch_row_counts would open it from this process).
     events, dbt_side_tests = _asset_events(context, invocation)
-    counts = _row_counts(warehouse)
+    counts = {} if engine.is_spark() else _row_counts(warehouse)
     for event in events:
         if isinstance(event, dg.Output):
             key = tuple(context.asset_key_for_output(event.output_name).path)

@@ -49,7 +49,7 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
         from dagster_project.quality.gate import evaluate
 
         # Beside exports/ and published/: $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results).
-        yield from evaluate(context, suite, warehouse, Path(paths.exports).parent)
+        yield from evaluate(context, suite, warehouse, Path(paths.exports).parent, Path(paths.landing))
 
     return _suite_check
 
