@@ -350,6 +350,33 @@ def scale_table(r: dict) -> str:
     if p.get("returncode") != 0:
         lines.append(f"Pipeline exit code {p.get('returncode')}: see {p.get('log')}.")
     lines.append(f"Slowest steps: {', '.join(f'{k} {v}s' for k, v in p.get('slowest_steps', []))}.")
+    if r.get("spark"):
+        lines += ["", spark_table(r)]
+    return "\n".join(lines)
+
+
+def spark_table(r: dict) -> str:
+    """The same run with `--engine spark`, stage by stage beside the DuckDB engine's."""
+    p, sp = r["pipeline"], r["spark"]
+    lines = [f"Spark engine (`toex run --engine spark`, standalone cluster of this machine; load average "
+             f"{sp['load_before']} before, {sp['load_after']} after). Memory: the run's process tree plus the "
+             f"cluster's master, worker and executors (the idle cluster: {fmt_mib(sp.get('cluster_idle_bytes'))} MiB).",
+             "", "| stage | DuckDB engine s | Spark engine s | Spark ÷ DuckDB | Spark peak MiB |", "|---|---:|---:|---:|---:|"]
+    for s in STAGES:
+        a, b = p.get("stages", {}).get(s, {}), sp.get("stages", {}).get(s, {})
+        ratio = f"{b['wall_s'] / a['wall_s']:.1f}×" if a.get("wall_s") and b.get("wall_s") else "–"
+        lines.append(f"| {s} | {fmt_s(a.get('wall_s'))} | {fmt_s(b.get('wall_s'))} | {ratio} | "
+                     f"{fmt_mib(b.get('peak_bytes')) if b.get('steps') else '–'} |")
+    lines.append(f"| **total (fresh process)** | **{fmt_s(p['wall_s'])}** | **{fmt_s(sp['wall_s'])}** | "
+                 f"**{sp['wall_s'] / p['wall_s']:.1f}×** | **{fmt_mib(sp['peak_bytes'])}** (DuckDB engine "
+                 f"{fmt_mib(p['peak_bytes'])}) |")
+    par = sp.get("parity") or {}
+    lines.append("")
+    if sp.get("returncode") != 0:
+        lines.append(f"Spark run exit code {sp.get('returncode')}: see {sp.get('log')}.")
+    lines.append(f"kpi_values.csv, Spark vs DuckDB engine: {'byte-identical' if par.get('identical') else 'DIFFERENT'}"
+                 + (f" ({par.get('rows', 0):,} rows)" if par.get("identical") else f" ({par})") + ".")
+    lines.append(f"Slowest steps on Spark: {', '.join(f'{k} {v}s' for k, v in sp.get('slowest_steps', []))}.")
     return "\n".join(lines)
 
 
@@ -358,9 +385,9 @@ def growth_table(results: list[dict]) -> str:
     base = min(measured, key=lambda r: r["scale"], default=None)
     head = ("| scale | rows delivered | pipeline s | ingest s | dbt s | quality s | export s | start-up + other s | "
             "floor s | pipeline ÷ floor | peak MiB (pipeline / floor) | pipeline s per M rows | "
-            "time × vs scale 1 (rows ×) |")
+            "time × vs scale 1 (rows ×) | Spark engine s (peak MiB with the cluster) |")
     lines = [head,
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(results, key=lambda r: r["scale"]):
         p, f = r["pipeline"], r.get("floor") or {}
         st = p.get("stages", {})
@@ -376,8 +403,17 @@ def growth_table(results: list[dict]) -> str:
             f"{fmt_s(st.get('export', {}).get('wall_s'))} | "
             f"{fmt_s(other)} | {fmt_s(fw)} | {ratio} | "
             f"{fmt_mib(p['peak_bytes'])} / {fmt_mib(f.get('peak_bytes'))} | "
-            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} |")
+            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} | {_spark_cell(r)} |")
     return "\n".join(lines)
+
+
+def _spark_cell(r: dict) -> str:
+    sp = r.get("spark")
+    if not sp:
+        return "–"
+    if sp.get("returncode") != 0:
+        return f"failed (exit {sp.get('returncode')})"
+    return f"{fmt_s(sp['wall_s'])} ({fmt_mib(sp['peak_bytes'])})"
 
 
 def targets(results: list[dict]) -> str:

@@ -119,7 +119,10 @@ def _select_engine(args) -> None:
     if getattr(args, "engine", None):
         os.environ[engine.ENGINE_ENV] = args.engine
     try:
-        engine.current()
+        if engine.current() == "spark":  # before ingesting anything: no cluster, no run
+            from dagster_project.engines.spark import master_url
+
+            master_url()
     except engine.EngineError as exc:
         raise UsageError(str(exc)) from None
 
@@ -233,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"toex: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as exc:  # e.g. the Spark engine without a cluster: one line, not a traceback
+        if type(exc).__name__ != "SparkEngineError":
+            raise
+        print(f"toex: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

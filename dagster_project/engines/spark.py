@@ -208,7 +208,7 @@ _REGISTERED: set[str] = set()
 
 
 def register_tables(spark, landing: Path, delivery_id: str, layers: bool) -> None:
-    """Views `raw.<extract>` (validated Parquet; once per delivery) and, with `layers`, every
+    """Views `raw.<extract>` (validated Parquet; once per file) and, with `layers`, every
     `<layer>.<table>` Spark has built (again each time: dbt may have run since) in the quality
     session, so the suites and their SQL name tables as they do on DuckDB."""
     def view(schema: str, name: str, location: Path) -> None:
@@ -216,10 +216,11 @@ def register_tables(spark, landing: Path, delivery_id: str, layers: bool) -> Non
             spark.sql(f"CREATE DATABASE {schema}")
         spark.sql(f"CREATE OR REPLACE VIEW {schema}.{name} AS SELECT * FROM parquet.`{location}`")
 
-    if delivery_id not in _REGISTERED:
-        for path in sorted(validated_folder(landing, delivery_id).glob("*.parquet")):
+    # The ingestion writes one extract's Parquet at a time, and suites run as extracts arrive.
+    for path in sorted(validated_folder(landing, delivery_id).glob("*.parquet")):
+        if str(path) not in _REGISTERED:
             view("raw", path.stem, path)
-        _REGISTERED.add(delivery_id)
+            _REGISTERED.add(str(path))
     for schema in TABLE_SCHEMAS if layers else ():
         folder = spark_dir() / "warehouse" / f"{schema}.db"
         for table in sorted(p for p in folder.glob("*") if p.is_dir()) if folder.is_dir() else []:
