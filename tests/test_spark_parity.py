@@ -9,7 +9,7 @@ edge in DuckDB, dbt on the cluster, the quality suites through Great Expectation
 datasource, the exports from Spark's tables. Compared:
 
 - `kpi_values.csv`: byte for byte;
-- the workbook: every cell value of every sheet but the run's provenance;
+- the workbook: every cell value of every sheet but the run's provenance (run id, code version);
 - the evaluation pack: every figure (the numbers in its text) outside the provenance and
   data-quality sections, whose run ids, paths and timings differ by nature.
 
@@ -84,6 +84,10 @@ def spark_cluster(tmp_path_factory):
     assert sc.cluster_pids(spark_dir) == [], "the cluster's daemons outlived `down`"
 
 
+# Rows of the workbook that describe the run, not the figures (the Contents sheet's provenance).
+RUN_LABELS = {"run id", "code version", "generated", "generated at", "published", "published at"}
+
+
 def _workbook_values(path: Path) -> dict[str, list[tuple]]:
     from openpyxl import load_workbook
 
@@ -92,7 +96,8 @@ def _workbook_values(path: Path) -> dict[str, list[tuple]]:
     for ws in wb.worksheets:
         if ws.title.lower() in {"provenance", "about", "quality"}:  # run ids, hashes, timestamps
             continue
-        sheets[ws.title] = [tuple(row) for row in ws.iter_rows(values_only=True)]
+        sheets[ws.title] = [tuple(row) for row in ws.iter_rows(values_only=True)
+                            if not (row and isinstance(row[0], str) and row[0].strip().lower() in RUN_LABELS)]
     wb.close()
     return sheets
 

@@ -189,6 +189,7 @@ def quality_session():
                 .config("spark.driver.host", spark_cluster.HOST)
                 .config("spark.driver.bindAddress", spark_cluster.HOST)
                 .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.locality.wait", "0s")  # as in dbt/profiles.yml: no 3 s wait per task
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
