@@ -125,7 +125,8 @@ def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseC
         if engine.is_spark():
             from dagster_project.engines import spark
 
-            con = spark.publish_connection(Path(paths.landing), spark.current_delivery(warehouse))
+            delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
+            con = spark.publish_connection(Path(paths.landing), delivery_id)
         published = publish_quarter(con, quarter, Path(paths.exports) / "external", run_id=context.run.run_id,
                                     code_version=code_version(), delivery_hashes={}, quality_results=[],
                                     disclosure_threshold=config.threshold)
