@@ -109,7 +109,8 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?%?")
 def _pack_figures(path: Path) -> list[str]:
     """The numbers of the pack's text, in order, up to its data-quality and provenance sections."""
     html = path.read_text(encoding="utf-8")
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    # Scripts, styles and <code> (the run id and code version in the header) are not figures.
+    html = re.sub(r"<(script|style|code)\b.*?</\1>", " ", html, flags=re.S | re.I)
     cut = min((m.start() for m in re.finditer(r"<(?:section|h2)[^>]*>\s*(?:<[^>]+>\s*)*(?:Data quality|Provenance|Quality)",
                                                html, flags=re.I)), default=len(html))
     text = _TAG.sub(" ", html[:cut])
@@ -142,7 +143,7 @@ def test_whole_job_on_spark_publishes_what_duckdb_publishes(demo_run, published_
 
     spark = out / SLUG
     duck_csv, spark_csv = (duck / "kpi_values.csv").read_bytes(), (spark / "kpi_values.csv").read_bytes()
-    assert duck_csv.count(b"\n") > 1000, "the demo quarter should give thousands of figures"
+    assert duck_csv.count(b"\n") > 500, "the demo quarter should give hundreds of figures"
     assert spark_csv == duck_csv, "kpi_values.csv differs between the engines"
 
     xlsx = f"toex_kpis_{SLUG}.xlsx"

@@ -96,7 +96,7 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "evaluation_pack": dg.MetadataValue.path(str(pack)) if pack else "not written",
         "files": dg.MetadataValue.json(files),
         "warnings": sum(1 for c in checks if not c["passed"]),
-        "revisions": len(revised),
+        "revisions": len(revised) if revised is not None else "not detected on the Spark engine",
     })
 
 
