@@ -79,7 +79,10 @@ class Measured:
 
 
 def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None,
-                 log: Path | None = None, interval: float = 0.1, timeout: float | None = None) -> Measured:
+                 log: Path | None = None, interval: float = 0.1, timeout: float | None = None,
+                 extra_roots: list[int] = ()) -> Measured:
+    """`extra_roots`: processes outside the command's tree whose trees count too (the Spark
+    cluster's master and worker: the worker's tree holds the executors)."""
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.time()
@@ -91,6 +94,9 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path | None = 
     def sample():
         while not stop.is_set():
             rss, n = tree_rss(proc.pid)
+            for root in extra_roots:
+                more, k = tree_rss(root)
+                rss, n = rss + more, n + k
             if rss:
                 m.samples.append((time.time(), rss))
                 m.max_processes = max(m.max_processes, n)

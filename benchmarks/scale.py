@@ -21,6 +21,7 @@ inside its steps. Results: a Markdown report and JSON in `<work>/`.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import math
@@ -37,6 +38,7 @@ from dagster_project.ingest.delivery import DEMO_MARKER
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 QUARTER = "2025-26-Q1"
+SLUG = QUARTER  # the quarter's exports folder
 SEED = 20250630
 MIB = 1024 * 1024
 KEY = ("reporting_quarter", "kpi_id", "measure", "period_type", "period_start", "period_end",
@@ -132,8 +134,10 @@ def _instance(home: Path):
 
 # --- one pipeline run ------------------------------------------------------------------------
 
-def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float) -> dict:
-    run = work / "runs" / f"scale-{scale}"
+def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float, spark: dict | None = None) -> dict:
+    """`spark`: run with `--engine spark` on that cluster (`{"master": url, "pids": [...]}`);
+    its daemons and executors count in the memory figure."""
+    run = work / "runs" / (f"scale-{scale}-spark" if spark else f"scale-{scale}")
     shutil.rmtree(run, ignore_errors=True)
     data = run / "data"
     warehouse = data / "warehouse" / "toex.duckdb"
@@ -143,10 +147,14 @@ def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float) -> dict
                TOEX_DEMO="1", PYTHONUNBUFFERED="1")
     cmd = [str(BIN / "toex"), "run", "--extracts", str(delivery), "--quarter", QUARTER,
            "--out", str(data / "exports"), "--warehouse", str(warehouse)]
+    if spark:
+        cmd += ["--engine", "spark"]
+        env.update(TOEX_SPARK_MASTER=spark["master"], TOEX_SPARK_DIR=str(data / "spark"))
     # Deployment, untimed: `toex prepare` for this warehouse, as `make setup` does for the default one.
     prepare(env, warehouse, run / "prepare.log")
     load_before = load()
-    m = run_measured(cmd, env=env, cwd=run, log=run / "pipeline.log", timeout=timeout)
+    m = run_measured(cmd, env=env, cwd=run, log=run / "pipeline.log", timeout=timeout,
+                     extra_roots=spark["pids"] if spark else ())
     result = {"command": " ".join(cmd), "returncode": m.returncode, "wall_s": m.wall_s,
               "peak_bytes": m.peak_bytes, "max_processes": m.max_processes,
               "ru_maxrss_bytes": m.ru_maxrss_bytes, "load_before": load_before, "load_after": load(),
@@ -182,9 +190,45 @@ def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float) -> dict
         rr = json.loads(dbt_results[-1].read_text())
         result["dbt_elapsed_s"] = rr.get("elapsed_time")
         result["dbt_nodes"] = len(rr.get("results", []))
-    if m.returncode == 0 and warehouse.exists():
+    result["kpi_values_csv"] = str(data / "exports" / SLUG / "kpi_values.csv")
+    if spark:
+        result["cluster_idle_bytes"] = spark.get("idle_bytes", 0)
+    elif m.returncode == 0 and warehouse.exists():
         result.update(_warehouse_counts(warehouse, run))
     return result
+
+
+# --- the Spark engine ------------------------------------------------------------------------
+
+def start_cluster(work: Path) -> dict | None:
+    """A Spark standalone cluster for the benchmark (deployment: started before, not timed)."""
+    try:
+        from dagster_project import spark_cluster as sc
+
+        sc.spark_home()
+    except Exception as exc:  # no `spark` extra
+        print(f"Spark column skipped: {exc}", flush=True)
+        return None
+    if not shutil.which("java"):
+        print("Spark column skipped: no Java runtime", flush=True)
+        return None
+    cfg = sc.ClusterConfig.from_env(work / "spark")
+    url = sc.up(cfg)
+    atexit.register(sc.down, cfg)  # stopped however the benchmark ends
+    pids = sc.cluster_pids(work / "spark")
+    from benchmarks.procmon import tree_rss
+
+    return {"master": url, "pids": pids, "cfg": cfg, "idle_bytes": sum(tree_rss(p)[0] for p in pids)}
+
+
+def spark_parity(duck: dict, spark: dict) -> dict:
+    a, b = Path(duck.get("kpi_values_csv", "")), Path(spark.get("kpi_values_csv", ""))
+    if not (a.exists() and b.exists()):
+        return {"identical": False, "note": "a kpi_values.csv is missing"}
+    la, lb = a.read_bytes().splitlines(), b.read_bytes().splitlines()
+    differing = [x.decode()[:120] for x, y in zip(la, lb) if x != y]
+    return {"identical": la == lb, "rows": len(la) - 1, "rows_differing": len(differing) + abs(len(la) - len(lb)),
+            "first_differences": differing[:3]}
 
 
 def _warehouse_counts(warehouse: Path, run: Path) -> dict:
@@ -307,6 +351,33 @@ def scale_table(r: dict) -> str:
     if p.get("returncode") != 0:
         lines.append(f"Pipeline exit code {p.get('returncode')}: see {p.get('log')}.")
     lines.append(f"Slowest steps: {', '.join(f'{k} {v}s' for k, v in p.get('slowest_steps', []))}.")
+    if r.get("spark"):
+        lines += ["", spark_table(r)]
+    return "\n".join(lines)
+
+
+def spark_table(r: dict) -> str:
+    """The same run with `--engine spark`, stage by stage beside the DuckDB engine's."""
+    p, sp = r["pipeline"], r["spark"]
+    lines = [f"Spark engine (`toex run --engine spark`, standalone cluster of this machine; load average "
+             f"{sp['load_before']} before, {sp['load_after']} after). Memory: the run's process tree plus the "
+             f"cluster's master, worker and executors (the idle cluster: {fmt_mib(sp.get('cluster_idle_bytes'))} MiB).",
+             "", "| stage | DuckDB engine s | Spark engine s | Spark ÷ DuckDB | Spark peak MiB |", "|---|---:|---:|---:|---:|"]
+    for s in STAGES:
+        a, b = p.get("stages", {}).get(s, {}), sp.get("stages", {}).get(s, {})
+        ratio = f"{b['wall_s'] / a['wall_s']:.1f}×" if a.get("wall_s") and b.get("wall_s") else "–"
+        lines.append(f"| {s} | {fmt_s(a.get('wall_s'))} | {fmt_s(b.get('wall_s'))} | {ratio} | "
+                     f"{fmt_mib(b.get('peak_bytes')) if b.get('steps') else '–'} |")
+    lines.append(f"| **total (fresh process)** | **{fmt_s(p['wall_s'])}** | **{fmt_s(sp['wall_s'])}** | "
+                 f"**{sp['wall_s'] / p['wall_s']:.1f}×** | **{fmt_mib(sp['peak_bytes'])}** (DuckDB engine "
+                 f"{fmt_mib(p['peak_bytes'])}) |")
+    par = sp.get("parity") or {}
+    lines.append("")
+    if sp.get("returncode") != 0:
+        lines.append(f"Spark run exit code {sp.get('returncode')}: see {sp.get('log')}.")
+    lines.append(f"kpi_values.csv, Spark vs DuckDB engine: {'byte-identical' if par.get('identical') else 'DIFFERENT'}"
+                 + (f" ({par.get('rows', 0):,} rows)" if par.get("identical") else f" ({par})") + ".")
+    lines.append(f"Slowest steps on Spark: {', '.join(f'{k} {v}s' for k, v in sp.get('slowest_steps', []))}.")
     return "\n".join(lines)
 
 
@@ -315,9 +386,9 @@ def growth_table(results: list[dict]) -> str:
     base = min(measured, key=lambda r: r["scale"], default=None)
     head = ("| scale | rows delivered | pipeline s | ingest s | dbt s | quality s | export s | start-up + other s | "
             "floor s | pipeline ÷ floor | peak MiB (pipeline / floor) | pipeline s per M rows | "
-            "time × vs scale 1 (rows ×) |")
+            "time × vs scale 1 (rows ×) | Spark engine s (peak MiB with the cluster) |")
     lines = [head,
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(results, key=lambda r: r["scale"]):
         p, f = r["pipeline"], r.get("floor") or {}
         st = p.get("stages", {})
@@ -333,8 +404,17 @@ def growth_table(results: list[dict]) -> str:
             f"{fmt_s(st.get('export', {}).get('wall_s'))} | "
             f"{fmt_s(other)} | {fmt_s(fw)} | {ratio} | "
             f"{fmt_mib(p['peak_bytes'])} / {fmt_mib(f.get('peak_bytes'))} | "
-            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} |")
+            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} | {_spark_cell(r)} |")
     return "\n".join(lines)
+
+
+def _spark_cell(r: dict) -> str:
+    sp = r.get("spark")
+    if not sp:
+        return "–"
+    if sp.get("returncode") != 0:
+        return f"failed (exit {sp.get('returncode')})"
+    return f"{fmt_s(sp['wall_s'])} ({fmt_mib(sp['peak_bytes'])})"
 
 
 def targets(results: list[dict]) -> str:
@@ -364,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=REPO / "data" / "bench")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--spark-scales", type=int, nargs="*", default=[1, 100],
+                    help="also run these scales with --engine spark on a local Spark cluster (none: no Spark column)")
     ap.add_argument("--keep", action="store_true", help="keep each run's warehouse, landing and exports")
     ap.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per pipeline or floor run")
     args = ap.parse_args(argv)
@@ -376,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     print(header, flush=True)
     manifest = None if args.no_floor else compile_project(work)
     results = []
+    cluster = None
     for scale in args.scales:
         delivery, gen = generate(work, scale, args.seed)
         print(f"scale {scale}: delivery {gen['bytes'] / MIB:,.0f} MiB (generated in {gen['generate_s']} s); "
@@ -390,6 +473,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  floor: exit {f['returncode']}, {f['wall_s']:.1f} s, peak {f['peak_bytes'] / MIB:,.0f} MiB", flush=True)
             if f["returncode"] == 0 and p.get("warehouse"):
                 r["comparison"] = compare(p["warehouse"], f["kpi_values"])
+        if scale in args.spark_scales:
+            if cluster is None:
+                cluster = start_cluster(work) or {}
+            if cluster:
+                print(f"  running the pipeline on Spark ({cluster['master']}) ...", flush=True)
+                sp = run_pipeline(work, scale, delivery, args.timeout, spark=cluster)
+                sp["parity"] = spark_parity(p, sp)
+                r["spark"] = sp
+                print(f"  spark: exit {sp['returncode']}, {sp['wall_s']:.1f} s, peak {sp['peak_bytes'] / MIB:,.0f} MiB "
+                      f"(with the cluster); kpi_values.csv identical: {sp['parity']['identical']}", flush=True)
+                if not args.keep:
+                    shutil.rmtree(work / "runs" / f"scale-{scale}-spark" / "data", ignore_errors=True)
         results.append(r)
         print("\n" + scale_table(r) + "\n", flush=True)
         if not args.keep:
@@ -397,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
             for sub in ("data/warehouse", "data/landing", "data/published", "data/exports"):
                 shutil.rmtree(run / sub, ignore_errors=True)
         (work / "results.json").write_text(json.dumps({"header": header, "results": results}, indent=1, default=str))
+    if cluster:
+        from dagster_project import spark_cluster as sc
+
+        sc.down(cluster["cfg"])
     prepare(dict(os.environ), None, work / "prepare.log")  # back to the default warehouse's parse
     report = "\n\n".join([header, *(scale_table(r) for r in results), "### Growth", growth_table(results),
                           "### Targets", targets(results)])

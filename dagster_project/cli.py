@@ -7,6 +7,8 @@
   toex demo                                           generate the demo delivery and run it
   toex backfill --to 2025-26-Q1 [--from Q] [--extracts DIR] publish every quarter of a range
   toex prepare                                        build the dbt manifest (once, at setup)
+  toex run ... --engine spark                         dbt, quality and exports on Spark (TOEX_ENGINE)
+  toex spark up|down|status                           the local Spark cluster (master + worker)
 
 Exit codes of `run`: 0 all well, 1 a blocking check or step failed (reason on stderr),
 2 usage or configuration error found before the run starts, nothing landed or loaded (e.g. an
@@ -167,6 +169,8 @@ def cmd_run(args) -> int:
         raise UsageError(f"--extracts {extracts}: not a folder")
     _preflight(args, extracts)
 
+    _select_engine(args)
+
     def work(settings):
         from dagster_project.pipeline import run_quarter
 
@@ -175,6 +179,28 @@ def cmd_run(args) -> int:
                            verbose=args.verbose)
 
     return _locked(args, work)
+
+
+def _select_engine(args) -> None:
+    """`--engine` is TOEX_ENGINE for this process (engine.py): the one place the engine is read."""
+    from dagster_project import engine
+
+    if getattr(args, "engine", None):
+        os.environ[engine.ENGINE_ENV] = args.engine
+    try:
+        if engine.current() == "spark":  # before ingesting anything: no cluster, no run
+            from dagster_project.engines.spark import master_url
+
+            master_url()
+    except engine.EngineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_spark(args) -> int:
+    from dagster_project.engines.spark import spark_dir
+    from dagster_project.spark_cluster import command
+
+    return command(args.action, spark_dir())
 
 
 def cmd_demo(args) -> int:
@@ -253,13 +279,20 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--external-release", action="store_true",
                    help="also publish <out>/external/<quarter>/ with disclosure control (small counts suppressed)")
     r.add_argument("--threshold", type=int, default=5, help="disclosure-control threshold: counts below it are suppressed")
+    r.add_argument("--engine", choices=("duckdb", "spark"), help="where dbt, the quality suites and the exports run "
+                   "(default $TOEX_ENGINE or duckdb; spark needs `toex spark up`)")
     r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("spark", help="start, stop or show the local Spark cluster (master + worker, 127.0.0.1)")
+    s.add_argument("action", choices=("up", "down", "status"))
+    s.set_defaults(func=cmd_spark)
 
     d = sub.add_parser("demo", help="generate the demo delivery (if absent) and run it (TOEX_DEMO=1)")
     d.add_argument("--quarter", default="2025-26-Q1")
     d.add_argument("--out", default=None)
     d.add_argument("--wait", type=float, default=0.0)
     d.add_argument("--regenerate", action="store_true")
+    d.add_argument("--engine", choices=("duckdb", "spark"), help="as for `toex run`")
     d.set_defaults(func=cmd_demo)
 
     b = sub.add_parser("backfill", help="publish every quarter in a range (default: inception to --to)")
@@ -285,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"toex: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as exc:  # e.g. the Spark engine without a cluster: one line, not a traceback
+        if type(exc).__name__ != "SparkEngineError":
+            raise
+        print(f"toex: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

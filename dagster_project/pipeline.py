@@ -68,6 +68,12 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
     if listener is not None:
         instance.add_event_listener(run_id, listener)
     log.info("running %s for %s: warehouse %s", MAIN_JOB, quarter.label, settings.warehouse)
+    from dagster_project import engine
+
+    if engine.is_spark():
+        from dagster_project.engines.spark import announce
+
+        announce(log)
     config = {"loggers": run_config(quarter)["loggers"]} if exports_only else run_config(quarter, extracts, replay_delivery_id, external_threshold)
     result = job.execute_in_process(
         run_config=config, instance=instance, run_id=run_id,

@@ -1,25 +1,27 @@
-"""The same dbt project on Apache Spark gives the same `kpi_values` as on DuckDB.
+"""The whole quarterly job on the Spark engine publishes what the DuckDB engine publishes.
 
-The DuckDB side is the whole pipeline on the demo delivery (the `demo_run` fixture: ingest →
-dbt build → checks → exports). The Spark side reads what the ingestion left in the landing
-area, `<landing>/validated/<delivery_id>/<extract>.parquet`, plus the run's
-`ops.platform_usage` (the platform's own measurements, exported to Parquet here), and runs
-`dbt build --target spark` (dbt-spark, `session` method, local[2]) of the unchanged models.
-Then every row of `kpis.kpi_values` must match: text and dates exactly, values to a relative
-1e-9 (sums in a different order differ in the last bits).
+DuckDB side: the `demo_run` fixture (the whole job on the demo delivery, DuckDB engine), as
+published in its exports folder. Spark side: a private copy of that data folder
+(`published_copy`), a Spark standalone cluster of this machine started for the test (master
+and worker, separate JVMs on 127.0.0.1, free ports; always stopped), and
+`toex run --engine spark --replay <delivery>` in a fresh process: the same job, ingestion at the
+edge in DuckDB, dbt on the cluster, the quality suites through Great Expectations' Spark
+datasource, the exports from Spark's tables. Compared:
 
-Spark runs in a child process (this file run as a script): the JVM (~1 GB) is gone when the
-build ends and the pytest worker stays small. Marked `spark` (and `slow`): `make test` and
-CI run it; it skips only when no Java runtime is installed.
+- `kpi_values.csv`: byte for byte;
+- the workbook: every cell value of every sheet but the run's provenance (run id, code version);
+- the evaluation pack: every figure (the numbers in its text) outside the provenance and
+  data-quality sections, whose run ids, paths and timings differ by nature.
+
+Marked `spark` and `slow`: `make test` and CI run it; it skips only when no Java is installed.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import math
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -28,12 +30,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-DBT_DIR = REPO / "dbt"
-QUARTER = "2025-26 Q1"
-KEY = ("reporting_quarter", "kpi_id", "measure", "period_type", "period_start", "period_end",
-       "breakdown", "breakdown_value", "unit")
-REL_TOL = 1e-9
-ABS_TOL = 1e-9  # only for figures that are zero on one engine and ~1e-16 on the other
+QUARTER = "2025-26-Q1"
+SLUG = "2025-26-Q1"
+TOEX = Path(sys.executable).parent / "toex"
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -45,101 +44,115 @@ def _java() -> str | None:
     return shutil.which("java")
 
 
-def build_on_spark(validated: Path, ops: Path, work: Path, quarter: str = QUARTER,
-                   timeout: float = 1800) -> tuple[Path, dict]:
-    """Run this file as a script: register the sources, `dbt build --target spark`, write
-    Spark's kpi_values to `<work>/kpi_values` (Parquet). Returns that folder and the timings."""
-    out = work / "kpi_values"
-    env = {**os.environ, "TOEX_SPARK_DIR": str(work / "spark"), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, __file__, "--validated", str(validated), "--ops", str(ops),
-           "--target-path", str(work / "target"), "--out", str(out), "--quarter", quarter]
-    proc = subprocess.run(cmd, check=False, cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=timeout)
-    log = work / "spark_build.log"
-    log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
-    if proc.returncode != 0:
-        tail = "\n".join(line for line in proc.stdout.splitlines()
-                         if "ERROR" in line or "FAIL" in line or "Error" in line)[-6000:]
-        raise AssertionError(f"dbt on Spark failed (exit {proc.returncode}); full log {log}\n{tail}")
-    timings = json.loads((work / "spark_timings.json").read_text())
-    return out, timings
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
-def _rows(con, sql: str) -> list[tuple]:
-    return con.execute(sql + " ORDER BY " + ", ".join(KEY)).fetchall()
-
-
-def test_kpi_values_equal_on_duckdb_and_spark(demo_run, demo_warehouse, tmp_path):
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory):
+    """A Spark standalone master + worker for this module; stopped whatever happens."""
     if _java() is None:
         pytest.skip("no Java runtime (java on PATH or JAVA_HOME): Spark needs Java 17")
+    from dagster_project import spark_cluster as sc
+
+    spark_dir = tmp_path_factory.mktemp("spark")
+    master, webui, worker_ui = _free_ports(3)
+    env = {"TOEX_SPARK_DIR": str(spark_dir), "TOEX_SPARK_MASTER_PORT": str(master),
+           "TOEX_SPARK_MASTER_WEBUI_PORT": str(webui), "TOEX_SPARK_WORKER_WEBUI_PORT": str(worker_ui)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    cfg = sc.ClusterConfig.from_env(spark_dir)
+    try:
+        url = sc.up(cfg)
+        assert url == f"spark://127.0.0.1:{master}"
+        assert sc.alive_workers(cfg) == 1
+        yield spark_dir, env
+    finally:
+        sc.down(cfg)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert sc.cluster_pids(spark_dir) == [], "the cluster's daemons outlived `down`"
+
+
+# Rows of the workbook that describe the run, not the figures (the Contents sheet's provenance).
+RUN_LABELS = {"run id", "code version", "generated", "generated at", "published", "published at"}
+
+
+def _workbook_values(path: Path) -> dict[str, list[tuple]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    sheets = {}
+    for ws in wb.worksheets:
+        if ws.title.lower() in {"provenance", "about", "quality"}:  # run ids, hashes, timestamps
+            continue
+        sheets[ws.title] = [tuple(row) for row in ws.iter_rows(values_only=True)
+                            if not (row and isinstance(row[0], str) and row[0].strip().lower() in RUN_LABELS)]
+    wb.close()
+    return sheets
+
+
+_TAG = re.compile(r"<[^>]+>")
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?%?")
+
+
+def _pack_figures(path: Path) -> list[str]:
+    """The numbers of the pack's text, in order, up to its data-quality and provenance sections."""
+    html = path.read_text(encoding="utf-8")
+    # Scripts, styles and <code> (the run id and code version in the header) are not figures.
+    html = re.sub(r"<(script|style|code)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    cut = min((m.start() for m in re.finditer(r"<(?:section|h2)[^>]*>\s*(?:<[^>]+>\s*)*(?:Data quality|Provenance|Quality)",
+                                               html, flags=re.I)), default=len(html))
+    text = _TAG.sub(" ", html[:cut])
+    return _NUMBER.findall(text)
+
+
+def test_whole_job_on_spark_publishes_what_duckdb_publishes(demo_run, published_copy, spark_cluster, tmp_path):
     settings, outcome, _ = demo_run
-    assert outcome.step_failures == [], outcome.step_failures
-    con = demo_warehouse
-    delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
-    validated = Path(settings.landing) / "validated" / delivery_id
-    assert sorted(p.stem for p in validated.glob("*.parquet")), f"no validated Parquet in {validated}"
-    ops = tmp_path / "ops"
-    ops.mkdir()
-    con.execute(f"COPY ops.platform_usage TO '{ops / 'platform_usage.parquet'}' (FORMAT parquet)")
+    assert outcome.step_failures == [] and outcome.blocking_failures == [], outcome
+    root, env, _ = published_copy
+    spark_dir, spark_env = spark_cluster
+    duck = Path(settings.exports) / SLUG
+    import duckdb
 
+    with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
+        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
+
+    out = tmp_path / "spark_exports"
     started = time.monotonic()
-    spark_out, timings = build_on_spark(validated, ops, tmp_path)
-    print(f"\nSpark: {json.dumps(timings)}; wall {time.monotonic() - started:.1f}s")
+    proc = subprocess.run(
+        [str(TOEX), "run", "--engine", "spark", "--replay", delivery_id, "--quarter", QUARTER, "--out", str(out)],
+        env={**env, **spark_env, "PYTHONUNBUFFERED": "1"}, cwd=REPO, capture_output=True, text=True, timeout=3000)
+    log = tmp_path / "toex_run_spark.log"
+    log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    print(f"\ntoex run --engine spark: exit {proc.returncode} in {time.monotonic() - started:.1f}s (log {log})")
+    assert proc.returncode == 0, f"toex run --engine spark failed (exit {proc.returncode}); log {log}:\n{proc.stderr[-4000:]}"
+    assert "engine spark" in proc.stderr + proc.stdout, "the run does not say it ran on Spark"
+    assert "not run on the Spark engine" in proc.stderr + proc.stdout, "what stays on DuckDB is not said"
+    assert any((spark_dir / "warehouse" / "kpis.db" / "kpi_values").glob("*.parquet")), "Spark built no kpi_values"
 
-    cols = ", ".join((*KEY, "value"))
-    duck = _rows(con, f"SELECT {cols} FROM kpis.kpi_values")
-    spark = _rows(con, f"SELECT {cols} FROM read_parquet('{spark_out}/*.parquet')")
-    assert len(duck) > 1000, "the demo quarter should give thousands of figures"
-    assert len(spark) == len(duck), f"row count: Spark {len(spark)} vs DuckDB {len(duck)}"
-    mismatches = []
-    for i, (d, s) in enumerate(zip(duck, spark)):
-        if d[:-1] != s[:-1]:
-            mismatches.append(f"row {i}: key DuckDB {d[:-1]} vs Spark {s[:-1]}")
-        elif not math.isclose(d[-1], s[-1], rel_tol=REL_TOL, abs_tol=ABS_TOL):
-            mismatches.append(f"row {i} {d[:-1]}: value DuckDB {d[-1]!r} vs Spark {s[-1]!r}")
-    assert not mismatches, f"{len(mismatches)} of {len(duck)} rows differ:\n" + "\n".join(mismatches[:20])
+    spark = out / SLUG
+    duck_csv, spark_csv = (duck / "kpi_values.csv").read_bytes(), (spark / "kpi_values.csv").read_bytes()
+    assert duck_csv.count(b"\n") > 500, "the demo quarter should give hundreds of figures"
+    assert spark_csv == duck_csv, "kpi_values.csv differs between the engines"
 
+    xlsx = f"toex_kpis_{SLUG}.xlsx"
+    duck_wb, spark_wb = _workbook_values(duck / xlsx), _workbook_values(spark / xlsx)
+    assert sorted(duck_wb) == sorted(spark_wb)
+    for sheet in duck_wb:
+        assert spark_wb[sheet] == duck_wb[sheet], f"workbook sheet {sheet!r} differs"
 
-# --- the child process: dbt on Spark -------------------------------------------------------
-
-def _spark_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(description="Build the dbt project on local Spark from validated Parquet")
-    p.add_argument("--validated", required=True, help="<landing>/validated/<delivery_id>")
-    p.add_argument("--ops", required=True, help="folder with platform_usage.parquet")
-    p.add_argument("--target-path", required=True, help="dbt target folder (never dbt/target)")
-    p.add_argument("--out", required=True, help="write kpis.kpi_values here (Parquet folder)")
-    p.add_argument("--quarter", default=QUARTER)
-    args = p.parse_args(argv)
-
-    from dbt.cli.main import dbtRunner
-
-    Path(os.environ["TOEX_SPARK_DIR"]).mkdir(parents=True, exist_ok=True)
-    common = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "spark",
-              "--target-path", args.target_path, "--log-path", str(Path(args.target_path) / "logs")]
-    timings: dict[str, float] = {}
-    t0 = time.monotonic()
-    runner = dbtRunner()
-    res = runner.invoke(["run-operation", "toex_spark_register_sources",
-                         "--args", json.dumps({"raw": args.validated, "ops": args.ops}), *common])
-    timings["register_sources_s"] = round(time.monotonic() - t0, 1)  # includes the JVM start
-    if not res.success:
-        print(f"toex_spark_register_sources failed: {res.exception}", file=sys.stderr)
-        return 1
-    t1 = time.monotonic()
-    res = runner.invoke(["build", "--vars", json.dumps({"reporting_quarter": args.quarter}), *common])
-    timings["dbt_build_s"] = round(time.monotonic() - t1, 1)
-    if not res.success:
-        print(f"dbt build on Spark failed: {res.exception or 'see the ERROR/FAIL lines above'}", file=sys.stderr)
-        return 1
-    from pyspark.sql import SparkSession
-
-    t2 = time.monotonic()
-    spark = SparkSession.builder.getOrCreate()  # dbt's session, still open in this process
-    spark.table("kpis.kpi_values").coalesce(1).write.mode("overwrite").parquet(args.out)
-    timings["export_s"] = round(time.monotonic() - t2, 1)
-    timings["total_s"] = round(time.monotonic() - t0, 1)
-    (Path(args.target_path).parent / "spark_timings.json").write_text(json.dumps(timings))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_spark_main(sys.argv[1:]))
+    pack = f"evaluation_pack_{SLUG}.html"
+    duck_figures, spark_figures = _pack_figures(duck / pack), _pack_figures(spark / pack)
+    assert len(duck_figures) > 200, "the pack's figures were not found"
+    assert spark_figures == duck_figures, "the evaluation pack's figures differ"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project import outputs, revisions
+from dagster_project import engine, outputs, revisions
 from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, toex_dbt
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import (
@@ -109,18 +109,27 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
         hashes = dict(con.execute("""SELECT extract, sha256 FROM ingest.delivery_files
             WHERE delivery_id = ? ORDER BY 1""", [delivery_id]).fetchall())
-        revised = revisions.detect(con, context.run.run_id, delivery_id)
+        on_spark = engine.is_spark()
+        if on_spark:  # Spark's tables; revisions need the DuckDB warehouse's history
+            from dagster_project.engines import spark
+
+            context.log.warning("Spark engine: " + spark.NOT_ON_SPARK["revisions"])
+            source, revised = spark.publish_connection(Path(paths.landing), delivery_id), None
+        else:
+            source, revised = con, revisions.detect(con, context.run.run_id, delivery_id)
         if revised:
             context.log.warning(f"{len(revised)} previously published figure(s) revised by delivery {delivery_id}")
-        published = publish_quarter(con, quarter, Path(paths.exports), run_id=context.run.run_id,
+        published = publish_quarter(source, quarter, Path(paths.exports), run_id=context.run.run_id,
                                     code_version=code_version(), delivery_hashes=hashes, quality_results=checks,
                                     revisions=revised, keep_versions=paths.keep_versions)
-        revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
+        if not on_spark:
+            revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
     tag_run_with_quarter(context)
     context.log.info(f"published {quarter.label} to {published.path}")
     return dg.MaterializeResult(metadata=_published_now(published, quarter, delivery_id, paths.output_roots(),
                                                         warnings=sum(1 for c in checks if not c["passed"]),
-                                                        revisions=len(revised)))
+                                                        revisions=len(revised) if revised is not None
+                                                        else "not detected on the Spark engine"))
 
 
 def _published_now(published, quarter: Quarter, delivery_id: str, roots: dict[str, Path], **counts) -> dict:
@@ -165,6 +174,11 @@ def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseC
 
     quarter = Quarter.parse(context.partition_key)
     with warehouse.connect() as con:
+        if engine.is_spark():
+            from dagster_project.engines import spark
+
+            delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
+            con = spark.publish_connection(Path(paths.landing), delivery_id)
         published = publish_quarter(con, quarter, Path(paths.exports) / "external", run_id=context.run.run_id,
                                     code_version=code_version(), delivery_hashes={}, quality_results=[],
                                     disclosure_threshold=config.threshold)
@@ -179,6 +193,8 @@ def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseC
     "analysts query while the next run writes, and the marts and KPI tables as Parquet.",
 )
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+    if engine.is_spark():
+        return _not_on_spark(context, "exports__analyst_copy")
     from dagster_project.publish import folders, permissions
 
     published = paths.published
@@ -211,6 +227,8 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 )
 def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehouse: WarehouseResource,
              paths: PlatformPaths):
+    if engine.is_spark():
+        return _not_on_spark(context, "exports__dbt_docs")
     # In a target folder of its own, never the project's target/ that the definitions read.
     # `--no-compile` documents the prepared manifest, which it reads from that folder.
     target = Path(toex_dbt.project_dir) / "target" / f"dbt_docs-{context.run_id[:8]}"
@@ -238,6 +256,15 @@ def _publish_mode(path: Path) -> None:
 
     permissions.set_dir(path.parent)
     permissions.set_file(path)
+
+
+def _not_on_spark(context, step: str) -> dg.MaterializeResult:
+    """Said plainly in the run's log and on the asset: this part needs the DuckDB warehouse."""
+    from dagster_project.engines import spark
+
+    reason = spark.NOT_ON_SPARK[step].format(tables=spark.spark_dir() / "warehouse")
+    context.log.warning(f"Spark engine: {step} not produced: {reason}")
+    return dg.MaterializeResult(metadata={"status": f"not produced on the Spark engine: {reason}"})
 
 
 def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:

@@ -19,11 +19,12 @@ from dagster_dbt import (
 )
 from dagster_dbt.asset_utils import get_asset_check_key_for_test
 
+from dagster_project import engine
 from dagster_project.contract import contracts
 from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, dbt_threads, toex_dbt
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import default_reporting_quarter, run_quarter_of
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import PlatformPaths, WarehouseResource
 
 OWNERS = ["team:toex-analytics"]
 PLATFORM_USAGE_KEY = dg.AssetKey(["ops", "platform_usage"])
@@ -123,7 +124,7 @@ def _utc(d: date) -> datetime:
         enable_asset_checks=True)),
 )
 def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, config: QuarterConfig,
-                    warehouse: WarehouseResource):
+                    warehouse: WarehouseResource, paths: PlatformPaths):
     quarter = reporting_quarter(context, config)
     with warehouse.connect() as con:
         raw_rows = con.execute("""SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()
@@ -132,20 +133,26 @@ def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, 
     context.log.info(f"dbt build for reporting quarter {quarter.label} on {warehouse.path} "
                      f"({raw_rows:,} raw rows: {threads} dbt thread(s))")
     _remove_stale_targets()
-    with dbt_env(warehouse.path, quarter.label, threads):  # read by dbt's subprocess as it starts
-        # Unit tests check the SQL on fixed fixtures, not the data: they run in the test suite and CI
-        # (tests/dbt), not in every pipeline run (dbt's own advice).
-        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                             raise_on_error=False)
-        # Each model's materialisation appears as soon as the model and its dbt-side tests finish,
-        # so the run shows progress while dbt works (not one burst when it exits).
+    if engine.is_spark():  # the same build on the Spark cluster (engines/spark.py)
+        from dagster_project.engines import spark
+
+        invocation = spark.dbt_build(context, dbt, warehouse, Path(paths.landing), quarter.label)
         yield from _asset_events(context, invocation)
-    # Row counts need the warehouse, which dbt's process holds while it runs (dagster-dbt's
-    # fetch_row_counts would open it from this process): recorded once dbt has exited.
-    materialised = {tuple(key.path) for key in context.selected_asset_keys}
-    for key, rows in _row_counts(warehouse).items():
-        if key in materialised:
-            yield dg.AssetObservation(asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows})
+    else:
+        with dbt_env(warehouse.path, quarter.label, threads):  # read by dbt's subprocess as it starts
+            # Unit tests check the SQL on fixed fixtures, not the data: they run in the test suite and
+            # CI (tests/dbt), not in every pipeline run (dbt's own advice).
+            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
+                                 raise_on_error=False)
+            # Each model's materialisation appears as soon as the model and its dbt-side tests
+            # finish, so the run shows progress while dbt works (not one burst when it exits).
+            yield from _asset_events(context, invocation)
+        # Row counts need the warehouse, which dbt's process holds while it runs (dagster-dbt's
+        # fetch_row_counts would open it from this process): recorded once dbt has exited.
+        materialised = {tuple(key.path) for key in context.selected_asset_keys}
+        for key, rows in _row_counts(warehouse).items():
+            if key in materialised:
+                yield dg.AssetObservation(asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows})
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed for {quarter.label}: {invocation.get_error()}"[:4000])
     # dagster-dbt gives every invocation a target folder of its own (~17 MB: compiled SQL,

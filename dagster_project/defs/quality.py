@@ -17,6 +17,8 @@ definitions reads the suite JSON files and nothing more.
 
 
 
+from pathlib import Path
+
 import dagster as dg
 
 from dagster_project.quality.gate import GATE, WARNINGS
@@ -48,8 +50,9 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     def _suite_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
         from dagster_project.quality.gate import evaluate
 
-        # $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results), wherever the exports go.
-        yield from evaluate(context, suite, warehouse, paths.data)
+        # $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results), wherever the exports go;
+        # the landing folder's validated Parquet on the Spark engine.
+        yield from evaluate(context, suite, warehouse, paths.data, Path(paths.landing))
 
     return _suite_check
 

@@ -72,16 +72,22 @@ def _table(outcomes) -> str:
     return "\n".join(lines)
 
 
-def evaluate(context, suite: Suite, warehouse, data_dir: Path):
-    """Run `suite` and yield its check results (for the severities the suite has)."""
+def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | None = None):
+    """Run `suite` and yield its check results (for the severities the suite has). `landing`
+    (where the validated Parquet is) is needed on the Spark engine only."""
     from dagster_project.quality.runner import run_suite, runtime_parameters
 
     with warehouse.connect(read_only=True) as con:
         quarter = reporting_quarter(context, con, suite)
         params, notes = runtime_parameters(con, suite)
     run_id = context.run.run_id if context is not None else "adhoc"
-    run = run_suite(suite, warehouse.path, reporting_quarter=quarter, parameters=params, run_id=run_id,
-                    docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
+    from dagster_project import engine
+
+    if engine.is_spark():  # the same suite, GX's Spark datasource on the cluster (engines/spark_quality.py)
+        run = _run_on_spark(suite, warehouse, data_dir, landing, quarter, params, run_id)
+    else:
+        run = run_suite(suite, warehouse.path, reporting_quarter=quarter, parameters=params, run_id=run_id,
+                        docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
     _prune_stores(data_dir)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     blocking = [o for o in run.outcomes if o.severity == "error" and not o.success]
@@ -120,3 +126,14 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path):
                       "failed_expectations": dg.MetadataValue.json([o.expectation for o in failed]),
                       "errored_expectations": dg.MetadataValue.json([o.expectation for o in failed if o.errored])},
         )
+
+
+def _run_on_spark(suite: Suite, warehouse, data_dir: Path, landing: Path | None, quarter, params, run_id: str):
+    from dagster_project.engines import spark
+    from dagster_project.engines.spark_quality import run_suite_on_spark
+    from dagster_project.settings import Settings
+
+    landing = landing or Settings.from_env().landing
+    return run_suite_on_spark(suite, landing=landing, delivery_id=spark.current_delivery(warehouse),
+                              reporting_quarter=quarter, parameters=params, run_id=run_id,
+                              docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
