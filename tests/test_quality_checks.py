@@ -97,7 +97,7 @@ def small_job(tmp_path):
         jobs=[dg.define_asset_job("small", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor)],
         resources={"warehouse": WarehouseResource(path=str(tmp_path / "warehouse" / "toex.duckdb")),
                    "paths": PlatformPaths(inbox=str(tmp_path / "inbox"), landing=str(tmp_path / "landing"),
-                                          exports=str(tmp_path / "exports"))},
+                                          exports=str(tmp_path / "exports"), data_dir=str(tmp_path))},
     )
     return defs.resolve_job_def("small"), tmp_path
 
