@@ -61,15 +61,29 @@ def load_extract(con: duckdb.DuckDBPyConnection, extract: str, path: Path, loade
     contract = contracts()[extract]
     src, columns = _source(con, path, extract)
     cols = contract.columns
-    cleaned = ", ".join(f"{rules.clean(columns.get(c.name))} AS {quote_identifier('v_' + c.name)}" for c in cols)
-    typed = ", ".join(f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}" for c in cols)
+    cleaned = ", ".join(
+        f"{rules.clean(columns.get(c.name))} AS {quote_identifier('v_' + c.name)}" for c in cols
+    )
+    typed = ", ".join(
+        f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}"
+        for c in cols
+    )
     broken = " OR ".join(f"({r}) IS NOT NULL" for r in rules.reasons(contract, loaded)) or "false"
     # Exact duplicates compare the typed stored columns and the text of dropped ones (names).
-    every = [quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name) for c in cols]
+    every = [
+        quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name)
+        for c in cols
+    ]
     keys = ", ".join(quote_identifier("t_" + k) for k in contract.key)
     stored = ", ".join(
-        (f"lower({quote_identifier('t_' + c.name)})" if c.personal == "pseudonymise" else quote_identifier("t_" + c.name))
-        + f" AS {quote_identifier(c.name)}" for c in contract.stored_columns)
+        (
+            f"lower({quote_identifier('t_' + c.name)})"
+            if c.personal == "pseudonymise"
+            else quote_identifier("t_" + c.name)
+        )
+        + f" AS {quote_identifier(c.name)}"
+        for c in contract.stored_columns
+    )
     con.execute(raw_table_ddl(contract))
     con.execute(f"""INSERT INTO raw.{quote_identifier(extract)}
         WITH cleaned AS (SELECT {cleaned} FROM {src}),
@@ -96,12 +110,17 @@ def load_delivery(con: duckdb.DuckDBPyConnection, delivery: Path) -> dict[str, i
 
 
 def _order(nodes: dict[str, dict]) -> list[str]:
-    graph = {uid: [d for d in n.get("depends_on", {}).get("nodes", []) if d in nodes] for uid, n in nodes.items()}
+    graph = {
+        uid: [d for d in n.get("depends_on", {}).get("nodes", []) if d in nodes]
+        for uid, n in nodes.items()
+    }
     return list(graphlib.TopologicalSorter(graph).static_order())
 
 
 def transform(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, float]:
-    nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
+    nodes = {
+        uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")
+    }
     for schema in sorted({n["schema"] for n in nodes.values()}):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
     seconds: dict[str, float] = {}
@@ -111,14 +130,22 @@ def transform(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, float
         relation = n["relation_name"]
         if n["resource_type"] == "seed":
             types = n["config"].get("column_types") or {}
-            struct = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items()) + "}"
+            struct = (
+                "{"
+                + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in types.items())
+                + "}"
+            )
             path = SEED_DIR / f"{n['name']}.csv"
-            con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv({sql_literal(str(path))}, "
-                        f"header=true, types={struct})")
+            con.execute(
+                f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv({sql_literal(str(path))}, "
+                f"header=true, types={struct})"
+            )
         else:
             kind = n["config"]["materialized"]
             if kind not in ("view", "table"):
-                raise SystemExit(f"floor: {uid} is materialised as {kind}; only view and table are handled")
+                raise SystemExit(
+                    f"floor: {uid} is materialised as {kind}; only view and table are handled"
+                )
             con.execute(f"CREATE OR REPLACE {kind.upper()} {relation} AS {n['compiled_code']}")
         seconds[n["name"]] = time.perf_counter() - started
     return seconds
@@ -127,10 +154,17 @@ def transform(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, float
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--delivery", required=True, type=Path)
-    p.add_argument("--manifest", required=True, type=Path, help="manifest.json written by `dbt compile`")
+    p.add_argument(
+        "--manifest", required=True, type=Path, help="manifest.json written by `dbt compile`"
+    )
     p.add_argument("--ops", type=Path, help="ops.platform_usage of the pipeline run, as Parquet")
-    p.add_argument("--db", required=True, type=Path, help="scratch DuckDB file; must be named like the "
-                   "warehouse the SQL was compiled for (toex.duckdb)")
+    p.add_argument(
+        "--db",
+        required=True,
+        type=Path,
+        help="scratch DuckDB file; must be named like the "
+        "warehouse the SQL was compiled for (toex.duckdb)",
+    )
     p.add_argument("--out", required=True, type=Path, help="write kpis.kpi_values here (Parquet)")
     p.add_argument("--timings", type=Path)
     p.add_argument("--memory-limit", help="DuckDB memory_limit (default DuckDB's own, 80%% of RAM)")
@@ -144,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     t_load = time.perf_counter()
     rows = load_delivery(con, args.delivery)
     if args.ops:
-        con.execute(f"CREATE TABLE ops.platform_usage AS SELECT * FROM read_parquet({sql_literal(str(args.ops))})")
+        con.execute(
+            f"CREATE TABLE ops.platform_usage AS SELECT * FROM read_parquet({sql_literal(str(args.ops))})"
+        )
     t_transform = time.perf_counter()
     per_model = transform(con, manifest)
     t_done = time.perf_counter()
@@ -152,8 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     kpi_rows = con.execute("SELECT count(*) FROM kpis.kpi_values").fetchall()[0][0]
     con.close()
     timings = {
-        "setup_s": t_load - t0, "load_s": t_transform - t_load, "transform_s": t_done - t_transform,
-        "rows_loaded": sum(rows.values()), "rows_per_extract": rows, "kpi_rows": kpi_rows,
+        "setup_s": t_load - t0,
+        "load_s": t_transform - t_load,
+        "transform_s": t_done - t_transform,
+        "rows_loaded": sum(rows.values()),
+        "rows_per_extract": rows,
+        "kpi_rows": kpi_rows,
         "slowest_models": sorted(per_model.items(), key=lambda kv: -kv[1])[:8],
     }
     # Wall-clock (unix) stage windows, for the caller's memory samples.

@@ -31,7 +31,7 @@ def _children() -> dict[int, list[int]]:
         except OSError:
             continue
         # pid (comm) state ppid ...: comm may hold spaces and parentheses
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         kids.setdefault(ppid, []).append(int(entry.name))
     return kids
 
@@ -78,9 +78,16 @@ class Measured:
         return max(inside)
 
 
-def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None,
-                 log: Path | None = None, interval: float = 0.1, timeout: float | None = None,
-                 extra_roots: list[int] = ()) -> Measured:
+def run_measured(
+    cmd: list[str],
+    *,
+    env: dict | None = None,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    interval: float = 0.1,
+    timeout: float | None = None,
+    extra_roots: list[int] = (),
+) -> Measured:
     """`extra_roots`: processes outside the command's tree whose trees count too (the Spark
     cluster's master and worker: the worker's tree holds the executors)."""
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)

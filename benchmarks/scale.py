@@ -41,8 +41,17 @@ QUARTER = "2025-26-Q1"
 SLUG = QUARTER  # the quarter's exports folder
 SEED = 20250630
 MIB = 1024 * 1024
-KEY = ("reporting_quarter", "kpi_id", "measure", "period_type", "period_start", "period_end",
-       "breakdown", "breakdown_value", "unit")
+KEY = (
+    "reporting_quarter",
+    "kpi_id",
+    "measure",
+    "period_type",
+    "period_start",
+    "period_end",
+    "breakdown",
+    "breakdown_value",
+    "unit",
+)
 STAGES = ("ingest", "dbt", "quality", "export")
 
 
@@ -72,22 +81,43 @@ def fmt_s(s: float | None) -> str:
 
 # --- preparation -----------------------------------------------------------------------------
 
+
 def generate(work: Path, scale: int, seed: int) -> tuple[Path, dict]:
     """The delivery for `scale`, generated once and reused (same seed and scale, same bytes)."""
     folder = work / "deliveries" / f"scale-{scale}"
     stamp = work / "deliveries" / f"scale-{scale}.json"
     if stamp.exists():
         info = json.loads(stamp.read_text())
-        if info.get("seed") == seed and (folder / DEMO_MARKER).is_file():  # older ones lack the demo marker
+        if (
+            info.get("seed") == seed and (folder / DEMO_MARKER).is_file()
+        ):  # older ones lack the demo marker
             return folder, info
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    m = run_measured([str(BIN / "toex"), "generate", "--out", str(folder), "--seed", str(seed),
-                      "--scale", str(scale)], log=work / "deliveries" / f"scale-{scale}.log")
+    m = run_measured(
+        [
+            str(BIN / "toex"),
+            "generate",
+            "--out",
+            str(folder),
+            "--seed",
+            str(seed),
+            "--scale",
+            str(scale),
+        ],
+        log=work / "deliveries" / f"scale-{scale}.log",
+    )
     if m.returncode != 0:
-        raise SystemExit(f"toex generate --scale {scale} failed; see {work}/deliveries/scale-{scale}.log")
-    info = {"seed": seed, "scale": scale, "generate_s": round(m.wall_s, 1),
-            "generate_peak_mib": round(m.peak_bytes / MIB), "files": {}}
+        raise SystemExit(
+            f"toex generate --scale {scale} failed; see {work}/deliveries/scale-{scale}.log"
+        )
+    info = {
+        "seed": seed,
+        "scale": scale,
+        "generate_s": round(m.wall_s, 1),
+        "generate_peak_mib": round(m.peak_bytes / MIB),
+        "files": {},
+    }
     for p in sorted(folder.iterdir()):
         rows = None
         if p.suffix == ".csv":
@@ -105,11 +135,31 @@ def compile_project(work: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     env = {**os.environ, "TOEX_WAREHOUSE": str(work / "compile" / "toex.duckdb")}
     vars_ = json.dumps({"reporting_quarter": QUARTER.replace("-Q", " Q")})
-    proc = subprocess.run([str(BIN / "dbt"), "compile", "--project-dir", str(REPO / "dbt"),
-                           "--profiles-dir", str(REPO / "dbt"), "--target", "duckdb",
-                           "--target-path", str(target), "--log-path", str(work / "compile" / "logs"),
-                           "--vars", vars_, "--select", "resource_type:model resource_type:seed"],
-                          check=False, cwd=REPO / "dbt", env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(BIN / "dbt"),
+            "compile",
+            "--project-dir",
+            str(REPO / "dbt"),
+            "--profiles-dir",
+            str(REPO / "dbt"),
+            "--target",
+            "duckdb",
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(work / "compile" / "logs"),
+            "--vars",
+            vars_,
+            "--select",
+            "resource_type:model resource_type:seed",
+        ],
+        check=False,
+        cwd=REPO / "dbt",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"dbt compile failed:\n{proc.stdout[-3000:]}")
     return target / "manifest.json"
@@ -128,13 +178,18 @@ def _instance(home: Path):
     import dagster as dg
 
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n")
+    (home / "dagster.yaml").write_text(
+        "run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n"
+    )
     return dg.DagsterInstance.from_config(str(home))
 
 
 # --- one pipeline run ------------------------------------------------------------------------
 
-def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float, spark: dict | None = None) -> dict:
+
+def run_pipeline(
+    work: Path, scale: int, delivery: Path, timeout: float, spark: dict | None = None
+) -> dict:
     """`spark`: run with `--engine spark` on that cluster (`{"master": url, "pids": [...]}`);
     its daemons and executors count in the memory figure."""
     run = work / "runs" / (f"scale-{scale}-spark" if spark else f"scale-{scale}")
@@ -143,22 +198,50 @@ def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float, spark: 
     warehouse = data / "warehouse" / "toex.duckdb"
     instance = _instance(run / "dagster_home")
     env = {k: v for k, v in os.environ.items() if k not in ("TOEX_PSEUDONYM_KEY", "TOEX_WAREHOUSE")}
-    env.update(TOEX_HOME=str(run), TOEX_DATA_DIR=str(data), DAGSTER_HOME=str(run / "dagster_home"),
-               TOEX_DEMO="1", PYTHONUNBUFFERED="1")
-    cmd = [str(BIN / "toex"), "run", "--extracts", str(delivery), "--quarter", QUARTER,
-           "--out", str(data / "exports"), "--warehouse", str(warehouse)]
+    env.update(
+        TOEX_HOME=str(run),
+        TOEX_DATA_DIR=str(data),
+        DAGSTER_HOME=str(run / "dagster_home"),
+        TOEX_DEMO="1",
+        PYTHONUNBUFFERED="1",
+    )
+    cmd = [
+        str(BIN / "toex"),
+        "run",
+        "--extracts",
+        str(delivery),
+        "--quarter",
+        QUARTER,
+        "--out",
+        str(data / "exports"),
+        "--warehouse",
+        str(warehouse),
+    ]
     if spark:
         cmd += ["--engine", "spark"]
         env.update(TOEX_SPARK_MASTER=spark["master"], TOEX_SPARK_DIR=str(data / "spark"))
     # Deployment, untimed: `toex prepare` for this warehouse, as `make setup` does for the default one.
     prepare(env, warehouse, run / "prepare.log")
     load_before = load()
-    m = run_measured(cmd, env=env, cwd=run, log=run / "pipeline.log", timeout=timeout,
-                     extra_roots=spark["pids"] if spark else ())
-    result = {"command": " ".join(cmd), "returncode": m.returncode, "wall_s": m.wall_s,
-              "peak_bytes": m.peak_bytes, "max_processes": m.max_processes,
-              "ru_maxrss_bytes": m.ru_maxrss_bytes, "load_before": load_before, "load_after": load(),
-              "log": str(run / "pipeline.log")}
+    m = run_measured(
+        cmd,
+        env=env,
+        cwd=run,
+        log=run / "pipeline.log",
+        timeout=timeout,
+        extra_roots=spark["pids"] if spark else (),
+    )
+    result = {
+        "command": " ".join(cmd),
+        "returncode": m.returncode,
+        "wall_s": m.wall_s,
+        "peak_bytes": m.peak_bytes,
+        "max_processes": m.max_processes,
+        "ru_maxrss_bytes": m.ru_maxrss_bytes,
+        "load_before": load_before,
+        "load_after": load(),
+        "log": str(run / "pipeline.log"),
+    }
     runs = instance.get_run_records(limit=1)
     if not runs:
         result["error"] = "no Dagster run recorded"
@@ -166,7 +249,9 @@ def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float, spark: 
     run_id = runs[0].dagster_run.run_id
     result["run_id"] = run_id
     steps = sorted(instance.get_run_step_stats(run_id), key=lambda s: s.start_time or 0)
-    stages: dict[str, dict] = {s: {"wall_s": 0.0, "windows": [], "steps": 0} for s in (*STAGES, "other")}
+    stages: dict[str, dict] = {
+        s: {"wall_s": 0.0, "windows": [], "steps": 0} for s in (*STAGES, "other")
+    }
     for s in steps:
         if s.start_time is None or s.end_time is None:
             continue
@@ -177,15 +262,21 @@ def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float, spark: 
     for st in stages.values():
         st["peak_bytes"] = max((m.peak_between(a, b) for a, b in st["windows"]), default=0)
     in_steps = sum(st["wall_s"] for st in stages.values())
-    result["stages"] = {k: {kk: vv for kk, vv in v.items() if kk != "windows"} for k, v in stages.items()}
+    result["stages"] = {
+        k: {kk: vv for kk, vv in v.items() if kk != "windows"} for k, v in stages.items()
+    }
     result["outside_steps_s"] = m.wall_s - in_steps
     first = min((a for st in stages.values() for a, _ in st["windows"]), default=m.started)
     outside = [b for t, b in m.samples if t < first]
     result["startup_s"] = first - m.started  # process start to the first step
     result["startup_peak_bytes"] = max(outside, default=0)
-    result["slowest_steps"] = [(s.step_key, round(s.end_time - s.start_time, 1))
-                               for s in sorted(steps, key=lambda s: -((s.end_time or 0) - (s.start_time or 0)))[:6]]
-    dbt_results = sorted((REPO / "dbt" / "target").glob(f"toex_dbt_models-{run_id[:7]}-*/run_results.json"))
+    result["slowest_steps"] = [
+        (s.step_key, round(s.end_time - s.start_time, 1))
+        for s in sorted(steps, key=lambda s: -((s.end_time or 0) - (s.start_time or 0)))[:6]
+    ]
+    dbt_results = sorted(
+        (REPO / "dbt" / "target").glob(f"toex_dbt_models-{run_id[:7]}-*/run_results.json")
+    )
     if dbt_results:
         rr = json.loads(dbt_results[-1].read_text())
         result["dbt_elapsed_s"] = rr.get("elapsed_time")
@@ -199,6 +290,7 @@ def run_pipeline(work: Path, scale: int, delivery: Path, timeout: float, spark: 
 
 
 # --- the Spark engine ------------------------------------------------------------------------
+
 
 def start_cluster(work: Path) -> dict | None:
     """A Spark standalone cluster for the benchmark (deployment: started before, not timed)."""
@@ -218,7 +310,12 @@ def start_cluster(work: Path) -> dict | None:
     pids = sc.cluster_pids(work / "spark")
     from benchmarks.procmon import tree_rss
 
-    return {"master": url, "pids": pids, "cfg": cfg, "idle_bytes": sum(tree_rss(p)[0] for p in pids)}
+    return {
+        "master": url,
+        "pids": pids,
+        "cfg": cfg,
+        "idle_bytes": sum(tree_rss(p)[0] for p in pids),
+    }
 
 
 def spark_parity(duck: dict, spark: dict) -> dict:
@@ -227,8 +324,12 @@ def spark_parity(duck: dict, spark: dict) -> dict:
         return {"identical": False, "note": "a kpi_values.csv is missing"}
     la, lb = a.read_bytes().splitlines(), b.read_bytes().splitlines()
     differing = [x.decode()[:120] for x, y in zip(la, lb) if x != y]
-    return {"identical": la == lb, "rows": len(la) - 1, "rows_differing": len(differing) + abs(len(la) - len(lb)),
-            "first_differences": differing[:3]}
+    return {
+        "identical": la == lb,
+        "rows": len(la) - 1,
+        "rows_differing": len(differing) + abs(len(la) - len(lb)),
+        "first_differences": differing[:3],
+    }
 
 
 def _warehouse_counts(warehouse: Path, run: Path) -> dict:
@@ -236,40 +337,78 @@ def _warehouse_counts(warehouse: Path, run: Path) -> dict:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchall()[0][0]
-        rows_read = con.execute("SELECT sum(rows_read) FROM ingest.file_loads WHERE delivery_id = ?",
-                                [delivery_id]).fetchall()[0][0]
+        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchall()[0][
+            0
+        ]
+        rows_read = con.execute(
+            "SELECT sum(rows_read) FROM ingest.file_loads WHERE delivery_id = ?", [delivery_id]
+        ).fetchall()[0][0]
         raw = con.execute("""SELECT table_name FROM information_schema.tables
                              WHERE table_schema = 'raw' AND table_type = 'BASE TABLE'""").fetchall()
-        raw_rows = sum(con.execute(f'SELECT count(*) FROM raw."{t}"').fetchall()[0][0] for (t,) in raw)
+        raw_rows = sum(
+            con.execute(f'SELECT count(*) FROM raw."{t}"').fetchall()[0][0] for (t,) in raw
+        )
         kpi_rows = con.execute("SELECT count(*) FROM kpis.kpi_values").fetchall()[0][0]
         ops = run / "platform_usage.parquet"
         con.execute(f"COPY ops.platform_usage TO '{ops}' (FORMAT parquet)")
     finally:
         con.close()
-    return {"delivery_id": delivery_id, "rows_read": int(rows_read or 0), "raw_rows": int(raw_rows),
-            "kpi_rows": int(kpi_rows), "platform_usage": str(ops), "warehouse": str(warehouse)}
+    return {
+        "delivery_id": delivery_id,
+        "rows_read": int(rows_read or 0),
+        "raw_rows": int(raw_rows),
+        "kpi_rows": int(kpi_rows),
+        "platform_usage": str(ops),
+        "warehouse": str(warehouse),
+    }
 
 
 # --- the floor -------------------------------------------------------------------------------
 
-def run_floor(work: Path, scale: int, delivery: Path, manifest: Path, ops: Path | None, timeout: float) -> dict:
+
+def run_floor(
+    work: Path, scale: int, delivery: Path, manifest: Path, ops: Path | None, timeout: float
+) -> dict:
     folder = work / "floor" / f"scale-{scale}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     out, timings = folder / "kpi_values.parquet", folder / "timings.json"
-    cmd = [sys.executable, "-m", "benchmarks.floor", "--delivery", str(delivery), "--manifest", str(manifest),
-           "--db", str(folder / "toex.duckdb"), "--out", str(out), "--timings", str(timings)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.floor",
+        "--delivery",
+        str(delivery),
+        "--manifest",
+        str(manifest),
+        "--db",
+        str(folder / "toex.duckdb"),
+        "--out",
+        str(out),
+        "--timings",
+        str(timings),
+    ]
     if ops:
         cmd += ["--ops", str(ops)]
     load_before = load()
     m = run_measured(cmd, cwd=REPO, log=folder / "floor.log", timeout=timeout)
-    result = {"returncode": m.returncode, "wall_s": m.wall_s, "peak_bytes": m.peak_bytes,
-              "load_before": load_before, "load_after": load(), "kpi_values": str(out)}
+    result = {
+        "returncode": m.returncode,
+        "wall_s": m.wall_s,
+        "peak_bytes": m.peak_bytes,
+        "load_before": load_before,
+        "load_after": load(),
+        "kpi_values": str(out),
+    }
     if m.returncode == 0:
         t = json.loads(timings.read_text())
-        result.update(load_s=t["load_s"], transform_s=t["transform_s"], rows_loaded=t["rows_loaded"],
-                      kpi_rows=t["kpi_rows"], slowest_models=t["slowest_models"])
+        result.update(
+            load_s=t["load_s"],
+            transform_s=t["transform_s"],
+            rows_loaded=t["rows_loaded"],
+            kpi_rows=t["kpi_rows"],
+            slowest_models=t["slowest_models"],
+        )
         result["load_peak_bytes"] = m.peak_between(*t["windows"]["load"])
         result["transform_peak_bytes"] = m.peak_between(*t["windows"]["transform"])
     (folder / "toex.duckdb").unlink(missing_ok=True)
@@ -293,61 +432,97 @@ def compare(warehouse: str, floor_parquet: str) -> dict:
             bad += 1
         elif x[-1] != y[-1]:
             worst = max(worst, abs(x[-1] - y[-1]) / max(abs(x[-1]), 1e-300))
-    return {"equal": len(a) == len(b) and bad == 0, "rows": len(a), "floor_rows": len(b),
-            "rows_differing": bad + abs(len(a) - len(b)), "max_rel_diff": worst}
+    return {
+        "equal": len(a) == len(b) and bad == 0,
+        "rows": len(a),
+        "floor_rows": len(b),
+        "rows_differing": bad + abs(len(a) - len(b)),
+        "max_rel_diff": worst,
+    }
 
 
 # --- report ----------------------------------------------------------------------------------
 
+
 def scale_table(r: dict) -> str:
     p, f, gen = r["pipeline"], r.get("floor") or {}, r["delivery"]
     st = p.get("stages", {})
-    rows_in = {"ingest": p.get("rows_read"), "dbt": p.get("raw_rows"),
-               "quality": p.get("raw_rows") if st.get("quality", {}).get("steps") else None,
-               "export": p.get("kpi_rows")}
-    label = {"ingest": "ingest (land, 17 raw assets, platform usage)",
-             "dbt": "dbt (`dbt build`: models, tests)", "quality": "quality (GX suites)",
-             "export": "export (pack, analyst copy, dbt docs)"}
+    rows_in = {
+        "ingest": p.get("rows_read"),
+        "dbt": p.get("raw_rows"),
+        "quality": p.get("raw_rows") if st.get("quality", {}).get("steps") else None,
+        "export": p.get("kpi_rows"),
+    }
+    label = {
+        "ingest": "ingest (land, 17 raw assets, platform usage)",
+        "dbt": "dbt (`dbt build`: models, tests)",
+        "quality": "quality (GX suites)",
+        "export": "export (pack, analyst copy, dbt docs)",
+    }
 
     def n(x):
         return "–" if x is None else f"{x:,}"
 
-    title = (f"### scale {r['scale']}: {n(p.get('rows_read'))} rows delivered "
-             f"({gen['bytes'] / MIB:,.0f} MiB; load average {p['load_before']} before, {p['load_after']} after)")
-    lines = [title,
-             "", "| stage | rows in | wall s | peak RSS MiB | steps |", "|---|---:|---:|---:|---:|"]
-    lines.append(f"| start-up: process, imports, definitions, run set-up (to the first step) | – | "
-                 f"{fmt_s(p.get('startup_s'))} | {fmt_mib(p.get('startup_peak_bytes'))} | – |")
+    title = (
+        f"### scale {r['scale']}: {n(p.get('rows_read'))} rows delivered "
+        f"({gen['bytes'] / MIB:,.0f} MiB; load average {p['load_before']} before, {p['load_after']} after)"
+    )
+    lines = [
+        title,
+        "",
+        "| stage | rows in | wall s | peak RSS MiB | steps |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines.append(
+        f"| start-up: process, imports, definitions, run set-up (to the first step) | – | "
+        f"{fmt_s(p.get('startup_s'))} | {fmt_mib(p.get('startup_peak_bytes'))} | – |"
+    )
     for s in STAGES:
         x = st.get(s, {})
         wall = fmt_s(x.get("wall_s")) if x.get("steps") else "no step"
         if s == "dbt" and p.get("dbt_elapsed_s"):
             wall += f" (dbt itself {p['dbt_elapsed_s']:,.1f})"
-        lines.append(f"| {label[s]} | {n(rows_in[s]) if x.get('steps') else '–'} | {wall} | "
-                     f"{fmt_mib(x.get('peak_bytes')) if x.get('steps') else '–'} | {x.get('steps', 0)} |")
+        lines.append(
+            f"| {label[s]} | {n(rows_in[s]) if x.get('steps') else '–'} | {wall} | "
+            f"{fmt_mib(x.get('peak_bytes')) if x.get('steps') else '–'} | {x.get('steps', 0)} |"
+        )
     between = p.get("outside_steps_s", 0) - p.get("startup_s", 0)
     lines.append(f"| between and after steps (events, teardown) | – | {fmt_s(between)} | – | – |")
-    lines.append(f"| **pipeline total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(p['wall_s'])}** | "
-                 f"**{fmt_mib(p['peak_bytes'])}** | {sum(x.get('steps', 0) for x in st.values())} |")
+    lines.append(
+        f"| **pipeline total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(p['wall_s'])}** | "
+        f"**{fmt_mib(p['peak_bytes'])}** | {sum(x.get('steps', 0) for x in st.values())} |"
+    )
     if f.get("returncode") == 0:
-        lines.append(f"| floor: load (`read_csv`, contract types and row filter) | {n(p.get('rows_read'))} | "
-                     f"{fmt_s(f['load_s'])} | {fmt_mib(f['load_peak_bytes'])} | – |")
-        lines.append(f"| floor: compiled dbt SQL | {n(f['rows_loaded'])} | {fmt_s(f['transform_s'])} | "
-                     f"{fmt_mib(f['transform_peak_bytes'])} | – |")
-        lines.append(f"| **floor total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(f['wall_s'])}** | "
-                     f"**{fmt_mib(f['peak_bytes'])}** | – |")
-        lines.append(f"| **pipeline ÷ floor** | | **{p['wall_s'] / f['wall_s']:.1f}×** | "
-                     f"**{p['peak_bytes'] / max(f['peak_bytes'], 1):.1f}×** | |")
+        lines.append(
+            f"| floor: load (`read_csv`, contract types and row filter) | {n(p.get('rows_read'))} | "
+            f"{fmt_s(f['load_s'])} | {fmt_mib(f['load_peak_bytes'])} | – |"
+        )
+        lines.append(
+            f"| floor: compiled dbt SQL | {n(f['rows_loaded'])} | {fmt_s(f['transform_s'])} | "
+            f"{fmt_mib(f['transform_peak_bytes'])} | – |"
+        )
+        lines.append(
+            f"| **floor total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(f['wall_s'])}** | "
+            f"**{fmt_mib(f['peak_bytes'])}** | – |"
+        )
+        lines.append(
+            f"| **pipeline ÷ floor** | | **{p['wall_s'] / f['wall_s']:.1f}×** | "
+            f"**{p['peak_bytes'] / max(f['peak_bytes'], 1):.1f}×** | |"
+        )
         if st.get("ingest", {}).get("steps"):
-            lines.append(f"| ingest ÷ floor load; dbt ÷ floor SQL | | {st['ingest']['wall_s'] / f['load_s']:.1f}×; "
-                         f"{st['dbt']['wall_s'] / f['transform_s']:.1f}× | | |")
+            lines.append(
+                f"| ingest ÷ floor load; dbt ÷ floor SQL | | {st['ingest']['wall_s'] / f['load_s']:.1f}×; "
+                f"{st['dbt']['wall_s'] / f['transform_s']:.1f}× | | |"
+            )
     elif f:
         lines.append(f"| floor | | failed (exit {f.get('returncode')}) | | |")
     c = r.get("comparison")
     lines.append("")
     if c:
-        lines.append(f"kpi_values: floor {'=' if c['equal'] else '≠'} pipeline ({c['rows']:,} rows, "
-                     f"{c['rows_differing']} differing, largest relative difference {c['max_rel_diff']:.1e}).")
+        lines.append(
+            f"kpi_values: floor {'=' if c['equal'] else '≠'} pipeline ({c['rows']:,} rows, "
+            f"{c['rows_differing']} differing, largest relative difference {c['max_rel_diff']:.1e})."
+        )
     if p.get("returncode") != 0:
         lines.append(f"Pipeline exit code {p.get('returncode')}: see {p.get('log')}.")
     lines.append(f"Slowest steps: {', '.join(f'{k} {v}s' for k, v in p.get('slowest_steps', []))}.")
@@ -359,44 +534,61 @@ def scale_table(r: dict) -> str:
 def spark_table(r: dict) -> str:
     """The same run with `--engine spark`, stage by stage beside the DuckDB engine's."""
     p, sp = r["pipeline"], r["spark"]
-    lines = [f"Spark engine (`toex run --engine spark`, standalone cluster of this machine; load average "
-             f"{sp['load_before']} before, {sp['load_after']} after). Memory: the run's process tree plus the "
-             f"cluster's master, worker and executors (the idle cluster: {fmt_mib(sp.get('cluster_idle_bytes'))} MiB).",
-             "", "| stage | DuckDB engine s | Spark engine s | Spark ÷ DuckDB | Spark peak MiB |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"Spark engine (`toex run --engine spark`, standalone cluster of this machine; load average "
+        f"{sp['load_before']} before, {sp['load_after']} after). Memory: the run's process tree plus the "
+        f"cluster's master, worker and executors (the idle cluster: {fmt_mib(sp.get('cluster_idle_bytes'))} MiB).",
+        "",
+        "| stage | DuckDB engine s | Spark engine s | Spark ÷ DuckDB | Spark peak MiB |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for s in STAGES:
         a, b = p.get("stages", {}).get(s, {}), sp.get("stages", {}).get(s, {})
         ratio = f"{b['wall_s'] / a['wall_s']:.1f}×" if a.get("wall_s") and b.get("wall_s") else "–"
-        lines.append(f"| {s} | {fmt_s(a.get('wall_s'))} | {fmt_s(b.get('wall_s'))} | {ratio} | "
-                     f"{fmt_mib(b.get('peak_bytes')) if b.get('steps') else '–'} |")
-    lines.append(f"| **total (fresh process)** | **{fmt_s(p['wall_s'])}** | **{fmt_s(sp['wall_s'])}** | "
-                 f"**{sp['wall_s'] / p['wall_s']:.1f}×** | **{fmt_mib(sp['peak_bytes'])}** (DuckDB engine "
-                 f"{fmt_mib(p['peak_bytes'])}) |")
+        lines.append(
+            f"| {s} | {fmt_s(a.get('wall_s'))} | {fmt_s(b.get('wall_s'))} | {ratio} | "
+            f"{fmt_mib(b.get('peak_bytes')) if b.get('steps') else '–'} |"
+        )
+    lines.append(
+        f"| **total (fresh process)** | **{fmt_s(p['wall_s'])}** | **{fmt_s(sp['wall_s'])}** | "
+        f"**{sp['wall_s'] / p['wall_s']:.1f}×** | **{fmt_mib(sp['peak_bytes'])}** (DuckDB engine "
+        f"{fmt_mib(p['peak_bytes'])}) |"
+    )
     par = sp.get("parity") or {}
     lines.append("")
     if sp.get("returncode") != 0:
         lines.append(f"Spark run exit code {sp.get('returncode')}: see {sp.get('log')}.")
-    lines.append(f"kpi_values.csv, Spark vs DuckDB engine: {'byte-identical' if par.get('identical') else 'DIFFERENT'}"
-                 + (f" ({par.get('rows', 0):,} rows)" if par.get("identical") else f" ({par})") + ".")
-    lines.append(f"Slowest steps on Spark: {', '.join(f'{k} {v}s' for k, v in sp.get('slowest_steps', []))}.")
+    lines.append(
+        f"kpi_values.csv, Spark vs DuckDB engine: {'byte-identical' if par.get('identical') else 'DIFFERENT'}"
+        + (f" ({par.get('rows', 0):,} rows)" if par.get("identical") else f" ({par})")
+        + "."
+    )
+    lines.append(
+        f"Slowest steps on Spark: {', '.join(f'{k} {v}s' for k, v in sp.get('slowest_steps', []))}."
+    )
     return "\n".join(lines)
 
 
 def growth_table(results: list[dict]) -> str:
     measured = [r for r in results if r["pipeline"].get("rows_read")]
     base = min(measured, key=lambda r: r["scale"], default=None)
-    head = ("| scale | rows delivered | pipeline s | ingest s | dbt s | quality s | export s | start-up + other s | "
-            "floor s | pipeline ÷ floor | peak MiB (pipeline / floor) | pipeline s per M rows | "
-            "time × vs scale 1 (rows ×) | Spark engine s (peak MiB with the cluster) |")
-    lines = [head,
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    head = (
+        "| scale | rows delivered | pipeline s | ingest s | dbt s | quality s | export s | start-up + other s | "
+        "floor s | pipeline ÷ floor | peak MiB (pipeline / floor) | pipeline s per M rows | "
+        "time × vs scale 1 (rows ×) | Spark engine s (peak MiB with the cluster) |"
+    )
+    lines = [head, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(results, key=lambda r: r["scale"]):
         p, f = r["pipeline"], r.get("floor") or {}
         st = p.get("stages", {})
         rows = p.get("rows_read") or 0
         other = p["wall_s"] - sum(st.get(s, {}).get("wall_s", 0) for s in STAGES)
         fw = f.get("wall_s") if f.get("returncode") == 0 else None
-        grow = (f"{p['wall_s'] / base['pipeline']['wall_s']:.1f} ({rows / base['pipeline']['rows_read']:.0f})"
-                if base and rows else "–")
+        grow = (
+            f"{p['wall_s'] / base['pipeline']['wall_s']:.1f} ({rows / base['pipeline']['rows_read']:.0f})"
+            if base and rows
+            else "–"
+        )
         ratio = f"{p['wall_s'] / fw:.1f}×" if fw else "–"
         lines.append(
             f"| {r['scale']} | {rows:,} | {fmt_s(p['wall_s'])} | {fmt_s(st.get('ingest', {}).get('wall_s'))} | "
@@ -404,7 +596,8 @@ def growth_table(results: list[dict]) -> str:
             f"{fmt_s(st.get('export', {}).get('wall_s'))} | "
             f"{fmt_s(other)} | {fmt_s(fw)} | {ratio} | "
             f"{fmt_mib(p['peak_bytes'])} / {fmt_mib(f.get('peak_bytes'))} | "
-            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} | {_spark_cell(r)} |")
+            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} | {_spark_cell(r)} |"
+        )
     return "\n".join(lines)
 
 
@@ -422,8 +615,10 @@ def targets(results: list[dict]) -> str:
     by = {r["scale"]: r for r in results}
     if 1 in by:
         w = by[1]["pipeline"]["wall_s"]
-        out.append(f"- scale 1, whole demo run in a fresh process under 60 s: {w:.1f} s, "
-                   f"{'met' if w < 60 else 'missed'}")
+        out.append(
+            f"- scale 1, whole demo run in a fresh process under 60 s: {w:.1f} s, "
+            f"{'met' if w < 60 else 'missed'}"
+        )
     top = max(by)
     if top < 1000:
         out.append(f"- (the scale-1000 targets are read at scale {top}, the largest measured)")
@@ -431,10 +626,14 @@ def targets(results: list[dict]) -> str:
         p, f = by[top]["pipeline"], by[top].get("floor") or {}
         if f.get("returncode") == 0:
             ratio = p["wall_s"] / f["wall_s"]
-            out.append(f"- scale {top}, total wall within 1.5× of the floor: {ratio:.1f}×, "
-                       f"{'met' if ratio <= 1.5 else 'missed'}")
-        out.append(f"- scale {top}, peak memory under 2 GiB: {p['peak_bytes'] / MIB:,.0f} MiB, "
-                   f"{'met' if p['peak_bytes'] < 2 * 1024 * MIB else 'missed'}")
+            out.append(
+                f"- scale {top}, total wall within 1.5× of the floor: {ratio:.1f}×, "
+                f"{'met' if ratio <= 1.5 else 'missed'}"
+            )
+        out.append(
+            f"- scale {top}, peak memory under 2 GiB: {p['peak_bytes'] / MIB:,.0f} MiB, "
+            f"{'met' if p['peak_bytes'] < 2 * 1024 * MIB else 'missed'}"
+        )
     return "\n".join(out)
 
 
@@ -444,33 +643,53 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=REPO / "data" / "bench")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--no-floor", action="store_true")
-    ap.add_argument("--spark-scales", type=int, nargs="*", default=[1, 100],
-                    help="also run these scales with --engine spark on a local Spark cluster (none: no Spark column)")
-    ap.add_argument("--keep", action="store_true", help="keep each run's warehouse, landing and exports")
-    ap.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per pipeline or floor run")
+    ap.add_argument(
+        "--spark-scales",
+        type=int,
+        nargs="*",
+        default=[1, 100],
+        help="also run these scales with --engine spark on a local Spark cluster (none: no Spark column)",
+    )
+    ap.add_argument(
+        "--keep", action="store_true", help="keep each run's warehouse, landing and exports"
+    )
+    ap.add_argument(
+        "--timeout", type=float, default=4 * 3600, help="seconds per pipeline or floor run"
+    )
     args = ap.parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
-    header = (f"TOEX scale benchmark, {started:%Y-%m-%d %H:%M} UTC; {platform.node()}: {os.cpu_count()} cores, "
-              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024 ** 3:.0f} GiB; "
-              f"load average at start {load()}; command: {' '.join([Path(sys.executable).name, '-m', 'benchmarks.scale', *(argv or sys.argv[1:])])}")
+    header = (
+        f"TOEX scale benchmark, {started:%Y-%m-%d %H:%M} UTC; {platform.node()}: {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GiB; "
+        f"load average at start {load()}; command: {' '.join([Path(sys.executable).name, '-m', 'benchmarks.scale', *(argv or sys.argv[1:])])}"
+    )
     print(header, flush=True)
     manifest = None if args.no_floor else compile_project(work)
     results = []
     cluster = None
     for scale in args.scales:
         delivery, gen = generate(work, scale, args.seed)
-        print(f"scale {scale}: delivery {gen['bytes'] / MIB:,.0f} MiB (generated in {gen['generate_s']} s); "
-              f"running the pipeline ...", flush=True)
+        print(
+            f"scale {scale}: delivery {gen['bytes'] / MIB:,.0f} MiB (generated in {gen['generate_s']} s); "
+            f"running the pipeline ...",
+            flush=True,
+        )
         p = run_pipeline(work, scale, delivery, args.timeout)
         r = {"scale": scale, "delivery": gen, "pipeline": p}
-        print(f"  pipeline: exit {p['returncode']}, {p['wall_s']:.1f} s, peak {p['peak_bytes'] / MIB:,.0f} MiB", flush=True)
+        print(
+            f"  pipeline: exit {p['returncode']}, {p['wall_s']:.1f} s, peak {p['peak_bytes'] / MIB:,.0f} MiB",
+            flush=True,
+        )
         if manifest is not None:
             ops = Path(p["platform_usage"]) if p.get("platform_usage") else None
             f = run_floor(work, scale, delivery, manifest, ops, args.timeout)
             r["floor"] = f
-            print(f"  floor: exit {f['returncode']}, {f['wall_s']:.1f} s, peak {f['peak_bytes'] / MIB:,.0f} MiB", flush=True)
+            print(
+                f"  floor: exit {f['returncode']}, {f['wall_s']:.1f} s, peak {f['peak_bytes'] / MIB:,.0f} MiB",
+                flush=True,
+            )
             if f["returncode"] == 0 and p.get("warehouse"):
                 r["comparison"] = compare(p["warehouse"], f["kpi_values"])
         if scale in args.spark_scales:
@@ -481,29 +700,47 @@ def main(argv: list[str] | None = None) -> int:
                 sp = run_pipeline(work, scale, delivery, args.timeout, spark=cluster)
                 sp["parity"] = spark_parity(p, sp)
                 r["spark"] = sp
-                print(f"  spark: exit {sp['returncode']}, {sp['wall_s']:.1f} s, peak {sp['peak_bytes'] / MIB:,.0f} MiB "
-                      f"(with the cluster); kpi_values.csv identical: {sp['parity']['identical']}", flush=True)
+                print(
+                    f"  spark: exit {sp['returncode']}, {sp['wall_s']:.1f} s, peak {sp['peak_bytes'] / MIB:,.0f} MiB "
+                    f"(with the cluster); kpi_values.csv identical: {sp['parity']['identical']}",
+                    flush=True,
+                )
                 if not args.keep:
-                    shutil.rmtree(work / "runs" / f"scale-{scale}-spark" / "data", ignore_errors=True)
+                    shutil.rmtree(
+                        work / "runs" / f"scale-{scale}-spark" / "data", ignore_errors=True
+                    )
         results.append(r)
         print("\n" + scale_table(r) + "\n", flush=True)
         if not args.keep:
             run = work / "runs" / f"scale-{scale}"
             for sub in ("data/warehouse", "data/landing", "data/published", "data/exports"):
                 shutil.rmtree(run / sub, ignore_errors=True)
-        (work / "results.json").write_text(json.dumps({"header": header, "results": results}, indent=1, default=str))
+        (work / "results.json").write_text(
+            json.dumps({"header": header, "results": results}, indent=1, default=str)
+        )
     if cluster:
         from dagster_project import spark_cluster as sc
 
         sc.down(cluster["cfg"])
     prepare(dict(os.environ), None, work / "prepare.log")  # back to the default warehouse's parse
-    report = "\n\n".join([header, *(scale_table(r) for r in results), "### Growth", growth_table(results),
-                          "### Targets", targets(results)])
+    report = "\n\n".join(
+        [
+            header,
+            *(scale_table(r) for r in results),
+            "### Growth",
+            growth_table(results),
+            "### Targets",
+            targets(results),
+        ]
+    )
     (work / "results.md").write_text(report + "\n")
     print("### Growth\n\n" + growth_table(results) + "\n\n### Targets\n\n" + targets(results))
     print(f"\nreport: {work / 'results.md'}; data: {work / 'results.json'}")
-    ok = all(r["pipeline"]["returncode"] == 0 and (r.get("comparison") or {"equal": args.no_floor})["equal"]
-             for r in results)
+    ok = all(
+        r["pipeline"]["returncode"] == 0
+        and (r.get("comparison") or {"equal": args.no_floor})["equal"]
+        for r in results
+    )
     return 0 if ok else 1
 
 

@@ -52,11 +52,15 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
-INSTANCE_CONFIG_HEADER = "# Written by toex (cli.py::_dagster_home); rewritten while this line is here."
+INSTANCE_CONFIG_HEADER = (
+    "# Written by toex (cli.py::_dagster_home); rewritten while this line is here."
+)
 # The one instance config for `toex`, `make dev` and the tests' servers. One run at a time: DuckDB
 # allows one writer. Run monitoring fails runs stuck starting or canceling; runs whose process died
 # are failed by run_owner.py (the default run launcher offers no worker health check).
-INSTANCE_CONFIG = INSTANCE_CONFIG_HEADER + """
+INSTANCE_CONFIG = (
+    INSTANCE_CONFIG_HEADER
+    + """
 concurrency:
   runs:
     max_concurrent_runs: 1
@@ -68,6 +72,7 @@ run_monitoring:
 telemetry:
   enabled: false
 """
+)
 
 
 def _dagster_home(data_dir: Path) -> Path:
@@ -89,8 +94,13 @@ def cmd_generate(args) -> int:
 
     started = time.monotonic()
     counts = generate(Path(args.out), seed=args.seed, scale=args.scale)
-    log.info("wrote %d extracts, %d rows, to %s in %.1fs", len(counts), sum(counts.values()), args.out,
-             time.monotonic() - started)
+    log.info(
+        "wrote %d extracts, %d rows, to %s in %.1fs",
+        len(counts),
+        sum(counts.values()),
+        args.out,
+        time.monotonic() - started,
+    )
     return EXIT_OK
 
 
@@ -112,8 +122,10 @@ def _locked(args, work) -> int:
     from dagster_project.settings import Settings
 
     # --out moves the exports only: everything else stays in the data folder (TOEX_DATA_DIR).
-    settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None,
-                                 exports=Path(args.out) if args.out else None)
+    settings = Settings.from_env(
+        warehouse=Path(args.warehouse) if args.warehouse else None,
+        exports=Path(args.out) if args.out else None,
+    )
     _dagster_home(settings.data_dir)
     try:
         with wh.run_lock(settings.warehouse, wait_seconds=args.wait):
@@ -132,7 +144,9 @@ def _fail_dead_runs() -> None:
 
     with dg.DagsterInstance.get() as instance:
         for run_id in fail_dead_runs(instance):
-            log.warning("run %s was left unfinished by a process that is gone: marked failed", run_id)
+            log.warning(
+                "run %s was left unfinished by a process that is gone: marked failed", run_id
+            )
 
 
 def _preflight(args, extracts: Path | None) -> None:
@@ -147,7 +161,9 @@ def _preflight(args, extracts: Path | None) -> None:
     try:
         permissions.file_mode()
         if getattr(args, "replay", None):
-            landing = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None).landing
+            landing = Settings.from_env(
+                warehouse=Path(args.warehouse) if args.warehouse else None
+            ).landing
             d = deliveries.load_manifest(landing, args.replay)
             pseudonym.key_for(d.files, d.synthetic_demo)
         elif extracts is not None:
@@ -163,7 +179,9 @@ def _preflight(args, extracts: Path | None) -> None:
 def cmd_run(args) -> int:
     quarter = _quarter(args.quarter)
     if bool(args.extracts) == bool(args.replay):
-        raise UsageError("give exactly one of --extracts DIR (a new delivery) or --replay DELIVERY_ID (a landed one)")
+        raise UsageError(
+            "give exactly one of --extracts DIR (a new delivery) or --replay DELIVERY_ID (a landed one)"
+        )
     extracts = Path(args.extracts) if args.extracts else None
     if extracts and not extracts.is_dir():
         raise UsageError(f"--extracts {extracts}: not a folder")
@@ -174,9 +192,14 @@ def cmd_run(args) -> int:
     def work(settings):
         from dagster_project.pipeline import run_quarter
 
-        return run_quarter(quarter, extracts, settings, replay_delivery_id=args.replay or "",
-                           external_threshold=args.threshold if args.external_release else None,
-                           verbose=args.verbose)
+        return run_quarter(
+            quarter,
+            extracts,
+            settings,
+            replay_delivery_id=args.replay or "",
+            external_threshold=args.threshold if args.external_release else None,
+            verbose=args.verbose,
+        )
 
     return _locked(args, work)
 
@@ -208,14 +231,20 @@ def cmd_demo(args) -> int:
     from dagster_project.ingest.delivery import has_demo_marker
 
     delivery = Settings.from_env().data_dir / "source" / "demo_delivery"
-    if not delivery.exists() or args.regenerate or not has_demo_marker(delivery):  # older ones lack the marker
+    if (
+        not delivery.exists() or args.regenerate or not has_demo_marker(delivery)
+    ):  # older ones lack the marker
         from dagster_project.generator import generate
 
         # Its per-file lines are for `toex generate`; the demo prints one.
-        logging.getLogger("toex.generator").setLevel(logging.INFO if args.verbose else logging.WARNING)
+        logging.getLogger("toex.generator").setLevel(
+            logging.INFO if args.verbose else logging.WARNING
+        )
         counts = generate(delivery, seed=DEMO_SEED, scale=1)
-        print(f"toex: generated the synthetic demo delivery in {delivery}: {len(counts)} extracts, "
-              f"{sum(counts.values()):,} rows")
+        print(
+            f"toex: generated the synthetic demo delivery in {delivery}: {len(counts)} extracts, "
+            f"{sum(counts.values()):,} rows"
+        )
     args.extracts, args.replay, args.warehouse = str(delivery), None, None
     args.external_release, args.threshold = False, 5
     return cmd_run(args)
@@ -229,7 +258,11 @@ def cmd_prepare(args) -> int:
     from dagster_project.settings import Settings
 
     settings = Settings.from_env(warehouse=Path(args.warehouse) if args.warehouse else None)
-    log.info("dbt manifest: %s (parsed for warehouse %s)", prepare(settings.warehouse), settings.warehouse)
+    log.info(
+        "dbt manifest: %s (parsed for warehouse %s)",
+        prepare(settings.warehouse),
+        settings.warehouse,
+    )
     _dagster_home(settings.data_dir)
     with dg.DagsterInstance.get() as instance:
         added = ensure_quarter_partitions(instance, default_reporting_quarter())
@@ -241,7 +274,9 @@ def cmd_backfill(args) -> int:
     from dagster_project.fiscal import quarters_between
     from dagster_project.settings import Settings
 
-    first = _quarter(args.first) if args.first else Quarter.containing(Settings.from_env().inception)
+    first = (
+        _quarter(args.first) if args.first else Quarter.containing(Settings.from_env().inception)
+    )
     last = _quarter(args.last)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
@@ -258,9 +293,13 @@ def cmd_backfill(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="toex", description="TOEX KPI data platform")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="print everything (Dagster, dbt, Great Expectations); by default it goes to "
-                        "the run's log file, <data>/logs/<run_id>.log")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print everything (Dagster, dbt, Great Expectations); by default it goes to "
+        "the run's log file, <data>/logs/<run_id>.log",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write a synthetic, calibrated demo delivery")
@@ -271,23 +310,45 @@ def main(argv: list[str] | None = None) -> int:
 
     r = sub.add_parser("run", help="ingest a delivery and materialise a quarter through Dagster")
     r.add_argument("--extracts", help="delivery folder to land and ingest")
-    r.add_argument("--replay", metavar="DELIVERY_ID", help="re-run from a delivery already in the landing area")
+    r.add_argument(
+        "--replay", metavar="DELIVERY_ID", help="re-run from a delivery already in the landing area"
+    )
     r.add_argument("--quarter", required=True, help="e.g. 2025-26-Q1")
     r.add_argument("--out", help="also publish the quarter's exports here")
-    r.add_argument("--warehouse", help="DuckDB file (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")
-    r.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another run to finish")
-    r.add_argument("--external-release", action="store_true",
-                   help="also publish <out>/external/<quarter>/ with disclosure control (small counts suppressed)")
-    r.add_argument("--threshold", type=int, default=5, help="disclosure-control threshold: counts below it are suppressed")
-    r.add_argument("--engine", choices=("duckdb", "spark"), help="where dbt, the quality suites and the exports run "
-                   "(default $TOEX_ENGINE or duckdb; spark needs `toex spark up`)")
+    r.add_argument(
+        "--warehouse", help="DuckDB file (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)"
+    )
+    r.add_argument(
+        "--wait", type=float, default=0.0, help="seconds to wait for another run to finish"
+    )
+    r.add_argument(
+        "--external-release",
+        action="store_true",
+        help="also publish <out>/external/<quarter>/ with disclosure control (small counts suppressed)",
+    )
+    r.add_argument(
+        "--threshold",
+        type=int,
+        default=5,
+        help="disclosure-control threshold: counts below it are suppressed",
+    )
+    r.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        help="where dbt, the quality suites and the exports run "
+        "(default $TOEX_ENGINE or duckdb; spark needs `toex spark up`)",
+    )
     r.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("spark", help="start, stop or show the local Spark cluster (master + worker, 127.0.0.1)")
+    s = sub.add_parser(
+        "spark", help="start, stop or show the local Spark cluster (master + worker, 127.0.0.1)"
+    )
     s.add_argument("action", choices=("up", "down", "status"))
     s.set_defaults(func=cmd_spark)
 
-    d = sub.add_parser("demo", help="generate the demo delivery (if absent) and run it (TOEX_DEMO=1)")
+    d = sub.add_parser(
+        "demo", help="generate the demo delivery (if absent) and run it (TOEX_DEMO=1)"
+    )
     d.add_argument("--quarter", default="2025-26-Q1")
     d.add_argument("--out", default=None)
     d.add_argument("--wait", type=float, default=0.0)
@@ -295,7 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--engine", choices=("duckdb", "spark"), help="as for `toex run`")
     d.set_defaults(func=cmd_demo)
 
-    b = sub.add_parser("backfill", help="publish every quarter in a range (default: inception to --to)")
+    b = sub.add_parser(
+        "backfill", help="publish every quarter in a range (default: inception to --to)"
+    )
     b.add_argument("--extracts", help="ingest this delivery first (default: use the current one)")
     b.add_argument("--from", dest="first", help="first quarter (default: the inception quarter)")
     b.add_argument("--to", dest="last", required=True)
@@ -305,12 +368,20 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("prepare", help="prepare the dbt manifest (setup time, not import time)")
-    p.add_argument("--warehouse", help="the warehouse runs will use (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)")
+    p.add_argument(
+        "--warehouse",
+        help="the warehouse runs will use (default $TOEX_WAREHOUSE or data/warehouse/toex.duckdb)",
+    )
     p.set_defaults(func=cmd_prepare)
 
     for command in (r, d, b):  # `toex run -v …` as well as `toex -v run …`
-        command.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                             help="print everything, not only the stage lines, warnings and summary")
+        command.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="print everything, not only the stage lines, warnings and summary",
+        )
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     try:
@@ -318,7 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"toex: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except RuntimeError as exc:  # e.g. the Spark engine without a cluster: one line, not a traceback
+    except (
+        RuntimeError
+    ) as exc:  # e.g. the Spark engine without a cluster: one line, not a traceback
         if type(exc).__name__ != "SparkEngineError":
             raise
         print(f"toex: error: {exc}", file=sys.stderr)

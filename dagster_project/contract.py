@@ -27,8 +27,19 @@ SQL_TYPES = {
 }
 PERSONAL_ACTIONS = ("pseudonymise", "drop")
 COLUMN_KEYS = {
-    "type", "required", "code_list", "values", "pattern", "min", "max", "on_or_after",
-    "required_when", "references", "personal", "free_text", "description",
+    "type",
+    "required",
+    "code_list",
+    "values",
+    "pattern",
+    "min",
+    "max",
+    "on_or_after",
+    "required_when",
+    "references",
+    "personal",
+    "free_text",
+    "description",
 }
 
 
@@ -129,7 +140,9 @@ def _column(extract: str, name: str, spec: dict) -> Column:
     if unknown:
         raise ContractError(f"{extract}.{name}: unknown contract keys {sorted(unknown)}")
     if spec.get("type") not in TYPES:
-        raise ContractError(f"{extract}.{name}: type must be one of {TYPES}, got {spec.get('type')!r}")
+        raise ContractError(
+            f"{extract}.{name}: type must be one of {TYPES}, got {spec.get('type')!r}"
+        )
     if spec.get("personal") not in (None, *PERSONAL_ACTIONS):
         raise ContractError(f"{extract}.{name}: personal must be one of {PERSONAL_ACTIONS}")
     allowed = None

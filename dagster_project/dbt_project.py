@@ -69,9 +69,14 @@ def dbt_threads(raw_rows: int) -> int:
 
 
 @contextlib.contextmanager
-def dbt_env(warehouse: str | Path, reporting_quarter: str | None = None, threads: int | None = None):
+def dbt_env(
+    warehouse: str | Path, reporting_quarter: str | None = None, threads: int | None = None
+):
     """Environment for a dbt subprocess started inside the block, restored afterwards."""
-    values = {WAREHOUSE_ENV: str(Path(warehouse).resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    values = {
+        WAREHOUSE_ENV: str(Path(warehouse).resolve()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     if reporting_quarter:
         values[QUARTER_ENV] = reporting_quarter
     if threads:
@@ -91,7 +96,9 @@ def dbt_env(warehouse: str | Path, reporting_quarter: str | None = None, threads
 def prepare(warehouse: str | Path) -> Path:
     """Run `dbt deps`/`dbt parse` and leave target/manifest.json for the definitions to load;
     parsed against `warehouse`, the runs' warehouse, so their parse is partial."""
-    os.environ["PATH"] = str(Path(dbt_executable()).parent) + os.pathsep + os.environ.get("PATH", "")
+    os.environ["PATH"] = (
+        str(Path(dbt_executable()).parent) + os.pathsep + os.environ.get("PATH", "")
+    )
     with dbt_env(warehouse):
         toex_dbt.preparer.prepare(toex_dbt)
     return toex_dbt.manifest_path

@@ -16,10 +16,15 @@ from dagster._utils.error import SerializableErrorInfo
 
 MAX_CHARS = 300
 # Dagster's own wrappers: their messages say where, never why.
-WRAPPERS = frozenset({
-    "DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError", "DagsterResourceFunctionError",
-    "DagsterExecutionInterruptedError", "RetryRequestedFromPolicy",
-})
+WRAPPERS = frozenset(
+    {
+        "DagsterExecutionStepExecutionError",
+        "DagsterUserCodeExecutionError",
+        "DagsterResourceFunctionError",
+        "DagsterExecutionInterruptedError",
+        "RetryRequestedFromPolicy",
+    }
+)
 _PATH = r"""["']([^"']+)["']"""
 _DISK_FULL = re.compile(rf"No space left on device|\[Errno {errno.ENOSPC}\]|disk is full", re.I)
 _READ_ONLY = re.compile(rf"Read-only file system|\[Errno {errno.EROFS}\]", re.I)
@@ -63,16 +68,21 @@ def _known_cause(message: str) -> str | None:
         what = f" ({held.group(1)})" if held else ""
         return f"warehouse in use by process {lock.group(2)} ({lock.group(1)}){what}: wait for it or stop it"
     if "TOEX_PSEUDONYM_KEY is not set" in message or message.startswith("no pseudonym key"):
-        return ("no TOEX_PSEUDONYM_KEY set: personal columns cannot be pseudonymised; set the secret key "
-                "(or TOEX_DEMO=1 for the synthetic demo delivery only)")
+        return (
+            "no TOEX_PSEUDONYM_KEY set: personal columns cannot be pseudonymised; set the secret key "
+            "(or TOEX_DEMO=1 for the synthetic demo delivery only)"
+        )
     if _DENIED.search(message):
         return f"permission denied: {where}" if where else "permission denied"
     return None
 
 
 def _path_in(message: str) -> str:
-    found = re.search(r"\[Errno \d+\] [^:]+: " + _PATH, message) or re.search(r"file " + _PATH, message) \
+    found = (
+        re.search(r"\[Errno \d+\] [^:]+: " + _PATH, message)
+        or re.search(r"file " + _PATH, message)
         or re.search(_PATH, message)
+    )
     return found.group(1) if found else ""
 
 
@@ -85,14 +95,23 @@ def one_line(message: str, cls_name: str | None = None) -> str:
     text = lines[0]
     csv_line = _DUCKDB_LINE.search(message)
     if csv_line and len(lines) > 1:
-        reason = next((ln for ln in lines[1:] if not ln.startswith(("Original Line", "Possible", "*", "file="))
-                       and "=" not in ln.split(" ")[0]), "")
+        reason = next(
+            (
+                ln
+                for ln in lines[1:]
+                if not ln.startswith(("Original Line", "Possible", "*", "file="))
+                and "=" not in ln.split(" ")[0]
+            ),
+            "",
+        )
         head = text[: text.find("(")].rstrip(" (") if "(" in text else text
         text = f"{head} (CSV line {csv_line.group(1)}{': ' + reason if reason else ''})"
     if cls_name:
         # Dagster records `module.Class: message`: the class's short name, or none for the
         # platform's own errors, whose messages already say what and where.
-        text = re.sub(rf"^[\w.]*\b{re.escape(cls_name)}: ", "" if _is_own(cls_name) else f"{cls_name}: ", text)
+        text = re.sub(
+            rf"^[\w.]*\b{re.escape(cls_name)}: ", "" if _is_own(cls_name) else f"{cls_name}: ", text
+        )
         if cls_name not in text and not _is_own(cls_name):
             text = f"{cls_name}: {text}"
     if text.count("(") > text.count(")"):  # a message cut at its first line
@@ -102,5 +121,11 @@ def one_line(message: str, cls_name: str | None = None) -> str:
 
 def _is_own(cls_name: str) -> bool:
     """The platform's own errors already speak plainly; their class name adds nothing."""
-    return cls_name in {"FileRejected", "DeliveryError", "WarehouseBusy", "MissingPseudonymKey", "Failure",
-                        "DagsterAssetCheckFailedError"}
+    return cls_name in {
+        "FileRejected",
+        "DeliveryError",
+        "WarehouseBusy",
+        "MissingPseudonymKey",
+        "Failure",
+        "DagsterAssetCheckFailedError",
+    }

@@ -28,9 +28,22 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE_PATH = ROOT / "dbt" / "catalogue" / "kpi_catalogue.yml"
 DBT_PROJECT_PATH = ROOT / "dbt" / "dbt_project.yml"
 
-SEED_COLUMNS = ("kpi_id", "measure", "breakdown", "question_id", "kpi_name", "label", "definition",
-                "population", "unit", "period_types", "disclosure_class", "repeats", "measure_pattern",
-                "pack_order")
+SEED_COLUMNS = (
+    "kpi_id",
+    "measure",
+    "breakdown",
+    "question_id",
+    "kpi_name",
+    "label",
+    "definition",
+    "population",
+    "unit",
+    "period_types",
+    "disclosure_class",
+    "repeats",
+    "measure_pattern",
+    "pack_order",
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,11 @@ class Entry:
         if not self.pattern:
             return measure == self.measure
         head, tail = self.measure.split("{" + self.pattern + "}")
-        return measure.startswith(head) and measure.endswith(tail) and len(measure) > len(head) + len(tail)
+        return (
+            measure.startswith(head)
+            and measure.endswith(tail)
+            and len(measure) > len(head) + len(tail)
+        )
 
 
 @dataclass(frozen=True)
@@ -87,7 +104,11 @@ class Catalogue:
     def entry(self, kpi_id: str, measure: str, breakdown: str = "all") -> Entry | None:
         """The catalogue row of a published figure; exact names win over patterns (a survey
         question called `yes_change` must not shadow anything)."""
-        candidates = [e for e in self.entries if e.kpi_id == kpi_id and e.breakdown == breakdown and e.matches(measure)]
+        candidates = [
+            e
+            for e in self.entries
+            if e.kpi_id == kpi_id and e.breakdown == breakdown and e.matches(measure)
+        ]
         candidates.sort(key=lambda e: bool(e.pattern))
         return candidates[0] if candidates else None
 
@@ -100,9 +121,29 @@ class Catalogue:
         return head if head in self.questions else None
 
 
-MEASURE_KEYS = {"measure", "label", "definition", "population", "populations", "unit", "periods", "breakdowns",
-                "disclosure", "repeats", "pattern"}
-REQUIRED_KEYS = {"measure", "label", "definition", "population", "unit", "periods", "breakdowns", "disclosure"}
+MEASURE_KEYS = {
+    "measure",
+    "label",
+    "definition",
+    "population",
+    "populations",
+    "unit",
+    "periods",
+    "breakdowns",
+    "disclosure",
+    "repeats",
+    "pattern",
+}
+REQUIRED_KEYS = {
+    "measure",
+    "label",
+    "definition",
+    "population",
+    "unit",
+    "periods",
+    "breakdowns",
+    "disclosure",
+}
 
 
 def _check_keys(kpi_id: str, spec: dict) -> None:
@@ -110,7 +151,9 @@ def _check_keys(kpi_id: str, spec: dict) -> None:
     where = f"{CATALOGUE_PATH.name}: {kpi_id} {spec.get('measure', '?')}"
     unknown, missing = set(spec) - MEASURE_KEYS, REQUIRED_KEYS - set(spec)
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {sorted(map(str, unknown))} (quote values that hold a comma)")
+        raise ValueError(
+            f"{where}: unknown key(s) {sorted(map(str, unknown))} (quote values that hold a comma)"
+        )
     if missing:
         raise ValueError(f"{where}: missing {', '.join(sorted(missing))}")
     for key in ("label", "definition", "population"):
@@ -130,11 +173,18 @@ def catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
             _check_keys(kpi_id, m)
             for breakdown in m["breakdowns"]:
                 entry = Entry(
-                    kpi_id=kpi_id, measure=m["measure"], breakdown=breakdown, label=m["label"],
+                    kpi_id=kpi_id,
+                    measure=m["measure"],
+                    breakdown=breakdown,
+                    label=m["label"],
                     definition=_with_vars(m["definition"]),
                     population=(m.get("populations") or {}).get(breakdown, m["population"]),
-                    unit=m["unit"], periods=tuple(m["periods"]), disclosure=m["disclosure"],
-                    repeats=m.get("repeats", ""), pattern=m.get("pattern", ""), pack_order=len(entries) + 1,
+                    unit=m["unit"],
+                    periods=tuple(m["periods"]),
+                    disclosure=m["disclosure"],
+                    repeats=m.get("repeats", ""),
+                    pattern=m.get("pattern", ""),
+                    pack_order=len(entries) + 1,
                 )
                 _validate(entry, units, classes, periods)
                 entries.append(entry)
@@ -151,7 +201,9 @@ def _validate(entry: Entry, units: dict, classes: dict, periods: dict) -> None:
     if entry.unit not in units:
         raise ValueError(f"{where}: unit {entry.unit!r} is not one of {', '.join(units)}")
     if entry.disclosure not in classes:
-        raise ValueError(f"{where}: disclosure {entry.disclosure!r} is not one of {', '.join(classes)}")
+        raise ValueError(
+            f"{where}: disclosure {entry.disclosure!r} is not one of {', '.join(classes)}"
+        )
     unknown = set(entry.periods) - set(periods)
     if unknown:
         raise ValueError(f"{where}: unknown period type(s) {', '.join(sorted(unknown))}")
@@ -166,9 +218,24 @@ def catalogue_csv() -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SEED_COLUMNS)
     for e in cat.entries:
-        writer.writerow([e.kpi_id, e.measure, e.breakdown, e.question_id, cat.kpis[e.kpi_id].name, e.label,
-                         e.definition, e.population, e.unit, ",".join(e.periods), e.disclosure, e.repeats,
-                         e.like if e.pattern else "", e.pack_order])
+        writer.writerow(
+            [
+                e.kpi_id,
+                e.measure,
+                e.breakdown,
+                e.question_id,
+                cat.kpis[e.kpi_id].name,
+                e.label,
+                e.definition,
+                e.population,
+                e.unit,
+                ",".join(e.periods),
+                e.disclosure,
+                e.repeats,
+                e.like if e.pattern else "",
+                e.pack_order,
+            ]
+        )
     return buf.getvalue()
 
 

@@ -18,7 +18,9 @@ from urllib.parse import quote
 import dagster as dg
 
 DEFAULT_PORT = 3080
-PUBLICATION_KEY = dg.AssetKey(["exports", "quarter_exports"])  # the asset whose partitions are the publications
+PUBLICATION_KEY = dg.AssetKey(
+    ["exports", "quarter_exports"]
+)  # the asset whose partitions are the publications
 
 
 def port() -> int:
@@ -35,8 +37,11 @@ def output_roots(data_dir: Path, exports: Path | None = None) -> dict[str, Path]
     from dagster_project.quality.gate import docs_dir
 
     data_dir = Path(data_dir)
-    return {"exports": Path(exports) if exports else data_dir / "exports", "published": data_dir / "published",
-            "gx_docs": docs_dir(data_dir)}
+    return {
+        "exports": Path(exports) if exports else data_dir / "exports",
+        "published": data_dir / "published",
+        "gx_docs": docs_dir(data_dir),
+    }
 
 
 def url_for(path: str | Path, roots: dict[str, Path]) -> str | None:
@@ -47,7 +52,11 @@ def url_for(path: str | Path, roots: dict[str, Path]) -> str | None:
         root = Path(os.path.abspath(root))
         if path == root or root in path.parents:
             rel = path.relative_to(root).as_posix()
-            return f"{base_url()}/{prefix}/" + quote("" if rel == "." else rel) + ("/" if path.is_dir() else "")
+            return (
+                f"{base_url()}/{prefix}/"
+                + quote("" if rel == "." else rel)
+                + ("/" if path.is_dir() else "")
+            )
     return None
 
 
@@ -70,5 +79,7 @@ def publication_summary(manifest: dict | None, quarter_label: str) -> str:
     """One line on what stays published, for a failed run's message."""
     if not manifest:
         return f"nothing has been published for {quarter_label} yet"
-    return (f"{quarter_label} as published by run {manifest.get('run_id', '?')} at "
-            f"{manifest.get('published_at', '?')} stays published")
+    return (
+        f"{quarter_label} as published by run {manifest.get('run_id', '?')} at "
+        f"{manifest.get('published_at', '?')} stays published"
+    )

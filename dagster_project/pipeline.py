@@ -41,23 +41,42 @@ class RunOutcome:
         return 0 if self.success and not self.blocking_failures and not self.step_failures else 1
 
 
-def run_config(quarter: Quarter, extracts: Path | None = None, replay_delivery_id: str = "",
-               external_threshold: int | None = None) -> dict:
+def run_config(
+    quarter: Quarter,
+    extracts: Path | None = None,
+    replay_delivery_id: str = "",
+    external_threshold: int | None = None,
+) -> dict:
     from dagster_project.defs import kpis
 
-    ops = {"ingest__delivery": {"config": {"delivery_dir": str(extracts.resolve()) if extracts else "",
-                                           "replay_delivery_id": replay_delivery_id}}}
+    ops = {
+        "ingest__delivery": {
+            "config": {
+                "delivery_dir": str(extracts.resolve()) if extracts else "",
+                "replay_delivery_id": replay_delivery_id,
+            }
+        }
+    }
     ops.update(kpis.run_config(quarter))
     if external_threshold is not None:
-        ops["exports__external_release"] = {"config": {"enabled": True, "threshold": external_threshold}}
+        ops["exports__external_release"] = {
+            "config": {"enabled": True, "threshold": external_threshold}
+        }
     # Dagster's own DEBUG events stay in the instance's event log; the console shows INFO.
     return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
-            replay_delivery_id: str = "", instance: dg.DagsterInstance | None = None,
-            exports_only: bool = False, external_threshold: int | None = None,
-            run_id: str | None = None, listener=None) -> RunOutcome:
+def execute(
+    quarter: Quarter,
+    settings: Settings,
+    extracts: Path | None = None,
+    replay_delivery_id: str = "",
+    instance: dg.DagsterInstance | None = None,
+    exports_only: bool = False,
+    external_threshold: int | None = None,
+    run_id: str | None = None,
+    listener=None,
+) -> RunOutcome:
     """Run the main job for `quarter` in this process; `exports_only` re-publishes from the
     warehouse as it stands (a backfill's earlier quarters). `listener(entry)` sees each event
     as it is written (runlog.Progress)."""
@@ -74,10 +93,18 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
         from dagster_project.engines.spark import announce
 
         announce(log)
-    config = {"loggers": run_config(quarter)["loggers"]} if exports_only else run_config(quarter, extracts, replay_delivery_id, external_threshold)
+    config = (
+        {"loggers": run_config(quarter)["loggers"]}
+        if exports_only
+        else run_config(quarter, extracts, replay_delivery_id, external_threshold)
+    )
     result = job.execute_in_process(
-        run_config=config, instance=instance, run_id=run_id,
-        raise_on_error=False, partition_key=quarter.label, tags={"toex/quarter": quarter.label},
+        run_config=config,
+        instance=instance,
+        run_id=run_id,
+        raise_on_error=False,
+        partition_key=quarter.label,
+        tags={"toex/quarter": quarter.label},
     )
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
     try:
@@ -95,7 +122,9 @@ def execute(quarter: Quarter, settings: Settings, extracts: Path | None = None,
             outcome.warnings.append(text)
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            outcome.step_failures.append(f"{event.step_key}: {describe(event.step_failure_data.error)}")
+            outcome.step_failures.append(
+                f"{event.step_key}: {describe(event.step_failure_data.error)}"
+            )
     return outcome
 
 
@@ -111,13 +140,21 @@ def step_keys(settings: Settings, exports_only: bool = False) -> set[str]:
     return {node.name for node in _main_job(settings, exports_only).graph.nodes}
 
 
-def _report(outcome: RunOutcome, quarter: Quarter, console=None, progress=None, settings: Settings | None = None,
-            log_path: Path | None = None, started: float | None = None) -> int:
+def _report(
+    outcome: RunOutcome,
+    quarter: Quarter,
+    console=None,
+    progress=None,
+    settings: Settings | None = None,
+    log_path: Path | None = None,
+    started: float | None = None,
+) -> int:
     """The warnings an operator must read, the failures with their causes, and a summary."""
     say = console.say if console else (lambda line: print(line))
     err = console.err if console else (lambda line: print(line, file=sys.stderr))
-    warnings = list(outcome.warnings) + [w for w in (progress.warnings if progress else [])
-                                         if w not in outcome.warnings]
+    warnings = list(outcome.warnings) + [
+        w for w in (progress.warnings if progress else []) if w not in outcome.warnings
+    ]
     if warnings:
         say(f"warnings ({len(warnings)}):")
         for w in warnings[:MAX_WARNING_LINES]:
@@ -131,14 +168,22 @@ def _report(outcome: RunOutcome, quarter: Quarter, console=None, progress=None, 
     took = f" in {runlog.elapsed(started)}" if started is not None else ""
     if outcome.exit_code == 0:
         if settings is not None:
-            for path in (progress.published if progress else []):
+            for path in progress.published if progress else []:
                 say(f"published: {path}")
             if progress is None or "exports__analyst_copy" in progress.started:
-                say(f"analysts' copy: {settings.published / 'toex.duckdb'} (+ parquet/, dbt_docs.html)")
-        say(f"run {outcome.run_id} for {quarter.label} succeeded{took} ({len(warnings)} warning(s))")
+                say(
+                    f"analysts' copy: {settings.published / 'toex.duckdb'} (+ parquet/, dbt_docs.html)"
+                )
+        say(
+            f"run {outcome.run_id} for {quarter.label} succeeded{took} ({len(warnings)} warning(s))"
+        )
     else:
         where = settings.exports / quarter.slug if settings is not None else None
-        still = f"; still published: {where} (unchanged)" if where is not None and where.exists() else ""
+        still = (
+            f"; still published: {where} (unchanged)"
+            if where is not None and where.exists()
+            else ""
+        )
         err(f"toex: run {outcome.run_id} for {quarter.label} did not complete cleanly{still}")
     if log_path is not None:
         say(f"full log: {log_path}")
@@ -172,19 +217,35 @@ def _execute_reported(quarter: Quarter, settings: Settings, verbose: bool, **kwa
     return code
 
 
-def run_quarter(quarter: Quarter, extracts: Path | None, settings: Settings, replay_delivery_id: str = "",
-                external_threshold: int | None = None, verbose: bool = False) -> int:
+def run_quarter(
+    quarter: Quarter,
+    extracts: Path | None,
+    settings: Settings,
+    replay_delivery_id: str = "",
+    external_threshold: int | None = None,
+    verbose: bool = False,
+) -> int:
     """`toex run`: the caller holds the run lock (see cli.py)."""
-    return _execute_reported(quarter, settings, verbose, extracts=extracts, replay_delivery_id=replay_delivery_id,
-                             external_threshold=external_threshold)
+    return _execute_reported(
+        quarter,
+        settings,
+        verbose,
+        extracts=extracts,
+        replay_delivery_id=replay_delivery_id,
+        external_threshold=external_threshold,
+    )
 
 
-def backfill(quarters: list[Quarter], extracts: Path | None, settings: Settings, verbose: bool = False) -> int:
+def backfill(
+    quarters: list[Quarter], extracts: Path | None, settings: Settings, verbose: bool = False
+) -> int:
     """The latest quarter runs the whole job (ingest, dbt builds every quarter's KPIs); each
     earlier quarter then re-publishes its exports from that warehouse, one run per partition."""
     last, earlier = quarters[-1], quarters[:-1]
     if extracts is None:
-        code = _execute_reported(last, settings, verbose, replay_delivery_id=_current_delivery_id(settings))
+        code = _execute_reported(
+            last, settings, verbose, replay_delivery_id=_current_delivery_id(settings)
+        )
     else:
         code = _execute_reported(last, settings, verbose, extracts=extracts)
     if code:

@@ -1,6 +1,5 @@
 """Dagster resources shared by every domain: the warehouse and the platform's folders."""
 
-
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,8 +45,13 @@ class PlatformPaths(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, s: Settings) -> "PlatformPaths":
-        return cls(inbox=str(s.inbox), landing=str(s.landing), exports=str(s.exports), data_dir=str(s.data_dir),
-                   keep_versions=s.keep_versions)
+        return cls(
+            inbox=str(s.inbox),
+            landing=str(s.landing),
+            exports=str(s.exports),
+            data_dir=str(s.data_dir),
+            keep_versions=s.keep_versions,
+        )
 
     @property
     def data(self) -> Path:
@@ -66,4 +70,7 @@ class PlatformPaths(dg.ConfigurableResource):
 
 def default_resources(settings: Settings | None = None) -> dict:
     s = settings or Settings.from_env()
-    return {"warehouse": WarehouseResource(path=str(s.warehouse)), "paths": PlatformPaths.from_settings(s)}
+    return {
+        "warehouse": WarehouseResource(path=str(s.warehouse)),
+        "paths": PlatformPaths.from_settings(s),
+    }

@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import duckdb
 
-GRAIN = ("reporting_quarter", "kpi_id", "measure", "period_type", "period_start", "period_end",
-         "breakdown", "breakdown_value")
+GRAIN = (
+    "reporting_quarter",
+    "kpi_id",
+    "measure",
+    "period_type",
+    "period_start",
+    "period_end",
+    "breakdown",
+    "breakdown_value",
+)
 _G = ", ".join(GRAIN)
 _ON = " AND ".join(f"p.{c} IS NOT DISTINCT FROM k.{c}" for c in GRAIN)
 
@@ -40,22 +48,34 @@ def detect(con: duckdb.DuckDBPyConnection, run_id: str, delivery_id: str) -> lis
     """Record and return revisions of every already-published quarter (idempotent per run)."""
     con.execute(DDL)
     con.execute("DELETE FROM ops.kpi_revisions WHERE detected_in_run = ?", [run_id])
-    con.execute(f"""
+    con.execute(
+        f"""
         INSERT INTO ops.kpi_revisions
         SELECT ?, ?, p.delivery_id, current_timestamp, {", ".join("p." + c for c in GRAIN)}, p.value, k.value
         FROM ({_LATEST}) p LEFT JOIN kpis.kpi_values k ON {_ON}
         WHERE k.value IS NULL OR abs(k.value - p.value) > 1e-9 * greatest(1, abs(p.value))
-    """, [run_id, delivery_id])
-    rows = con.execute(f"""SELECT {_G}, old_value, new_value, delivery_id, previous_delivery_id
-        FROM ops.kpi_revisions WHERE detected_in_run = ? ORDER BY {_G}""", [run_id]).fetchall()
+    """,
+        [run_id, delivery_id],
+    )
+    rows = con.execute(
+        f"""SELECT {_G}, old_value, new_value, delivery_id, previous_delivery_id
+        FROM ops.kpi_revisions WHERE detected_in_run = ? ORDER BY {_G}""",
+        [run_id],
+    ).fetchall()
     cols = [*GRAIN, "old_value", "new_value", "delivery_id", "previous_delivery_id"]
     return [dict(zip(cols, r)) for r in rows]
 
 
-def record_publication(con: duckdb.DuckDBPyConnection, quarter_label: str, run_id: str, delivery_id: str) -> int:
+def record_publication(
+    con: duckdb.DuckDBPyConnection, quarter_label: str, run_id: str, delivery_id: str
+) -> int:
     con.execute(DDL)
-    con.execute(f"""INSERT INTO ops.published_kpi_values
+    con.execute(
+        f"""INSERT INTO ops.published_kpi_values
         SELECT ?, ?, current_timestamp, {_G}, value, unit FROM kpis.kpi_values WHERE reporting_quarter = ?""",
-                [run_id, delivery_id, quarter_label])
-    return con.execute("SELECT count(*) FROM ops.published_kpi_values WHERE run_id = ? AND reporting_quarter = ?",
-                       [run_id, quarter_label]).fetchone()[0]
+        [run_id, delivery_id, quarter_label],
+    )
+    return con.execute(
+        "SELECT count(*) FROM ops.published_kpi_values WHERE run_id = ? AND reporting_quarter = ?",
+        [run_id, quarter_label],
+    ).fetchone()[0]

@@ -56,13 +56,19 @@ def claim_run(instance: dg.DagsterInstance, run_id: str) -> None:
 def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark failed (or canceled) every unfinished run of this host whose owning process is gone."""
     host = socket.gethostname()
-    unfinished = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    unfinished = [
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+        dg.DagsterRunStatus.CANCELING,
+    ]
     ended = []
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=unfinished, tags={HOST_TAG: host})):
         if PID_TAG not in run.tags or owner_alive(run.tags):
             continue
-        reason = (f"run {run.run_id} ended by toex: its process {run.tags[PID_TAG]} on {host} is gone "
-                  "(killed or crashed) and never reported an end; its steps did not finish")
+        reason = (
+            f"run {run.run_id} ended by toex: its process {run.tags[PID_TAG]} on {host} is gone "
+            "(killed or crashed) and never reported an end; its steps did not finish"
+        )
         if run.status == dg.DagsterRunStatus.CANCELING:
             instance.report_run_canceled(run, message=reason)
         else:
@@ -72,10 +78,13 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def build_dead_run_sweeper() -> dg.SensorDefinition:
-    @dg.sensor(name="dead_run_sweeper", minimum_interval_seconds=SWEEP_SECONDS,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description="Marks failed the runs whose process was killed, so the run queue (one run at a "
-               "time) is not blocked by a run that will never finish.")
+    @dg.sensor(
+        name="dead_run_sweeper",
+        minimum_interval_seconds=SWEEP_SECONDS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Marks failed the runs whose process was killed, so the run queue (one run at a "
+        "time) is not blocked by a run that will never finish.",
+    )
     def dead_run_sweeper(context: dg.SensorEvaluationContext):
         ended = fail_dead_runs(context.instance)
         return dg.SkipReason(f"marked failed: {', '.join(ended)}" if ended else "no dead run")

@@ -120,7 +120,9 @@ def prune_logs(logs_dir: Path, keep: int = KEEP_LOGS, current: Path | None = Non
                     shutil.copyfileobj(src, dst)
                 shutil.copystat(plain, packed)  # its age orders the pruning below
                 plain.unlink()
-    logs = sorted((*logs_dir.glob("*.log"), *logs_dir.glob("*.log.gz")), key=lambda p: p.stat().st_mtime)
+    logs = sorted(
+        (*logs_dir.glob("*.log"), *logs_dir.glob("*.log.gz")), key=lambda p: p.stat().st_mtime
+    )
     for old in logs[:-keep]:
         old.unlink(missing_ok=True)
 
@@ -169,7 +171,11 @@ class Progress:
         if event is None:
             message = entry.user_message or ""
             # "Dependencies for step … failed": the stage line says "not run".
-            if entry.level >= logging.WARNING and message and not message.startswith("Dependencies for step"):
+            if (
+                entry.level >= logging.WARNING
+                and message
+                and not message.startswith("Dependencies for step")
+            ):
                 self.warn(message)
             return
         step, kind = event.step_key, event.event_type_value
@@ -221,15 +227,19 @@ class Progress:
         self.done.add(stage)
         c = self.counts[stage]
         if stage == "ingest":
-            text = (f"{c['files']} files, {c['rows_read']:,} rows read: {c['rows_accepted']:,} accepted, "
-                    f"{c['rows_quarantined']:,} quarantined, {c['rows_collapsed']:,} duplicates collapsed")
+            text = (
+                f"{c['files']} files, {c['rows_read']:,} rows read: {c['rows_accepted']:,} accepted, "
+                f"{c['rows_quarantined']:,} quarantined, {c['rows_collapsed']:,} duplicates collapsed"
+            )
             if c["files rejected"]:
                 text += f"; {c['files rejected']} file(s) REJECTED"
         elif stage == "dbt":
             tests = ", ".join(f"{c[k]} {k[6:]}" for k in sorted(c) if k.startswith("tests "))
             text = f"{c['models']} models and seeds built; tests: {tests or 'none'}"
         elif stage == "quality":
-            text = ", ".join(f"{c[k]} {k[7:]}" for k in ("checks pass", "checks warn", "checks fail") if c[k])
+            text = ", ".join(
+                f"{c[k]} {k[7:]}" for k in ("checks pass", "checks warn", "checks fail") if c[k]
+            )
             text = f"Great Expectations suites: {text or 'none'}"
         elif stage == "exports":
             text = f"{c['outputs']} output(s) written"
@@ -243,7 +253,9 @@ class Progress:
 
     def finish(self) -> None:
         """Stages whose steps did not all run (a failure upstream) still get their line."""
-        for stage in sorted(self.left, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES)):
+        for stage in sorted(
+            self.left, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES)
+        ):
             self.print_stage(stage)
 
 
@@ -283,7 +295,11 @@ def prune_runs(instance, job_name: str, keep: int | None) -> int:
 
     if not keep or keep < 1:
         return 0
-    finished = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+    finished = [
+        dg.DagsterRunStatus.SUCCESS,
+        dg.DagsterRunStatus.FAILURE,
+        dg.DagsterRunStatus.CANCELED,
+    ]
     records = instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=finished))
     old = records[keep:]  # newest first
     for record in old:
@@ -308,9 +324,14 @@ def _compact_sqlite_index(index: Path, kept_run_ids: list[str]) -> None:
     run whatever TOEX_KEEP_RUNS says. Skipped if another process (the UI) holds the file."""
     import sqlite3
 
-    with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(index, timeout=5)) as con:
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(index, timeout=5)) as con,
+    ):
         con.execute("CREATE TEMP TABLE kept (run_id TEXT PRIMARY KEY)")
         con.executemany("INSERT OR IGNORE INTO kept VALUES (?)", [(r,) for r in kept_run_ids])
-        con.execute("DELETE FROM asset_check_executions WHERE run_id NOT IN (SELECT run_id FROM kept)")
+        con.execute(
+            "DELETE FROM asset_check_executions WHERE run_id NOT IN (SELECT run_id FROM kept)"
+        )
         con.commit()
         con.execute("VACUUM")

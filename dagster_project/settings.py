@@ -66,7 +66,9 @@ class Settings:
             inbox=Path(env.get("TOEX_INBOX", data / "inbox")),
             landing=Path(env.get("TOEX_LANDING", data / "landing")),
             exports=Path(env.get("TOEX_EXPORTS", data / "exports")),
-            inception=date.fromisoformat(env["TOEX_INCEPTION"]) if env.get("TOEX_INCEPTION") else inception_date(),
+            inception=date.fromisoformat(env["TOEX_INCEPTION"])
+            if env.get("TOEX_INCEPTION")
+            else inception_date(),
             keep_versions=int(env.get("TOEX_KEEP_VERSIONS") or 3),
             keep_runs=int(env["TOEX_KEEP_RUNS"]) if env.get("TOEX_KEEP_RUNS") else None,
         )

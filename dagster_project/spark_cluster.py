@@ -87,8 +87,10 @@ def spark_home() -> Path:
     try:
         import pyspark  # only the package path; no JVM starts
     except ImportError as exc:
-        raise ClusterError("pyspark is not installed: install the `spark` extra "
-                           "(uv pip install -e '.[spark]' against requirements.lock)") from exc
+        raise ClusterError(
+            "pyspark is not installed: install the `spark` extra "
+            "(uv pip install -e '.[spark]' against requirements.lock)"
+        ) from exc
     return Path(pyspark.__file__).parent
 
 
@@ -96,11 +98,17 @@ def _java_env(cfg: ClusterConfig) -> dict[str, str]:
     java = shutil.which("java") or "/usr/bin/java"
     if not Path(java).exists() and not os.environ.get("JAVA_HOME"):
         raise ClusterError("no Java runtime: Spark needs Java 17 (java on PATH or JAVA_HOME)")
-    env = {**os.environ, "SPARK_HOME": str(spark_home()), "SPARK_LOCAL_IP": HOST,
-           "SPARK_MASTER_HOST": HOST, "SPARK_DAEMON_MEMORY": cfg.daemon_memory,
-           "SPARK_LOG_DIR": str(cfg.root), "SPARK_WORKER_DIR": str(cfg.root / "work"),
-           # Executors that run Python (Great Expectations' UDFs) use this environment's Python.
-           "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(spark_home()),
+        "SPARK_LOCAL_IP": HOST,
+        "SPARK_MASTER_HOST": HOST,
+        "SPARK_DAEMON_MEMORY": cfg.daemon_memory,
+        "SPARK_LOG_DIR": str(cfg.root),
+        "SPARK_WORKER_DIR": str(cfg.root / "work"),
+        # Executors that run Python (Great Expectations' UDFs) use this environment's Python.
+        "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable),
+    }
     if "JAVA_HOME" not in env:
         env["JAVA_HOME"] = str(Path(os.path.realpath(java)).parent.parent)
     return env
@@ -165,8 +173,15 @@ def _start(cfg: ClusterConfig, daemon: str, args: list[str], env: dict) -> int:
     cmd = [str(spark_home() / "bin" / "spark-class"), *args]
     with open(cfg.log_file(daemon), "ab") as log:
         # Own session: `down` stops the daemon and every executor it launched in one signal.
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True, cwd=cfg.root)
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=cfg.root,
+        )
     cfg.pid_file(daemon).write_text(str(proc.pid))
     return proc.pid
 
@@ -187,31 +202,67 @@ def up(cfg: ClusterConfig, timeout: float = 180.0) -> str:
     if master is None:
         for port in (cfg.master_port, cfg.master_webui_port):
             if not _port_free(port):
-                raise ClusterError(f"port {HOST}:{port} is in use by another program: choose free ports with "
-                                   "TOEX_SPARK_MASTER_PORT / TOEX_SPARK_MASTER_WEBUI_PORT")
-        _start(cfg, "master", [MASTER_CLASS, "--host", HOST, "--port", str(cfg.master_port),
-                               "--webui-port", str(cfg.master_webui_port)], env)
+                raise ClusterError(
+                    f"port {HOST}:{port} is in use by another program: choose free ports with "
+                    "TOEX_SPARK_MASTER_PORT / TOEX_SPARK_MASTER_WEBUI_PORT"
+                )
+        _start(
+            cfg,
+            "master",
+            [
+                MASTER_CLASS,
+                "--host",
+                HOST,
+                "--port",
+                str(cfg.master_port),
+                "--webui-port",
+                str(cfg.master_webui_port),
+            ],
+            env,
+        )
     if worker is None:
         if not _port_free(cfg.worker_webui_port):
-            raise ClusterError(f"port {HOST}:{cfg.worker_webui_port} is in use: set TOEX_SPARK_WORKER_WEBUI_PORT")
+            raise ClusterError(
+                f"port {HOST}:{cfg.worker_webui_port} is in use: set TOEX_SPARK_WORKER_WEBUI_PORT"
+            )
         (cfg.root / "work").mkdir(exist_ok=True)
-        _start(cfg, "worker", [WORKER_CLASS, "--host", HOST, "--webui-port", str(cfg.worker_webui_port),
-                               "--cores", str(cfg.worker_cores), "--memory", cfg.worker_memory,
-                               "--work-dir", str(cfg.root / "work"), cfg.master_url], env)
+        _start(
+            cfg,
+            "worker",
+            [
+                WORKER_CLASS,
+                "--host",
+                HOST,
+                "--webui-port",
+                str(cfg.worker_webui_port),
+                "--cores",
+                str(cfg.worker_cores),
+                "--memory",
+                cfg.worker_memory,
+                "--work-dir",
+                str(cfg.root / "work"),
+                cfg.master_url,
+            ],
+            env,
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for daemon in DAEMONS:
             if _read_pid(cfg, daemon) is None:
                 down(cfg)
-                raise ClusterError(f"the Spark {daemon} exited while starting; its log "
-                                   f"{cfg.log_file(daemon)} ends:\n{_tail(cfg.log_file(daemon))}")
+                raise ClusterError(
+                    f"the Spark {daemon} exited while starting; its log "
+                    f"{cfg.log_file(daemon)} ends:\n{_tail(cfg.log_file(daemon))}"
+                )
         if alive_workers(cfg) >= 1:
             cfg.url_file.write_text(cfg.master_url + "\n")
             return cfg.master_url
         time.sleep(1.0)
     down(cfg)
-    raise ClusterError(f"the Spark cluster was not ready within {timeout:.0f} s (master {cfg.webui}); "
-                       f"logs in {cfg.root}")
+    raise ClusterError(
+        f"the Spark cluster was not ready within {timeout:.0f} s (master {cfg.webui}); "
+        f"logs in {cfg.root}"
+    )
 
 
 def down(cfg: ClusterConfig, timeout: float = 30.0) -> list[str]:
@@ -263,18 +314,26 @@ def command(action: str, spark_dir: Path) -> int:
         if action == "up":
             running = _read_pid(cfg, "master") is not None and alive_workers(cfg) >= 1
             url = up(cfg)
-            print(f"Spark cluster {'already running' if running else 'up'}: {url} (web UI {cfg.webui}); "
-                  f"logs and pid files in {cfg.root}")
+            print(
+                f"Spark cluster {'already running' if running else 'up'}: {url} (web UI {cfg.webui}); "
+                f"logs and pid files in {cfg.root}"
+            )
         elif action == "down":
             stopped = down(cfg)
-            print(f"Spark cluster stopped: {', '.join(stopped)}" if stopped else "no Spark cluster was running")
+            print(
+                f"Spark cluster stopped: {', '.join(stopped)}"
+                if stopped
+                else "no Spark cluster was running"
+            )
         else:
             pids = {d: _read_pid(cfg, d) for d in DAEMONS}
             if not any(pids.values()):
                 print(f"no Spark cluster is running (state in {cfg.root})")
                 return 1
-            print(f"Spark cluster: master {cfg.master_url} pid {pids['master']}, worker pid {pids['worker']}, "
-                  f"{alive_workers(cfg)} worker(s) alive (web UI {cfg.webui})")
+            print(
+                f"Spark cluster: master {cfg.master_url} pid {pids['master']}, worker pid {pids['worker']}, "
+                f"{alive_workers(cfg)} worker(s) alive (web UI {cfg.webui})"
+            )
     except ClusterError as exc:
         print(f"toex: spark {action}: {exc}", file=sys.stderr)
         return 1

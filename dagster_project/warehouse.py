@@ -41,7 +41,9 @@ def _private_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def connect(path: Path, read_only: bool = False, wait_seconds: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, read_only: bool = False, wait_seconds: float = 30.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse, waiting a while if another process holds DuckDB's file lock."""
     path = Path(path)
     if not read_only:

@@ -29,7 +29,9 @@ class Ingested:
     con: duckdb.DuckDBPyConnection
 
     def raw(self, extract: str) -> list[tuple]:
-        return self.con.execute(f'SELECT * EXCLUDE (_delivery_id) FROM raw."{extract}" ORDER BY _row_number').fetchall()
+        return self.con.execute(
+            f'SELECT * EXCLUDE (_delivery_id) FROM raw."{extract}" ORDER BY _row_number'
+        ).fetchall()
 
     def quarantine(self) -> list[tuple[int, str]]:
         return self.con.execute(
@@ -54,14 +56,18 @@ class DeliveryFactory:
             (d / name).write_bytes(body.encode() if isinstance(body, str) else body)
         return d
 
-    def ingest(self, files: dict[str, bytes | str], extract: str | None = None, key: bytes = TEST_KEY) -> Ingested:
+    def ingest(
+        self, files: dict[str, bytes | str], extract: str | None = None, key: bytes = TEST_KEY
+    ) -> Ingested:
         delivery = land(self.folder(files), self.root / "landing")
         register_delivery(self.con, delivery)
         result = None
         for name in contracts():  # dependency order: referenced extracts first
             if name in delivery.files:
                 ensure_raw_table(self.con, contracts()[name])
-                r = ingest_file(self.con, contracts()[name], delivery.files[name], delivery.delivery_id, key)
+                r = ingest_file(
+                    self.con, contracts()[name], delivery.files[name], delivery.delivery_id, key
+                )
                 if name == (extract or name):
                     result = r
         return Ingested(result, self.con)
@@ -80,8 +86,6 @@ def _no_ambient_key(monkeypatch):
     monkeypatch.delenv("TOEX_PSEUDONYM_KEY", raising=False)
     monkeypatch.delenv("TOEX_DEMO", raising=False)
     yield
-
-
 
 
 _TEST_DAGSTER_HOME: str | None = None
@@ -113,8 +117,13 @@ def demo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     delivery = root / "delivery"
     generate(delivery, seed=20250630, scale=1)
-    settings = Settings.from_env(warehouse=root / "warehouse" / "toex.duckdb", landing=root / "landing",
-                                 exports=root / "exports", inbox=root / "inbox", data_dir=root)
+    settings = Settings.from_env(
+        warehouse=root / "warehouse" / "toex.duckdb",
+        landing=root / "landing",
+        exports=root / "exports",
+        inbox=root / "inbox",
+        data_dir=root,
+    )
     mp = pytest.MonkeyPatch()
     mp.setenv("TOEX_DEMO", "1")
     mp.delenv("TOEX_PSEUDONYM_KEY", raising=False)
@@ -124,10 +133,20 @@ def demo_run(tmp_path_factory):
         with dg.DagsterInstance.ephemeral() as instance:
             outcome = execute(Quarter.parse("2025-26-Q1"), settings, delivery, instance=instance)
             event_log = [e.message or "" for e in instance.all_logs(outcome.run_id)]
-            event_log += [str(e.dagster_event.event_specific_data) for e in instance.all_logs(outcome.run_id)
-                          if e.dagster_event is not None]
-            events = [(e.timestamp, e.step_key, e.dagster_event.event_type_value if e.dagster_event else None,
-                       e.user_message) for e in instance.all_logs(outcome.run_id)]
+            event_log += [
+                str(e.dagster_event.event_specific_data)
+                for e in instance.all_logs(outcome.run_id)
+                if e.dagster_event is not None
+            ]
+            events = [
+                (
+                    e.timestamp,
+                    e.step_key,
+                    e.dagster_event.event_type_value if e.dagster_event else None,
+                    e.user_message,
+                )
+                for e in instance.all_logs(outcome.run_id)
+            ]
     finally:
         logging.getLogger().removeHandler(logs)
         mp.undo()
@@ -169,12 +188,23 @@ def published_copy(demo_run, tmp_path):
     """A private copy of the demo run's data folder (warehouse, landing, exports, published)."""
     settings, _, delivery = demo_run
     root = tmp_path / "data"
-    shutil.copytree(settings.data_dir, root, symlinks=True,
-                    ignore=shutil.ignore_patterns("delivery", "dagster_home*"))
-    env = {**os.environ, "TOEX_DEMO": "1", "TOEX_DATA_DIR": str(root), "TOEX_HOME": str(tmp_path),
-           "TOEX_WAREHOUSE": str(root / "warehouse" / "toex.duckdb"), "TOEX_LANDING": str(root / "landing"),
-           "TOEX_EXPORTS": str(root / "exports"), "TOEX_INBOX": str(root / "inbox"),
-           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    shutil.copytree(
+        settings.data_dir,
+        root,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("delivery", "dagster_home*"),
+    )
+    env = {
+        **os.environ,
+        "TOEX_DEMO": "1",
+        "TOEX_DATA_DIR": str(root),
+        "TOEX_HOME": str(tmp_path),
+        "TOEX_WAREHOUSE": str(root / "warehouse" / "toex.duckdb"),
+        "TOEX_LANDING": str(root / "landing"),
+        "TOEX_EXPORTS": str(root / "exports"),
+        "TOEX_INBOX": str(root / "inbox"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
     return root, env, delivery
 
 

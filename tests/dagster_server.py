@@ -37,9 +37,15 @@ def dagster_dev(env: dict[str, str], log_path: Path, start_timeout: float = 180)
     dagster = str(Path(sys.executable).parent / "dagster")
     log = open(log_path, "w")
     # Its own session: `dagster dev` ignores SIGTERM when backgrounded; we stop the whole group.
-    proc = subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-                            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=_default_signals)
+    proc = subprocess.Popen(
+        [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_default_signals,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout
@@ -49,7 +55,9 @@ def dagster_dev(env: dict[str, str], log_path: Path, start_timeout: float = 180)
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("dagster dev did not start: " + log_path.read_text()[-3000:]) from None
+                    raise RuntimeError(
+                        "dagster dev did not start: " + log_path.read_text()[-3000:]
+                    ) from None
                 time.sleep(1)
         yield url
     finally:
@@ -69,7 +77,9 @@ def dagster_dev(env: dict[str, str], log_path: Path, start_timeout: float = 180)
 def graphql(url: str, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
     """One GraphQL request as the UI sends it; raises on transport or GraphQL errors."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(url + "/graphql", data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url + "/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         answer = json.load(response)
     if answer.get("errors"):

@@ -74,26 +74,68 @@ PUBLISHED = [
     ("Q2.5", "impressions", "quarter", None, "channel", "LinkedIn", RANGE, (21400, 21499)),
     ("Q2.5", "followers", "quarter", None, "channel", "X", EXACT, 634),
     ("Q2.5", "users", "quarter", None, "channel", "Website", EXACT, 387),
-    ("Q2.5", "new_users", "quarter", None, "channel", "Website", RANGE, (701, 799)),  # "over 700" (note 4)
+    (
+        "Q2.5",
+        "new_users",
+        "quarter",
+        None,
+        "channel",
+        "Website",
+        RANGE,
+        (701, 799),
+    ),  # "over 700" (note 4)
     ("Q2.5", "pages_viewed", "quarter", None, "channel", "Website", RANGE, (3300, 3399)),
     ("Q2.5", "editions_published", "since_inception", None, "channel", "E-magazine", EXACT, 13),
     ("Q3.2", "organisations_accepted", "as_at", None, "org_type", "force", EXACT, 26),
     ("Q3.2", "organisations_accepted", "as_at", None, "org_type", "rocu", EXACT, 4),
-    ("Q5.2", "gross_savings_gbp", "since_inception", None, "all", "all", RANGE, (16_000_000, 17_000_000)),
+    (
+        "Q5.2",
+        "gross_savings_gbp",
+        "since_inception",
+        None,
+        "all",
+        "all",
+        RANGE,
+        (16_000_000, 17_000_000),
+    ),
 ]
-for threat, figures in {"CSA": (162, 132, 12, 2), "MSHT": (640, 488, 15, 1), "OIC": (77, 61, 11, 0)}.items():
-    for measure, value in zip(("assessments", "assessed_operations", "top10_operations", "top10_toex_supported"), figures):
+for threat, figures in {
+    "CSA": (162, 132, 12, 2),
+    "MSHT": (640, 488, 15, 1),
+    "OIC": (77, 61, 11, 0),
+}.items():
+    for measure, value in zip(
+        ("assessments", "assessed_operations", "top10_operations", "top10_toex_supported"), figures
+    ):
         PUBLISHED.append(("Q2.3", measure, "quarter", None, "threat_type", threat, EXACT, value))
 
 LIKERT = {
-    "q1_referral_clear": {"Strongly Agree": 26, "Slightly Agree": 3, "Not Applicable": 2, "Slightly Disagree": 2},
+    "q1_referral_clear": {
+        "Strongly Agree": 26,
+        "Slightly Agree": 3,
+        "Not Applicable": 2,
+        "Slightly Disagree": 2,
+    },
     "q2_team_accessible": {"Strongly Agree": 30, "Slightly Agree": 2, "Slightly Disagree": 1},
     "q3_kept_updated": {"Strongly Agree": 29, "Slightly Agree": 4},
-    "q4_timescales_met": {"Strongly Agree": 26, "Slightly Agree": 5, "Neither Agree nor Disagree": 2},
+    "q4_timescales_met": {
+        "Strongly Agree": 26,
+        "Slightly Agree": 5,
+        "Neither Agree nor Disagree": 2,
+    },
     # note 2: the pack's 35 answers become 33 by dropping two of the four "Not Applicable"
-    "q5_terms_of_reference": {"Strongly Agree": 26, "Slightly Agree": 3, "Neither Agree nor Disagree": 1,
-                              "Not Applicable": 2, "Slightly Disagree": 1},
-    "q6_product_useful": {"Strongly Agree": 29, "Slightly Agree": 3, "Neither Agree nor Disagree": 1},
+    "q5_terms_of_reference": {
+        "Strongly Agree": 26,
+        "Slightly Agree": 3,
+        "Neither Agree nor Disagree": 1,
+        "Not Applicable": 2,
+        "Slightly Disagree": 1,
+    },
+    "q6_product_useful": {
+        "Strongly Agree": 29,
+        "Slightly Agree": 3,
+        "Neither Agree nor Disagree": 1,
+    },
 }
 
 # The May 2025 staff survey table: (text fragment, Yes, Not Sure, No, Diff). The three blank Yes
@@ -147,31 +189,44 @@ def test_ori_ratios(demo_warehouse):
     key = ("Q1.2", "{}", "since_inception", None, "involvement", "toex")
     get = lambda m: _one(demo_warehouse, key[0], m, *key[2:])  # noqa: E731
     assert 2.5 <= get("ori_decreases") / get("ori_increases") <= 3.0, "almost three times"
-    assert 0.40 <= get("ori_decreases_first_after_support") / get("ori_decreases") <= 0.50, "almost half"
+    assert 0.40 <= get("ori_decreases_first_after_support") / get("ori_decreases") <= 0.50, (
+        "almost half"
+    )
 
 
 def test_tool_disruption_share_is_nine_percent(demo_warehouse):
     """The pack: 9% of TOEX-involved disruptions since inception used a technical tool (87 of 982)."""
-    share = _one(demo_warehouse, "Q1.3", "tool_disruption_share", "since_inception", None, "all", "all")
+    share = _one(
+        demo_warehouse, "Q1.3", "tool_disruption_share", "since_inception", None, "all", "all"
+    )
     assert round(share * 100) == 9
 
 
 @pytest.mark.parametrize("question", LIKERT)
 def test_client_feedback_answers(demo_warehouse, question):
-    rows = dict(demo_warehouse.execute(
-        "SELECT breakdown_value, value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = 'Q2.2' "
-        "AND measure = ? AND period_type = 'quarter' AND breakdown = 'answer'", [Q, question]).fetchall())
+    rows = dict(
+        demo_warehouse.execute(
+            "SELECT breakdown_value, value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = 'Q2.2' "
+            "AND measure = ? AND period_type = 'quarter' AND breakdown = 'answer'",
+            [Q, question],
+        ).fetchall()
+    )
     assert {k: v for k, v in rows.items() if v} == LIKERT[question]
 
 
 def test_risk_score_decreases_and_large_decrease(demo_warehouse):
     rows = demo_warehouse.execute(
-        "SELECT * FROM kpis.kpi_toex_risk_score_changes WHERE reporting_quarter = ?", [Q]).df()
+        "SELECT * FROM kpis.kpi_toex_risk_score_changes WHERE reporting_quarter = ?", [Q]
+    ).df()
     assert len(rows) == 11
     decreases = sorted(rows.loc[rows["score_change"] < 0, "score_change"].tolist())
     assert decreases == [-434, -16, -4]
     first = rows.sort_values("change_rank").iloc[0]
-    assert (first["operation_ref"], first["previous_risk_score"], first["risk_score"]) == ("YHROCU Op 7", 510, 76)
+    assert (first["operation_ref"], first["previous_risk_score"], first["risk_score"]) == (
+        "YHROCU Op 7",
+        510,
+        76,
+    )
     assert bool(first["is_large_decrease"])
 
 
@@ -179,15 +234,22 @@ def test_risk_score_decreases_and_large_decrease(demo_warehouse):
 def test_staff_survey_may_2025(demo_warehouse, fragment, yes, not_sure, no, diff):
     questions = demo_warehouse.execute(
         "SELECT DISTINCT question_id FROM raw.staff_survey WHERE contains(lower(question_text), lower(?))",
-        [fragment]).fetchall()
+        [fragment],
+    ).fetchall()
     assert len(questions) == 1, fragment
     qid = questions[0][0]
-    shares = dict(demo_warehouse.execute(
-        "SELECT breakdown_value, value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = 'Q2.4' "
-        "AND measure = ? AND breakdown = 'answer'", [Q, f"survey_{qid}"]).fetchall())
+    shares = dict(
+        demo_warehouse.execute(
+            "SELECT breakdown_value, value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = 'Q2.4' "
+            "AND measure = ? AND breakdown = 'answer'",
+            [Q, f"survey_{qid}"],
+        ).fetchall()
+    )
     for answer, published in (("Yes", yes), ("Not Sure", not_sure), ("No", no)):
         assert abs(shares.get(answer, 0.0) * 100 - published) <= 0.05 + 1e-9, (answer, shares)
-    change = _values(demo_warehouse, "Q2.4", f"survey_{qid}_yes_change", "quarter", None, "wave", "2025-05")
+    change = _values(
+        demo_warehouse, "Q2.4", f"survey_{qid}_yes_change", "quarter", None, "wave", "2025-05"
+    )
     if diff is None:
         assert change == [], "a question new in this wave has no change"
     else:
@@ -195,17 +257,56 @@ def test_staff_survey_may_2025(demo_warehouse, fragment, yes, not_sure, no, diff
 
 
 def test_every_catalogue_measure_present_for_the_quarter(demo_warehouse):
-    measures = {r[0] for r in demo_warehouse.execute(
-        "SELECT DISTINCT measure FROM kpis.kpi_values WHERE reporting_quarter = ?", [Q]).fetchall()}
+    measures = {
+        r[0]
+        for r in demo_warehouse.execute(
+            "SELECT DISTINCT measure FROM kpis.kpi_values WHERE reporting_quarter = ?", [Q]
+        ).fetchall()
+    }
     catalogue = set()
     text = shared_spec("KPIS.md").read_text().split("## Measures", 1)[1]
     for name in re.findall(r"`([a-z][a-z0-9_]+)`", text):
         catalogue.add(name)
-    not_measures = {"toex", "non_toex", "tasked", "proactive", "answer", "threat_type", "impact", "involvement",
-                    "status", "wave", "channel", "stage", "org_type", "platform", "role", "category", "cost_centre",
-                    "tool", "origin", "leaving_reason", "idea", "deployed", "accepted", "onboarded",
-                    "all", "quarter", "as_at", "since_inception", "fy_to_date", "financial_year", "month", "CE", "DP",
-                    "survey_", "units", "closed_date", "hr_positions", "operation_ref", "toex_involved"}
-    missing = sorted(m for m in catalogue - not_measures - measures
-                     if not m.startswith("survey_"))
+    not_measures = {
+        "toex",
+        "non_toex",
+        "tasked",
+        "proactive",
+        "answer",
+        "threat_type",
+        "impact",
+        "involvement",
+        "status",
+        "wave",
+        "channel",
+        "stage",
+        "org_type",
+        "platform",
+        "role",
+        "category",
+        "cost_centre",
+        "tool",
+        "origin",
+        "leaving_reason",
+        "idea",
+        "deployed",
+        "accepted",
+        "onboarded",
+        "all",
+        "quarter",
+        "as_at",
+        "since_inception",
+        "fy_to_date",
+        "financial_year",
+        "month",
+        "CE",
+        "DP",
+        "survey_",
+        "units",
+        "closed_date",
+        "hr_positions",
+        "operation_ref",
+        "toex_involved",
+    }
+    missing = sorted(m for m in catalogue - not_measures - measures if not m.startswith("survey_"))
     assert missing == [], f"catalogue measures absent from kpi_values for {Q}: {missing}"

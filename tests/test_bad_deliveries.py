@@ -45,12 +45,18 @@ def test_bad_delivery(case, tmp_path, monkeypatch):
     register_delivery(con, g)
     ensure_raw_table(con, contracts()["operations"])
     ingest_file(con, contracts()["operations"], g.files["operations"], g.delivery_id, TEST_KEY)
-    before = con.execute(f'SELECT * FROM raw."{case.extract}"').fetchall() if case.extract == "operations" else None
+    before = (
+        con.execute(f'SELECT * FROM raw."{case.extract}"').fetchall()
+        if case.extract == "operations"
+        else None
+    )
 
     folder = tmp_path / "bad"
     _write(folder, case.files)
     if case.outcome == "delivery_error":
-        with pytest.raises(DeliveryError, match=case.message.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(
+            DeliveryError, match=case.message.replace("(", r"\(").replace(")", r"\)")
+        ):
             land(folder, landing)
         return
     d = land(folder, landing)
@@ -64,25 +70,37 @@ def test_bad_delivery(case, tmp_path, monkeypatch):
         if name in d.files:
             ensure_raw_table(con, contracts()[name])
             try:
-                results[name] = ingest_file(con, contracts()[name], d.files[name], d.delivery_id, TEST_KEY)
+                results[name] = ingest_file(
+                    con, contracts()[name], d.files[name], d.delivery_id, TEST_KEY
+                )
             except FileRejected as exc:
                 results[name] = exc
     got = results[case.extract]
     if case.outcome == "rejected":
         assert isinstance(got, FileRejected), got
         assert case.message in str(got)
-        status, message = con.execute("SELECT status, message FROM ingest.file_loads WHERE load_id = ?",
-                                      [f"{d.delivery_id}/{case.extract}"]).fetchone()
+        status, message = con.execute(
+            "SELECT status, message FROM ingest.file_loads WHERE load_id = ?",
+            [f"{d.delivery_id}/{case.extract}"],
+        ).fetchone()
         assert status == "rejected" and case.message in message
         if before is not None:
-            assert con.execute(f'SELECT * FROM raw."{case.extract}"').fetchall() == before, "previous version kept"
+            assert con.execute(f'SELECT * FROM raw."{case.extract}"').fetchall() == before, (
+                "previous version kept"
+            )
         return
     assert not isinstance(got, Exception), got
     assert got.reconciles, got
     assert got.rows_counted == got.rows_read, "the independent count agrees with the reader"
-    assert (got.rows_accepted, got.rows_quarantined, got.rows_collapsed) == (case.accepted, case.quarantined, case.collapsed)
-    rows = con.execute("SELECT file_name, row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
-                       [f"{d.delivery_id}/{case.extract}"]).fetchall()
+    assert (got.rows_accepted, got.rows_quarantined, got.rows_collapsed) == (
+        case.accepted,
+        case.quarantined,
+        case.collapsed,
+    )
+    rows = con.execute(
+        "SELECT file_name, row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
+        [f"{d.delivery_id}/{case.extract}"],
+    ).fetchall()
     assert [r[1] for r in rows] == case.rows
     for file_name, _, reason in rows:
         assert file_name == d.files[case.extract].file_name and case.message in reason
@@ -92,7 +110,13 @@ def test_bad_delivery(case, tmp_path, monkeypatch):
 def test_formula_payloads_are_neutralised_in_the_workbook():
     from dagster_project.publish.text import neutralise_formula
 
-    for payload in ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\t=1"):
+    for payload in (
+        '=HYPERLINK("http://x","y")',
+        "+cmd|' /C calc'!A0",
+        "@SUM(1+1)",
+        "-2+3",
+        "\t=1",
+    ):
         assert neutralise_formula(payload).startswith("'")
     assert neutralise_formula("Arrests made") == "Arrests made"
 
@@ -109,22 +133,50 @@ def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(published_c
     text = (bad / "toex_jobs.csv").read_text(encoding="utf-8-sig").splitlines()
     header = text[0].split(",")
     drop = header.index("origin")
-    (bad / "toex_jobs.csv").write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
-                                                  for line in text) + "\n")
+    (bad / "toex_jobs.csv").write_text(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in text)
+        + "\n"
+    )
 
     write_demo_marker(bad)  # still synthetic: demo mode may use the public key for it
     link = root / "exports" / "2025-26-Q1"
     before = (os.readlink(link), verify_publication(link))
-    p = subprocess.run([str(Path(sys.executable).parent / "toex"), "run", "--extracts", str(bad), "--quarter", "2025-26-Q1"],
-                       env=env, capture_output=True, text=True, timeout=900)
+    p = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "toex"),
+            "run",
+            "--extracts",
+            str(bad),
+            "--quarter",
+            "2025-26-Q1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert p.returncode == 1
-    assert "raw/toex_jobs:file_accepted" in p.stderr and "missing required column origin" in p.stderr
+    assert (
+        "raw/toex_jobs:file_accepted" in p.stderr and "missing required column origin" in p.stderr
+    )
     assert (os.readlink(link), verify_publication(link)) == before
 
 
 def _toex_run(env: dict, folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "toex"), "run", "--extracts", str(folder), "--quarter", "2025-26-Q1"],
-                          env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "toex"),
+            "run",
+            "--extracts",
+            str(folder),
+            "--quarter",
+            "2025-26-Q1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.mark.slow
@@ -144,7 +196,10 @@ def test_blocked_delivery_sent_again_is_still_blocked(published_copy, tmp_path):
     for attempt in (1, 2):
         p = _toex_run(env, bad)
         assert p.returncode == 1, (attempt, p.stderr[-2000:])
-        assert "raw/disruptions:quality_gate" in p.stderr and "volume" in p.stderr, (attempt, p.stderr[-2000:])
+        assert "raw/disruptions:quality_gate" in p.stderr and "volume" in p.stderr, (
+            attempt,
+            p.stderr[-2000:],
+        )
         assert (os.readlink(link), verify_publication(link)) == before
 
 
@@ -166,5 +221,7 @@ def test_stray_quote_fails_the_run_naming_the_row(published_copy, tmp_path):
     before = (os.readlink(link), verify_publication(link))
     p = _toex_run(env, bad)
     assert p.returncode == 1, p.stderr[-2000:]
-    assert "raw/disruptions:file_accepted" in p.stderr and f"row {row} holds a quote" in p.stderr, p.stderr[-2000:]
+    assert "raw/disruptions:file_accepted" in p.stderr and f"row {row} holds a quote" in p.stderr, (
+        p.stderr[-2000:]
+    )
     assert (os.readlink(link), verify_publication(link)) == before

@@ -22,7 +22,9 @@ SPEC = ROOT.parent / "shared" / "spec" / "KPIS.md"
 def test_every_entry_is_complete_and_units_are_closed():
     cat = catalogue()
     assert len(cat.kpis) == 17 and list(cat.questions) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
-    assert {"count", "share", "gbp", "days", "points", "p_value", "ratio", "bytes", "rows"} <= set(cat.units)
+    assert {"count", "share", "gbp", "days", "points", "p_value", "ratio", "bytes", "rows"} <= set(
+        cat.units
+    )
     for e in cat.entries:
         assert e.label and e.definition and e.population and e.unit in cat.units, e
         assert e.disclosure in ("count", "derived", "detail") and e.question_id in cat.questions
@@ -39,8 +41,13 @@ def test_units_the_issue_fixed():
 
 def test_population_follows_the_breakdown_and_repeats_are_marked():
     cat = catalogue()
-    assert cat.entry("Q1.3", "disruptions", "involvement").population.startswith("All moderated disruptions")
-    assert cat.entry("Q1.3", "disruptions", "threat_type").population == "TOEX-involved moderated disruptions"
+    assert cat.entry("Q1.3", "disruptions", "involvement").population.startswith(
+        "All moderated disruptions"
+    )
+    assert (
+        cat.entry("Q1.3", "disruptions", "threat_type").population
+        == "TOEX-involved moderated disruptions"
+    )
     assert "TOEX-involved" in cat.entry("Q1.3", "tool_disruptions").population
     assert "any involvement" in cat.entry("Q3.3", "tool_disruptions", "tool").population
     assert cat.entry("Q1.4", "safeguarding_referrals").repeats == "Q1.1 safeguarding_referrals"
@@ -58,18 +65,53 @@ def test_patterns_match_survey_questions_only():
 def test_every_spec_measure_name_is_catalogued():
     named = set(re.findall(r"`([a-z][a-z0-9_]+)`", SPEC.read_text().split("## Measures", 1)[1]))
     catalogued = {e.measure for e in catalogue().entries}
-    not_measures = {"toex", "non_toex", "tasked", "proactive", "answer", "threat_type", "impact", "involvement",
-                    "status", "wave", "channel", "stage", "org_type", "platform", "role", "category", "cost_centre",
-                    "tool", "origin", "leaving_reason", "idea", "deployed", "accepted", "onboarded", "all", "quarter",
-                    "as_at", "since_inception", "fy_to_date", "financial_year", "month", "units", "closed_date",
-                    "hr_positions", "operation_ref", "toex_involved", "survey_"}
+    not_measures = {
+        "toex",
+        "non_toex",
+        "tasked",
+        "proactive",
+        "answer",
+        "threat_type",
+        "impact",
+        "involvement",
+        "status",
+        "wave",
+        "channel",
+        "stage",
+        "org_type",
+        "platform",
+        "role",
+        "category",
+        "cost_centre",
+        "tool",
+        "origin",
+        "leaving_reason",
+        "idea",
+        "deployed",
+        "accepted",
+        "onboarded",
+        "all",
+        "quarter",
+        "as_at",
+        "since_inception",
+        "fy_to_date",
+        "financial_year",
+        "month",
+        "units",
+        "closed_date",
+        "hr_positions",
+        "operation_ref",
+        "toex_involved",
+        "survey_",
+    }
     missing = {m for m in named - not_measures - catalogued if not m.startswith("survey_")}
     assert missing == set()
 
 
 def test_a_comma_in_an_unquoted_value_is_refused(tmp_path):
     text = CATALOGUE_PATH.read_text().replace(
-        'population: "TOEX jobs, by origin",', "population: TOEX jobs, by origin,", 1)
+        'population: "TOEX jobs, by origin",', "population: TOEX jobs, by origin,", 1
+    )
     broken = tmp_path / "kpi_catalogue.yml"
     broken.write_text(text)
     with pytest.raises(ValueError, match="unknown key"):
@@ -91,6 +133,10 @@ def test_publish_names_come_from_the_catalogue():
 
 def test_generated_seed_and_docs_are_current():
     for script in ("build_seeds.py", "build_docs.py"):
-        result = subprocess.run([sys.executable, str(ROOT / "dbt" / "scripts" / script), "--check"],
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "dbt" / "scripts" / script), "--check"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr

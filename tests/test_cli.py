@@ -33,8 +33,16 @@ def test_missing_extracts_folder_is_a_usage_error(tmp_path):
 def test_second_run_refuses_while_one_holds_the_warehouse(tmp_path):
     warehouse = tmp_path / "w" / "toex.duckdb"
     with wh.run_lock(warehouse):
-        p = _toex("run", "--extracts", str(tmp_path), "--quarter", "2025-26-Q1", "--warehouse", str(warehouse),
-                  env_extra={"TOEX_HOME": str(tmp_path)})
+        p = _toex(
+            "run",
+            "--extracts",
+            str(tmp_path),
+            "--quarter",
+            "2025-26-Q1",
+            "--warehouse",
+            str(warehouse),
+            env_extra={"TOEX_HOME": str(tmp_path)},
+        )
     assert p.returncode == 1
     assert "another pipeline run holds" in p.stderr and f"pid {os.getpid()}" in p.stderr
 
@@ -61,9 +69,15 @@ def test_run_lock_waits_when_asked(tmp_path):
 def test_duckdb_file_lock_gives_a_clear_message(tmp_path):
     """A second *process* cannot open a warehouse another process writes: say so plainly."""
     path = tmp_path / "w.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c",
-                               f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('open', flush=True); time.sleep(30)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('open', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         import pytest

@@ -20,8 +20,15 @@ def _spec_tables() -> dict[str, list[dict]]:
             tables[current] = []
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if current and line.startswith("|") and len(cells) >= 3 and cells[0] not in ("column", "---"):
-            tables[current].append({"column": cells[0], "type": cells[1], "required": cells[2] == "yes"})
+        if (
+            current
+            and line.startswith("|")
+            and len(cells) >= 3
+            and cells[0] not in ("column", "---")
+        ):
+            tables[current].append(
+                {"column": cells[0], "type": cells[1], "required": cells[2] == "yes"}
+            )
     return tables
 
 
@@ -35,7 +42,9 @@ def test_contracts_match_the_spec():
             col = c.column(r["column"])
             assert col.required == r["required"], f"{extract}.{col.name} required"
             spec_type = r["type"].split()[0]  # 'ref operations' -> 'ref'
-            assert col.type == ("text" if spec_type == "ref" else spec_type), f"{extract}.{col.name} type"
+            assert col.type == ("text" if spec_type == "ref" else spec_type), (
+                f"{extract}.{col.name} type"
+            )
             if spec_type == "ref":
                 assert col.references == (r["type"].split()[1], "operation_ref")
 
@@ -44,14 +53,20 @@ def test_code_lists():
     lists = code_lists()
     assert len(lists["team"]) == 11
     assert len(lists["force"]) == 47
-    assert sum(1 for t in force_team().values() if t) == 43, "the 43 territorial forces each have a ROCU"
+    assert sum(1 for t in force_team().values() if t) == 43, (
+        "the 43 territorial forces each have a ROCU"
+    )
     assert set(force_team().values()) - {None} == set(lists["team"]) - {"TOEX NT"}
     assert set(lists["organisation"]) == set(lists["force"]) | set(lists["team"])
     assert {"CE", "DP"} < set(lists["cost_centre"])
 
 
 def test_personal_columns_are_declared():
-    personal = {(c.extract, col.name): col.personal for c in contracts().values() for col in c.personal_columns}
+    personal = {
+        (c.extract, col.name): col.personal
+        for c in contracts().values()
+        for col in c.personal_columns
+    }
     assert personal == {
         ("client_feedback", "respondent_email"): "pseudonymise",
         ("staff_survey", "respondent_id"): "pseudonymise",

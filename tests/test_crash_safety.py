@@ -26,8 +26,13 @@ def _start(env, delivery) -> subprocess.Popen:
     # Output to a file, not a pipe: an unread pipe fills up and blocks the run.
     log = Path(env["TOEX_HOME"]) / f"run-{time.monotonic_ns()}.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([TOEX, "run", "--extracts", str(delivery), "--quarter", SLUG], env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [TOEX, "run", "--extracts", str(delivery), "--quarter", SLUG],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     proc.log_path = log
     return proc
 
@@ -37,7 +42,9 @@ def _tail(proc) -> str:
 
 
 def _children(pid: int) -> list[str]:
-    out = subprocess.run(["ps", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ps", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True
+    ).stdout
     return out.splitlines()
 
 
@@ -66,8 +73,13 @@ def _assert_warehouse_usable(root: Path) -> None:
 
 
 def _complete_run(env, delivery) -> None:
-    p = subprocess.run([TOEX, "run", "--extracts", str(delivery), "--quarter", SLUG], env=env,
-                       capture_output=True, text=True, timeout=900)
+    p = subprocess.run(
+        [TOEX, "run", "--extracts", str(delivery), "--quarter", SLUG],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
 
 
@@ -94,7 +106,9 @@ def test_sigkill_during_export(published_copy):
     _complete_run(env, delivery)
     link, manifest = _publication(root)
     assert link != before[0] and manifest["quarter"]
-    assert not [p for p in versions.iterdir() if p.name.startswith(".staging-")], "stale staging cleaned"
+    assert not [p for p in versions.iterdir() if p.name.startswith(".staging-")], (
+        "stale staging cleaned"
+    )
 
 
 def test_analyst_reads_published_copy_during_a_run(published_copy):
@@ -111,9 +125,13 @@ def test_analyst_reads_published_copy_during_a_run(published_copy):
             time.sleep(0.5)
         assert proc.returncode == 0, _tail(proc)
         assert reads > 5
-        assert analyst.execute("SELECT sum(value) FROM kpis.kpi_values WHERE measure = 'disruptions'").fetchone()[0]
+        assert analyst.execute(
+            "SELECT sum(value) FROM kpis.kpi_values WHERE measure = 'disruptions'"
+        ).fetchone()[0]
     finally:
         analyst.close()
     fresh = duckdb.connect(str(copy), read_only=True)
-    assert fresh.execute("SELECT count(*) FROM kpis.kpi_values").fetchone()[0] == n, "same delivery, same figures"
+    assert fresh.execute("SELECT count(*) FROM kpis.kpi_values").fetchone()[0] == n, (
+        "same delivery, same figures"
+    )
     fresh.close()

@@ -10,13 +10,18 @@ from dagster_project.defs.kpis import _describe_tests
 
 
 def test_describe_tests_names_what_did_not_pass():
-    tally = Counter({("pass", "not_null_x"): 1, ("pass", "unique_x"): 1, ("warn", "accepted_values_y"): 1})
+    tally = Counter(
+        {("pass", "not_null_x"): 1, ("pass", "unique_x"): 1, ("warn", "accepted_values_y"): 1}
+    )
     assert _describe_tests(tally) == "2 pass, 1 warn (accepted_values_y)"
 
 
 def test_dbt_side_tests_are_summarised_on_their_models(demo_run):
-    materialised = [line for line in demo_run.log_lines
-                    if "staging" in line and "stg_disruptions" in line and "dbt_tests" in line]
+    materialised = [
+        line
+        for line in demo_run.log_lines
+        if "staging" in line and "stg_disruptions" in line and "dbt_tests" in line
+    ]
     assert materialised, "no materialisation of staging/stg_disruptions carries dbt_tests"
     assert re.search(r"\d+ pass", materialised[0])
     assert not any("instead of an `AssetCheckResult`" in line for line in demo_run.log_lines)
@@ -24,7 +29,11 @@ def test_dbt_side_tests_are_summarised_on_their_models(demo_run):
 
 def test_reporting_layer_tests_are_checks_in_the_run(demo_run):
     _, outcome, _ = demo_run
-    warned = [w for w in outcome.warnings if w.startswith("kpis/kpi_values:warn_comms_new_users_exceed_users")]
+    warned = [
+        w
+        for w in outcome.warnings
+        if w.startswith("kpis/kpi_values:warn_comms_new_users_exceed_users")
+    ]
     assert warned, outcome.warnings
 
 
@@ -33,7 +42,11 @@ def test_dbt_models_materialise_while_dbt_runs(demo_run):
     from dagster_project.defs.kpis import DBT_OP
 
     step = [e for e in demo_run.events if e[1] == DBT_OP]
-    finished = next(t for t, _, kind, msg in step if kind is None and (msg or "").startswith("Finished dbt command"))
+    finished = next(
+        t
+        for t, _, kind, msg in step
+        if kind is None and (msg or "").startswith("Finished dbt command")
+    )
     materialised = [t for t, _, kind, _ in step if kind == "ASSET_MATERIALIZATION"]
     assert len(materialised) > 50
     before = [t for t in materialised if t < finished]

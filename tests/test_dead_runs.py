@@ -35,14 +35,23 @@ def test_only_runs_of_this_host_whose_process_is_gone_are_ended():
     with dg.DagsterInstance.ephemeral() as instance:
         dead = _run(instance, owner_tags(_gone_pid()))
         alive = _run(instance, owner_tags())
-        elsewhere = _run(instance, {PID_TAG: str(_gone_pid()), HOST_TAG: socket.gethostname() + "-other"})
+        elsewhere = _run(
+            instance, {PID_TAG: str(_gone_pid()), HOST_TAG: socket.gethostname() + "-other"}
+        )
         untagged = _run(instance, {})
         canceling = _run(instance, owner_tags(_gone_pid()), dg.DagsterRunStatus.CANCELING)
         assert sorted(fail_dead_runs(instance)) == sorted([dead, canceling])
-        status = {r: instance.get_run_by_id(r).status for r in (dead, alive, elsewhere, untagged, canceling)}
-        assert status == {dead: dg.DagsterRunStatus.FAILURE, alive: dg.DagsterRunStatus.STARTED,
-                          elsewhere: dg.DagsterRunStatus.STARTED, untagged: dg.DagsterRunStatus.STARTED,
-                          canceling: dg.DagsterRunStatus.CANCELED}
+        status = {
+            r: instance.get_run_by_id(r).status
+            for r in (dead, alive, elsewhere, untagged, canceling)
+        }
+        assert status == {
+            dead: dg.DagsterRunStatus.FAILURE,
+            alive: dg.DagsterRunStatus.STARTED,
+            elsewhere: dg.DagsterRunStatus.STARTED,
+            untagged: dg.DagsterRunStatus.STARTED,
+            canceling: dg.DagsterRunStatus.CANCELED,
+        }
         failure = instance.all_logs(dead, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
         assert "is gone (killed or crashed)" in failure.message
         assert fail_dead_runs(instance) == []
@@ -68,25 +77,42 @@ def test_a_killed_toex_run_is_failed_and_the_next_run_succeeds(tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOEX_")}
-    env.update({"DAGSTER_HOME": str(home), "TOEX_DATA_DIR": str(tmp_path / "data"), "TOEX_DEMO": "1"})
-    toex = [str(Path(sys.executable).parent / "toex"), "run", "--extracts", str(delivery), "--quarter", "2025-26-Q1"]
-    first = subprocess.Popen(toex, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+    env.update(
+        {"DAGSTER_HOME": str(home), "TOEX_DATA_DIR": str(tmp_path / "data"), "TOEX_DEMO": "1"}
+    )
+    toex = [
+        str(Path(sys.executable).parent / "toex"),
+        "run",
+        "--extracts",
+        str(delivery),
+        "--quarter",
+        "2025-26-Q1",
+    ]
+    first = subprocess.Popen(
+        toex, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         run_id = _wait_for_owned_run(home, first)
         time.sleep(2)
-        os.killpg(first.pid, signal.SIGKILL)  # toex and its dbt child, as an OOM kill or `kill -9` would
+        os.killpg(
+            first.pid, signal.SIGKILL
+        )  # toex and its dbt child, as an OOM kill or `kill -9` would
         first.wait()
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED, "left unfinished by the kill"
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED, (
+            "left unfinished by the kill"
+        )
 
     second = subprocess.run(toex, env=env, capture_output=True, text=True, timeout=1200)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert f"run {run_id} was left unfinished by a process that is gone: marked failed" in second.stderr
+    assert (
+        f"run {run_id} was left unfinished by a process that is gone: marked failed"
+        in second.stderr
+    )
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
         failure = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
@@ -96,7 +122,9 @@ def test_a_killed_toex_run_is_failed_and_the_next_run_succeeds(tmp_path):
 def _wait_for_owned_run(home: Path, proc: subprocess.Popen, timeout: float = 600) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"toex run ended (exit {proc.returncode}) before it could be killed"
+        assert proc.poll() is None, (
+            f"toex run ended (exit {proc.returncode}) before it could be killed"
+        )
         with dg.DagsterInstance.from_config(str(home)) as instance:
             runs = instance.get_runs(filters=dg.RunsFilter(tags={PID_TAG: str(proc.pid)}))
         if runs and runs[0].status == dg.DagsterRunStatus.STARTED:

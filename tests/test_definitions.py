@@ -33,7 +33,9 @@ def test_checks_on_every_raw_asset():
     graph = defs.resolve_asset_graph()
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
     for e in contracts():
-        assert {(f"raw/{e}", n) for n in ("file_accepted", "rows_reconcile", "no_quarantined_rows")} <= checks
+        assert {
+            (f"raw/{e}", n) for n in ("file_accepted", "rows_reconcile", "no_quarantined_rows")
+        } <= checks
 
 
 # --- snapshot: every asset key, asset check, job, schedule and sensor ------------------------
@@ -45,7 +47,9 @@ def _inventory() -> dict:
     graph = defs.resolve_asset_graph()
     return {
         "assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
-        "asset_checks": sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys),
+        "asset_checks": sorted(
+            f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys
+        ),
         "jobs": sorted(j.name for j in defs.resolve_all_job_defs() if not j.name.startswith("__")),
         "schedules": sorted(s.name for s in defs.schedules or []),
         "sensors": sorted(s.name for s in defs.sensors or []),
@@ -61,7 +65,10 @@ def test_definitions_match_the_snapshot():
         SNAPSHOT.write_text(json.dumps(now, indent=1) + "\n")
     pinned = json.loads(SNAPSHOT.read_text())
     for part in pinned:
-        added, lost = sorted(set(now[part]) - set(pinned[part])), sorted(set(pinned[part]) - set(now[part]))
+        added, lost = (
+            sorted(set(now[part]) - set(pinned[part])),
+            sorted(set(pinned[part]) - set(now[part])),
+        )
         assert not added and not lost, f"{part}: added {added}, lost {lost}"
 
 
@@ -88,9 +95,11 @@ def test_overridden_private_dagster_dbt_members_are_still_used_upstream(member):
 
     assert inspect.getattr_static(DbtCliResource, member, None) is not None, (
         f"dagster-dbt's DbtCliResource has no {member} any more: ToexDbtCliResource.{member} "
-        "overrides nothing (dagster_project/dbt_project.py)")
+        "overrides nothing (dagster_project/dbt_project.py)"
+    )
     assert member in inspect.getsource(DbtCliResource.cli), (
-        f"DbtCliResource.cli no longer uses {member}: ToexDbtCliResource.{member} saves nothing")
+        f"DbtCliResource.cli no longer uses {member}: ToexDbtCliResource.{member} saves nothing"
+    )
     assert member in vars(ToexDbtCliResource)
 
 
@@ -101,6 +110,10 @@ def test_dbt_resource_knows_the_installed_dbt_version():
 
     from dagster_project.dbt_project import ToexDbtCliResource, dbt_executable
 
-    out = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True, check=True).stdout
-    core = re.search(r"Core:\s*\n\s*- installed:\s*(\d+\.\d+\.\d+)", out) or re.search(r"(\d+\.\d+\.\d+)", out)
+    out = subprocess.run(
+        [dbt_executable(), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    core = re.search(r"Core:\s*\n\s*- installed:\s*(\d+\.\d+\.\d+)", out) or re.search(
+        r"(\d+\.\d+\.\d+)", out
+    )
     assert str(ToexDbtCliResource.for_project()._cli_version) == core.group(1)

@@ -17,7 +17,7 @@ def row(measure, breakdown, value, unit="count", bv=None, kpi="Q2.4"):
 def test_small_count_and_its_complement_are_suppressed():
     rows = [
         row("leavers", "all", 12),
-        row("leavers", "leaving_reason", 3, bv="retirement"),     # primary (< 5)
+        row("leavers", "leaving_reason", 3, bv="retirement"),  # primary (< 5)
         row("leavers", "leaving_reason", 9, bv="left_policing"),  # secondary: else 12 - 9 - 0 = 3
         row("leavers", "leaving_reason", 0, bv="other"),
     ]
@@ -25,15 +25,27 @@ def test_small_count_and_its_complement_are_suppressed():
 
 
 def test_two_small_cells_need_no_secondary():
-    rows = [row("x", "all", 20), row("x", "b", 2, bv="a"), row("x", "b", 3, bv="c"), row("x", "b", 15, bv="d")]
+    rows = [
+        row("x", "all", 20),
+        row("x", "b", 2, bv="a"),
+        row("x", "b", 3, bv="c"),
+        row("x", "b", 15, bv="d"),
+    ]
     assert suppressed_indexes(rows) == {1, 2}
 
 
 def test_a_small_total_hides_its_cells_and_derived_shares():
-    rows = [row("positions", "all", 4), row("positions", "status", 4, bv="filled"), row("positions", "status", 0, bv="vacant"),
-            row("position_share", "status", 1.0, unit="share", bv="filled"), row("position_share", "status", 0.0, unit="share", bv="vacant")]
+    rows = [
+        row("positions", "all", 4),
+        row("positions", "status", 4, bv="filled"),
+        row("positions", "status", 0, bv="vacant"),
+        row("position_share", "status", 1.0, unit="share", bv="filled"),
+        row("position_share", "status", 0.0, unit="share", bv="vacant"),
+    ]
     hidden = suppressed_indexes(rows)
-    assert {0, 1, 3} <= hidden and 2 not in hidden, "zeros are not disclosive; the share of a hidden count is"
+    assert {0, 1, 3} <= hidden and 2 not in hidden, (
+        "zeros are not disclosive; the share of a hidden count is"
+    )
 
 
 def test_threshold_is_configurable_and_large_counts_stay():

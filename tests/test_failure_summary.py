@@ -29,16 +29,24 @@ def _as_dagster_records_it(exc: BaseException):
         except BaseException as inner:
             raise DagsterExecutionStepExecutionError(
                 'Error occurred while executing op "exports__quarter_exports":',
-                user_exception=inner, original_exc_info=sys.exc_info(), step_key="exports__quarter_exports",
-                op_name="exports__quarter_exports", op_def_name="exports__quarter_exports",
+                user_exception=inner,
+                original_exc_info=sys.exc_info(),
+                step_key="exports__quarter_exports",
+                op_name="exports__quarter_exports",
+                op_def_name="exports__quarter_exports",
             ) from inner
     except DagsterExecutionStepExecutionError:
         return serializable_error_info_from_exc_info(sys.exc_info())
 
 
 def test_disk_full_names_the_file():
-    err = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/exports/.versions/x/kpi_values.parquet")
-    assert describe(_as_dagster_records_it(err)) == "disk full writing /data/exports/.versions/x/kpi_values.parquet"
+    err = OSError(
+        errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/exports/.versions/x/kpi_values.parquet"
+    )
+    assert (
+        describe(_as_dagster_records_it(err))
+        == "disk full writing /data/exports/.versions/x/kpi_values.parquet"
+    )
 
 
 def test_read_only_folder_names_the_folder():
@@ -67,11 +75,22 @@ def test_missing_pseudonym_key(monkeypatch):
 
 def test_held_warehouse_names_the_process(tmp_path):
     db = tmp_path / "toex.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
-                               "print('held', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(warehouse.WarehouseBusy) as caught, warehouse.connect(db, wait_seconds=0):
+        with (
+            pytest.raises(warehouse.WarehouseBusy) as caught,
+            warehouse.connect(db, wait_seconds=0),
+        ):
             pass
         line = describe(_as_dagster_records_it(caught.value))
         assert line.startswith(f"warehouse in use by process {holder.pid} "), line
@@ -81,10 +100,13 @@ def test_held_warehouse_names_the_process(tmp_path):
         holder.wait()
 
 
-@pytest.mark.parametrize("body", [
-    b"sep=,\nid,name\n1,a\n2,b,c,d\n",
-    b"id,name\r\n1,a\n2,b\r3,c\r\n4,\"d\re\"\n5,e,f\n",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"sep=,\nid,name\n1,a\n2,b,c,d\n",
+        b'id,name\r\n1,a\n2,b\r3,c\r\n4,"d\re"\n5,e,f\n',
+    ],
+)
 def test_csv_errors_are_one_line_naming_the_file(tmp_path, body):
     path = tmp_path / "disruptions.csv"
     path.write_bytes(body)
@@ -129,16 +151,43 @@ def test_cli_run_against_a_held_warehouse_says_who_holds_it(tmp_path):
     delivery = tmp_path / "delivery"
     delivery.mkdir()
     (delivery / "capabilities.csv").write_text("capability_id,name\n1,x\n")
-    env = {**os.environ, "TOEX_DATA_DIR": str(data), "TOEX_HOME": str(tmp_path), "TOEX_DEMO": "1",
-           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    env = {
+        **os.environ,
+        "TOEX_DATA_DIR": str(data),
+        "TOEX_HOME": str(tmp_path),
+        "TOEX_DEMO": "1",
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
     for k in ("TOEX_WAREHOUSE", "TOEX_LANDING", "TOEX_EXPORTS", "TOEX_INBOX"):
         env.pop(k, None)
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
-                               "print('held', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+            "print('held', flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
-        done = subprocess.run([sys.executable, "-m", "dagster_project.cli", "run", "--extracts", str(delivery),
-                               "--quarter", "2025-26-Q1"], env=env, capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dagster_project.cli",
+                "run",
+                "--extracts",
+                str(delivery),
+                "--quarter",
+                "2025-26-Q1",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -150,7 +199,12 @@ def test_cli_run_against_a_held_warehouse_says_who_holds_it(tmp_path):
 
 
 def test_the_platforms_own_errors_lose_their_module_path():
-    err = FileRejected("disruptions.csv: the CSV reader could not read the file (Invalid Input Error: state.\n"
-                       "Possible fixes:\n* Disable the parser's strict mode\n  file = x.csv\n")
+    err = FileRejected(
+        "disruptions.csv: the CSV reader could not read the file (Invalid Input Error: state.\n"
+        "Possible fixes:\n* Disable the parser's strict mode\n  file = x.csv\n"
+    )
     line = describe(_as_dagster_records_it(err))
-    assert line == "disruptions.csv: the CSV reader could not read the file (Invalid Input Error: state…)", line
+    assert (
+        line
+        == "disruptions.csv: the CSV reader could not read the file (Invalid Input Error: state…)"
+    ), line

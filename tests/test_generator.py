@@ -52,8 +52,9 @@ def test_same_seed_same_bytes_and_other_seed_differs(delivery, tmp_path):
     generate(other, seed=7)
     for path in sorted(first.iterdir()):
         assert (again / path.name).read_bytes() == path.read_bytes(), path.name
-    differs = [p.name for p in sorted(first.iterdir())
-               if (other / p.name).read_bytes() != p.read_bytes()]
+    differs = [
+        p.name for p in sorted(first.iterdir()) if (other / p.name).read_bytes() != p.read_bytes()
+    ]
     assert {"disruptions.csv", "morile_assessments.csv", "toex_jobs.csv"} <= set(differs)
 
 

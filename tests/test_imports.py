@@ -17,12 +17,26 @@ from importlib import metadata
 from packaging.requirements import Requirement
 
 PROJECT = "toex-kpi-platform"
-RUNTIME_EXTRAS = {"spark"}  # installed from the lockfile beside the base dependencies; `dev` is tooling
+RUNTIME_EXTRAS = {
+    "spark"
+}  # installed from the lockfile beside the base dependencies; `dev` is tooling
 PROJECT_MODULES = ["dagster_project.definitions", "dagster_project.cli"]
 # Top-level modules a dependency ships that the platform never imports, and why they cannot import here.
-NOT_IMPORTABLE = {"adbc_driver_duckdb": "duckdb's ADBC driver needs adbc-driver-manager, which nothing here uses"}
-MUST_COVER = {"great_expectations", "dagster", "dagster_dbt", "dbt", "duckdb", "pandas", "pyarrow", "openpyxl",
-              "pyspark", "dagster_project.definitions"}
+NOT_IMPORTABLE = {
+    "adbc_driver_duckdb": "duckdb's ADBC driver needs adbc-driver-manager, which nothing here uses"
+}
+MUST_COVER = {
+    "great_expectations",
+    "dagster",
+    "dagster_dbt",
+    "dbt",
+    "duckdb",
+    "pandas",
+    "pyarrow",
+    "openpyxl",
+    "pyspark",
+    "dagster_project.definitions",
+}
 
 
 def _normal(name: str) -> str:
@@ -54,10 +68,16 @@ def test_every_runtime_dependency_imports_when_main_is_not_a_file():
     an import that exits stops the child early, and the first module not confirmed is the culprit."""
     modules = runtime_modules()
     script = "".join(f"import {m}; print('imported {m}', flush=True)\n" for m in modules)
-    proc = subprocess.run([sys.executable, "-c", script], cwd="/tmp", capture_output=True, text=True,
-                          timeout=600)
-    confirmed = [line.removeprefix("imported ") for line in proc.stdout.splitlines() if line.startswith("imported ")]
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd="/tmp", capture_output=True, text=True, timeout=600
+    )
+    confirmed = [
+        line.removeprefix("imported ")
+        for line in proc.stdout.splitlines()
+        if line.startswith("imported ")
+    ]
     missing = [m for m in modules if m not in confirmed]
     assert proc.returncode == 0 and not missing, (
         f"import of {missing[0] if missing else '?'} ended the process (exit {proc.returncode}) instead of "
-        f"importing; not imported: {missing}\nstderr:\n{proc.stderr[-3000:]}")
+        f"importing; not imported: {missing}\nstderr:\n{proc.stderr[-3000:]}"
+    )

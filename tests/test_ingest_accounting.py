@@ -65,44 +65,78 @@ def test_misplaced_and_open_quotes_are_located(tmp_path):
 def test_parse_reject_row_numbers_count_records_not_lines(deliveries):
     """A multi-line quoted description and blank lines before a broken record: its row number is
     the record's (5), and the accepted rows around it keep theirs."""
-    body = (DIS_HEADER + DIS_OK + DIS_OK.replace("D1,", "D2,").replace("Arrests made", '"Arrests\nmade"') + "\n"
-            + DIS_OK.replace("D1,", "D3,") + "\n" + DIS_OK.replace("D1,", "D4,") + "D5,TARIAN Op 49\n"
-            + DIS_OK.replace("D1,", "D6,"))
+    body = (
+        DIS_HEADER
+        + DIS_OK
+        + DIS_OK.replace("D1,", "D2,").replace("Arrests made", '"Arrests\nmade"')
+        + "\n"
+        + DIS_OK.replace("D1,", "D3,")
+        + "\n"
+        + DIS_OK.replace("D1,", "D4,")
+        + "D5,TARIAN Op 49\n"
+        + DIS_OK.replace("D1,", "D6,")
+    )
     got = deliveries.ingest({"operations.csv": OPS_GOOD, "disruptions.csv": body}, "disruptions")
-    assert (got.result.rows_counted, got.result.rows_accepted, got.result.rows_quarantined) == (6, 5, 1)
+    assert (got.result.rows_counted, got.result.rows_accepted, got.result.rows_quarantined) == (
+        6,
+        5,
+        1,
+    )
     assert [n for n, _ in got.quarantine()] == [5]
     assert [r[0] for r in got.raw("disruptions")] == [1, 2, 3, 4, 6]
 
 
 def test_parse_reject_keeps_its_raw_text(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_HEADER + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\n"})
-    (raw,) = got.con.execute("SELECT row_json FROM ingest.quarantine WHERE row_number = 2").fetchone()
+    got = deliveries.ingest(
+        {
+            "operations.csv": OPERATIONS_HEADER
+            + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\n"
+        }
+    )
+    (raw,) = got.con.execute(
+        "SELECT row_json FROM ingest.quarantine WHERE row_number = 2"
+    ).fetchone()
     assert json.loads(raw) == {"raw_record": "broken,row", "raw_record_chars": len("broken,row")}
 
 
 def test_parse_reject_of_a_personal_extract_withholds_its_text(deliveries):
     body = "staff_number,full_name,team,grade,start_date,leave_date\nS1,Jane Smith\n"
     got = deliveries.ingest({"hr_staff.csv": body}, "hr_staff")
-    (raw,) = got.con.execute("SELECT row_json FROM ingest.quarantine WHERE load_id LIKE '%/hr_staff'").fetchone()
+    (raw,) = got.con.execute(
+        "SELECT row_json FROM ingest.quarantine WHERE load_id LIKE '%/hr_staff'"
+    ).fetchone()
     assert "Jane" not in raw and "S1" not in raw
-    assert json.loads(raw)["raw_record"] is None and "personal columns" in json.loads(raw)["withheld"]
+    assert (
+        json.loads(raw)["raw_record"] is None and "personal columns" in json.loads(raw)["withheld"]
+    )
 
 
 def test_invisible_characters_in_an_optional_header_are_stripped(deliveries):
     header = DIS_HEADER.replace("technical_tool", "technical_tool\u200b")
-    got = deliveries.ingest({"operations.csv": OPS_GOOD, "disruptions.csv": header + DIS_OK.replace(",,Arrests", ",dart,Arrests")},
-                            "disruptions")
+    got = deliveries.ingest(
+        {
+            "operations.csv": OPS_GOOD,
+            "disruptions.csv": header + DIS_OK.replace(",,Arrests", ",dart,Arrests"),
+        },
+        "disruptions",
+    )
     assert got.result.missing_columns == [] and got.result.unknown_columns == []
     assert got.con.execute("SELECT technical_tool FROM raw.disruptions").fetchall() == [("DART",)]
 
 
 def test_missing_optional_column_is_reported(deliveries):
     header = DIS_HEADER.replace(",technical_tool", "")
-    got = deliveries.ingest({"operations.csv": OPS_GOOD, "disruptions.csv": header + DIS_OK.replace(",,Arrests", ",Arrests")},
-                            "disruptions")
+    got = deliveries.ingest(
+        {
+            "operations.csv": OPS_GOOD,
+            "disruptions.csv": header + DIS_OK.replace(",,Arrests", ",Arrests"),
+        },
+        "disruptions",
+    )
     assert got.result.missing_columns == ["technical_tool"] and got.result.rows_accepted == 1
-    assert got.con.execute("SELECT missing_columns FROM ingest.file_loads WHERE extract = 'disruptions'").fetchone() == (
-        ["technical_tool"],)
+    assert got.con.execute(
+        "SELECT missing_columns FROM ingest.file_loads WHERE extract = 'disruptions'"
+    ).fetchone() == (["technical_tool"],)
 
 
 def _workbook(sheets: list[tuple[str, list[list], str]]) -> bytes:
@@ -123,8 +157,12 @@ COSTS = ["month", "cost_centre", "category", "amount_gbp"]
 
 
 def test_xlsx_hidden_first_sheet_is_not_read(deliveries):
-    body = _workbook([("Old (do not use)", [COSTS, ["2025-04", "CE", "licences", 100]], "hidden"),
-                      ("Costs", [COSTS, ["2025-04", "CE", "licences", 10]], "visible")])
+    body = _workbook(
+        [
+            ("Old (do not use)", [COSTS, ["2025-04", "CE", "licences", 100]], "hidden"),
+            ("Costs", [COSTS, ["2025-04", "CE", "licences", 10]], "visible"),
+        ]
+    )
     got = deliveries.ingest({"costs.xlsx": body}, "costs")
     assert [r[-1] for r in got.raw("costs")] == [10.0]
 
@@ -133,8 +171,15 @@ def test_xlsx_sheet_named_by_the_contract(tmp_path):
     from dagster_project.ingest.reader import read_file
 
     path = tmp_path / "costs"
-    path.write_bytes(_workbook([("Notes", [["not data"]], "visible"), ("Costs", [COSTS, ["2025-04", "CE", "licences", 10]], "visible"),
-                                ("Workings", [COSTS], "hidden")]))
+    path.write_bytes(
+        _workbook(
+            [
+                ("Notes", [["not data"]], "visible"),
+                ("Costs", [COSTS, ["2025-04", "CE", "licences", 10]], "visible"),
+                ("Workings", [COSTS], "hidden"),
+            ]
+        )
+    )
     con = duckdb.connect()
     assert read_file(con, path, "xlsx", "t", "costs.xlsx", sheet="costs").records_counted == 1
     with pytest.raises(FileRejected, match="the sheet 'Workings' the contract names is hidden"):
@@ -142,11 +187,27 @@ def test_xlsx_sheet_named_by_the_contract(tmp_path):
 
 
 def test_xlsx_formula_without_cached_value_is_quarantined_with_its_rule(deliveries):
-    body = _workbook([("Costs", [COSTS, ["2025-04", "CE", "licences", "=10*2"], ["2025-05", "CE", "licences", 5]], "visible")])
+    body = _workbook(
+        [
+            (
+                "Costs",
+                [COSTS, ["2025-04", "CE", "licences", "=10*2"], ["2025-05", "CE", "licences", 5]],
+                "visible",
+            )
+        ]
+    )
     got = deliveries.ingest({"costs.xlsx": body}, "costs")
-    assert got.result.reconciles and (got.result.rows_accepted, got.result.rows_quarantined) == (1, 1)
-    assert got.quarantine() == [(1, "amount_gbp: formula '=10*2' has no cached value (the workbook was saved without "
-                                    "recalculating)")]
+    assert got.result.reconciles and (got.result.rows_accepted, got.result.rows_quarantined) == (
+        1,
+        1,
+    )
+    assert got.quarantine() == [
+        (
+            1,
+            "amount_gbp: formula '=10*2' has no cached value (the workbook was saved without "
+            "recalculating)",
+        )
+    ]
 
 
 def test_empty_or_unreadable_delivery_is_refused_before_landing(tmp_path):
@@ -170,8 +231,13 @@ def test_a_blocked_delivery_is_never_the_baseline(tmp_path):
     con.execute("INSERT INTO ingest.current_delivery VALUES ('halved', now())")
     con.execute("INSERT INTO raw.disruptions VALUES ('halved')")
     assert previous_row_count(con, "disruptions", "raw.disruptions") == (3756, "good")
-    assert block_current_delivery(con, "raw/disruptions:quality_gate", "volume_within_band failed") == "halved"
-    con.execute("DELETE FROM ingest.current_delivery; INSERT INTO ingest.current_delivery VALUES ('again', now())")
+    assert (
+        block_current_delivery(con, "raw/disruptions:quality_gate", "volume_within_band failed")
+        == "halved"
+    )
+    con.execute(
+        "DELETE FROM ingest.current_delivery; INSERT INTO ingest.current_delivery VALUES ('again', now())"
+    )
     con.execute("UPDATE raw.disruptions SET _delivery_id = 'again'")
     assert previous_row_count(con, "disruptions", "raw.disruptions") == (3756, "good")
 
@@ -182,7 +248,9 @@ def test_count_cost_at_scale(tmp_path):
 
     path = Path(tmp_path / "big.csv")
     row = "A1,TARIAN Op 49,MSHT,2025-01-01,300,3\n"
-    path.write_text("assessment_id,operation_ref,threat_type,assessment_date,risk_score,ori\n" + row * 1_000_000)
+    path.write_text(
+        "assessment_id,operation_ref,threat_type,assessment_date,risk_score,ori\n" + row * 1_000_000
+    )
     started = time.perf_counter()
     assert count_records(path).records == 1_000_000
     assert time.perf_counter() - started < 5  # measured ~0.3 s; a loose bound for a shared machine

@@ -15,55 +15,98 @@ ASSESS_HEADER = "assessment_id,operation_ref,threat_type,assessment_date,risk_sc
 
 
 def reconciles(r, read, accepted, quarantined, collapsed=0):
-    assert (r.rows_read, r.rows_accepted, r.rows_quarantined, r.rows_collapsed) == (read, accepted, quarantined, collapsed)
+    assert (r.rows_read, r.rows_accepted, r.rows_quarantined, r.rows_collapsed) == (
+        read,
+        accepted,
+        quarantined,
+        collapsed,
+    )
     assert r.reconciles
 
 
 def test_valid_file_loads_typed_and_canonical(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_HEADER + " TARIAN Op 49 , tarian ,south wales,05/01/2023,,yes\n"})
+    got = deliveries.ingest(
+        {
+            "operations.csv": OPERATIONS_HEADER
+            + " TARIAN Op 49 , tarian ,south wales,05/01/2023,,yes\n"
+        }
+    )
     reconciles(got.result, 1, 1, 0)
     (row,) = got.raw("operations")
-    assert row[1:] == ("TARIAN Op 49", "TARIAN", "South Wales", __import__("datetime").date(2023, 1, 5), None, True)
+    assert row[1:] == (
+        "TARIAN Op 49",
+        "TARIAN",
+        "South Wales",
+        __import__("datetime").date(2023, 1, 5),
+        None,
+        True,
+    )
 
 
-@pytest.mark.parametrize("spelling,expected", [("Y", True), ("n", False), ("Yes", True), ("NO", False),
-                                                ("TRUE", True), ("false", False), ("1", True), ("0", False)])
+@pytest.mark.parametrize(
+    "spelling,expected",
+    [
+        ("Y", True),
+        ("n", False),
+        ("Yes", True),
+        ("NO", False),
+        ("TRUE", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+    ],
+)
 def test_boolean_spellings(deliveries, spelling, expected):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_HEADER + f"TARIAN Op 1,TARIAN,Gwent,2023-01-05,,{spelling}\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_HEADER + f"TARIAN Op 1,TARIAN,Gwent,2023-01-05,,{spelling}\n"}
+    )
     assert got.raw("operations")[0][-1] is expected
 
 
 def test_required_value_missing(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK + "TARIAN Op 2,,Gwent,2023-01-05,,Y\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK + "TARIAN Op 2,,Gwent,2023-01-05,,Y\n"}
+    )
     reconciles(got.result, 3, 2, 1)
     assert got.quarantine() == [(3, "team: required value missing")]
 
 
 def test_impossible_date(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK + "TARIAN Op 2,TARIAN,Gwent,31/02/2023,,Y\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK + "TARIAN Op 2,TARIAN,Gwent,31/02/2023,,Y\n"}
+    )
     reconciles(got.result, 3, 2, 1)
     assert got.quarantine() == [(3, "opened_date: '31/02/2023' is not a valid date")]
 
 
 def test_unknown_code_value(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK + "TARIAN Op 2,TARIAN,Gotham,2023-01-05,,Y\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK + "TARIAN Op 2,TARIAN,Gotham,2023-01-05,,Y\n"}
+    )
     reconciles(got.result, 3, 2, 1)
     assert got.quarantine() == [(3, "owning_force: 'Gotham' not in code list force")]
 
 
 def test_pattern_rule(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK + "Operation X,TARIAN,Gwent,2023-01-05,,Y\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK + "Operation X,TARIAN,Gwent,2023-01-05,,Y\n"}
+    )
     assert got.quarantine()[0][1].startswith("operation_ref: 'Operation X' does not match")
 
 
 def test_on_or_after_rule(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK + "TARIAN Op 2,TARIAN,Gwent,2023-01-05,2022-01-01,Y\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK + "TARIAN Op 2,TARIAN,Gwent,2023-01-05,2022-01-01,Y\n"}
+    )
     reconciles(got.result, 3, 2, 1)
     assert got.quarantine() == [(3, "closed_date: before opened_date (2022-01-01 < 2023-01-05)")]
 
 
 def test_required_when_rule(deliveries):
-    jobs = JOBS_HEADER + "J1,TARIAN Op 49,TARIAN,tasked,full,2024-01-01,,closed\nJ2,TARIAN Op 49,TARIAN,proactive,partial,2024-01-01,,ongoing\n"
+    jobs = (
+        JOBS_HEADER
+        + "J1,TARIAN Op 49,TARIAN,tasked,full,2024-01-01,,closed\nJ2,TARIAN Op 49,TARIAN,proactive,partial,2024-01-01,,ongoing\n"
+    )
     got = deliveries.ingest({"operations.csv": OPERATIONS_OK, "toex_jobs.csv": jobs}, "toex_jobs")
     reconciles(got.result, 2, 1, 1)
     assert got.quarantine() == [(1, "closed_date: required when status is closed")]
@@ -73,42 +116,65 @@ def test_orphan_reference(deliveries):
     jobs = JOBS_HEADER + "J1,TARIAN Op 999,TARIAN,tasked,full,2024-01-01,,ongoing\n"
     got = deliveries.ingest({"operations.csv": OPERATIONS_OK, "toex_jobs.csv": jobs}, "toex_jobs")
     reconciles(got.result, 1, 0, 1)
-    assert got.quarantine() == [(1, "operation_ref: 'TARIAN Op 999' not found in operations.operation_ref")]
+    assert got.quarantine() == [
+        (1, "operation_ref: 'TARIAN Op 999' not found in operations.operation_ref")
+    ]
 
 
-@pytest.mark.parametrize("score,ori,reason", [
-    ("2500", "3", "risk_score: 2500 above the maximum 2000"),
-    ("-1", "3", "risk_score: -1 below the minimum 0"),
-    ("100", "0", "ori: 0 below the minimum 1"),
-    ("100", "6", "ori: 6 above the maximum 5"),
-    ("abc", "3", "risk_score: 'abc' is not a valid integer"),
-])
+@pytest.mark.parametrize(
+    "score,ori,reason",
+    [
+        ("2500", "3", "risk_score: 2500 above the maximum 2000"),
+        ("-1", "3", "risk_score: -1 below the minimum 0"),
+        ("100", "0", "ori: 0 below the minimum 1"),
+        ("100", "6", "ori: 6 above the maximum 5"),
+        ("abc", "3", "risk_score: 'abc' is not a valid integer"),
+    ],
+)
 def test_range_and_numeric_rules(deliveries, score, ori, reason):
-    rows = ASSESS_HEADER + f"A1,TARIAN Op 49,MSHT,2024-01-01,{score},{ori}\nA2,TARIAN Op 49,MSHT,2024-02-01,100,\n"
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK, "morile_assessments.csv": rows}, "morile_assessments")
+    rows = (
+        ASSESS_HEADER
+        + f"A1,TARIAN Op 49,MSHT,2024-01-01,{score},{ori}\nA2,TARIAN Op 49,MSHT,2024-02-01,100,\n"
+    )
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK, "morile_assessments.csv": rows}, "morile_assessments"
+    )
     reconciles(got.result, 2, 1, 1)
     assert got.quarantine() == [(1, reason)]
     assert got.raw("morile_assessments")[0][-1] is None, "blank ORI is null, not an error"
 
 
 def test_conflicting_duplicate_key_quarantines_both(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK + "TARIAN Op 49,TARIAN,Gwent,2023-01-05,,Y\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK + "TARIAN Op 49,TARIAN,Gwent,2023-01-05,,Y\n"}
+    )
     reconciles(got.result, 3, 1, 2)
-    assert [r for _, r in got.quarantine()] == ["conflicting duplicate key (operation_ref): rows 1, 3 differ"] * 2
+    assert [r for _, r in got.quarantine()] == [
+        "conflicting duplicate key (operation_ref): rows 1, 3 differ"
+    ] * 2
 
 
 def test_exact_duplicates_collapsed(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK + "TARIAN Op 49, TARIAN ,South Wales,05/01/2023,,yes\n"})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK + "TARIAN Op 49, TARIAN ,South Wales,05/01/2023,,yes\n"}
+    )
     reconciles(got.result, 3, 2, 0, collapsed=1)
 
 
 def test_missing_required_column_rejects_file_and_keeps_previous(deliveries):
     deliveries.ingest({"operations.csv": OPERATIONS_OK})
     with pytest.raises(FileRejected, match=r"operations.csv: missing required column owning_force"):
-        deliveries.ingest({"operations.csv": "operation_ref,team,opened_date,soc_master_list\nX Op 1,TARIAN,2023-01-01,Y\n"})
-    assert len(deliveries.con.execute("SELECT * FROM raw.operations").fetchall()) == 2, "previous version kept"
+        deliveries.ingest(
+            {
+                "operations.csv": "operation_ref,team,opened_date,soc_master_list\nX Op 1,TARIAN,2023-01-01,Y\n"
+            }
+        )
+    assert len(deliveries.con.execute("SELECT * FROM raw.operations").fetchall()) == 2, (
+        "previous version kept"
+    )
     status, message = deliveries.con.execute(
-        "SELECT status, message FROM ingest.file_loads ORDER BY loaded_at DESC LIMIT 1").fetchone()
+        "SELECT status, message FROM ingest.file_loads ORDER BY loaded_at DESC LIMIT 1"
+    ).fetchone()
     assert status == "rejected" and "owning_force" in message
 
 
@@ -124,11 +190,18 @@ def test_bom_and_windows_1252(deliveries):
     text = OPERATIONS_HEADER + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\n"
     got = deliveries.ingest({"operations.csv": b"\xef\xbb\xbf" + text.encode()})
     assert got.result.encoding == "utf-8-sig" and got.result.rows_accepted == 1
-    case = ("case_studies.csv", "quarter,operation_ref,title,body_markdown,publish\n"
-            "2025-26 Q1,TARIAN Op 1,Caf\xe9 \u2013 brothel,\u201cquoted\u201d,Y\n")
-    got = deliveries.ingest({"operations.csv": text, case[0]: case[1].encode("cp1252")}, "case_studies")
+    case = (
+        "case_studies.csv",
+        "quarter,operation_ref,title,body_markdown,publish\n"
+        "2025-26 Q1,TARIAN Op 1,Caf\xe9 \u2013 brothel,\u201cquoted\u201d,Y\n",
+    )
+    got = deliveries.ingest(
+        {"operations.csv": text, case[0]: case[1].encode("cp1252")}, "case_studies"
+    )
     assert got.result.encoding == "cp1252"
-    assert got.raw("case_studies")[0][3:5] == ("Caf\xe9 \u2013 brothel", "\u201cquoted\u201d"), "not garbled"
+    assert got.raw("case_studies")[0][3:5] == ("Caf\xe9 \u2013 brothel", "\u201cquoted\u201d"), (
+        "not garbled"
+    )
 
 
 def test_binary_garbage_and_empty_files_rejected(deliveries):
@@ -148,13 +221,21 @@ def test_unbalanced_quote_and_truncated_row_quarantined(deliveries):
     got = deliveries.ingest({"operations.csv": body})
     reconciles(got.result, 3, 2, 1)
     assert got.quarantine()[0][0] == 3 and "unparseable CSV record" in got.quarantine()[0][1]
-    got = deliveries.ingest({"operations.csv": OPERATIONS_HEADER + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nTARIAN Op 2,TARIAN"})
+    got = deliveries.ingest(
+        {
+            "operations.csv": OPERATIONS_HEADER
+            + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nTARIAN Op 2,TARIAN"
+        }
+    )
     reconciles(got.result, 2, 1, 1)
     assert "MISSING COLUMNS" in got.quarantine()[-1][1]
 
 
 def test_row_numbers_survive_parse_rejects(deliveries):
-    body = OPERATIONS_HEADER + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\nTARIAN Op 3,TARIAN,Gotham,2023-01-05,,Y\n"
+    body = (
+        OPERATIONS_HEADER
+        + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\nTARIAN Op 3,TARIAN,Gotham,2023-01-05,,Y\n"
+    )
     got = deliveries.ingest({"operations.csv": body})
     assert [n for n, _ in got.quarantine()] == [2, 3]
     assert got.raw("operations")[0][0] == 1
@@ -162,8 +243,14 @@ def test_row_numbers_survive_parse_rejects(deliveries):
 
 def test_overlong_free_text_quarantined(deliveries):
     big = "x" * 200_001
-    body = "quarter,operation_ref,title,body_markdown,publish\n2025-26 Q1,TARIAN Op 49,T," + big + ",Y\n"
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK, "case_studies.csv": body}, "case_studies")
+    body = (
+        "quarter,operation_ref,title,body_markdown,publish\n2025-26 Q1,TARIAN Op 49,T,"
+        + big
+        + ",Y\n"
+    )
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK, "case_studies.csv": body}, "case_studies"
+    )
     reconciles(got.result, 1, 0, 1)
     assert got.quarantine()[0][1] == "body_markdown: longer than 100000 characters (200001)"
 
@@ -173,6 +260,7 @@ def test_xlsx_first_sheet_with_dates_and_numbers(deliveries):
     ws = wb.active
     ws.append(["Month", "cost_centre", "category", "amount_gbp"])
     import datetime
+
     ws.append([datetime.datetime(2025, 4, 1), "ce", "Licences", 1250.5])
     ws.append(["2025-05", "DP", "cloud_consumption", -20])
     wb.create_sheet("notes").append(["ignored"])
@@ -180,8 +268,10 @@ def test_xlsx_first_sheet_with_dates_and_numbers(deliveries):
     wb.save(buf)
     got = deliveries.ingest({"costs.xlsx": buf.getvalue()})
     reconciles(got.result, 2, 2, 0)
-    assert got.raw("costs") == [(1, datetime.date(2025, 4, 1), "CE", "licences", 1250.5),
-                                (2, datetime.date(2025, 5, 1), "DP", "cloud_consumption", -20.0)]
+    assert got.raw("costs") == [
+        (1, datetime.date(2025, 4, 1), "CE", "licences", 1250.5),
+        (2, datetime.date(2025, 5, 1), "DP", "cloud_consumption", -20.0),
+    ]
 
 
 def test_month_and_uk_dates(deliveries):

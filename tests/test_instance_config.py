@@ -6,8 +6,10 @@ import dagster as dg
 
 from dagster_project.cli import INSTANCE_CONFIG, _dagster_home
 
-OLD_TOEX_CONFIG = ("# Written by toex. DuckDB allows one writer: queue runs one at a time.\n"
-                   "run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n")
+OLD_TOEX_CONFIG = (
+    "# Written by toex. DuckDB allows one writer: queue runs one at a time.\n"
+    "run_queue:\n  max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n"
+)
 
 
 def test_written_with_current_keys_and_loaded_by_dagster(tmp_path, monkeypatch):
@@ -20,7 +22,9 @@ def test_written_with_current_keys_and_loaded_by_dagster(tmp_path, monkeypatch):
         assert instance.run_monitoring_enabled
 
 
-def test_an_old_toex_config_is_brought_up_to_date_and_a_hand_written_one_is_kept(tmp_path, monkeypatch):
+def test_an_old_toex_config_is_brought_up_to_date_and_a_hand_written_one_is_kept(
+    tmp_path, monkeypatch
+):
     old, own = tmp_path / "old", tmp_path / "own"
     for home, text in ((old, OLD_TOEX_CONFIG), (own, "telemetry:\n  enabled: false\n")):
         home.mkdir()

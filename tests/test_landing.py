@@ -22,10 +22,15 @@ def test_land_is_immutable_and_replayable(deliveries, tmp_path):
     assert (landing / "objects" / f.sha256).read_bytes() == (folder / "operations.csv").read_bytes()
     assert stat.S_IMODE(os.stat(f.landed_path).st_mode) == 0o400, "owner read-only"
     assert stat.S_IMODE(os.stat(landing).st_mode) == 0o700
-    assert d.unexpected == ["'notes.txt': not an extract of the contract (<extract>.csv|.xlsx); ignored"]
+    assert d.unexpected == [
+        "'notes.txt': not an extract of the contract (<extract>.csv|.xlsx); ignored"
+    ]
     replay = load_manifest(landing, d.delivery_id)
     assert replay == d
-    assert json.loads((landing / "deliveries" / f"{d.delivery_id}.json").read_text())["arrived_at"] == d.arrived_at
+    assert (
+        json.loads((landing / "deliveries" / f"{d.delivery_id}.json").read_text())["arrived_at"]
+        == d.arrived_at
+    )
     d2 = land(folder, landing)  # the same content again: a new arrival, no new object
     assert d2.files["operations"].landed_path == f.landed_path
     assert len(list((landing / "objects").iterdir())) == 1

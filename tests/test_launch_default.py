@@ -21,7 +21,9 @@ from dagster_project.resources import PlatformPaths, WarehouseResource
 RAW_OPERATIONS = next(a for a in ingest.raw_assets if a.key == ingest.raw_key("operations"))
 
 
-def _folder(inbox: Path, name: str, age_seconds: float, files: dict[str, str] | None = None) -> Path:
+def _folder(
+    inbox: Path, name: str, age_seconds: float, files: dict[str, str] | None = None
+) -> Path:
     """A delivery folder whose entries were last touched `age_seconds` ago (by default one
     extract without personal columns: an empty folder is refused, and no key is needed)."""
     folder = inbox / name
@@ -33,19 +35,32 @@ def _folder(inbox: Path, name: str, age_seconds: float, files: dict[str, str] | 
     return folder
 
 
-def _launch(tmp_path: Path, run_config: dict | None = None,
-            assets: list | None = None) -> tuple[dg.ExecuteInProcessResult, str | None, str]:
-    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
-                 "paths": PlatformPaths(inbox=str(tmp_path / "inbox"), landing=str(tmp_path / "landing"),
-                                        exports=str(tmp_path / "exports"))}
+def _launch(
+    tmp_path: Path, run_config: dict | None = None, assets: list | None = None
+) -> tuple[dg.ExecuteInProcessResult, str | None, str]:
+    resources = {
+        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+        "paths": PlatformPaths(
+            inbox=str(tmp_path / "inbox"),
+            landing=str(tmp_path / "landing"),
+            exports=str(tmp_path / "exports"),
+        ),
+    }
     with dg.DagsterInstance.ephemeral() as instance:
-        result = dg.materialize(assets or [ingest.delivery], resources=resources, instance=instance, raise_on_error=False,
-                                run_config=run_config)
+        result = dg.materialize(
+            assets or [ingest.delivery],
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+            run_config=run_config,
+        )
         logs = "\n".join(e.message or "" for e in instance.all_logs(result.run_id))
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
     try:
-        row = con.execute("SELECT d.source_dir FROM ingest.current_delivery c JOIN ingest.deliveries d "
-                          "USING (delivery_id)").fetchone()
+        row = con.execute(
+            "SELECT d.source_dir FROM ingest.current_delivery c JOIN ingest.deliveries d "
+            "USING (delivery_id)"
+        ).fetchone()
     except duckdb.CatalogException:
         row = None
     finally:
@@ -73,7 +88,10 @@ def test_default_skips_a_rejected_folder_until_it_changes(tmp_path):
     con.close()
     result, current, logs = _launch(tmp_path)
     assert result.success and current == str(older.resolve())
-    assert "2025-07-08 skipped: its ingestion was refused (disruptions.csv: missing required column" in logs
+    assert (
+        "2025-07-08 skipped: its ingestion was refused (disruptions.csv: missing required column"
+        in logs
+    )
 
     stamp = time.time() - 60  # the supplier re-delivers into the same folder: a candidate again
     (newest / "fixed.txt").write_text("again")
@@ -98,12 +116,21 @@ def test_a_rejected_delivery_is_not_reused_when_the_inbox_is_empty(tmp_path, mon
     inbox = tmp_path / "inbox"
     good = _folder(inbox, "2025-07-01", age_seconds=3600, files={"operations.csv": OPERATIONS_OK})
     assert _launch(tmp_path, assets=[ingest.delivery, RAW_OPERATIONS])[0].success
-    bad = _folder(inbox, "2025-07-08", age_seconds=600, files={"operations.csv": OPERATIONS_OK.replace("team,", "", 1)})
+    bad = _folder(
+        inbox,
+        "2025-07-08",
+        age_seconds=600,
+        files={"operations.csv": OPERATIONS_OK.replace("team,", "", 1)},
+    )
     rejected, current, _ = _launch(tmp_path, assets=[ingest.delivery, RAW_OPERATIONS])
     assert current == str(bad.resolve())
-    accepted = [e for e in rejected.get_asset_check_evaluations() if e.check_name == "file_accepted"]
+    accepted = [
+        e for e in rejected.get_asset_check_evaluations() if e.check_name == "file_accepted"
+    ]
     assert accepted and not accepted[0].passed, "operations.csv rejected whole"
-    assert _launch(tmp_path)[1] == str(good.resolve()), "the rejected folder is skipped, the older one taken"
+    assert _launch(tmp_path)[1] == str(good.resolve()), (
+        "the rejected folder is skipped, the older one taken"
+    )
     for folder in (good, bad):  # the inbox is emptied; the landed deliveries stay
         shutil.rmtree(folder)
     result, current, logs = _launch(tmp_path)
@@ -114,15 +141,19 @@ def test_nothing_to_ingest_fails_with_what_to_do(tmp_path):
     result, current, _ = _launch(tmp_path)
     assert not result.success and current is None
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
-    assert "no accepted delivery landed yet: put a delivery folder there or set delivery_dir" in \
-        failure.step_failure_data.error.message
+    assert (
+        "no accepted delivery landed yet: put a delivery folder there or set delivery_dir"
+        in failure.step_failure_data.error.message
+    )
 
 
 def test_an_explicit_folder_wins_over_the_default(tmp_path):
     inbox = tmp_path / "inbox"
     _folder(inbox, "2025-07-08", age_seconds=600)
     chosen = _folder(tmp_path / "elsewhere", "special", age_seconds=600)
-    result, current, _ = _launch(tmp_path, {"ops": {"ingest__delivery": {"config": {"delivery_dir": str(chosen)}}}})
+    result, current, _ = _launch(
+        tmp_path, {"ops": {"ingest__delivery": {"config": {"delivery_dir": str(chosen)}}}}
+    )
     assert result.success and current == str(chosen.resolve())
 
 
@@ -131,7 +162,9 @@ def test_launch_config_fields_are_described(field):
     assert ingest.DeliveryConfig.model_fields[field].description
 
 
-def test_the_sensor_requests_runs_only_for_folders_not_landed_since_they_changed(tmp_path, monkeypatch):
+def test_the_sensor_requests_runs_only_for_folders_not_landed_since_they_changed(
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv("TOEX_REPORTING_QUARTER", "2025-26-Q1")
     inbox, landing = tmp_path / "inbox", tmp_path / "landing"
     ingested = _folder(inbox, "2025-07-01", age_seconds=3600)

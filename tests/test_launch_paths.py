@@ -42,7 +42,9 @@ LAUNCH = """mutation Launch($executionParams: ExecutionParams!) {
     ... on PipelineNotFoundError { message }
   }
 }"""
-RUN_STATUS = """query Run($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status } } }"""
+RUN_STATUS = (
+    """query Run($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status } } }"""
+)
 RUNS_TAGGED = """query Runs($filter: RunsFilter!) {
   runsOrError(filter: $filter) { __typename ... on Runs { results { runId status } } }
 }"""
@@ -76,11 +78,15 @@ class Server:
         with self.instance() as instance:
             lines = []
             for e in instance.all_logs(run_id):
-                if e.dagster_event and e.dagster_event.event_type in (dg.DagsterEventType.STEP_FAILURE,
-                                                                       dg.DagsterEventType.RUN_FAILURE):
+                if e.dagster_event and e.dagster_event.event_type in (
+                    dg.DagsterEventType.STEP_FAILURE,
+                    dg.DagsterEventType.RUN_FAILURE,
+                ):
                     error = getattr(e.dagster_event.event_specific_data, "error", None)
-                    lines.append(f"{e.dagster_event.event_type_value} {e.step_key or ''}: {e.message}"
-                                 + (f"\n{error.to_string()}" if error else ""))
+                    lines.append(
+                        f"{e.dagster_event.event_type_value} {e.step_key or ''}: {e.message}"
+                        + (f"\n{error.to_string()}" if error else "")
+                    )
                 elif e.level >= 40:
                     lines.append(f"ERROR {e.step_key or ''}: {e.message}")
         return "\n".join(lines)[-6000:] or "(no failure events)"
@@ -92,13 +98,17 @@ class Server:
             if status in FINISHED:
                 return status
             time.sleep(3)
-        raise AssertionError(f"run {run_id} unfinished after {RUN_TIMEOUT}s\n{self.failure_report(run_id)}")
+        raise AssertionError(
+            f"run {run_id} unfinished after {RUN_TIMEOUT}s\n{self.failure_report(run_id)}"
+        )
 
     def wait_for_run_tagged(self, key: str, value: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         tags = [{"key": key, "value": value}]
         while time.monotonic() < deadline:
-            runs = graphql(self.url, RUNS_TAGGED, {"filter": {"tags": tags}})["runsOrError"]["results"]
+            runs = graphql(self.url, RUNS_TAGGED, {"filter": {"tags": tags}})["runsOrError"][
+                "results"
+            ]
             if runs:
                 return runs[-1]["runId"]  # the first launched (newest come first)
             time.sleep(3)
@@ -111,7 +121,9 @@ class Server:
             run = instance.get_run_by_id(run_id)
             published = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
         assert run.tags.get("dagster/partition") == QUARTER.label
-        assert any(e.dagster_event.asset_key == EXPORTS_KEY for e in published), "quarter_exports materialised"
+        assert any(e.dagster_event.asset_key == EXPORTS_KEY for e in published), (
+            "quarter_exports materialised"
+        )
         assert (self.data / "exports" / QUARTER.slug / "kpi_values.csv").is_file()
 
 
@@ -133,11 +145,20 @@ def server(tmp_path_factory):
     home.mkdir()
     (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
     generate(root / "demo_delivery", seed=20250630, scale=1)
-    with dg.DagsterInstance.from_config(str(home)) as instance:  # as `toex prepare` does before `make dev`
+    with dg.DagsterInstance.from_config(
+        str(home)
+    ) as instance:  # as `toex prepare` does before `make dev`
         ensure_quarter_partitions(instance, QUARTER)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOEX_")}
-    env.update({"DAGSTER_HOME": str(home), "TOEX_DATA_DIR": str(data), "TOEX_DEMO": "1",
-                "TOEX_REPORTING_QUARTER": QUARTER.slug, "TOEX_PUBLICATION_CRON": "* * * * *"})
+    env.update(
+        {
+            "DAGSTER_HOME": str(home),
+            "TOEX_DATA_DIR": str(data),
+            "TOEX_DEMO": "1",
+            "TOEX_REPORTING_QUARTER": QUARTER.slug,
+            "TOEX_PUBLICATION_CRON": "* * * * *",
+        }
+    )
     with dagster_dev(env, root / "dagster_dev.log") as url:
         s = Server(url, home, data)
         s.demo_delivery = root / "demo_delivery"
@@ -146,18 +167,26 @@ def server(tmp_path_factory):
 
 def test_a_partition_launched_from_the_ui_with_no_config_publishes(server):
     _settled_copy(server.demo_delivery, server.data / "inbox" / "2025-07-08")
-    params = {"selector": {**LOCATION, "pipelineName": "toex_quarterly"}, "runConfigData": {}, "mode": "default",
-              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": QUARTER.label}]}}
+    params = {
+        "selector": {**LOCATION, "pipelineName": "toex_quarterly"},
+        "runConfigData": {},
+        "mode": "default",
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": QUARTER.label}]},
+    }
     answer = graphql(server.url, LAUNCH, {"executionParams": params})["launchPipelineExecution"]
     assert answer["__typename"] == "LaunchRunSuccess", answer
     server.assert_published(answer["run"]["runId"])
 
 
 def test_b_the_delivery_sensor_starts_a_run_for_a_new_inbox_folder(server):
-    answer = graphql(server.url, START_SENSOR, {"sel": {**LOCATION, "sensorName": "delivery_sensor"}})["startSensor"]
+    answer = graphql(
+        server.url, START_SENSOR, {"sel": {**LOCATION, "sensorName": "delivery_sensor"}}
+    )["startSensor"]
     assert answer["__typename"] == "Sensor" and answer["sensorState"]["status"] == "RUNNING", answer
     _settled_copy(server.demo_delivery, server.data / "inbox" / "2025-07-15-redelivery")
-    run_id = server.wait_for_run_tagged("toex/delivery_folder", "2025-07-15-redelivery", timeout=300)
+    run_id = server.wait_for_run_tagged(
+        "toex/delivery_folder", "2025-07-15-redelivery", timeout=300
+    )
     server.assert_published(run_id)
 
 
@@ -165,19 +194,27 @@ def test_c_the_daemon_ticks_the_quarterly_schedule_and_its_run_publishes(server)
     sel = {**LOCATION, "scheduleName": "quarterly_publication"}
     answer = graphql(server.url, START_SCHEDULE, {"sel": sel})
     assert answer["startSchedule"]["__typename"] == "ScheduleStateResult", answer
-    run_id = server.wait_for_run_tagged("dagster/schedule_name", "quarterly_publication", timeout=300)
+    run_id = server.wait_for_run_tagged(
+        "dagster/schedule_name", "quarterly_publication", timeout=300
+    )
     _stop_after_tick(server, sel, answer["startSchedule"]["scheduleState"]["id"], run_id)
     server.assert_published(run_id)
 
 
-def _stop_after_tick(server: Server, sel: dict, state_id: str, run_id: str, timeout: float = 120) -> None:
+def _stop_after_tick(
+    server: Server, sel: dict, state_id: str, run_id: str, timeout: float = 120
+) -> None:
     """A schedule's run key is unique per tick only: left on, it would queue a run every minute. Stop
     it once the tick that launched `run_id` is written (stopping earlier, the daemon's write of that
     tick puts the schedule back to running)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = graphql(server.url, SCHEDULE_TICK, {"sel": sel})["scheduleOrError"]["scheduleState"]
-        if state["ticks"] and state["ticks"][0]["status"] == "SUCCESS" and run_id in state["ticks"][0]["runIds"]:
+        if (
+            state["ticks"]
+            and state["ticks"][0]["status"] == "SUCCESS"
+            and run_id in state["ticks"][0]["runIds"]
+        ):
             break
         time.sleep(2)
     stopped = graphql(server.url, STOP_SCHEDULE, {"id": state_id})["stopRunningSchedule"]

@@ -15,8 +15,10 @@ from dagster_project.runlog import Console, Progress, _tally, stage_of
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
 
 TOEX = [sys.executable, "-m", "dagster_project.cli"]
-CHATTER = re.compile(r"_get_default_value|great_expectations|alembic|Skipping|\bSTART\b.*\[RUN\]|\bPASS\b|"
-                     r"Running dbt command|dagster - (INFO|DEBUG)")
+CHATTER = re.compile(
+    r"_get_default_value|great_expectations|alembic|Skipping|\bSTART\b.*\[RUN\]|\bPASS\b|"
+    r"Running dbt command|dagster - (INFO|DEBUG)"
+)
 MB = 1 << 20
 
 
@@ -57,13 +59,21 @@ with captured(Path({str(log)!r})) as console:
     console.err("toex: step failed: x: disk full")
 print("after the run")
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "ingest  1.0s  17 files\nafter the run\n"
     assert done.stderr == "toex: step failed: x: disk full\n"
     text = log.read_text()
-    for line in ("ingest  1.0s  17 files", "_get_default_value chatter", "Context impl SQLiteImpl", "raw fd 2 chatter",
-                 "a subprocess line", "disk full"):
+    for line in (
+        "ingest  1.0s  17 files",
+        "_get_default_value chatter",
+        "Context impl SQLiteImpl",
+        "raw fd 2 chatter",
+        "a subprocess line",
+        "disk full",
+    ):
         assert line in text
 
 
@@ -103,8 +113,13 @@ def test_stage_lines_are_printed_when_a_stage_ends():
 
 
 def _run(env: dict, delivery: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*TOEX, *extra, "run", "--extracts", str(delivery), "--quarter", "2025-26-Q1"],
-                          env=env, capture_output=True, text=True, timeout=1200)
+    return subprocess.run(
+        [*TOEX, *extra, "run", "--extracts", str(delivery), "--quarter", "2025-26-Q1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
 
 
 @pytest.mark.slow
@@ -116,7 +131,9 @@ def test_cli_run_prints_stages_warnings_and_summary_only(published_copy):
     assert len(lines) <= 60, "\n".join(lines)
     assert not [ln for ln in lines if CHATTER.search(ln)], "\n".join(lines)
     for stage in ("ingest", "quality", "dbt", "exports"):
-        assert any(ln.split()[:1] == [stage] for ln in lines), f"no {stage} line:\n" + "\n".join(lines)
+        assert any(ln.split()[:1] == [stage] for ln in lines), f"no {stage} line:\n" + "\n".join(
+            lines
+        )
     log = re.search(r"full log: (\S+)", done.stdout)
     assert log, done.stdout
     detail = Path(log.group(1)).read_text()
@@ -147,8 +164,15 @@ def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
     delivery = tmp_path / "delivery"
     generate(delivery, seed=20250630, scale=1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOEX_") and k != "DAGSTER_HOME"}
-    env.update({"TOEX_HOME": str(tmp_path), "TOEX_DATA_DIR": str(root), "TOEX_DEMO": "1",
-                "TOEX_KEEP_VERSIONS": "3", "TOEX_KEEP_RUNS": "2"})
+    env.update(
+        {
+            "TOEX_HOME": str(tmp_path),
+            "TOEX_DATA_DIR": str(root),
+            "TOEX_DEMO": "1",
+            "TOEX_KEEP_VERSIONS": "3",
+            "TOEX_KEEP_RUNS": "2",
+        }
+    )
     target = DBT_PROJECT_DIR / "target"
     warehouse = root / "warehouse" / "toex.duckdb"
 
@@ -161,7 +185,10 @@ def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
         done = _run(env, delivery)
         assert done.returncode == 0, done.stdout + done.stderr
         run_ids.append(re.search(r"run (\S+) for 2025-26 Q1 succeeded", done.stdout).group(1))
-        sizes.append({p.name: _size(p) for p in root.iterdir()} | {"dbt/target": _size(target, skip=in_flight())})
+        sizes.append(
+            {p.name: _size(p) for p in root.iterdir()}
+            | {"dbt/target": _size(target, skip=in_flight())}
+        )
 
     def beyond_exports(i: int) -> int:
         return sum(sizes[i].values()) - sizes[i]["exports"]
@@ -176,7 +203,11 @@ def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
     versions = list((root / "exports" / ".versions" / "2025-26-Q1").iterdir())
     assert len([v for v in versions if v.is_dir() and not v.name.startswith(".")]) <= 3
     assert (root / "dagster_home").is_dir()
-    leftovers = [p.name for p in target.glob("toex_dbt_models-*") if any(p.name[16:23] == r[:7] for r in run_ids)]
+    leftovers = [
+        p.name
+        for p in target.glob("toex_dbt_models-*")
+        if any(p.name[16:23] == r[:7] for r in run_ids)
+    ]
     assert leftovers == []
 
 
@@ -189,7 +220,9 @@ def test_pruned_gx_runs_take_their_data_docs_pages_with_them(tmp_path):
         (tmp_path / "gx_docs" / "validations" / "raw_costs" / run).mkdir(parents=True)
     _prune_stores(tmp_path, keep=2)
     assert sorted(p.name for p in (tmp_path / "gx_store").iterdir()) == ["run-b", "run-c"]
-    assert sorted(p.name for p in (tmp_path / "gx_docs" / "validations" / "raw_costs").iterdir()) == ["run-b", "run-c"]
+    assert sorted(
+        p.name for p in (tmp_path / "gx_docs" / "validations" / "raw_costs").iterdir()
+    ) == ["run-b", "run-c"]
 
 
 def test_earlier_run_logs_are_gzipped_and_bounded(tmp_path):
@@ -225,5 +258,7 @@ def test_keep_runs_deletes_old_runs_and_their_event_log_files(tmp_path):
         assert prune_runs(instance, "toex_quarterly", None) == 0
         assert prune_runs(instance, "toex_quarterly", 1) == 2
         assert [r.dagster_run.run_id for r in instance.get_run_records()] == [run_ids[-1]]
-        assert sorted(p.name for p in shards.glob("*.db")) == sorted([f"{run_ids[-1]}.db", "index.db"])
+        assert sorted(p.name for p in shards.glob("*.db")) == sorted(
+            [f"{run_ids[-1]}.db", "index.db"]
+        )
         assert len(instance.get_records_for_run(run_ids[-1]).records) > 0

@@ -32,7 +32,9 @@ def _personal_values(delivery: Path) -> set[str]:
             header = [str(h).strip().lower() for h in next(rows)]
             records = [dict(zip(header, r)) for r in rows]
         else:
-            records = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig", errors="replace"))))
+            records = list(
+                csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig", errors="replace")))
+            )
             records = [{(k or "").strip().lower(): v for k, v in r.items()} for r in records]
         for r in records:
             for col in personal:
@@ -48,7 +50,9 @@ def _scan_duckdb(path: Path, needles: set[str]) -> list[str]:
     try:
         text_columns = con.execute("""SELECT table_schema, table_name, column_name FROM information_schema.columns
             WHERE data_type = 'VARCHAR'""").fetchall()
-        con.execute("CREATE TEMP TABLE needles AS SELECT unnest(?::VARCHAR[]) AS n", [sorted(needles)])
+        con.execute(
+            "CREATE TEMP TABLE needles AS SELECT unnest(?::VARCHAR[]) AS n", [sorted(needles)]
+        )
         for schema, table, column in text_columns:
             found = con.execute(f"""SELECT n FROM needles WHERE EXISTS (
                 SELECT 1 FROM "{schema}"."{table}" WHERE contains(lower("{column}"), n)) LIMIT 1""").fetchall()
@@ -67,12 +71,19 @@ def test_no_personal_value_anywhere(demo_run):
     if published.exists():
         hits += _scan_duckdb(published, needles)
     files = [p for p in settings.exports.rglob("*") if p.is_file()]
-    files += [p for p in (settings.exports.parent / "published").rglob("*") if p.is_file() and p.suffix != ".duckdb"]
+    files += [
+        p
+        for p in (settings.exports.parent / "published").rglob("*")
+        if p.is_file() and p.suffix != ".duckdb"
+    ]
     for p in files:
         if p.suffix == ".xlsx":
             import zipfile
 
-            blob = " ".join(zipfile.ZipFile(p).read(n).decode("utf-8", "replace") for n in zipfile.ZipFile(p).namelist())
+            blob = " ".join(
+                zipfile.ZipFile(p).read(n).decode("utf-8", "replace")
+                for n in zipfile.ZipFile(p).namelist()
+            )
         elif p.suffix == ".parquet":
             blob = duckdb.sql(f"SELECT * FROM read_parquet('{p}')").df().to_csv()
         else:

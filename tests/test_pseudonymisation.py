@@ -23,8 +23,11 @@ STAFF = (
 def test_sql_hmac_equals_python_hmac():
     con = duckdb.connect()
     values = ["a@b.uk", " Mixed.Case@Force.police.uk ", "SN0001", "ünïcödé"]
+
     def sql(v, key=TEST_KEY):
-        return con.execute(f"SELECT {pseudonym.hmac_sql('v', key)} FROM (SELECT CAST(? AS VARCHAR) AS v)", [v]).fetchone()[0]
+        return con.execute(
+            f"SELECT {pseudonym.hmac_sql('v', key)} FROM (SELECT CAST(? AS VARCHAR) AS v)", [v]
+        ).fetchone()[0]
 
     got = [sql(v) for v in values]
     assert got == [pseudonym.pseudonymise(v, TEST_KEY) for v in values]
@@ -40,7 +43,9 @@ def test_same_person_same_pseudonym_and_key_matters():
 
 
 def test_no_clear_personal_value_anywhere_in_the_warehouse(deliveries):
-    got = deliveries.ingest({"operations.csv": OPERATIONS_OK, "client_feedback.csv": FEEDBACK, "hr_staff.csv": STAFF})
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK, "client_feedback.csv": FEEDBACK, "hr_staff.csv": STAFF}
+    )
     con = got.con
     clear = ["jane.doe", "Jane Doe", "John Smith", "SN100234", "SN100999", "police.uk"]
     hits = []
@@ -51,14 +56,20 @@ def test_no_clear_personal_value_anywhere_in_the_warehouse(deliveries):
         for needle in clear:
             n = con.execute(
                 f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains(lower(CAST("{column}" AS VARCHAR)), lower(?))',
-                [needle]).fetchone()[0]
+                [needle],
+            ).fetchone()[0]
             if n:
                 hits.append((schema, table, column, needle))
     assert hits == []
     emails = con.execute("SELECT DISTINCT respondent_email FROM raw.client_feedback").fetchall()
     assert emails == [(pseudonym.pseudonymise("jane.doe@south-wales.police.uk", TEST_KEY),)]
     assert "full_name" not in [r[0] for r in con.execute("DESCRIBE raw.hr_staff").fetchall()]
-    assert con.execute("SELECT count(*) FROM ingest.quarantine WHERE extract IN ('client_feedback', 'hr_staff')").fetchone()[0] == 2
+    assert (
+        con.execute(
+            "SELECT count(*) FROM ingest.quarantine WHERE extract IN ('client_feedback', 'hr_staff')"
+        ).fetchone()[0]
+        == 2
+    )
 
 
 def test_refuses_without_key_outside_demo_mode():

@@ -37,7 +37,13 @@ WARNING = {
     "passed": False,
     "message": "Website new_users (712) exceed users (387) in 2025-26 Q1",
 }
-PASSED = {"check": "kpi_values_unique", "asset": "kpi_values", "severity": "ERROR", "passed": True, "message": ""}
+PASSED = {
+    "check": "kpi_values_unique",
+    "asset": "kpi_values",
+    "severity": "ERROR",
+    "passed": True,
+    "message": "",
+}
 
 
 def _periods(q: Quarter) -> dict[str, tuple[date, date]]:
@@ -60,21 +66,48 @@ def _rows_for(q: Quarter, scale: float = 1.0) -> list[tuple]:
     # Q1.1 / Q1.4 identifications and safeguarding
     add("Q1.1", "safeguarding_referrals", "quarter", 94 * scale)
     add("Q1.1", "safeguarding_referrals", "since_inception", 997)
-    add("Q1.1", "safeguarding_referrals", "financial_year", 458, start=date(2024, 4, 1), end=date(2025, 3, 31))
+    add(
+        "Q1.1",
+        "safeguarding_referrals",
+        "financial_year",
+        458,
+        start=date(2024, 4, 1),
+        end=date(2025, 3, 31),
+    )
     add("Q1.1", "ocgs", "since_inception", 38)
     add("Q1.1", "vulnerabilities", "since_inception", 16)
     add("Q1.4", "safeguarding_referrals", "quarter", 94 * scale)
     add("Q1.4", "safeguarding_operations", "quarter", 22)
     add("Q1.4", "safeguarding_referrals", "since_inception", 997)
     # Q1.2 risk scores
-    for measure, value in (("assessments", 11), ("assessed_operations", 9), ("score_increases", 3),
-                           ("score_decreases", 3), ("score_unchanged", 4), ("first_assessments", 1),
-                           ("mean_increase", 45.333333333333336), ("mean_decrease", -151.33333333333334),
-                           ("large_decreases", 1)):
-        add("Q1.2", measure, "quarter", value, "points" if measure.startswith("mean") else "count",
-            "involvement", "toex")
-    for measure, value in (("assessments", 942), ("assessed_operations", 231), ("ori_updates", 235),
-                           ("ori_decreases", 160), ("ori_increases", 57), ("ori_decreases_first_after_support", 75)):
+    for measure, value in (
+        ("assessments", 11),
+        ("assessed_operations", 9),
+        ("score_increases", 3),
+        ("score_decreases", 3),
+        ("score_unchanged", 4),
+        ("first_assessments", 1),
+        ("mean_increase", 45.333333333333336),
+        ("mean_decrease", -151.33333333333334),
+        ("large_decreases", 1),
+    ):
+        add(
+            "Q1.2",
+            measure,
+            "quarter",
+            value,
+            "points" if measure.startswith("mean") else "count",
+            "involvement",
+            "toex",
+        )
+    for measure, value in (
+        ("assessments", 942),
+        ("assessed_operations", 231),
+        ("ori_updates", 235),
+        ("ori_decreases", 160),
+        ("ori_increases", 57),
+        ("ori_decreases_first_after_support", 75),
+    ):
         add("Q1.2", measure, "since_inception", value, by="involvement", bv="toex")
     add("Q1.2", "score_change_p_value", "since_inception", 0.0312, "share")
     # Q1.3 disruptions
@@ -98,7 +131,12 @@ def _rows_for(q: Quarter, scale: float = 1.0) -> list[tuple]:
     add("Q2.1", "mean_days_open", "as_at", 321.2, "days", "origin", "tasked")
     # Q2.2 client feedback
     add("Q2.2", "responses", "quarter", 33)
-    for answer, n in (("Strongly Agree", 26), ("Slightly Agree", 3), ("Not Applicable", 2), ("Slightly Disagree", 2)):
+    for answer, n in (
+        ("Strongly Agree", 26),
+        ("Slightly Agree", 3),
+        ("Not Applicable", 2),
+        ("Slightly Disagree", 2),
+    ):
         add("Q2.2", "q1_referral_clear", "quarter", n, by="answer", bv=answer)
     add("Q2.2", "recommend_responses", "since_inception", 166)
     add("Q2.2", "recommend_yes_share", "since_inception", 1.0, "share")
@@ -106,8 +144,12 @@ def _rows_for(q: Quarter, scale: float = 1.0) -> list[tuple]:
     add("Q2.3", "soc_exploitation_operations", "as_at", 1059)
     add("Q2.3", "soc_exploitation_operations", "as_at", 228, by="threat_type", bv="CSA")
     add("Q2.3", "soc_exploitation_share", "as_at", 228 / 1059, "share", "threat_type", "CSA")
-    for measure, value in (("assessments", 162), ("assessed_operations", 132), ("top10_operations", 12),
-                           ("top10_toex_supported", 2)):
+    for measure, value in (
+        ("assessments", 162),
+        ("assessed_operations", 132),
+        ("top10_operations", 12),
+        ("top10_toex_supported", 2),
+    ):
         add("Q2.3", measure, "quarter", value, by="threat_type", bv="CSA")
     add("Q2.3", "toex_supported_operations", "since_inception", 231)
     add("Q2.3", "new_toex_supported_operations", "quarter", 16)
@@ -125,8 +167,16 @@ def _rows_for(q: Quarter, scale: float = 1.0) -> list[tuple]:
     add("Q2.4", "survey_aims_understood_yes_change", "quarter", -0.012, "share", "wave", "2025-05")
     # Q2.5 communications: one channel name carries a formula (injection test)
     for (month, last_day), views in zip(((4, 30), (5, 31), (6, 30)), (197, 234, 170)):
-        add("Q2.5", "page_views", "month", views, by="channel", bv="LinkedIn",
-            start=date(q.start.year, month, 1), end=date(q.start.year, month, last_day))
+        add(
+            "Q2.5",
+            "page_views",
+            "month",
+            views,
+            by="channel",
+            bv="LinkedIn",
+            start=date(q.start.year, month, 1),
+            end=date(q.start.year, month, last_day),
+        )
     add("Q2.5", "page_views", "quarter", 601, by="channel", bv="LinkedIn")
     add("Q2.5", "users", "quarter", 387, by="channel", bv="Website")
     add("Q2.5", "followers", "quarter", 12, by="channel", bv=EVIL)
@@ -167,9 +217,16 @@ def _build_warehouse(path: Path, *, optional_tables: bool = True, full: bool = T
     con.executemany(
         "insert into raw.case_studies values (?, ?, ?, ?, ?)",
         [
-            (Q.label, "TARIAN Op 49", "Exploitation in Cardiff",
-             ("An investigation into exploitation.<script>alert('x')</script>\n\n"
-              "- **TOEX** identified devices, see https://intel.example/report\n- CPS charged the male"), True),
+            (
+                Q.label,
+                "TARIAN Op 49",
+                "Exploitation in Cardiff",
+                (
+                    "An investigation into exploitation.<script>alert('x')</script>\n\n"
+                    "- **TOEX** identified devices, see https://intel.example/report\n- CPS charged the male"
+                ),
+                True,
+            ),
             (Q.label, "LONDON Op 35", "Not for publication", "Secret draft", False),
             (Q.previous().label, "NWROCU Op 60", "Last quarter", "Old story", True),
         ],
@@ -196,8 +253,11 @@ def _build_warehouse(path: Path, *, optional_tables: bool = True, full: bool = T
         )
         con.executemany(
             "insert into kpis.kpi_top10_snapshots values (?, ?, ?, ?, ?, ?)",
-            [(Q.label, "CSA", date(2025, m, d), r, f"SEROCU Op {r + m}", r == 1)
-             for m, d in ((4, 30), (5, 31), (6, 30)) for r in (1, 2, 3)],
+            [
+                (Q.label, "CSA", date(2025, m, d), r, f"SEROCU Op {r + m}", r == 1)
+                for m, d in ((4, 30), (5, 31), (6, 30))
+                for r in (1, 2, 3)
+            ],
         )
     con.close()
     return path
@@ -220,9 +280,14 @@ def _publish(warehouse: Path, root: Path, run_id: str = "run-1", **kwargs):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return publish_quarter(
-            con, Q, root, run_id=run_id, code_version="abc1234",
+            con,
+            Q,
+            root,
+            run_id=run_id,
+            code_version="abc1234",
             delivery_hashes={"disruptions": "a" * 64, "operations": "b" * 64},
-            quality_results=kwargs.pop("quality_results", [WARNING, PASSED]), **kwargs,
+            quality_results=kwargs.pop("quality_results", [WARNING, PASSED]),
+            **kwargs,
         )
     finally:
         con.close()
@@ -233,12 +298,18 @@ def test_every_file_is_written_and_the_manifest_verifies(warehouse, tmp_path):
     names = file_names(Q)
     assert published.path == tmp_path / "exports" / "2025-26-Q1"
     assert published.path.is_symlink()
-    assert sorted(p.name for p in published.path.iterdir()) == sorted([*names.values(), "manifest.json"])
+    assert sorted(p.name for p in published.path.iterdir()) == sorted(
+        [*names.values(), "manifest.json"]
+    )
 
     manifest = json.loads((published.path / "manifest.json").read_text())
     assert manifest == published.manifest
-    assert manifest["quarter"] == {"label": "2025-26 Q1", "slug": "2025-26-Q1",
-                                   "start": "2025-04-01", "end": "2025-06-30"}
+    assert manifest["quarter"] == {
+        "label": "2025-26 Q1",
+        "slug": "2025-26-Q1",
+        "start": "2025-04-01",
+        "end": "2025-06-30",
+    }
     assert manifest["run_id"] == "run-1" and manifest["code_version"] == "abc1234"
     assert manifest["delivery_hashes"] == {"disruptions": "a" * 64, "operations": "b" * 64}
     assert manifest["published_at"]
@@ -254,7 +325,9 @@ def test_every_file_is_written_and_the_manifest_verifies(warehouse, tmp_path):
 
 def test_csv_and_parquet_are_byte_identical_across_runs(warehouse, tmp_path):
     first = _publish(warehouse, tmp_path / "exports", run_id="run-a")
-    first_bytes = {n: (first.version_dir / n).read_bytes() for n in ("kpi_values.csv", "kpi_values.parquet")}
+    first_bytes = {
+        n: (first.version_dir / n).read_bytes() for n in ("kpi_values.csv", "kpi_values.parquet")
+    }
     second = _publish(warehouse, tmp_path / "exports", run_id="run-b")
     assert second.version_dir != first.version_dir
     for name, data in first_bytes.items():
@@ -266,8 +339,17 @@ def test_csv_and_parquet_are_byte_identical_across_runs(warehouse, tmp_path):
     text = (second.path / "kpi_values.csv").read_text()
     records = list(csv.DictReader(io.StringIO(text)))
     assert {r["reporting_quarter"] for r in records} == {"2025-26 Q1"}
-    keys = [(r["kpi_id"], r["measure"], r["period_type"], r["period_start"], r["breakdown"], r["breakdown_value"])
-            for r in records]
+    keys = [
+        (
+            r["kpi_id"],
+            r["measure"],
+            r["period_type"],
+            r["period_start"],
+            r["breakdown"],
+            r["breakdown_value"],
+        )
+        for r in records
+    ]
     assert keys == sorted(keys)
     share = next(r for r in records if r["measure"] == "exploitation_share")
     assert share["value"] == "0.820773930754"
@@ -293,13 +375,24 @@ def test_html_is_self_contained_safe_and_tells_the_figures(warehouse, tmp_path):
     assert "YHROCU Op 7 decreased from 510 to 76 [-434]" in html
     assert "47% of proactive jobs are full support compared to 33% of tasked jobs" in html
     assert "Proactively identified jobs (406 days)" in html
-    assert "26 respondents answered &#39;Strongly Agree&#39;, three answered &#39;Slightly Agree&#39;" in html
+    assert (
+        "26 respondents answered &#39;Strongly Agree&#39;, three answered &#39;Slightly Agree&#39;"
+        in html
+    )
     assert "100% (n. 166)" in html
     assert "£16.3m" in html
     # Largest decrease first in the detail table
-    assert html.index("YHROCU Op 7</td>") < html.index("LONDON Op 9</td>") < html.index("EMSOU Op 3</td>")
+    assert (
+        html.index("YHROCU Op 7</td>")
+        < html.index("LONDON Op 9</td>")
+        < html.index("EMSOU Op 3</td>")
+    )
     # Case study: published one only, body escaped and URL neutralised
-    assert "Exploitation in Cardiff" in html and "Not for publication" not in html and "Old story" not in html
+    assert (
+        "Exploitation in Cardiff" in html
+        and "Not for publication" not in html
+        and "Old story" not in html
+    )
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "<strong>TOEX</strong> identified devices, see intel.example/report" in html
     # Data quality warning listed; charts are inline SVG
@@ -312,9 +405,19 @@ def test_html_is_self_contained_safe_and_tells_the_figures(warehouse, tmp_path):
 
 
 def test_html_when_no_warnings_and_with_revisions(warehouse, tmp_path):
-    revisions = [{"quarter": "2025-26 Q1", "kpi": "Q1.3", "measure": "disruptions", "old_value": 58,
-                  "new_value": 60, "delivery": "delivery-2025-07-15"}]
-    published = _publish(warehouse, tmp_path / "exports", quality_results=[PASSED], revisions=revisions)
+    revisions = [
+        {
+            "quarter": "2025-26 Q1",
+            "kpi": "Q1.3",
+            "measure": "disruptions",
+            "old_value": 58,
+            "new_value": 60,
+            "delivery": "delivery-2025-07-15",
+        }
+    ]
+    published = _publish(
+        warehouse, tmp_path / "exports", quality_results=[PASSED], revisions=revisions
+    )
     html = (published.path / file_names(Q)["html"]).read_text(encoding="utf-8")
     assert "No data-quality warnings were raised for this run." in html
     assert "delivery-2025-07-15" in html and ">58<" in html
@@ -324,9 +427,21 @@ def test_html_when_no_warnings_and_with_revisions(warehouse, tmp_path):
 def test_xlsx_has_contents_question_sheets_and_neutralised_formulas(warehouse, tmp_path):
     published = _publish(warehouse, tmp_path / "exports")
     wb = openpyxl.load_workbook(published.path / file_names(Q)["xlsx"])
-    assert wb.sheetnames == ["Contents", "Q1", "Q2", "Q3", "Q4", "Q5", "Time series", "Risk score changes", "Top 10",
-                             "Definitions"]
-    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert wb.sheetnames == [
+        "Contents",
+        "Q1",
+        "Q2",
+        "Q3",
+        "Q4",
+        "Q5",
+        "Time series",
+        "Risk score changes",
+        "Top 10",
+        "Definitions",
+    ]
+    cells = [
+        c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None
+    ]
     evil = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert evil and all(c.value == "'" + EVIL and c.data_type == "s" for c in evil)
     assert not any(c.data_type == "f" for c in cells)
@@ -367,11 +482,16 @@ def test_markdown_headings_and_duplicate_title():
 
 
 def test_markdown_subset_is_escape_first():
-    html = str(render_markdown("Intro <b>x</b> & more\n\n- **bold** item\n- second\n\nhttps://x.example/a"))
+    html = str(
+        render_markdown("Intro <b>x</b> & more\n\n- **bold** item\n- second\n\nhttps://x.example/a")
+    )
     assert "&lt;b&gt;x&lt;/b&gt; &amp; more" in html
     assert "<ul>" in html and "<li><strong>bold</strong> item</li>" in html
     assert "https://" not in html and "x.example/a" in html
-    assert neutralise_urls("see HTTPS://a.example and http://b.example") == "see a.example and b.example"
+    assert (
+        neutralise_urls("see HTTPS://a.example and http://b.example")
+        == "see a.example and b.example"
+    )
     assert "http" not in neutralise_urls("hthttp://tp://x.example and xhttps://y")
 
 
@@ -400,7 +520,9 @@ def test_old_versions_are_pruned_and_same_run_id_gets_a_new_directory(warehouse,
     for run in ("r1", "r2", "r3", "r3"):
         published = _publish(warehouse, root, run_id=run, keep_versions=2)
     assert published.version_dir.name == "r3.2"
-    versions = sorted(p.name for p in (root / ".versions" / Q.slug).iterdir() if not p.name.startswith("."))
+    versions = sorted(
+        p.name for p in (root / ".versions" / Q.slug).iterdir() if not p.name.startswith(".")
+    )
     assert versions == ["r3", "r3.2"]
     assert (root / Q.slug).resolve() == published.version_dir.resolve()
 
@@ -443,24 +565,54 @@ def test_pack_lists_at_most_the_largest_decreases_at_scale(warehouse, tmp_path):
 
     n = PACK_DETAIL_ROWS + 30
     con = duckdb.connect(str(warehouse))
-    con.executemany("insert into kpis.kpi_toex_risk_score_changes values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(Q.label, f"B{i}", f"SEROCU Op {1000 + i}", "CSA", date(2025, 5, 1), 900, 900 - 200 - i, -200 - i)
-                     for i in range(n)])
+    con.executemany(
+        "insert into kpis.kpi_toex_risk_score_changes values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                Q.label,
+                f"B{i}",
+                f"SEROCU Op {1000 + i}",
+                "CSA",
+                date(2025, 5, 1),
+                900,
+                900 - 200 - i,
+                -200 - i,
+            )
+            for i in range(n)
+        ],
+    )
     con.close()
-    html = (_publish(warehouse, tmp_path / "exports").path / file_names(Q)["html"]).read_text(encoding="utf-8")
+    html = (_publish(warehouse, tmp_path / "exports").path / file_names(Q)["html"]).read_text(
+        encoding="utf-8"
+    )
     assert f"Showing the {PACK_DETAIL_ROWS} largest decreases of {n + 5} assessments" in html
     # The largest decrease (A2, -434) and then -279, -278, … down to the 50th.
     shown = [i for i in range(n) if f"SEROCU Op {1000 + i}</td>" in html]
     assert "YHROCU Op 7</td>" in html and shown == list(range(n - PACK_DETAIL_ROWS + 1, n))
     assert html.index("YHROCU Op 7</td>") < html.index(f"SEROCU Op {1000 + n - 1}</td>")
-    assert f"and {n + 1 - PACK_DETAIL_ROWS} more" in html  # n new large decreases plus A2's, 50 listed
+    assert (
+        f"and {n + 1 - PACK_DETAIL_ROWS} more" in html
+    )  # n new large decreases plus A2's, 50 listed
 
 
 def test_float_noise_does_not_reach_the_published_figures():
     from dagster_project.publish.sources import published_row
 
-    a = ("2025-26 Q1", "Q1.2", "mean_increase", "quarter", None, None, "all", "all", 92.72835820895523, "points")
+    a = (
+        "2025-26 Q1",
+        "Q1.2",
+        "mean_increase",
+        "quarter",
+        None,
+        None,
+        "all",
+        "all",
+        92.72835820895523,
+        "points",
+    )
     b = (*a[:8], 92.72835820895523 + 2e-14, "points")
     assert published_row(a) == published_row(b) and published_row(a).value == 92.728358209
-    assert published_row((*a[:8], 3.2e-12, "share")).value == 3.2e-12  # significant digits, not decimals
+    assert (
+        published_row((*a[:8], 3.2e-12, "share")).value == 3.2e-12
+    )  # significant digits, not decimals
     assert published_row((*a[:8], None, "count")).value is None

@@ -1,7 +1,6 @@
 """The suites as Dagster asset checks: definitions (fast to load, no GX import), blocking
 semantics, history rows and Data Docs links, on a small job."""
 
-
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +21,19 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 def test_loading_the_quality_definitions_does_not_import_great_expectations():
-    code = ("import sys, time; t = time.perf_counter(); import dagster_project.defs.quality as q; "
-            "assert 'great_expectations' not in sys.modules, 'GX imported at definitions load'; "
-            "print(len(q.asset_checks), round(time.perf_counter() - t, 2))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, timeout=120,
-                         check=False)
+    code = (
+        "import sys, time; t = time.perf_counter(); import dagster_project.defs.quality as q; "
+        "assert 'great_expectations' not in sys.modules, 'GX imported at definitions load'; "
+        "print(len(q.asset_checks), round(time.perf_counter() - t, 2))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert int(out.stdout.split()[0]) == len(load_suites())
 
@@ -49,13 +56,21 @@ def test_every_suite_is_valid_great_expectations_json():
 
 
 def test_checks_split_by_severity_and_only_errors_block():
-    specs = {(spec.asset_key.to_user_string(), spec.name): spec
-             for check in quality.asset_checks for spec in check.check_specs}
-    assert specs[("raw/disruptions", GATE)].blocking and not specs[("raw/disruptions", WARNINGS)].blocking
+    specs = {
+        (spec.asset_key.to_user_string(), spec.name): spec
+        for check in quality.asset_checks
+        for spec in check.check_specs
+    }
+    assert (
+        specs[("raw/disruptions", GATE)].blocking
+        and not specs[("raw/disruptions", WARNINGS)].blocking
+    )
     assert specs[("kpis/kpi_values", GATE)].blocking
     assert specs[("raw/comms_metrics", WARNINGS)]
     # cross-table suites wait for what they read
-    assert dg.AssetKey(["raw", "toex_jobs"]) in {d.asset_key for d in specs[("raw/disruptions", GATE)].additional_deps}
+    assert dg.AssetKey(["raw", "toex_jobs"]) in {
+        d.asset_key for d in specs[("raw/disruptions", GATE)].additional_deps
+    }
 
 
 def test_the_checks_fit_the_platform_definitions():
@@ -63,11 +78,15 @@ def test_the_checks_fit_the_platform_definitions():
 
     defs = build_definitions()
     wired = {k for c in defs.asset_checks for k in getattr(c, "check_keys", [])}
-    assert {k for c in quality.asset_checks for k in c.check_keys} <= wired, "every suite is a check of the platform"
+    assert {k for c in quality.asset_checks for k in c.check_keys} <= wired, (
+        "every suite is a check of the platform"
+    )
     graph = defs.resolve_asset_graph()
     keys = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert ("kpis/kpi_values", GATE) in keys and ("raw/operations", GATE) in keys
-    job = defs.resolve_job_def(MAIN_JOB)  # no cycle: every suite only reads upstream or sibling assets
+    job = defs.resolve_job_def(
+        MAIN_JOB
+    )  # no cycle: every suite only reads upstream or sibling assets
     assert any(n.name == "gx_raw_disruptions" for n in job.nodes)
 
 
@@ -93,11 +112,22 @@ def downstream(context):
 def small_job(tmp_path):
     suite_check = quality.build_suite_check(load_suites()["raw_comms_metrics"])
     defs = dg.Definitions(
-        assets=[comms_metrics, downstream], asset_checks=[suite_check],
-        jobs=[dg.define_asset_job("small", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor)],
-        resources={"warehouse": WarehouseResource(path=str(tmp_path / "warehouse" / "toex.duckdb")),
-                   "paths": PlatformPaths(inbox=str(tmp_path / "inbox"), landing=str(tmp_path / "landing"),
-                                          exports=str(tmp_path / "exports"), data_dir=str(tmp_path))},
+        assets=[comms_metrics, downstream],
+        asset_checks=[suite_check],
+        jobs=[
+            dg.define_asset_job(
+                "small", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
+            )
+        ],
+        resources={
+            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse" / "toex.duckdb")),
+            "paths": PlatformPaths(
+                inbox=str(tmp_path / "inbox"),
+                landing=str(tmp_path / "landing"),
+                exports=str(tmp_path / "exports"),
+                data_dir=str(tmp_path),
+            ),
+        },
     )
     return defs.resolve_job_def("small"), tmp_path
 
@@ -115,7 +145,10 @@ def test_a_warning_does_not_block_and_is_recorded_for_the_run(small_job):
     assert evs[GATE].passed
     warn = evs[WARNINGS]
     assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
-    assert "suite raw_comms_metrics: expectation website_new_users_not_above_users_month failed" in warn.description
+    assert (
+        "suite raw_comms_metrics: expectation website_new_users_not_above_users_month failed"
+        in warn.description
+    )
     # A link into the outputs server (the UI cannot open file:// links), to a file that exists.
     assert warn.metadata["data_docs"].value == f"{outputs.base_url()}/gx_docs/index.html"
     assert (root / "gx_docs" / "index.html").is_file()
@@ -125,8 +158,10 @@ def test_a_warning_does_not_block_and_is_recorded_for_the_run(small_job):
     with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
         warnings = history.warnings_for_run(con, result.run_id)
         everything = history.results_for_run(con, result.run_id)
-    assert {w["expectation"] for w in warnings} == {"website_new_users_not_above_users_month",
-                                                    "website_new_users_not_above_users_quarter"}
+    assert {w["expectation"] for w in warnings} == {
+        "website_new_users_not_above_users_month",
+        "website_new_users_not_above_users_quarter",
+    }
     assert len(everything) == len(load_suites()["raw_comms_metrics"].expectations)
     assert {r["asset"] for r in everything} == {"raw/comms_metrics"}
 
@@ -134,10 +169,16 @@ def test_a_warning_does_not_block_and_is_recorded_for_the_run(small_job):
 def test_an_error_blocks_downstream_and_names_the_expectation(small_job):
     job, _ = small_job
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags={"test/month": "2099-01-01"})
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, tags={"test/month": "2099-01-01"}
+        )
     assert not result.success
     gate = _evaluations(result)[GATE]
     assert not gate.passed and gate.severity == dg.AssetCheckSeverity.ERROR
-    assert gate.description.startswith("suite raw_comms_metrics: expectation no_month_after_delivery failed")
-    ran = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS}
+    assert gate.description.startswith(
+        "suite raw_comms_metrics: expectation no_month_after_delivery failed"
+    )
+    ran = {
+        e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS
+    }
     assert "marts__fct_comms_metrics" not in ran

@@ -49,8 +49,14 @@ def sql(path: Path, statement: str, params=None) -> None:
 
 
 def validate(path: Path, suite: str, params: dict | None = None, quarter: str | None = None, **kw):
-    run = run_suite(load_suites()[suite], path, parameters=FIRST_DELIVERY if params is None else params,
-                    reporting_quarter=quarter, run_id="test", **kw)
+    run = run_suite(
+        load_suites()[suite],
+        path,
+        parameters=FIRST_DELIVERY if params is None else params,
+        reporting_quarter=quarter,
+        run_id="test",
+        **kw,
+    )
     return {o.expectation: o for o in run.outcomes}
 
 
@@ -62,48 +68,86 @@ def failed(outcomes: dict) -> set[str]:
 
 
 def test_website_new_users_above_users_is_a_warning_naming_the_months(wh):
-    sql(wh, """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
+    sql(
+        wh,
+        """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
         ('d', 1, '2025-04-01', 'Website', 'users', 128), ('d', 2, '2025-04-01', 'Website', 'new_users', 188),
         ('d', 3, '2025-05-01', 'Website', 'users', 129), ('d', 4, '2025-05-01', 'Website', 'new_users', 100),
-        ('d', 5, '2025-04-01', 'LinkedIn', 'page_views', 197)""")
+        ('d', 5, '2025-04-01', 'LinkedIn', 'page_views', 197)""",
+    )
     out = validate(wh, "raw_comms_metrics")
-    assert failed(out) == {"website_new_users_not_above_users_month", "website_new_users_not_above_users_quarter"}
+    assert failed(out) == {
+        "website_new_users_not_above_users_month",
+        "website_new_users_not_above_users_quarter",
+    }
     month = out["website_new_users_not_above_users_month"]
     assert month.severity == "warn" and not month.errored
-    assert "suite raw_comms_metrics: expectation website_new_users_not_above_users_month failed" in month.line()
-    assert "month=2025-04-01" in month.message and "new_users=188" in month.message and "2025-05" not in month.message
+    assert (
+        "suite raw_comms_metrics: expectation website_new_users_not_above_users_month failed"
+        in month.line()
+    )
+    assert (
+        "month=2025-04-01" in month.message
+        and "new_users=188" in month.message
+        and "2025-05" not in month.message
+    )
     assert out["website_new_users_not_above_users_quarter"].observed_value["unexpected_rows"] == 1
 
 
 def test_clean_comms_metrics_pass(wh):
-    sql(wh, """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
-        ('d', 1, '2025-04-01', 'Website', 'users', 128), ('d', 2, '2025-04-01', 'Website', 'new_users', 100)""")
+    sql(
+        wh,
+        """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
+        ('d', 1, '2025-04-01', 'Website', 'users', 128), ('d', 2, '2025-04-01', 'Website', 'new_users', 100)""",
+    )
     assert failed(validate(wh, "raw_comms_metrics")) == set()
 
 
 def test_a_date_after_the_delivery_fails_the_gate(wh):
-    sql(wh, """INSERT INTO raw.operations (_delivery_id, _row_number, operation_ref, team, owning_force, opened_date,
+    sql(
+        wh,
+        """INSERT INTO raw.operations (_delivery_id, _row_number, operation_ref, team, owning_force, opened_date,
         soc_master_list) VALUES ('d', 1, 'TARIAN Op 1', 'TARIAN', 'Gwent', '2024-01-01', true),
-                                ('d', 2, 'TARIAN Op 2', 'TARIAN', 'Gwent', '2099-01-01', true)""")
+                                ('d', 2, 'TARIAN Op 2', 'TARIAN', 'Gwent', '2099-01-01', true)""",
+    )
     out = validate(wh, "raw_operations")
     assert failed(out) == {"no_opened_date_after_delivery"}
     o = out["no_opened_date_after_delivery"]
-    assert o.severity == "error" and "2099-01-01" in o.message and o.observed_value["unexpected_count"] == 1
-    assert failed(validate(wh, "raw_operations", {**FIRST_DELIVERY, "as_of_date": date(2099, 1, 1)})) == set()
+    assert (
+        o.severity == "error"
+        and "2099-01-01" in o.message
+        and o.observed_value["unexpected_count"] == 1
+    )
+    assert (
+        failed(validate(wh, "raw_operations", {**FIRST_DELIVERY, "as_of_date": date(2099, 1, 1)}))
+        == set()
+    )
 
 
 def _disruptions(wh, with_job: int, without_job: int) -> None:
-    sql(wh, """INSERT INTO raw.toex_jobs (_delivery_id, _row_number, job_id, operation_ref, team, origin, support_level,
-        allocated_date, status) VALUES ('d', 1, 'J1', 'LONDON Op 1', 'LONDON', 'tasked', 'full', '2024-01-01', 'ongoing')""")
-    rows = [f"('d', {i}, 'D{i}', '{'LONDON Op 1' if i < with_job else 'LONDON Op 2'}', '2025-05-01', 'CSA', 'minor', "
-            f"'moderated', '2025-05-02', true)" for i in range(with_job + without_job)]
-    sql(wh, "INSERT INTO raw.disruptions (_delivery_id, _row_number, disruption_id, operation_ref, disruption_date, "
-            "threat_type, impact, moderation_status, moderated_date, toex_involved) VALUES " + ", ".join(rows))
+    sql(
+        wh,
+        """INSERT INTO raw.toex_jobs (_delivery_id, _row_number, job_id, operation_ref, team, origin, support_level,
+        allocated_date, status) VALUES ('d', 1, 'J1', 'LONDON Op 1', 'LONDON', 'tasked', 'full', '2024-01-01', 'ongoing')""",
+    )
+    rows = [
+        f"('d', {i}, 'D{i}', '{'LONDON Op 1' if i < with_job else 'LONDON Op 2'}', '2025-05-01', 'CSA', 'minor', "
+        f"'moderated', '2025-05-02', true)"
+        for i in range(with_job + without_job)
+    ]
+    sql(
+        wh,
+        "INSERT INTO raw.disruptions (_delivery_id, _row_number, disruption_id, operation_ref, disruption_date, "
+        "threat_type, impact, moderation_status, moderated_date, toex_involved) VALUES "
+        + ", ".join(rows),
+    )
 
 
 def test_toex_disruption_job_coverage_above_threshold_passes(wh):
     _disruptions(wh, with_job=8, without_job=2)
-    assert {"toex_disruptions_have_job", "toex_disruptions_mostly_have_job"}.isdisjoint(failed(validate(wh, "raw_disruptions")))
+    assert {"toex_disruptions_have_job", "toex_disruptions_mostly_have_job"}.isdisjoint(
+        failed(validate(wh, "raw_disruptions"))
+    )
 
 
 def test_toex_disruption_job_coverage_drift_warns(wh):
@@ -122,16 +166,23 @@ def test_toex_disruption_job_coverage_collapse_fails_the_gate(wh):
 
 
 def _assessments(wh, scores, oris):
-    rows = [f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s}, {o if o is not None else 'NULL'})"
-            for i, (s, o) in enumerate(zip(scores, oris))]
-    sql(wh, "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, operation_ref, threat_type, "
-            "assessment_date, risk_score, ori) VALUES " + ", ".join(rows))
+    rows = [
+        f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s}, {o if o is not None else 'NULL'})"
+        for i, (s, o) in enumerate(zip(scores, oris))
+    ]
+    sql(
+        wh,
+        "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, operation_ref, threat_type, "
+        "assessment_date, risk_score, ori) VALUES " + ", ".join(rows),
+    )
 
 
 def test_risk_score_distribution_and_ori_range(wh):
     _assessments(wh, [400, 500, 600, 450], [1, 5, None, 3])
     out = validate(wh, "raw_morile_assessments")
-    assert {"risk_score_mean_plausible", "ori_in_1_to_5", "ori_mostly_completed"}.isdisjoint(failed(out))
+    assert {"risk_score_mean_plausible", "ori_in_1_to_5", "ori_mostly_completed"}.isdisjoint(
+        failed(out)
+    )
     sql(wh, "DELETE FROM raw.morile_assessments")
     _assessments(wh, [1900, 1950, 2000, 1800], [6, None, None, None])
     out = validate(wh, "raw_morile_assessments")
@@ -141,24 +192,38 @@ def test_risk_score_distribution_and_ori_range(wh):
 
 def test_volume_band_comes_from_the_previous_delivery(wh):
     suite = load_suites()["raw_case_studies"]
-    sql(wh, """INSERT INTO ingest.deliveries (delivery_id, arrived_at) VALUES
-        ('d1', '2025-04-10T09:00:00+00:00'), ('d2', '2025-07-10T23:30:00+00:00')""")
+    sql(
+        wh,
+        """INSERT INTO ingest.deliveries (delivery_id, arrived_at) VALUES
+        ('d1', '2025-04-10T09:00:00+00:00'), ('d2', '2025-07-10T23:30:00+00:00')""",
+    )
     sql(wh, "INSERT INTO ingest.current_delivery VALUES ('d2', now())")
-    sql(wh, "INSERT INTO raw.case_studies (_delivery_id, _row_number, quarter, operation_ref, title, body_markdown, publish) "
-            "SELECT 'd2', range, '2025-26 Q1', 'LONDON Op ' || range, 't', 'b', false FROM range(3)")
+    sql(
+        wh,
+        "INSERT INTO raw.case_studies (_delivery_id, _row_number, quarter, operation_ref, title, body_markdown, publish) "
+        "SELECT 'd2', range, '2025-26 Q1', 'LONDON Op ' || range, 't', 'b', false FROM range(3)",
+    )
     with duckdb.connect(str(wh), read_only=True) as con:
         params, notes = runtime_parameters(con, suite)
     assert params == {"min_rows": 0, "max_rows": None} and "first delivery" in notes["volume_band"]
-    sql(wh, "INSERT INTO ingest.file_loads (load_id, delivery_id, extract, status, rows_accepted) VALUES "
-            "('d1/case_studies', 'd1', 'case_studies', 'loaded', 10)")
+    sql(
+        wh,
+        "INSERT INTO ingest.file_loads (load_id, delivery_id, extract, status, rows_accepted) VALUES "
+        "('d1/case_studies', 'd1', 'case_studies', 'loaded', 10)",
+    )
     with duckdb.connect(str(wh), read_only=True) as con:
         params, notes = runtime_parameters(con, suite)
         assert params == {"min_rows": 9, "max_rows": 31}
         # arrived 23:30 UTC on 10 July = 00:30 on 11 July in London
-        assert runtime_parameters(con, load_suites()["raw_operations"])[0]["as_of_date"] == date(2025, 7, 11)
+        assert runtime_parameters(con, load_suites()["raw_operations"])[0]["as_of_date"] == date(
+            2025, 7, 11
+        )
     out = validate(wh, "raw_case_studies", params)
     assert failed(out) == {"volume_within_band"}
-    assert out["volume_within_band"].severity == "error" and out["volume_within_band"].observed_value == 3
+    assert (
+        out["volume_within_band"].severity == "error"
+        and out["volume_within_band"].observed_value == 3
+    )
 
 
 # ------------------------------------------------------------------------------------ KPIs
@@ -166,25 +231,50 @@ def test_volume_band_comes_from_the_previous_delivery(wh):
 
 def catalogue() -> list[tuple[str, str]]:
     suite = load_suites()["kpis_kpi_values"]
-    query = next(e for e in suite.raw_json()["expectations"] if e["meta"]["name"] == "catalogue_measures_present")
+    query = next(
+        e
+        for e in suite.raw_json()["expectations"]
+        if e["meta"]["name"] == "catalogue_measures_present"
+    )
     return re.findall(r"\('(Q\d\.\d)', '([a-z0-9_]+)'\)", query["kwargs"]["unexpected_rows_query"])
 
 
 def _kpi_rows(quarter: str, start: str) -> list[tuple]:
-    special = {("Q1.2", "assessments"): 4, ("Q1.2", "ori_updates"): 2, ("Q2.4", "positions_total"): 1}
+    special = {
+        ("Q1.2", "assessments"): 4,
+        ("Q1.2", "ori_updates"): 2,
+        ("Q2.4", "positions_total"): 1,
+    }
     rows = []
     for kpi, measure in catalogue():
         unit = "share" if measure.endswith("_share") else "count"
-        breakdown = ("status", "filled") if (kpi, measure) == ("Q2.4", "positions") else ("all", "all")
-        rows.append((quarter, kpi, measure, "quarter", start, start, *breakdown, special.get((kpi, measure), 1.0), unit))
+        breakdown = (
+            ("status", "filled") if (kpi, measure) == ("Q2.4", "positions") else ("all", "all")
+        )
+        rows.append(
+            (
+                quarter,
+                kpi,
+                measure,
+                "quarter",
+                start,
+                start,
+                *breakdown,
+                special.get((kpi, measure), 1.0),
+                unit,
+            )
+        )
     return rows
 
 
 @pytest.fixture
 def kpis(wh) -> Path:
     rows = _kpi_rows("2024-25 Q4", "2025-01-01") + _kpi_rows("2025-26 Q1", "2025-04-01")
-    sql(wh, "INSERT INTO kpis.kpi_values VALUES " + ", ".join(
-        "(" + ", ".join(repr(v) for v in r) + ")" for r in rows))
+    sql(
+        wh,
+        "INSERT INTO kpis.kpi_values VALUES "
+        + ", ".join("(" + ", ".join(repr(v) for v in r) + ")" for r in rows),
+    )
     return wh
 
 
@@ -213,7 +303,11 @@ def test_each_kpi_violation_fails_the_gate_naming_its_expectation(kpis):
     q1 = " AND reporting_quarter = '2025-26 Q1'"
     for statement in TAMPERS.values():
         sql(kpis, statement + q1)
-    sql(kpis, "INSERT INTO kpis.kpi_values SELECT * FROM kpis.kpi_values WHERE measure = 'priority_individuals'" + q1)
+    sql(
+        kpis,
+        "INSERT INTO kpis.kpi_values SELECT * FROM kpis.kpi_values WHERE measure = 'priority_individuals'"
+        + q1,
+    )
     out = validate_kpis(kpis)
     assert failed(out) == {*TAMPERS, "one_row_per_figure"}
     for name in failed(out):
@@ -224,11 +318,18 @@ def test_each_kpi_violation_fails_the_gate_naming_its_expectation(kpis):
 
 
 def test_a_quarter_on_quarter_jump_is_a_warning(kpis):
-    sql(kpis, "UPDATE kpis.kpi_values SET value = 100 WHERE measure = 'starters' AND reporting_quarter = '2025-26 Q1'")
+    sql(
+        kpis,
+        "UPDATE kpis.kpi_values SET value = 100 WHERE measure = 'starters' AND reporting_quarter = '2025-26 Q1'",
+    )
     out = validate_kpis(kpis)
     assert failed(out) == {"quarter_on_quarter_jumps"}
     o = out["quarter_on_quarter_jumps"]
-    assert o.severity == "warn" and "measure=starters" in o.message and "previous_value=1.0" in o.message
+    assert (
+        o.severity == "warn"
+        and "measure=starters" in o.message
+        and "previous_value=1.0" in o.message
+    )
 
 
 # ------------------------------------------------------------------------------------ errors
@@ -236,9 +337,15 @@ def test_a_quarter_on_quarter_jump_is_a_warning(kpis):
 
 def test_an_erroring_expectation_counts_as_failed_and_does_not_take_others_down(wh):
     sql(wh, "ALTER TABLE raw.morile_assessments DROP COLUMN ori")
-    _assessments_no_ori = [f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s})" for i, s in enumerate([400, 500])]
-    sql(wh, "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, operation_ref, threat_type, "
-            "assessment_date, risk_score) VALUES " + ", ".join(_assessments_no_ori))
+    _assessments_no_ori = [
+        f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s})"
+        for i, s in enumerate([400, 500])
+    ]
+    sql(
+        wh,
+        "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, operation_ref, threat_type, "
+        "assessment_date, risk_score) VALUES " + ", ".join(_assessments_no_ori),
+    )
     out = validate(wh, "raw_morile_assessments")
     for name in ("ori_in_1_to_5", "ori_mostly_completed"):
         assert not out[name].success and out[name].errored, out[name]
@@ -249,16 +356,29 @@ def test_an_erroring_expectation_counts_as_failed_and_does_not_take_others_down(
 def test_a_sql_error_in_one_expectation_does_not_abort_the_rest(wh, tmp_path):
     """DuckDB aborts the transaction of the persisted connection on error: gx_duckdb rolls it back."""
     body = load_suites()["raw_comms_metrics"].raw_json()
-    bad = {"type": "unexpected_rows_expectation", "severity": "warning", "meta": {"name": "broken_sql", "severity": "warn"},
-           "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE no_such_column > 1"}}
-    body["expectations"] = [bad, *body["expectations"], {**bad, "meta": {"name": "broken_again", "severity": "warn"}}]
+    bad = {
+        "type": "unexpected_rows_expectation",
+        "severity": "warning",
+        "meta": {"name": "broken_sql", "severity": "warn"},
+        "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE no_such_column > 1"},
+    }
+    body["expectations"] = [
+        bad,
+        *body["expectations"],
+        {**bad, "meta": {"name": "broken_again", "severity": "warn"}},
+    ]
     path = tmp_path / "raw_comms_metrics.json"
     path.write_text(json.dumps(body))
-    sql(wh, "INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES "
-            "('d', 1, '2025-04-01', 'Website', 'users', 1), ('d', 2, '2025-04-01', 'Website', 'new_users', 2)")
+    sql(
+        wh,
+        "INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES "
+        "('d', 1, '2025-04-01', 'Website', 'users', 1), ('d', 2, '2025-04-01', 'Website', 'new_users', 2)",
+    )
     run = run_suite(load_suite(path), wh, parameters=FIRST_DELIVERY, run_id="t")
     out = {o.expectation: o for o in run.outcomes}
-    assert out["broken_sql"].errored and out["broken_again"].errored and not out["broken_sql"].success
+    assert (
+        out["broken_sql"].errored and out["broken_again"].errored and not out["broken_sql"].success
+    )
     assert "no_such_column" in out["broken_sql"].message
     assert out["volume_within_band"].success and out["no_month_after_delivery"].success
     assert not out["website_new_users_not_above_users_month"].success
@@ -277,20 +397,39 @@ def test_a_missing_table_fails_every_expectation(wh):
 
 
 def test_history_and_data_docs(wh, tmp_path):
-    sql(wh, """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
-        ('d', 1, '2025-04-01', 'Website', 'users', 1), ('d', 2, '2025-04-01', 'Website', 'new_users', 2)""")
-    run = run_suite(load_suites()["raw_comms_metrics"], wh, parameters=FIRST_DELIVERY, run_id="run-1",
-                    docs_dir=tmp_path / "gx_docs", store_dir=tmp_path / "gx_store")
+    sql(
+        wh,
+        """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
+        ('d', 1, '2025-04-01', 'Website', 'users', 1), ('d', 2, '2025-04-01', 'Website', 'new_users', 2)""",
+    )
+    run = run_suite(
+        load_suites()["raw_comms_metrics"],
+        wh,
+        parameters=FIRST_DELIVERY,
+        run_id="run-1",
+        docs_dir=tmp_path / "gx_docs",
+        store_dir=tmp_path / "gx_store",
+    )
     assert Path(run.docs_index).name == "index.html" and Path(run.docs_index).is_file()
     assert Path(run.docs_page).is_file() and "raw_comms_metrics" in run.docs_page
     from datetime import datetime
 
     with duckdb.connect(str(wh)) as con:
-        assert history.record(con, "run-1", datetime(2025, 7, 11), "raw/comms_metrics", run.outcomes) == 4
-        history.record(con, "run-1", datetime(2025, 7, 11), "raw/comms_metrics", run.outcomes)  # retried: replaced
+        assert (
+            history.record(con, "run-1", datetime(2025, 7, 11), "raw/comms_metrics", run.outcomes)
+            == 4
+        )
+        history.record(
+            con, "run-1", datetime(2025, 7, 11), "raw/comms_metrics", run.outcomes
+        )  # retried: replaced
         rows = history.results_for_run(con, "run-1")
         warnings = history.warnings_for_run(con, "run-1")
     assert len(rows) == 4 and {r["expectation"] for r in warnings} == {
-        "website_new_users_not_above_users_month", "website_new_users_not_above_users_quarter"}
-    assert all(r["severity"] == "warn" and r["suite"] == "raw_comms_metrics" and r["message"] for r in warnings)
+        "website_new_users_not_above_users_month",
+        "website_new_users_not_above_users_quarter",
+    }
+    assert all(
+        r["severity"] == "warn" and r["suite"] == "raw_comms_metrics" and r["message"]
+        for r in warnings
+    )
     assert json.loads(warnings[0]["observed_value"])["unexpected_rows"] == 1

@@ -25,8 +25,10 @@ def table(tmp_path):
     path = tmp_path / "w.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA raw")
-        con.execute("CREATE TABLE raw.t AS SELECT range AS id, range % 5 AS v, DATE '2025-01-01' + range::INT AS d "
-                    "FROM range(1000)")
+        con.execute(
+            "CREATE TABLE raw.t AS SELECT range AS id, range % 5 AS v, DATE '2025-01-01' + range::INT AS d "
+            "FROM range(1000)"
+        )
     return path
 
 
@@ -43,7 +45,9 @@ def test_the_private_attribute_the_workaround_extends_exists():
     dialects = getattr(module, gx_duckdb.PATCHED_ATTRIBUTE)
     assert isinstance(dialects, tuple)
     assert "duckdb" in dialects and "sqlite" in dialects
-    assert module._dialect_requires_persisted_connection(connection_string="duckdb:////tmp/x.duckdb")
+    assert module._dialect_requires_persisted_connection(
+        connection_string="duckdb:////tmp/x.duckdb"
+    )
     gx_duckdb.ensure_duckdb_support()  # idempotent
     assert sum(1 for d in getattr(module, gx_duckdb.PATCHED_ATTRIBUTE) if d == "duckdb") == 1
 
@@ -55,11 +59,17 @@ def test_expectations_on_a_duckdb_table_evaluate_through_the_sql_datasource(tabl
     import great_expectations.expectations as gxe
 
     context = gx.get_context(mode="ephemeral")
-    ds = context.data_sources.add_sql(name="w", connection_string=gx_duckdb.connection_string(str(table)),
-                                      kwargs=gx_duckdb.engine_kwargs(str(table), "128MB"))
+    ds = context.data_sources.add_sql(
+        name="w",
+        connection_string=gx_duckdb.connection_string(str(table)),
+        kwargs=gx_duckdb.engine_kwargs(str(table), "128MB"),
+    )
     try:
-        batch = ds.add_table_asset(name="t", table_name="t", schema_name="raw").add_batch_definition_whole_table(
-            "all").get_batch()
+        batch = (
+            ds.add_table_asset(name="t", table_name="t", schema_name="raw")
+            .add_batch_definition_whole_table("all")
+            .get_batch()
+        )
         ok = batch.validate(gxe.ExpectColumnValuesToBeBetween(column="v", min_value=0, max_value=4))
         count = batch.validate(gxe.ExpectTableRowCountToBeBetween(min_value=1000, max_value=1000))
         bad = batch.validate(gxe.ExpectColumnMaxToBeBetween(column="v", max_value=3))
@@ -87,8 +97,16 @@ def test_upstream_still_needs_the_workaround(table, tmp_path):
         r = b.validate(gxe.ExpectTableRowCountToBeBetween(min_value=1))
         print("ERRORED" if not r.success and "list index out of range" in str(r.exception_info) else "WORKS")
     """)
-    script = tmp_path / "upstream.py"  # a file: some GX dependency exits quietly at import under `python -c`
+    script = (
+        tmp_path / "upstream.py"
+    )  # a file: some GX dependency exits quietly at import under `python -c`
     script.write_text(code)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False,
-                         env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+    )
     assert "ERRORED" in out.stdout, out.stdout + out.stderr

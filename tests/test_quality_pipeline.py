@@ -35,7 +35,11 @@ def _wired() -> bool:
     """Whether build_definitions() already includes the quality checks."""
     from dagster_project.definitions import build_definitions
 
-    return any(k.name == "quality_gate" for c in build_definitions().asset_checks for k in getattr(c, "check_keys", []))
+    return any(
+        k.name == "quality_gate"
+        for c in build_definitions().asset_checks
+        for k in getattr(c, "check_keys", [])
+    )
 
 
 def definitions_with_quality(settings=None) -> dg.Definitions:
@@ -50,8 +54,13 @@ def definitions_with_quality(settings=None) -> dg.Definitions:
 
 
 def _settings(root: Path) -> Settings:
-    return Settings.from_env(warehouse=root / "warehouse" / "toex.duckdb", landing=root / "landing",
-                             exports=root / "exports", inbox=root / "inbox", data_dir=root)
+    return Settings.from_env(
+        warehouse=root / "warehouse" / "toex.duckdb",
+        landing=root / "landing",
+        exports=root / "exports",
+        inbox=root / "inbox",
+        data_dir=root,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +68,21 @@ def run_pipeline():
     from dagster_project import pipeline
 
     def run(root: Path, delivery: Path):
-        write_demo_marker(delivery)  # derived from the demo delivery, still synthetic: the public key may be used
+        write_demo_marker(
+            delivery
+        )  # derived from the demo delivery, still synthetic: the public key may be used
         with pytest.MonkeyPatch.context() as mp, dg.DagsterInstance.ephemeral() as instance:
             mp.setattr(pipeline, "build_definitions", definitions_with_quality)
             mp.setenv("TOEX_DEMO", "1")  # synthetic data: the public development pseudonym key
             mp.delenv("TOEX_PSEUDONYM_KEY", raising=False)
             mp.delenv("TOEX_QUALITY_AS_OF", raising=False)
             outcome = pipeline.execute(QUARTER, _settings(root), delivery, instance=instance)
-            materialised = {r.asset_key.to_user_string() for r in instance.fetch_materializations(
-                dg.AssetRecordsFilter(asset_key=dg.AssetKey(["kpis", "kpi_values"])), limit=10).records}
+            materialised = {
+                r.asset_key.to_user_string()
+                for r in instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=dg.AssetKey(["kpis", "kpi_values"])), limit=10
+                ).records
+            }
         return outcome, materialised
 
     return run
@@ -98,13 +113,23 @@ def test_the_demo_passes_every_gate_and_carries_the_comms_warning(demo):
     with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
         warnings = history.warnings_for_run(con, outcome.run_id)
         results = history.results_for_run(con, outcome.run_id)
-    assert {"website_new_users_not_above_users_month", "website_new_users_not_above_users_quarter"} <= {
-        w["expectation"] for w in warnings}
-    assert {r["suite"] for r in results} >= {"raw_comms_metrics", "raw_disruptions", "kpis_kpi_values"}
+    assert {
+        "website_new_users_not_above_users_month",
+        "website_new_users_not_above_users_quarter",
+    } <= {w["expectation"] for w in warnings}
+    assert {r["suite"] for r in results} >= {
+        "raw_comms_metrics",
+        "raw_disruptions",
+        "kpis_kpi_values",
+    }
     assert all(r["success"] for r in results if r["severity"] == "error")
     assert (root / "gx_docs" / "index.html").is_file()
-    packs = list((root / "exports" / QUARTER.slug).glob("evaluation_pack_*.html"))  # published, warning included
-    assert packs and "website_new_users_not_above_users_month" in packs[0].read_text(encoding="utf-8")
+    packs = list(
+        (root / "exports" / QUARTER.slug).glob("evaluation_pack_*.html")
+    )  # published, warning included
+    assert packs and "website_new_users_not_above_users_month" in packs[0].read_text(
+        encoding="utf-8"
+    )
 
 
 def _rewrite(path: Path, change) -> None:
@@ -131,18 +156,24 @@ def _a_future_disruption(d: Path) -> None:
     def change(rows):
         rows[0]["disruption_date"] = "2099-01-01"
         return rows
+
     _rewrite(d / "disruptions.csv", change)
 
 
 def _toex_disruptions_on_an_operation_without_job(d: Path) -> None:
     with_job = {r["operation_ref"] for r in _rows(d / "toex_jobs.csv")}
-    orphan = next(r["operation_ref"] for r in _rows(d / "operations.csv") if r["operation_ref"] not in with_job)
+    orphan = next(
+        r["operation_ref"]
+        for r in _rows(d / "operations.csv")
+        if r["operation_ref"] not in with_job
+    )
 
     def change(rows):
         for r in rows:
             if r["toex_involved"].strip().lower() in ("true", "yes", "y", "1"):
                 r["operation_ref"] = orphan
         return rows
+
     _rewrite(d / "disruptions.csv", change)
 
 
@@ -151,19 +182,35 @@ def _implausible_risk_scores(d: Path) -> None:
         for r in rows:
             r["risk_score"] = "1900"
         return rows
+
     _rewrite(d / "morile_assessments.csv", change)
 
 
-@pytest.mark.parametrize("inject, blocked", [
-    (_half_the_disruptions, "raw/disruptions:quality_gate — suite raw_disruptions: expectation volume_within_band failed"),
-    (_a_future_disruption,
-     "raw/disruptions:quality_gate — suite raw_disruptions: expectation no_disruption_date_after_delivery failed"),
-    (_toex_disruptions_on_an_operation_without_job,
-     "raw/disruptions:quality_gate — suite raw_disruptions: expectation toex_disruptions_have_job failed"),
-    (_implausible_risk_scores,
-     "raw/morile_assessments:quality_gate — suite raw_morile_assessments: expectation risk_score_mean_plausible failed"),
-], ids=["volume", "future_date", "reference_coverage", "distribution"])
-def test_a_raw_violation_stops_the_quarter_naming_the_expectation(demo, run_pipeline, tmp_path, inject, blocked):
+@pytest.mark.parametrize(
+    "inject, blocked",
+    [
+        (
+            _half_the_disruptions,
+            "raw/disruptions:quality_gate — suite raw_disruptions: expectation volume_within_band failed",
+        ),
+        (
+            _a_future_disruption,
+            "raw/disruptions:quality_gate — suite raw_disruptions: expectation no_disruption_date_after_delivery failed",
+        ),
+        (
+            _toex_disruptions_on_an_operation_without_job,
+            "raw/disruptions:quality_gate — suite raw_disruptions: expectation toex_disruptions_have_job failed",
+        ),
+        (
+            _implausible_risk_scores,
+            "raw/morile_assessments:quality_gate — suite raw_morile_assessments: expectation risk_score_mean_plausible failed",
+        ),
+    ],
+    ids=["volume", "future_date", "reference_coverage", "distribution"],
+)
+def test_a_raw_violation_stops_the_quarter_naming_the_expectation(
+    demo, run_pipeline, tmp_path, inject, blocked
+):
     demo_root, demo_delivery, _ = demo
     root = tmp_path / "next"
     for part in ("warehouse", "landing"):  # the good demo delivery is the previous one
@@ -173,9 +220,15 @@ def test_a_raw_violation_stops_the_quarter_naming_the_expectation(demo, run_pipe
     inject(delivery)
     outcome, kpi_materialisations = run_pipeline(root, delivery)
     assert outcome.exit_code == 1
-    assert [f for f in outcome.blocking_failures if f.startswith(blocked)], outcome.blocking_failures
-    assert len(outcome.blocking_failures) == 1, outcome.blocking_failures  # only the injected violation
-    assert [f.split(":")[0] for f in outcome.step_failures] == [blocked.split(":")[0].replace("raw/", "gx_raw_")], outcome
+    assert [f for f in outcome.blocking_failures if f.startswith(blocked)], (
+        outcome.blocking_failures
+    )
+    assert len(outcome.blocking_failures) == 1, (
+        outcome.blocking_failures
+    )  # only the injected violation
+    assert [f.split(":")[0] for f in outcome.step_failures] == [
+        blocked.split(":")[0].replace("raw/", "gx_raw_")
+    ], outcome
     assert not kpi_materialisations  # dbt never ran on the bad delivery
     assert not (root / "exports" / QUARTER.slug).exists()
 
@@ -185,11 +238,18 @@ def test_a_missing_kpi_fails_the_kpi_gate_and_nothing_is_published(run_pipeline,
     root = tmp_path / "first"
     delivery = root / "delivery"
     shutil.copytree(demo_delivery, delivery)
-    (delivery / "comms_metrics.csv").unlink()  # a first delivery without the comms extract: no Q2.5 figures
+    (
+        delivery / "comms_metrics.csv"
+    ).unlink()  # a first delivery without the comms extract: no Q2.5 figures
     outcome, kpi_materialisations = run_pipeline(root, delivery)
     assert outcome.exit_code == 1
-    failures = [f for f in outcome.blocking_failures if f.startswith(
-        "kpis/kpi_values:quality_gate — suite kpis_kpi_values: expectation catalogue_measures_present failed")]
+    failures = [
+        f
+        for f in outcome.blocking_failures
+        if f.startswith(
+            "kpis/kpi_values:quality_gate — suite kpis_kpi_values: expectation catalogue_measures_present failed"
+        )
+    ]
     assert failures and "measure=editions_published" in failures[0], outcome
     assert [f.split(":")[0] for f in outcome.step_failures] == ["gx_kpis_kpi_values"], outcome
     assert kpi_materialisations == {"kpis/kpi_values"}  # computed, then stopped at the gate

@@ -27,7 +27,13 @@ SLUG = "2025-26-Q1"
 
 
 def _run(env, *args) -> str:
-    p = subprocess.run([TOEX, "run", "--quarter", SLUG, *args], env=env, capture_output=True, text=True, timeout=900)
+    p = subprocess.run(
+        [TOEX, "run", "--quarter", SLUG, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     return p.stderr
 
@@ -44,7 +50,11 @@ def _moderate_one_awaiting_disruption(src: Path, dst: Path) -> str:
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     h = {name: i for i, name in enumerate(rows[0])}
     for r in rows[1:]:
-        if (r[h["moderation_status"]].strip().lower() == "awaiting" and r[h["disruption_date"]] < "2025-04-01" and r[h["toex_involved"]].strip().upper() in ("Y", "TRUE", "YES", "1")):
+        if (
+            r[h["moderation_status"]].strip().lower() == "awaiting"
+            and r[h["disruption_date"]] < "2025-04-01"
+            and r[h["toex_involved"]].strip().upper() in ("Y", "TRUE", "YES", "1")
+        ):
             r[h["moderation_status"]], r[h["moderated_date"]] = "moderated", "2025-07-05"
             out = io.StringIO()
             csv.writer(out, lineterminator="\n").writerows(rows)
@@ -72,9 +82,19 @@ def test_rerun_replay_and_revisions(published_copy, tmp_path):
     revised = con.execute("""SELECT reporting_quarter, kpi_id, measure, period_type, breakdown_value, old_value, new_value
         FROM ops.kpi_revisions WHERE reporting_quarter = '2025-26 Q1' ORDER BY ALL""").fetchall()
     con.close()
-    assert ("2025-26 Q1", "Q1.3", "disruptions", "since_inception", "toex", 982.0, 983.0) in revised, (moderated, revised)
+    assert (
+        "2025-26 Q1",
+        "Q1.3",
+        "disruptions",
+        "since_inception",
+        "toex",
+        982.0,
+        983.0,
+    ) in revised, (moderated, revised)
     pack = next((root / "exports" / SLUG).glob("evaluation_pack_*.html")).read_text()
     assert "Revisions" in pack and "983" in pack
 
     _run(env, "--replay", first_delivery)
-    assert _exports(root) == original, "replaying the first delivery reproduces its published figures"
+    assert _exports(root) == original, (
+        "replaying the first delivery reproduces its published figures"
+    )

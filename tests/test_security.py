@@ -47,8 +47,17 @@ def _nothing_registered(warehouse: Path) -> bool:
         return True
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        tables = {r[0] for r in con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
-        registered = con.execute("SELECT count(*) FROM ingest.deliveries").fetchone()[0] if "ingest.deliveries" in tables else 0
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables()"
+            ).fetchall()
+        }
+        registered = (
+            con.execute("SELECT count(*) FROM ingest.deliveries").fetchone()[0]
+            if "ingest.deliveries" in tables
+            else 0
+        )
         return registered == 0 and not any(t.startswith("raw.") for t in tables)
     finally:
         con.close()
@@ -58,9 +67,15 @@ def _nothing_registered(warehouse: Path) -> bool:
 def data_env(tmp_path, monkeypatch):
     """`toex` pointed at a scratch data folder."""
     data = tmp_path / "data"
-    for name, value in {"TOEX_HOME": tmp_path, "TOEX_DATA_DIR": data, "TOEX_LANDING": data / "landing",
-                        "TOEX_WAREHOUSE": data / "warehouse" / "toex.duckdb", "TOEX_EXPORTS": data / "exports",
-                        "TOEX_INBOX": data / "inbox", "DAGSTER_HOME": tmp_path / "dagster_home"}.items():
+    for name, value in {
+        "TOEX_HOME": tmp_path,
+        "TOEX_DATA_DIR": data,
+        "TOEX_LANDING": data / "landing",
+        "TOEX_WAREHOUSE": data / "warehouse" / "toex.duckdb",
+        "TOEX_EXPORTS": data / "exports",
+        "TOEX_INBOX": data / "inbox",
+        "DAGSTER_HOME": tmp_path / "dagster_home",
+    }.items():
         monkeypatch.setenv(name, str(value))
     return data
 
@@ -68,8 +83,19 @@ def data_env(tmp_path, monkeypatch):
 # --- 11: replay ids -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [EVIL, "x", "", "20250630T120000Z-1a2b3c4d/../../x", "20250630T120000Z-1A2B3C4D",
-                                 "/etc/passwd", "20250630T120000Z-1a2b3c4d.json", "20250630T120000Z-1a2b3c4d\n"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        EVIL,
+        "x",
+        "",
+        "20250630T120000Z-1a2b3c4d/../../x",
+        "20250630T120000Z-1A2B3C4D",
+        "/etc/passwd",
+        "20250630T120000Z-1a2b3c4d.json",
+        "20250630T120000Z-1a2b3c4d\n",
+    ],
+)
 def test_a_replay_id_must_have_the_landed_form(bad):
     with pytest.raises(deliveries.InvalidDeliveryId, match="is not a delivery id"):
         deliveries.check_delivery_id(bad)
@@ -90,16 +116,30 @@ def _evil_setup(tmp_path: Path) -> tuple[Path, Path]:
     outside = evil / "operations.csv"
     outside.write_text(OPERATIONS_OK)
     sha = deliveries.sha256_file(outside)
-    manifest = {"delivery_id": EVIL, "source_dir": str(evil), "arrived_at": "2025-06-30T12:00:00Z",
-                "unexpected": [], "files": {"operations": {"extract": "operations", "file_name": "operations.csv",
-                                                           "sha256": sha, "bytes": 1, "landed_path": str(outside)}}}
+    manifest = {
+        "delivery_id": EVIL,
+        "source_dir": str(evil),
+        "arrived_at": "2025-06-30T12:00:00Z",
+        "unexpected": [],
+        "files": {
+            "operations": {
+                "extract": "operations",
+                "file_name": "operations.csv",
+                "sha256": sha,
+                "bytes": 1,
+                "landed_path": str(outside),
+            }
+        },
+    }
     (evil / "evil.json").write_text(json.dumps(manifest))
     return landing, evil
 
 
 def test_replay_never_reads_outside_the_landing_area(tmp_path):
     landing, _ = _evil_setup(tmp_path)
-    assert (landing / "deliveries" / f"{EVIL}.json").resolve().exists(), "the path the old code read"
+    assert (landing / "deliveries" / f"{EVIL}.json").resolve().exists(), (
+        "the path the old code read"
+    )
     with pytest.raises(deliveries.InvalidDeliveryId):
         deliveries.load_manifest(landing, EVIL)
 
@@ -115,8 +155,9 @@ def test_a_manifest_naming_an_object_outside_objects_is_refused(tmp_path):
     body["files"]["operations"]["landed_path"] = str(outside)
     os.chmod(path, 0o600)
     path.write_text(json.dumps(body))
-    assert deliveries.load_manifest(landing, d.delivery_id).files["operations"].landed_path == \
-        str(landing / "objects" / d.files["operations"].sha256)
+    assert deliveries.load_manifest(landing, d.delivery_id).files["operations"].landed_path == str(
+        landing / "objects" / d.files["operations"].sha256
+    )
     # A hash that is a path, or names no object of ours, is refused.
     for sha in ("../../outside.csv", deliveries.sha256_file(outside)):
         body["files"]["operations"]["sha256"] = sha
@@ -145,12 +186,17 @@ def test_cli_replay_of_a_path_is_a_usage_error_and_touches_nothing(tmp_path, dat
     code = cli.main(["run", "--replay", EVIL, "--quarter", "2025-26-Q1"])
     assert code == cli.EXIT_USAGE
     assert "is not a delivery id" in capsys.readouterr().err
-    assert sorted(p.name for p in evil.iterdir()) == before, "nothing written outside the landing area"
+    assert sorted(p.name for p in evil.iterdir()) == before, (
+        "nothing written outside the landing area"
+    )
     assert not (data_env / "warehouse").exists(), "refused before the run started"
 
 
 def test_cli_replay_of_an_unknown_id_is_a_usage_error(data_env, capsys):
-    assert cli.main(["run", "--replay", "20250630T120000Z-1a2b3c4d", "--quarter", "2025-26-Q1"]) == cli.EXIT_USAGE
+    assert (
+        cli.main(["run", "--replay", "20250630T120000Z-1a2b3c4d", "--quarter", "2025-26-Q1"])
+        == cli.EXIT_USAGE
+    )
     assert "no landed delivery" in capsys.readouterr().err
 
 
@@ -160,11 +206,17 @@ def _materialise_delivery(tmp_path: Path, config: dict):
     from dagster_project.defs.ingest import delivery
     from dagster_project.resources import PlatformPaths, WarehouseResource
 
-    paths = PlatformPaths(inbox=str(tmp_path / "inbox"), landing=str(tmp_path / "landing"),
-                          exports=str(tmp_path / "exports"))
-    return dg.materialize([delivery], resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
-                                                 "paths": paths},
-                          run_config={"ops": {"ingest__delivery": {"config": config}}}, raise_on_error=False)
+    paths = PlatformPaths(
+        inbox=str(tmp_path / "inbox"),
+        landing=str(tmp_path / "landing"),
+        exports=str(tmp_path / "exports"),
+    )
+    return dg.materialize(
+        [delivery],
+        resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")), "paths": paths},
+        run_config={"ops": {"ingest__delivery": {"config": config}}},
+        raise_on_error=False,
+    )
 
 
 def _failure_message(result) -> str:
@@ -197,7 +249,9 @@ def test_a_hard_link_is_ignored_like_a_symlink(tmp_path):
     assert files == {}
     assert any("'operations.csv': a hard link" in note for note in unexpected), unexpected
     assert any("'costs.csv': not a regular file" in note for note in unexpected), unexpected
-    with pytest.raises(deliveries.DeliveryError, match="holds no extract file"):  # nothing readable: refused
+    with pytest.raises(
+        deliveries.DeliveryError, match="holds no extract file"
+    ):  # nothing readable: refused
         deliveries.land(folder, tmp_path / "landing")
     # A file with a single link is read as before.
     os.unlink(outside)
@@ -221,7 +275,9 @@ def test_a_short_key_is_refused(monkeypatch):
 def test_demo_mode_gives_the_public_key_to_the_synthetic_demo_delivery_only(monkeypatch):
     monkeypatch.setenv("TOEX_DEMO", "1")
     assert pseudonym.resolve_key(synthetic_demo=True) == pseudonym.DEV_KEY.encode()
-    with pytest.raises(pseudonym.MissingPseudonymKey, match="not the unchanged synthetic demo delivery"):
+    with pytest.raises(
+        pseudonym.MissingPseudonymKey, match="not the unchanged synthetic demo delivery"
+    ):
         pseudonym.resolve_key(synthetic_demo=False)
     monkeypatch.delenv("TOEX_DEMO")
     with pytest.raises(pseudonym.MissingPseudonymKey, match="is not set"):
@@ -241,7 +297,9 @@ def test_the_demo_marker_recognises_the_unchanged_delivery_only(tmp_path):
     d = deliveries.land(folder, landing)
     assert d.synthetic_demo and d.unexpected == [], "the marker is not an unexpected entry"
     assert deliveries.load_manifest(landing, d.delivery_id).synthetic_demo
-    (folder / "client_feedback.csv").write_text(FEEDBACK + "2,real.person@police.uk\n")  # real data added
+    (folder / "client_feedback.csv").write_text(
+        FEEDBACK + "2,real.person@police.uk\n"
+    )  # real data added
     assert not deliveries.land(folder, landing).synthetic_demo
     deliveries.write_demo_marker(folder)
     (folder / "hr_staff.csv").write_text("staff_number\n1\n")  # an extra, unlisted file
@@ -263,7 +321,9 @@ def test_the_delivery_asset_checks_the_key_first(tmp_path, monkeypatch):
     """The UI's inbox under `make dev` (TOEX_DEMO=1): a real delivery without a key is refused
     by the first step, so no extract is loaded and nothing is landed."""
     monkeypatch.setenv("TOEX_DEMO", "1")
-    folder = _folder(tmp_path / "inbox", {"operations.csv": OPERATIONS_OK, "client_feedback.csv": FEEDBACK})
+    folder = _folder(
+        tmp_path / "inbox", {"operations.csv": OPERATIONS_OK, "client_feedback.csv": FEEDBACK}
+    )
     result = _materialise_delivery(tmp_path, {"delivery_dir": str(folder)})
     assert not result.success
     assert "TOEX_PSEUDONYM_KEY is not set" in _failure_message(result)
@@ -285,7 +345,11 @@ def test_cli_without_key_is_refused_before_the_run(tmp_path, data_env, capsys, m
 
 
 def test_publish_mode_setting(monkeypatch):
-    assert (permissions.file_mode(), permissions.dir_mode(), permissions.read_only_mode()) == (0o640, 0o750, 0o440)
+    assert (permissions.file_mode(), permissions.dir_mode(), permissions.read_only_mode()) == (
+        0o640,
+        0o750,
+        0o440,
+    )
     monkeypatch.setenv(permissions.ENV, "0600")
     assert (permissions.file_mode(), permissions.dir_mode()) == (0o600, 0o700)
     monkeypatch.setenv(permissions.ENV, "644")
@@ -304,8 +368,11 @@ def test_cli_refuses_an_unusable_publish_mode(tmp_path, data_env, capsys, monkey
 
 
 def _modes(root: Path) -> set[tuple[str, int]]:
-    return {("dir" if p.is_dir() else "file", _mode(p)) for p in [root, *root.rglob("*")]
-            if not p.is_symlink() and p.name != ".lock"}
+    return {
+        ("dir" if p.is_dir() else "file", _mode(p))
+        for p in [root, *root.rglob("*")]
+        if not p.is_symlink() and p.name != ".lock"
+    }
 
 
 def test_published_exports_are_owner_and_group_only(tmp_path, monkeypatch):
@@ -318,8 +385,10 @@ def test_published_exports_are_owner_and_group_only(tmp_path, monkeypatch):
         assert _modes(tmp_path / "exports" / ".versions") == {("dir", 0o750), ("file", 0o640)}
         monkeypatch.setenv(permissions.ENV, "0600")
         _publish(warehouse, tmp_path / "exports", run_id="run-2")
-        assert _modes(tmp_path / "exports" / ".versions" / published.path.name / "run-2") == \
-            {("dir", 0o700), ("file", 0o600)}
+        assert _modes(tmp_path / "exports" / ".versions" / published.path.name / "run-2") == {
+            ("dir", 0o700),
+            ("file", 0o600),
+        }
     finally:
         os.umask(old)
 
@@ -341,8 +410,10 @@ def _publish_parquet(published: Path, run_id: str, rows: int = 3) -> None:
     with folders.publish_folder(published / "parquet", run_id) as staging:
         (staging / "kpis").mkdir()
         con = duckdb.connect()
-        con.execute(f"COPY (SELECT range AS n FROM range({rows})) TO '{staging / 'kpis' / 'kpi_values.parquet'}' "
-                    "(FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT range AS n FROM range({rows})) TO '{staging / 'kpis' / 'kpi_values.parquet'}' "
+            "(FORMAT parquet)"
+        )
         con.close()
 
 
@@ -372,14 +443,20 @@ def test_a_reader_never_finds_the_parquet_folder_missing(tmp_path):
         thread.join()
     assert reads[0] > 0 and misses == []
     assert (published / "parquet").is_symlink()
-    versions = [p.name for p in folders.versions_root(published / "parquet").iterdir() if not p.name.startswith(".")]
+    versions = [
+        p.name
+        for p in folders.versions_root(published / "parquet").iterdir()
+        if not p.name.startswith(".")
+    ]
     assert sorted(versions) == ["run-23", "run-24"], "the current and the previous version are kept"
     assert _modes(published / ".parquet.versions") == {("dir", 0o750), ("file", 0o640)}
 
 
 def test_stale_temporary_folders_are_removed_by_the_next_run(tmp_path):
     published = tmp_path / "published"
-    (published / ".parquet.deadbeef.tmp" / "kpis").mkdir(parents=True)  # a run killed during the copy (old scheme)
+    (published / ".parquet.deadbeef.tmp" / "kpis").mkdir(
+        parents=True
+    )  # a run killed during the copy (old scheme)
     (published / ".parquet.deadbeef.tmp" / "kpis" / "x.parquet").write_bytes(b"partial")
     (published / ".toex.duckdb.deadbeef.tmp").write_bytes(b"partial")
     (published / "parquet" / "kpis").mkdir(parents=True)  # the old scheme's plain folder
@@ -397,8 +474,13 @@ def test_a_failed_fill_leaves_the_published_folder_as_it_was(tmp_path):
     published.mkdir()
     _publish_parquet(published, "run-1")
     before = os.readlink(published / "parquet")
-    with pytest.raises(RuntimeError, match="disk full"), folders.publish_folder(published / "parquet", "run-2") as s:
+    with (
+        pytest.raises(RuntimeError, match="disk full"),
+        folders.publish_folder(published / "parquet", "run-2") as s,
+    ):
         (s / "half.parquet").write_bytes(b"x")
         raise RuntimeError("disk full")
     assert os.readlink(published / "parquet") == before
-    assert [p.name for p in folders.versions_root(published / "parquet").iterdir() if p.name != ".lock"] == ["run-1"]
+    assert [
+        p.name for p in folders.versions_root(published / "parquet").iterdir() if p.name != ".lock"
+    ] == ["run-1"]

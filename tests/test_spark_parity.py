@@ -64,8 +64,12 @@ def spark_cluster(tmp_path_factory):
 
     spark_dir = tmp_path_factory.mktemp("spark")
     master, webui, worker_ui = _free_ports(3)
-    env = {"TOEX_SPARK_DIR": str(spark_dir), "TOEX_SPARK_MASTER_PORT": str(master),
-           "TOEX_SPARK_MASTER_WEBUI_PORT": str(webui), "TOEX_SPARK_WORKER_WEBUI_PORT": str(worker_ui)}
+    env = {
+        "TOEX_SPARK_DIR": str(spark_dir),
+        "TOEX_SPARK_MASTER_PORT": str(master),
+        "TOEX_SPARK_MASTER_WEBUI_PORT": str(webui),
+        "TOEX_SPARK_WORKER_WEBUI_PORT": str(worker_ui),
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     cfg = sc.ClusterConfig.from_env(spark_dir)
@@ -96,8 +100,11 @@ def _workbook_values(path: Path) -> dict[str, list[tuple]]:
     for ws in wb.worksheets:
         if ws.title.lower() in {"provenance", "about", "quality"}:  # run ids, hashes, timestamps
             continue
-        sheets[ws.title] = [tuple(row) for row in ws.iter_rows(values_only=True)
-                            if not (row and isinstance(row[0], str) and row[0].strip().lower() in RUN_LABELS)]
+        sheets[ws.title] = [
+            tuple(row)
+            for row in ws.iter_rows(values_only=True)
+            if not (row and isinstance(row[0], str) and row[0].strip().lower() in RUN_LABELS)
+        ]
     wb.close()
     return sheets
 
@@ -111,13 +118,24 @@ def _pack_figures(path: Path) -> list[str]:
     html = path.read_text(encoding="utf-8")
     # Scripts, styles and <code> (the run id and code version in the header) are not figures.
     html = re.sub(r"<(script|style|code)\b.*?</\1>", " ", html, flags=re.S | re.I)
-    cut = min((m.start() for m in re.finditer(r"<(?:section|h2)[^>]*>\s*(?:<[^>]+>\s*)*(?:Data quality|Provenance|Quality)",
-                                               html, flags=re.I)), default=len(html))
+    cut = min(
+        (
+            m.start()
+            for m in re.finditer(
+                r"<(?:section|h2)[^>]*>\s*(?:<[^>]+>\s*)*(?:Data quality|Provenance|Quality)",
+                html,
+                flags=re.I,
+            )
+        ),
+        default=len(html),
+    )
     text = _TAG.sub(" ", html[:cut])
     return _NUMBER.findall(text)
 
 
-def test_whole_job_on_spark_publishes_what_duckdb_publishes(demo_run, published_copy, spark_cluster, tmp_path):
+def test_whole_job_on_spark_publishes_what_duckdb_publishes(
+    demo_run, published_copy, spark_cluster, tmp_path
+):
     settings, outcome, _ = demo_run
     assert outcome.step_failures == [] and outcome.blocking_failures == [], outcome
     root, env, _ = published_copy
@@ -131,18 +149,45 @@ def test_whole_job_on_spark_publishes_what_duckdb_publishes(demo_run, published_
     out = tmp_path / "spark_exports"
     started = time.monotonic()
     proc = subprocess.run(
-        [str(TOEX), "run", "--engine", "spark", "--replay", delivery_id, "--quarter", QUARTER, "--out", str(out)],
-        env={**env, **spark_env, "PYTHONUNBUFFERED": "1"}, cwd=REPO, capture_output=True, text=True, timeout=3000)
+        [
+            str(TOEX),
+            "run",
+            "--engine",
+            "spark",
+            "--replay",
+            delivery_id,
+            "--quarter",
+            QUARTER,
+            "--out",
+            str(out),
+        ],
+        env={**env, **spark_env, "PYTHONUNBUFFERED": "1"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
     log = tmp_path / "toex_run_spark.log"
     log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
-    print(f"\ntoex run --engine spark: exit {proc.returncode} in {time.monotonic() - started:.1f}s (log {log})")
-    assert proc.returncode == 0, f"toex run --engine spark failed (exit {proc.returncode}); log {log}:\n{proc.stderr[-4000:]}"
+    print(
+        f"\ntoex run --engine spark: exit {proc.returncode} in {time.monotonic() - started:.1f}s (log {log})"
+    )
+    assert proc.returncode == 0, (
+        f"toex run --engine spark failed (exit {proc.returncode}); log {log}:\n{proc.stderr[-4000:]}"
+    )
     assert "engine spark" in proc.stderr + proc.stdout, "the run does not say it ran on Spark"
-    assert "not run on the Spark engine" in proc.stderr + proc.stdout, "what stays on DuckDB is not said"
-    assert any((spark_dir / "warehouse" / "kpis.db" / "kpi_values").glob("*.parquet")), "Spark built no kpi_values"
+    assert "not run on the Spark engine" in proc.stderr + proc.stdout, (
+        "what stays on DuckDB is not said"
+    )
+    assert any((spark_dir / "warehouse" / "kpis.db" / "kpi_values").glob("*.parquet")), (
+        "Spark built no kpi_values"
+    )
 
     spark = out / SLUG
-    duck_csv, spark_csv = (duck / "kpi_values.csv").read_bytes(), (spark / "kpi_values.csv").read_bytes()
+    duck_csv, spark_csv = (
+        (duck / "kpi_values.csv").read_bytes(),
+        (spark / "kpi_values.csv").read_bytes(),
+    )
     assert duck_csv.count(b"\n") > 500, "the demo quarter should give hundreds of figures"
     assert spark_csv == duck_csv, "kpi_values.csv differs between the engines"
 

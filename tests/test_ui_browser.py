@@ -22,8 +22,16 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTEFACTS = Path(__file__).parent / "ui" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -31,9 +39,16 @@ def dagster_ui(demo_run, tmp_path):
     settings, _, _ = demo_run
     home = tmp_path / "dagster_home"
     home.mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "TOEX_WAREHOUSE": str(settings.warehouse),
-           "TOEX_EXPORTS": str(settings.exports), "TOEX_LANDING": str(settings.landing),
-           "TOEX_INBOX": str(settings.inbox), "TOEX_DEMO": "1", "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "TOEX_WAREHOUSE": str(settings.warehouse),
+        "TOEX_EXPORTS": str(settings.exports),
+        "TOEX_LANDING": str(settings.landing),
+        "TOEX_INBOX": str(settings.inbox),
+        "TOEX_DEMO": "1",
+        "TOEX_REPORTING_QUARTER": "2025-26-Q1",
+    }
     with dagster_dev(env, tmp_path / "dagster_dev.log") as url:
         yield url
 
@@ -62,7 +77,12 @@ def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(dagster_ui, demo
         for group in ("ingest", "staging", "marts", "kpis", "exports"):
             assert group in lineage, f"asset group {group} in the lineage graph"
         page.screenshot(path=str(tmp_path / "dagster_lineage.png"))
-        for key in ("kpis/kpi_values", "kpis/kpi_q1_3_disruptions", "exports/quarter_exports", "exports/analyst_copy"):
+        for key in (
+            "kpis/kpi_values",
+            "kpis/kpi_q1_3_disruptions",
+            "exports/quarter_exports",
+            "exports/analyst_copy",
+        ):
             page.goto(f"{dagster_ui}/assets/{key}", wait_until="domcontentloaded")
             page.get_by_text(key.split("/")[1]).first.wait_for(timeout=60_000)
             _dismiss_welcome(page)
@@ -84,8 +104,10 @@ def _drop_column(delivery: Path, target: Path, file_name: str, column: str) -> P
     shutil.copytree(delivery, target)
     lines = (target / file_name).read_text(encoding="utf-8-sig").splitlines()
     drop = lines[0].split(",").index(column)
-    (target / file_name).write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
-                                              for line in lines) + "\n")
+    (target / file_name).write_text(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in lines)
+        + "\n"
+    )
     write_demo_marker(target)  # still synthetic: demo mode may use the public key for it
     return target
 
@@ -110,8 +132,13 @@ def operated_ui(published_copy, tmp_path, monkeypatch):
     for name in ("TOEX_DEMO", "TOEX_OUTPUTS_PORT"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.delenv("TOEX_OUTPUTS_URL", raising=False)
-    settings = Settings.from_env(warehouse=root / "warehouse" / "toex.duckdb", landing=root / "landing",
-                                 exports=root / "exports", inbox=root / "inbox", data_dir=root)
+    settings = Settings.from_env(
+        warehouse=root / "warehouse" / "toex.duckdb",
+        landing=root / "landing",
+        exports=root / "exports",
+        inbox=root / "inbox",
+        data_dir=root,
+    )
     quarter = Quarter.parse("2025-26-Q1")
     bad = _drop_column(delivery, tmp_path / "bad_delivery", "toex_jobs.csv", "origin")
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -144,11 +171,16 @@ def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operate
         page.get_by_text("missing required column origin").first.wait_for(timeout=60_000)
         _dismiss_welcome(page)
         body = page.inner_text("body")
-        assert f"2025-26 Q1 as published by run {published_run}" in body and "stays published" in body
+        assert (
+            f"2025-26 Q1 as published by run {published_run}" in body and "stays published" in body
+        )
         page.screenshot(path=str(tmp_path / "rejected_run.png"))
 
         # The publication's page: quarter, run, delivery and a pack link that opens over http.
-        page.goto(f"{url}/assets/exports/quarter_exports?partition=2025-26%20Q1", wait_until="domcontentloaded")
+        page.goto(
+            f"{url}/assets/exports/quarter_exports?partition=2025-26%20Q1",
+            wait_until="domcontentloaded",
+        )
         page.get_by_text("published_at").first.wait_for(timeout=60_000)
         page.get_by_text("The quarter's publication in").first.wait_for(timeout=60_000)
         _dismiss_welcome(page)
@@ -165,9 +197,13 @@ def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operate
         pack.screenshot(path=str(tmp_path / "pack_opened_from_ui.png"))
 
         # Beside the failure on the publication's own events: the quarter as published is unchanged.
-        page.goto(f"{url}/assets/exports/quarter_exports?view=events&partition=2025-26%20Q1",
-                  wait_until="domcontentloaded")
-        page.get_by_text(f"unchanged: 2025-26 Q1 as published by run {published_run}").first.wait_for(timeout=60_000)
+        page.goto(
+            f"{url}/assets/exports/quarter_exports?view=events&partition=2025-26%20Q1",
+            wait_until="domcontentloaded",
+        )
+        page.get_by_text(
+            f"unchanged: 2025-26 Q1 as published by run {published_run}"
+        ).first.wait_for(timeout=60_000)
         page.screenshot(path=str(tmp_path / "quarter_exports_events.png"), full_page=True)
 
         # The rejected file's ingest failed; the kpi checks it stopped are not reported as passed.

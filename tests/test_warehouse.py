@@ -12,14 +12,18 @@ from dagster_project.settings import DBT_PROJECT_DIR
 def test_connections_cap_duckdb_memory(tmp_path, monkeypatch):
     monkeypatch.delenv(wh.MEMORY_LIMIT_ENV, raising=False)
     with wh.connect(tmp_path / "w.duckdb") as con:
-        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"  # 1GB
+        assert (
+            con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"
+        )  # 1GB
     monkeypatch.setenv(wh.MEMORY_LIMIT_ENV, "512MB")
     with wh.connect(tmp_path / "w.duckdb", read_only=True) as con:
         assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
 
 
 def test_dbt_profile_reads_the_same_limit():
-    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["toex"]["outputs"]["duckdb"]
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["toex"]["outputs"][
+        "duckdb"
+    ]
     limit = profile["settings"]["memory_limit"]
     assert wh.MEMORY_LIMIT_ENV in limit and f"'{wh.DEFAULT_MEMORY_LIMIT}'" in limit
 

@@ -19,32 +19,87 @@ Q = Quarter.parse("2025-26 Q1")
 QUARTERS = quarters_between(Quarter.containing(inception_date()), Q)
 
 
-def _row(kpi, measure, period, value, unit, by="all", bv="all", start=Q.start, end=Q.end, label="", q=Q):
+def _row(
+    kpi, measure, period, value, unit, by="all", bv="all", start=Q.start, end=Q.end, label="", q=Q
+):
     return KpiRow(q.label, kpi, measure, period, start, end, by, bv, value, unit, label, "")
 
 
 ROWS = [
-    _row("Q1.3", "disruptions", "quarter", 60.0, "count", "involvement", "toex", label="2025-26 Q1"),
-    _row("Q1.3", "disruptions", "financial_year", 400.0, "count", "involvement", "toex",
-         date(2024, 4, 1), date(2025, 3, 31), "FY 2024-25"),
+    _row(
+        "Q1.3", "disruptions", "quarter", 60.0, "count", "involvement", "toex", label="2025-26 Q1"
+    ),
+    _row(
+        "Q1.3",
+        "disruptions",
+        "financial_year",
+        400.0,
+        "count",
+        "involvement",
+        "toex",
+        date(2024, 4, 1),
+        date(2025, 3, 31),
+        "FY 2024-25",
+    ),
     _row("Q1.2", "score_change_p_value", "quarter", 0.4950452, "p_value"),
     _row("Q1.3", "exploitation_share", "since_inception", 0.82, "share", start=date(2021, 4, 1)),
     _row("Q4.2", "warehouse_bytes", "as_at", 123_456_789.0, "bytes", start=Q.end),
     _row("Q1.1", "safeguarding_referrals", "quarter", 94.0, "count"),
 ]
-HISTORY = [(q, _row("Q1.3", "disruptions", "quarter", float(10 + i), "count", "involvement", "toex",
-                    q.start, q.end, q=q)) for i, q in enumerate(QUARTERS)]
-RISK = Detail([{"operation_ref": "OP-1", "threat_type": "CSA", "assessment_date": date(2025, 5, 2),
-                "previous_score": 500, "risk_score": 66, "score_change": -434, "previous_ori": 3, "ori": 2}])
-TOP10 = Detail([{"threat_type": "CSA", "month_end": date(2025, 4, 30), "rank": 1, "operation_ref": "OP-1",
-                 "risk_score": 900, "toex_supported": True}])
+HISTORY = [
+    (
+        q,
+        _row(
+            "Q1.3",
+            "disruptions",
+            "quarter",
+            float(10 + i),
+            "count",
+            "involvement",
+            "toex",
+            q.start,
+            q.end,
+            q=q,
+        ),
+    )
+    for i, q in enumerate(QUARTERS)
+]
+RISK = Detail(
+    [
+        {
+            "operation_ref": "OP-1",
+            "threat_type": "CSA",
+            "assessment_date": date(2025, 5, 2),
+            "previous_score": 500,
+            "risk_score": 66,
+            "score_change": -434,
+            "previous_ori": 3,
+            "ori": 2,
+        }
+    ]
+)
+TOP10 = Detail(
+    [
+        {
+            "threat_type": "CSA",
+            "month_end": date(2025, 4, 30),
+            "rank": 1,
+            "operation_ref": "OP-1",
+            "risk_score": 900,
+            "toex_supported": True,
+        }
+    ]
+)
 
 
 @pytest.fixture(scope="module")
 def wb():
-    data, counts = build_workbook(ROWS, Q, run_id="run-1", code_version="abc", history=HISTORY,
-                                  risk_changes=RISK, top10=TOP10)
-    assert counts["Time series"] == len(QUARTERS) and counts["Definitions"] == len(catalogue().entries)
+    data, counts = build_workbook(
+        ROWS, Q, run_id="run-1", code_version="abc", history=HISTORY, risk_changes=RISK, top10=TOP10
+    )
+    assert counts["Time series"] == len(QUARTERS) and counts["Definitions"] == len(
+        catalogue().entries
+    )
     return openpyxl.load_workbook(io.BytesIO(data))
 
 
@@ -53,8 +108,18 @@ def _find(ws, column: int, value):
 
 
 def test_sheets_follow_the_pack(wb):
-    assert wb.sheetnames == ["Contents", "Q1", "Q2", "Q3", "Q4", "Q5", "Time series", "Risk score changes",
-                             "Top 10", "Definitions"]
+    assert wb.sheetnames == [
+        "Contents",
+        "Q1",
+        "Q2",
+        "Q3",
+        "Q4",
+        "Q5",
+        "Time series",
+        "Risk score changes",
+        "Top 10",
+        "Definitions",
+    ]
     # within a question sheet, the catalogue's order: Q1.1 before Q1.2 before Q1.3
     kpis = [r[0].value for r in wb["Q1"].iter_rows(min_row=5) if r[0].value]
     assert kpis == sorted(kpis)
@@ -63,9 +128,17 @@ def test_sheets_follow_the_pack(wb):
 def test_time_series_has_every_quarter_since_inception_for_disruptions(wb):
     ws = wb["Time series"]
     header = [c.value for c in ws[4]]
-    column = next(i for i, h in enumerate(header) if h and h.startswith("Q1.3") and "toex" in h and "non_toex" not in h)
+    column = next(
+        i
+        for i, h in enumerate(header)
+        if h and h.startswith("Q1.3") and "toex" in h and "non_toex" not in h
+    )
     quarters = [r[0].value for r in ws.iter_rows(min_row=5) if r[0].value]
-    assert quarters[0] == "2021-22 Q1" and quarters[-1] == "2025-26 Q1" and len(quarters) == len(QUARTERS) == 17
+    assert (
+        quarters[0] == "2021-22 Q1"
+        and quarters[-1] == "2025-26 Q1"
+        and len(quarters) == len(QUARTERS) == 17
+    )
     values = [r[column].value for r in ws.iter_rows(min_row=5, max_row=4 + len(quarters))]
     assert values == [10 + i for i in range(17)]
     assert ws["B5"].number_format == "dd/mm/yyyy" and ws["B5"].value.date() == date(2021, 4, 1)
@@ -95,11 +168,15 @@ def test_detail_sheets(wb):
 
 def test_definitions_sheet_is_the_catalogue(wb):
     ws = wb["Definitions"]
-    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5, max_row=4 + len(catalogue().entries))]
+    rows = [
+        [c.value for c in r] for r in ws.iter_rows(min_row=5, max_row=4 + len(catalogue().entries))
+    ]
     assert len(rows) == len(catalogue().entries)
     assert all(r[3] and r[4] and r[5] and r[6] for r in rows)  # label, definition, population, unit
     by_key = {(r[0], r[1], r[2]): r for r in rows}
-    assert by_key[("Q1.3", "disruptions", "threat_type")][5] == "TOEX-involved moderated disruptions"
+    assert (
+        by_key[("Q1.3", "disruptions", "threat_type")][5] == "TOEX-involved moderated disruptions"
+    )
     assert by_key[("Q1.3", "disruptions", "involvement")][5].startswith("All moderated disruptions")
     assert by_key[("Q1.4", "safeguarding_referrals", "all")][8] == "Q1.1 safeguarding_referrals"
     assert by_key[("Q1.2", "score_change_p_value", "all")][6] == "p_value"

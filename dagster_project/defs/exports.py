@@ -24,8 +24,12 @@ from dagster_project.settings import PROJECT_ROOT
 GROUP = "exports"
 OWNERS = ["team:toex-analytics"]
 KPI_VALUES = dg.AssetKey(["kpis", "kpi_values"])
-EXPORT_DEPS = [KPI_VALUES, dg.AssetKey(["kpis", "kpi_toex_risk_score_changes"]),
-               dg.AssetKey(["kpis", "kpi_top10_snapshots"]), dg.AssetKey(["raw", "case_studies"])]
+EXPORT_DEPS = [
+    KPI_VALUES,
+    dg.AssetKey(["kpis", "kpi_toex_risk_score_changes"]),
+    dg.AssetKey(["kpis", "kpi_top10_snapshots"]),
+    dg.AssetKey(["raw", "case_studies"]),
+]
 QUARTER_EXPORTS = outputs.PUBLICATION_KEY
 
 # The publication deadline, read by the quarterly schedule and the freshness policy: 06:00 London
@@ -34,16 +38,28 @@ DEADLINE_DAY, DEADLINE_HOUR, DEADLINE_TIMEZONE = 10, 6, "Europe/London"
 DEADLINE_CRON = f"0 {DEADLINE_HOUR} {DEADLINE_DAY} 1,4,7,10 *"
 # Overdue when nothing was published between the quarter's end (midnight) and its deadline.
 PUBLICATION_FRESHNESS = dg.FreshnessPolicy.cron(
-    deadline_cron=DEADLINE_CRON, lower_bound_delta=timedelta(days=DEADLINE_DAY - 1, hours=DEADLINE_HOUR),
-    timezone=DEADLINE_TIMEZONE)
+    deadline_cron=DEADLINE_CRON,
+    lower_bound_delta=timedelta(days=DEADLINE_DAY - 1, hours=DEADLINE_HOUR),
+    timezone=DEADLINE_TIMEZONE,
+)
 
 
 def code_version() -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                             text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         if sha:
             return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -61,7 +77,9 @@ def _dbt_test_descriptions() -> dict[str, str]:
         nodes = json.loads(Path(toex_dbt.manifest_path).read_text())["nodes"].values()
     except (OSError, ValueError, KeyError):
         return {}
-    return {n["name"]: n.get("description") or "" for n in nodes if n.get("resource_type") == "test"}
+    return {
+        n["name"]: n.get("description") or "" for n in nodes if n.get("resource_type") == "test"
+    }
 
 
 def _check_message(ev, descriptions: dict[str, str]) -> str:
@@ -73,42 +91,64 @@ def _check_message(ev, descriptions: dict[str, str]) -> str:
     failed = meta.get("dagster_dbt/failed_row_count")
     what = descriptions.get(ev.check_name, "").strip()
     rows = f"{failed} row(s) failed" if failed is not None else ""
-    return " ".join(p for p in (what.rstrip(".") + "." if what else "", rows) if p) or ("passed" if ev.passed else "failed")
+    return " ".join(p for p in (what.rstrip(".") + "." if what else "", rows) if p) or (
+        "passed" if ev.passed else "failed"
+    )
 
 
 def run_check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
     """Every asset check evaluated in this run (ingest checks, dbt tests, quality suites)."""
     descriptions = _dbt_test_descriptions()
     out = []
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
     for rec in records:
         ev = rec.event_log_entry.dagster_event.event_specific_data
-        out.append({
-            "check": ev.check_name, "asset": ev.asset_key.to_user_string(),
-            "severity": ev.severity.value, "passed": ev.passed,
-            "message": _check_message(ev, descriptions),
-        })
+        out.append(
+            {
+                "check": ev.check_name,
+                "asset": ev.asset_key.to_user_string(),
+                "severity": ev.severity.value,
+                "passed": ev.passed,
+                "message": _check_message(ev, descriptions),
+            }
+        )
     return out
 
 
 @dg.asset(
-    key=QUARTER_EXPORTS, deps=EXPORT_DEPS, partitions_def=fiscal_quarters, group_name=GROUP, owners=OWNERS,
-    kinds={"csv", "parquet", "excel", "html"}, freshness_policy=PUBLICATION_FRESHNESS,
+    key=QUARTER_EXPORTS,
+    deps=EXPORT_DEPS,
+    partitions_def=fiscal_quarters,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"csv", "parquet", "excel", "html"},
+    freshness_policy=PUBLICATION_FRESHNESS,
     description="The quarter's publication in `exports/<quarter slug>/`: kpi_values.csv and .parquet, the Excel "
     "workbook, the self-contained evaluation pack (HTML) and manifest.json, published atomically. Each "
     "partition's latest materialisation is what is published now (quarter, delivery, run, links). Overdue "
     f"(freshness) when nothing is published between a quarter's end and its deadline, {DEADLINE_HOUR:02d}:00 "
     f"{DEADLINE_TIMEZONE} time on day {DEADLINE_DAY} after (the quarterly schedule's time).",
 )
-def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+def quarter_exports(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths
+):
     from dagster_project.publish import publish_quarter
 
     quarter = Quarter.parse(context.partition_key)
     checks = run_check_results(context.instance, context.run.run_id)
-    with warehouse.connect() as con:  # never read_only in-process: DuckDB refuses mixed configurations
+    with (
+        warehouse.connect() as con
+    ):  # never read_only in-process: DuckDB refuses mixed configurations
         delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
-        hashes = dict(con.execute("""SELECT extract, sha256 FROM ingest.delivery_files
-            WHERE delivery_id = ? ORDER BY 1""", [delivery_id]).fetchall())
+        hashes = dict(
+            con.execute(
+                """SELECT extract, sha256 FROM ingest.delivery_files
+            WHERE delivery_id = ? ORDER BY 1""",
+                [delivery_id],
+            ).fetchall()
+        )
         on_spark = engine.is_spark()
         if on_spark:  # Spark's tables; revisions need the DuckDB warehouse's history
             from dagster_project.engines import spark
@@ -118,21 +158,39 @@ def quarter_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         else:
             source, revised = con, revisions.detect(con, context.run.run_id, delivery_id)
         if revised:
-            context.log.warning(f"{len(revised)} previously published figure(s) revised by delivery {delivery_id}")
-        published = publish_quarter(source, quarter, Path(paths.exports), run_id=context.run.run_id,
-                                    code_version=code_version(), delivery_hashes=hashes, quality_results=checks,
-                                    revisions=revised, keep_versions=paths.keep_versions)
+            context.log.warning(
+                f"{len(revised)} previously published figure(s) revised by delivery {delivery_id}"
+            )
+        published = publish_quarter(
+            source,
+            quarter,
+            Path(paths.exports),
+            run_id=context.run.run_id,
+            code_version=code_version(),
+            delivery_hashes=hashes,
+            quality_results=checks,
+            revisions=revised,
+            keep_versions=paths.keep_versions,
+        )
         if not on_spark:
             revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
     tag_run_with_quarter(context)
     context.log.info(f"published {quarter.label} to {published.path}")
-    return dg.MaterializeResult(metadata=_published_now(published, quarter, delivery_id, paths.output_roots(),
-                                                        warnings=sum(1 for c in checks if not c["passed"]),
-                                                        revisions=len(revised) if revised is not None
-                                                        else "not detected on the Spark engine"))
+    return dg.MaterializeResult(
+        metadata=_published_now(
+            published,
+            quarter,
+            delivery_id,
+            paths.output_roots(),
+            warnings=sum(1 for c in checks if not c["passed"]),
+            revisions=len(revised) if revised is not None else "not detected on the Spark engine",
+        )
+    )
 
 
-def _published_now(published, quarter: Quarter, delivery_id: str, roots: dict[str, Path], **counts) -> dict:
+def _published_now(
+    published, quarter: Quarter, delivery_id: str, roots: dict[str, Path], **counts
+) -> dict:
     """What readers get from now on, with links that open from the UI (outputs_server)."""
     manifest = published.manifest
     names = {name: published.version_dir / name for name in manifest.get("files", {})}
@@ -147,7 +205,9 @@ def _published_now(published, quarter: Quarter, delivery_id: str, roots: dict[st
         "workbook": outputs.link(workbook, roots) if workbook else "not written",
         "published_folder": outputs.link(published.path, roots),
         "this_version": outputs.link(published.version_dir, roots),
-        "files": dg.MetadataValue.json({n: f.get("rows") for n, f in manifest.get("files", {}).items()}),
+        "files": dg.MetadataValue.json(
+            {n: f.get("rows") for n, f in manifest.get("files", {}).items()}
+        ),
         **counts,
     }
 
@@ -160,14 +220,22 @@ class ExternalReleaseConfig(dg.Config):
 
 
 @dg.asset(
-    key=["exports", "external_release"], deps=[QUARTER_EXPORTS], partitions_def=fiscal_quarters, group_name=GROUP,
-    owners=OWNERS, kinds={"csv", "parquet", "excel", "html"},
+    key=["exports", "external_release"],
+    deps=[QUARTER_EXPORTS],
+    partitions_def=fiscal_quarters,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"csv", "parquet", "excel", "html"},
     description="Optional external release of the quarter in <exports>/external/<slug>/: counts below the threshold "
     "(default 5) suppressed with secondary suppression, record-level detail left out. The internal publication is "
     "never suppressed. Enable with config `enabled: true` (or `toex run --external-release`).",
 )
-def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseConfig, warehouse: WarehouseResource,
-                     paths: PlatformPaths):
+def external_release(
+    context: dg.AssetExecutionContext,
+    config: ExternalReleaseConfig,
+    warehouse: WarehouseResource,
+    paths: PlatformPaths,
+):
     if not config.enabled:
         return dg.MaterializeResult(metadata={"status": "disabled (internal publication only)"})
     from dagster_project.publish import publish_quarter
@@ -177,22 +245,42 @@ def external_release(context: dg.AssetExecutionContext, config: ExternalReleaseC
         if engine.is_spark():
             from dagster_project.engines import spark
 
-            delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
+            delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[
+                0
+            ]
             con = spark.publish_connection(Path(paths.landing), delivery_id)
-        published = publish_quarter(con, quarter, Path(paths.exports) / "external", run_id=context.run.run_id,
-                                    code_version=code_version(), delivery_hashes={}, quality_results=[],
-                                    disclosure_threshold=config.threshold)
+        published = publish_quarter(
+            con,
+            quarter,
+            Path(paths.exports) / "external",
+            run_id=context.run.run_id,
+            code_version=code_version(),
+            delivery_hashes={},
+            quality_results=[],
+            disclosure_threshold=config.threshold,
+        )
     control = published.manifest["disclosure_control"]
-    return dg.MaterializeResult(metadata={"published_to": dg.MetadataValue.path(str(published.path)),
-                                          "threshold": control["threshold"], "figures_withheld": control["figures_withheld"]})
+    return dg.MaterializeResult(
+        metadata={
+            "published_to": dg.MetadataValue.path(str(published.path)),
+            "threshold": control["threshold"],
+            "figures_withheld": control["figures_withheld"],
+        }
+    )
 
 
 @dg.asset(
-    key=["exports", "analyst_copy"], deps=[QUARTER_EXPORTS], group_name=GROUP, owners=OWNERS, kinds={"duckdb", "parquet"},
+    key=["exports", "analyst_copy"],
+    deps=[QUARTER_EXPORTS],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"duckdb", "parquet"},
     description="After a successful run: a read-only copy of the warehouse (<data>/published/toex.duckdb) that "
     "analysts query while the next run writes, and the marts and KPI tables as Parquet.",
 )
-def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+def analyst_copy(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths
+):
     if engine.is_spark():
         return _not_on_spark(context, "exports__analyst_copy")
     from dagster_project.publish import folders, permissions
@@ -211,22 +299,39 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                 WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' ORDER BY 1, 2""").fetchall()
             for schema, table in tables:
                 (staging / schema).mkdir(parents=True, exist_ok=True)
-                con.execute(f"COPY (SELECT * FROM {schema}.\"{table}\") TO '{staging / schema / table}.parquet' (FORMAT parquet)")
+                con.execute(
+                    f"COPY (SELECT * FROM {schema}.\"{table}\") TO '{staging / schema / table}.parquet' (FORMAT parquet)"
+                )
             con.execute("CHECKPOINT")
         _copy_closed_warehouse(warehouse, tmp)
         os.chmod(tmp, permissions.read_only_mode())
-        os.replace(tmp, target)  # readers holding the old file keep reading it; new readers get the new one
+        os.replace(
+            tmp, target
+        )  # readers holding the old file keep reading it; new readers get the new one
     roots = paths.output_roots()
-    return dg.MaterializeResult(metadata={"analyst_copy": outputs.link(target, roots),
-                                          "parquet": outputs.link(link, roots), "tables": len(tables)})
+    return dg.MaterializeResult(
+        metadata={
+            "analyst_copy": outputs.link(target, roots),
+            "parquet": outputs.link(link, roots),
+            "tables": len(tables),
+        }
+    )
 
 
 @dg.asset(
-    key=["exports", "dbt_docs"], deps=[KPI_VALUES], group_name=GROUP, owners=OWNERS, kinds={"dbt"},
+    key=["exports", "dbt_docs"],
+    deps=[KPI_VALUES],
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"dbt"},
     description="The dbt docs site (one static HTML file) for analysts: models, columns, tests and lineage.",
 )
-def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehouse: WarehouseResource,
-             paths: PlatformPaths):
+def dbt_docs(
+    context: dg.AssetExecutionContext,
+    dbt: ToexDbtCliResource,
+    warehouse: WarehouseResource,
+    paths: PlatformPaths,
+):
     if engine.is_spark():
         return _not_on_spark(context, "exports__dbt_docs")
     # In a target folder of its own, never the project's target/ that the definitions read.
@@ -235,8 +340,12 @@ def dbt_docs(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, warehou
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(toex_dbt.manifest_path, target / "manifest.json")
     with dbt_env(warehouse.path):
-        invocation = dbt.cli(["docs", "generate", "--static", "--no-compile"], manifest=toex_dbt.manifest_path,
-                             target_path=target, raise_on_error=False)
+        invocation = dbt.cli(
+            ["docs", "generate", "--static", "--no-compile"],
+            manifest=toex_dbt.manifest_path,
+            target_path=target,
+            raise_on_error=False,
+        )
     invocation.wait()
     if not invocation.is_successful():
         raise dg.Failure(f"dbt docs generate failed: {invocation.get_error()}"[:4000])
@@ -277,7 +386,11 @@ def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:
     if wal.exists() and wal.stat().st_size:
         with warehouse.connect() as con:
             con.execute(f"ATTACH '{target}' AS analyst_copy")
-            con.execute("COPY FROM DATABASE {} TO analyst_copy".format(con.execute("SELECT current_database()").fetchone()[0]))
+            con.execute(
+                "COPY FROM DATABASE {} TO analyst_copy".format(
+                    con.execute("SELECT current_database()").fetchone()[0]
+                )
+            )
             con.execute("DETACH analyst_copy")
         return
     shutil.copyfile(source, target)
@@ -285,10 +398,12 @@ def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:
 
 def build_quarterly_schedule(job_name: str) -> dg.ScheduleDefinition:
     @dg.schedule(
-        name="quarterly_publication", job_name=job_name,
+        name="quarterly_publication",
+        job_name=job_name,
         # TOEX_PUBLICATION_CRON overrides the timing (the end-to-end test ticks it every minute).
         cron_schedule=os.environ.get("TOEX_PUBLICATION_CRON", DEADLINE_CRON),
-        execution_timezone=DEADLINE_TIMEZONE, default_status=dg.DefaultScheduleStatus.STOPPED,
+        execution_timezone=DEADLINE_TIMEZONE,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
         description=f"{DEADLINE_HOUR:02d}:00 {DEADLINE_TIMEZONE} time (GMT in January, BST in April, July and "
         f"October) on day {DEADLINE_DAY} after each quarter ends (time for late moderation): ingests the newest "
         "inbox delivery and publishes the quarter just closed.",
@@ -296,8 +411,11 @@ def build_quarterly_schedule(job_name: str) -> dg.ScheduleDefinition:
     def quarterly_publication(context: dg.ScheduleEvaluationContext):
         quarter = default_reporting_quarter(context.scheduled_execution_time.date())
         ensure_quarter_partitions(context.instance, quarter)
-        return dg.RunRequest(run_key=quarter.label, partition_key=quarter.label,
-                             tags={"toex/quarter": quarter.label, "toex/trigger": "quarterly_publication"})
+        return dg.RunRequest(
+            run_key=quarter.label,
+            partition_key=quarter.label,
+            tags={"toex/quarter": quarter.label, "toex/trigger": "quarterly_publication"},
+        )
 
     return quarterly_publication
 

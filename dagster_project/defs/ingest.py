@@ -1,7 +1,6 @@
 """Ingestion domain: land a delivery, then one raw asset per extract (from one factory),
 each with its reconciliation and acceptance checks, and a sensor watching the inbox."""
 
-
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,30 +35,48 @@ class DeliveryConfig(dg.Config):
     """Which delivery to ingest. Leave both empty for the default: the newest complete, not yet
     rejected delivery folder in the inbox, else the current landed delivery again."""
 
-    delivery_dir: str = Field(default="", description=(
-        "A delivery folder to land and ingest (absolute path, e.g. data/inbox/2025-07-08). Empty: the newest "
-        f"inbox folder untouched for {SETTLE_SECONDS}s whose ingestion was not refused; with none, the "
-        "current landed delivery is re-used."))
-    replay_delivery_id: str = Field(default="", description=(
-        "Re-activate a delivery already landed, by id (e.g. 20250708T060000Z-1a2b3c4d; listed in the "
-        "delivery asset's metadata and under the landing area's deliveries/). Overrides delivery_dir."))
+    delivery_dir: str = Field(
+        default="",
+        description=(
+            "A delivery folder to land and ingest (absolute path, e.g. data/inbox/2025-07-08). Empty: the newest "
+            f"inbox folder untouched for {SETTLE_SECONDS}s whose ingestion was not refused; with none, the "
+            "current landed delivery is re-used."
+        ),
+    )
+    replay_delivery_id: str = Field(
+        default="",
+        description=(
+            "Re-activate a delivery already landed, by id (e.g. 20250708T060000Z-1a2b3c4d; listed in the "
+            "delivery asset's metadata and under the landing area's deliveries/). Overrides delivery_dir."
+        ),
+    )
 
 
 def _default_delivery(context, inbox: Path, con) -> Path | None:
     """The newest inbox folder that is complete (settled) and not yet rejected, else None."""
-    folders = [p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")] if inbox.is_dir() else []
+    folders = (
+        [p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        if inbox.is_dir()
+        else []
+    )
     now = time.time()
     for folder in sorted(folders, key=lambda p: (rejections.folder_stamp(p), p.name), reverse=True):
         if not _settled(folder, now):
-            context.log.info(f"inbox folder {folder.name} changed less than {SETTLE_SECONDS}s ago: still arriving")
+            context.log.info(
+                f"inbox folder {folder.name} changed less than {SETTLE_SECONDS}s ago: still arriving"
+            )
         elif reason := rejections.rejection_of(con, folder):
-            context.log.info(f"inbox folder {folder.name} skipped: its ingestion was refused ({reason})")
+            context.log.info(
+                f"inbox folder {folder.name} skipped: its ingestion was refused ({reason})"
+            )
         else:
             return folder
     return None
 
 
-def _chosen_delivery(context, config: DeliveryConfig, con, paths: PlatformPaths) -> deliveries.Delivery:
+def _chosen_delivery(
+    context, config: DeliveryConfig, con, paths: PlatformPaths
+) -> deliveries.Delivery:
     """The pseudonym key is checked before anything is landed or becomes current."""
     landing = Path(paths.landing)
     if config.replay_delivery_id:
@@ -67,15 +84,23 @@ def _chosen_delivery(context, config: DeliveryConfig, con, paths: PlatformPaths)
         pseudonym.key_for(d.files, d.synthetic_demo)
         context.log.info(f"replaying landed delivery {d.delivery_id} (arrived {d.arrived_at})")
         return d
-    folder = Path(config.delivery_dir) if config.delivery_dir else _default_delivery(context, Path(paths.inbox), con)
+    folder = (
+        Path(config.delivery_dir)
+        if config.delivery_dir
+        else _default_delivery(context, Path(paths.inbox), con)
+    )
     if folder is None:
         load.ensure_meta(con)
         reuse = rejections.reusable_delivery(con)
         if not reuse:
-            raise dg.Failure(f"no delivery given, no complete and unrejected delivery folder in the inbox "
-                             f"{paths.inbox}, and no accepted delivery landed yet: put a delivery folder there "
-                             "or set delivery_dir")
-        context.log.warning(f"no new delivery in the inbox {paths.inbox}: re-using the landed delivery {reuse}")
+            raise dg.Failure(
+                f"no delivery given, no complete and unrejected delivery folder in the inbox "
+                f"{paths.inbox}, and no accepted delivery landed yet: put a delivery folder there "
+                "or set delivery_dir"
+            )
+        context.log.warning(
+            f"no new delivery in the inbox {paths.inbox}: re-using the landed delivery {reuse}"
+        )
         d = deliveries.load_manifest(landing, reuse)
         pseudonym.key_for(d.files, d.synthetic_demo)
         return d
@@ -87,30 +112,44 @@ def _chosen_delivery(context, config: DeliveryConfig, con, paths: PlatformPaths)
 
 
 @dg.asset(
-    key=DELIVERY_KEY, group_name=GROUP, owners=OWNERS, kinds={"duckdb", "file"},
+    key=DELIVERY_KEY,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"duckdb", "file"},
     description="Lands a delivery folder unchanged in the immutable landing area (content hash, "
     "arrival time) and makes it the current delivery. Launched with no config it takes the newest complete, "
     "not yet rejected inbox folder, else re-uses the current delivery; `replay_delivery_id` re-activates a past one.",
 )
-def delivery(context: dg.AssetExecutionContext, config: DeliveryConfig,
-             warehouse: WarehouseResource, paths: PlatformPaths) -> dg.MaterializeResult:
+def delivery(
+    context: dg.AssetExecutionContext,
+    config: DeliveryConfig,
+    warehouse: WarehouseResource,
+    paths: PlatformPaths,
+) -> dg.MaterializeResult:
     tag_run_with_quarter(context)
     with warehouse.connect() as con:
         d = _chosen_delivery(context, config, con, paths)
         load.register_delivery(con, d)
         con.execute("DELETE FROM ingest.current_delivery")
-        con.execute("INSERT INTO ingest.current_delivery VALUES (?, current_timestamp)", [d.delivery_id])
+        con.execute(
+            "INSERT INTO ingest.current_delivery VALUES (?, current_timestamp)", [d.delivery_id]
+        )
     for note in d.unexpected:
         context.log.warning(note)
-    files = {e: f"{f.file_name} sha256:{f.sha256[:12]}… {f.bytes:,} B" for e, f in sorted(d.files.items())}
-    return dg.MaterializeResult(metadata={
-        "delivery_id": d.delivery_id,
-        "source_dir": d.source_dir,
-        "arrived_at": d.arrived_at,
-        "files": dg.MetadataValue.json(files),
-        "extracts_absent": dg.MetadataValue.json(sorted(set(contracts()) - set(d.files))),
-        "unexpected_entries": dg.MetadataValue.json(d.unexpected),
-    })
+    files = {
+        e: f"{f.file_name} sha256:{f.sha256[:12]}… {f.bytes:,} B"
+        for e, f in sorted(d.files.items())
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "delivery_id": d.delivery_id,
+            "source_dir": d.source_dir,
+            "arrived_at": d.arrived_at,
+            "files": dg.MetadataValue.json(files),
+            "extracts_absent": dg.MetadataValue.json(sorted(set(contracts()) - set(d.files))),
+            "unexpected_entries": dg.MetadataValue.json(d.unexpected),
+        }
+    )
 
 
 def current_delivery(warehouse: WarehouseResource, landing: Path) -> deliveries.Delivery:
@@ -123,8 +162,14 @@ def current_delivery(warehouse: WarehouseResource, landing: Path) -> deliveries.
 
 
 def _previous_version(con, contract: Contract) -> tuple[str | None, int, str]:
-    delivery_id, rows = con.execute(f'SELECT any_value(_delivery_id), count(*) FROM raw."{contract.extract}"').fetchone()
-    text = f"the version from delivery {delivery_id} ({rows} rows)" if delivery_id else "an empty table (no earlier version)"
+    delivery_id, rows = con.execute(
+        f'SELECT any_value(_delivery_id), count(*) FROM raw."{contract.extract}"'
+    ).fetchone()
+    text = (
+        f"the version from delivery {delivery_id} ({rows} rows)"
+        if delivery_id
+        else "an empty table (no earlier version)"
+    )
     return delivery_id, rows, text
 
 
@@ -137,32 +182,79 @@ def _titled(contract: Contract) -> str:
     return contract.title if named else f"{contract.title}. Source: {contract.source_system}"
 
 
-def _rejected(context, con, contract: Contract, landed: deliveries.LandedFile, exc: FileRejected,
-              exports: Path) -> tuple[list, dg.Failure]:
+def _rejected(
+    context,
+    con,
+    contract: Contract,
+    landed: deliveries.LandedFile,
+    exc: FileRejected,
+    exports: Path,
+) -> tuple[list, dg.Failure]:
     """A file rejected whole: its checks say so, the raw table keeps its previous version, and the
     step fails with one line naming the file, the rule and what stays published. No materialisation,
     so the ingest shows as failed; the row checks are "not evaluated" rather than passed."""
     _, prev_rows, prev_text = _previous_version(con, contract)
     quarter = run_quarter_of(context)
-    still = (outputs.publication_summary(outputs.current_publication(exports, quarter.slug), quarter.label)
-             if quarter else "the published quarters are unchanged")
+    still = (
+        outputs.publication_summary(
+            outputs.current_publication(exports, quarter.slug), quarter.label
+        )
+        if quarter
+        else "the published quarters are unchanged"
+    )
     message = f"{exc}; raw.{contract.extract} keeps {prev_text}; {still}"
     not_evaluated = f"not evaluated: {landed.file_name} was rejected whole (see file_accepted)"
     # On the publication's own page, beside the run's failure: the quarter as published is unchanged.
-    unchanged = [dg.AssetObservation(asset_key=outputs.PUBLICATION_KEY, partition=quarter.label, metadata={
-        "publication": f"unchanged: {still}", "rejected": str(exc)})] if quarter else []
+    unchanged = (
+        [
+            dg.AssetObservation(
+                asset_key=outputs.PUBLICATION_KEY,
+                partition=quarter.label,
+                metadata={"publication": f"unchanged: {still}", "rejected": str(exc)},
+            )
+        ]
+        if quarter
+        else []
+    )
     events = [
         *unchanged,
-        dg.AssetObservation(asset_key=raw_key(contract.extract), metadata={
-            "status": "rejected: previous version kept", "message": str(exc), "kept": prev_text,
-            "dagster/row_count": prev_rows}),
-        dg.AssetCheckResult(check_name="file_accepted", passed=False, severity=dg.AssetCheckSeverity.ERROR,
-                            description=str(exc), metadata={"file": landed.file_name}),
-        *(dg.AssetCheckResult(check_name=n, passed=False, severity=dg.AssetCheckSeverity.WARN,
-                              description=not_evaluated) for n in CHECKS if n != "file_accepted"),
+        dg.AssetObservation(
+            asset_key=raw_key(contract.extract),
+            metadata={
+                "status": "rejected: previous version kept",
+                "message": str(exc),
+                "kept": prev_text,
+                "dagster/row_count": prev_rows,
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="file_accepted",
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=str(exc),
+            metadata={"file": landed.file_name},
+        ),
+        *(
+            dg.AssetCheckResult(
+                check_name=n,
+                passed=False,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=not_evaluated,
+            )
+            for n in CHECKS
+            if n != "file_accepted"
+        ),
     ]
-    failure = dg.Failure(description=message, allow_retries=False, metadata={
-        "file": landed.file_name, "rule": str(exc), "kept": prev_text, "published": still})
+    failure = dg.Failure(
+        description=message,
+        allow_retries=False,
+        metadata={
+            "file": landed.file_name,
+            "rule": str(exc),
+            "kept": prev_text,
+            "published": still,
+        },
+    )
     return events, failure
 
 
@@ -170,27 +262,59 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
     key = raw_key(contract.extract)
     deps = [DELIVERY_KEY] + sorted({raw_key(ref[0]) for ref in contract.references.values()})
     checks = [
-        dg.AssetCheckSpec("file_accepted", asset=key, description="The delivery's file for this extract was usable "
-                          "(not rejected whole); if rejected, the previous good version stays in use.", blocking=True),
-        dg.AssetCheckSpec("rows_reconcile", asset=key, description="the file's rows, counted independently of the "
-                          "reader (CSV: a quote-aware count of its bytes; xlsx: the sheet's rows) = rows read = "
-                          "accepted + quarantined + collapsed", blocking=True),
-        dg.AssetCheckSpec("contract_columns_present", asset=key, description="Every column of the contract is in "
-                          "the file's header (warning: a missing optional column is NULL in every row)."),
-        dg.AssetCheckSpec("no_quarantined_rows", asset=key, description="Rows breaking a contract rule are "
-                          "quarantined with the rule and row number (warning)."),
+        dg.AssetCheckSpec(
+            "file_accepted",
+            asset=key,
+            description="The delivery's file for this extract was usable "
+            "(not rejected whole); if rejected, the previous good version stays in use.",
+            blocking=True,
+        ),
+        dg.AssetCheckSpec(
+            "rows_reconcile",
+            asset=key,
+            description="the file's rows, counted independently of the "
+            "reader (CSV: a quote-aware count of its bytes; xlsx: the sheet's rows) = rows read = "
+            "accepted + quarantined + collapsed",
+            blocking=True,
+        ),
+        dg.AssetCheckSpec(
+            "contract_columns_present",
+            asset=key,
+            description="Every column of the contract is in "
+            "the file's header (warning: a missing optional column is NULL in every row).",
+        ),
+        dg.AssetCheckSpec(
+            "no_quarantined_rows",
+            asset=key,
+            description="Rows breaking a contract rule are "
+            "quarantined with the rule and row number (warning).",
+        ),
     ]
-    columns = dg.TableSchema(columns=[
-        dg.TableColumn(c.name, c.sql_type.lower(), description=(c.description or "")
-                       + (" [personal: keyed pseudonym]" if c.personal == "pseudonymise" else ""))
-        for c in contract.stored_columns
-    ])
+    columns = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                c.name,
+                c.sql_type.lower(),
+                description=(c.description or "")
+                + (" [personal: keyed pseudonym]" if c.personal == "pseudonymise" else ""),
+            )
+            for c in contract.stored_columns
+        ]
+    )
 
     @dg.asset(
-        key=key, deps=deps, group_name=GROUP, owners=OWNERS, kinds={"duckdb"}, check_specs=checks,
+        key=key,
+        deps=deps,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={"duckdb"},
+        check_specs=checks,
         description=f"{_titled(contract)}. Contract: "
         f"dagster_project/contracts/{contract.extract}.yml; key ({', '.join(contract.key)}).",
-        metadata={"dagster/column_schema": columns, "contract": f"dagster_project/contracts/{contract.extract}.yml"},
+        metadata={
+            "dagster/column_schema": columns,
+            "contract": f"dagster_project/contracts/{contract.extract}.yml",
+        },
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
         d = current_delivery(warehouse, Path(paths.landing))
@@ -203,17 +327,28 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                 raise
             load.export_validated(con, contract.extract, Path(paths.landing), d.delivery_id)
 
-    def _ingest(context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None, exports: Path):
+    def _ingest(
+        context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None, exports: Path
+    ):
         """Load the delivery's file into raw.<extract>, or keep the previous version; yield the result."""
         load.ensure_raw_table(con, contract)
         if landed is None:
             prev = _previous_version(con, contract)
-            context.log.warning(f"{contract.extract} is not in delivery {d.delivery_id}: keeping {prev[2]}")
+            context.log.warning(
+                f"{contract.extract} is not in delivery {d.delivery_id}: keeping {prev[2]}"
+            )
             yield dg.MaterializeResult(
-                metadata={"status": "absent from delivery: previous version kept", "kept_delivery": str(prev[0]),
-                          "dagster/row_count": prev[1]},
-                check_results=[dg.AssetCheckResult(check_name=n, passed=True, metadata={"note": "extract absent"})
-                               for n in CHECKS],
+                metadata={
+                    "status": "absent from delivery: previous version kept",
+                    "kept_delivery": str(prev[0]),
+                    "dagster/row_count": prev[1],
+                },
+                check_results=[
+                    dg.AssetCheckResult(
+                        check_name=n, passed=True, metadata={"note": "extract absent"}
+                    )
+                    for n in CHECKS
+                ],
             )
             return
         key_bytes = pseudonym.key_for([contract.extract], d.synthetic_demo)
@@ -228,36 +363,71 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
             raise failure from None
         sample = con.execute(
             "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 10",
-            [f"{d.delivery_id}/{contract.extract}"]).fetchall()
+            [f"{d.delivery_id}/{contract.extract}"],
+        ).fetchall()
         if not r.reconciles:
-            load.block_current_delivery(con, f"raw/{contract.extract}:rows_reconcile", f"{landed.file_name} does not reconcile")
-        recon = {"rows_in_file": r.rows_counted, "rows_read": r.rows_read, "rows_accepted": r.rows_accepted,
-             "rows_quarantined": r.rows_quarantined, "rows_collapsed": r.rows_collapsed}
+            load.block_current_delivery(
+                con,
+                f"raw/{contract.extract}:rows_reconcile",
+                f"{landed.file_name} does not reconcile",
+            )
+        recon = {
+            "rows_in_file": r.rows_counted,
+            "rows_read": r.rows_read,
+            "rows_accepted": r.rows_accepted,
+            "rows_quarantined": r.rows_quarantined,
+            "rows_collapsed": r.rows_collapsed,
+        }
         yield dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": r.rows_accepted, **recon,
-            "file": landed.file_name, "sha256": landed.sha256, "delivery_id": d.delivery_id,
-            "encoding": r.encoding, "unknown_columns": dg.MetadataValue.json(r.unknown_columns),
-            "missing_columns": dg.MetadataValue.json(r.missing_columns),
-            "quarantine_reasons": dg.MetadataValue.json(r.reasons), "seconds": round(r.seconds, 3),
-        },
-        check_results=[
-            dg.AssetCheckResult(check_name="file_accepted", passed=True, metadata={"file": landed.file_name}),
-            dg.AssetCheckResult(check_name="rows_reconcile", passed=r.reconciles, severity=dg.AssetCheckSeverity.ERROR,
-                                metadata=recon),
-            dg.AssetCheckResult(
-                check_name="contract_columns_present", passed=not r.missing_columns, severity=dg.AssetCheckSeverity.WARN,
-                description=(f"{landed.file_name}: contract column(s) {', '.join(r.missing_columns)} missing from the "
-                             "header: NULL in every row") if r.missing_columns else "all contract columns present",
-                metadata={"missing_columns": dg.MetadataValue.json(r.missing_columns)},
-            ),
-            dg.AssetCheckResult(
-                check_name="no_quarantined_rows", passed=r.rows_quarantined == 0, severity=dg.AssetCheckSeverity.WARN,
-                description=f"{r.rows_quarantined} row(s) quarantined" if r.rows_quarantined else "none",
-                metadata={"rows_quarantined": r.rows_quarantined,
-                          "first_rows": dg.MetadataValue.md("\n".join(f"- row {n}: {why}" for n, why in sample) or "none")},
-            ),
-        ],
+            metadata={
+                "dagster/row_count": r.rows_accepted,
+                **recon,
+                "file": landed.file_name,
+                "sha256": landed.sha256,
+                "delivery_id": d.delivery_id,
+                "encoding": r.encoding,
+                "unknown_columns": dg.MetadataValue.json(r.unknown_columns),
+                "missing_columns": dg.MetadataValue.json(r.missing_columns),
+                "quarantine_reasons": dg.MetadataValue.json(r.reasons),
+                "seconds": round(r.seconds, 3),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="file_accepted", passed=True, metadata={"file": landed.file_name}
+                ),
+                dg.AssetCheckResult(
+                    check_name="rows_reconcile",
+                    passed=r.reconciles,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata=recon,
+                ),
+                dg.AssetCheckResult(
+                    check_name="contract_columns_present",
+                    passed=not r.missing_columns,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=(
+                        f"{landed.file_name}: contract column(s) {', '.join(r.missing_columns)} missing from the "
+                        "header: NULL in every row"
+                    )
+                    if r.missing_columns
+                    else "all contract columns present",
+                    metadata={"missing_columns": dg.MetadataValue.json(r.missing_columns)},
+                ),
+                dg.AssetCheckResult(
+                    check_name="no_quarantined_rows",
+                    passed=r.rows_quarantined == 0,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=f"{r.rows_quarantined} row(s) quarantined"
+                    if r.rows_quarantined
+                    else "none",
+                    metadata={
+                        "rows_quarantined": r.rows_quarantined,
+                        "first_rows": dg.MetadataValue.md(
+                            "\n".join(f"- row {n}: {why}" for n, why in sample) or "none"
+                        ),
+                    },
+                ),
+            ],
         )
 
     return _raw
@@ -276,14 +446,18 @@ def _landed_since_change(landing: Path) -> dict[str, float]:
     landed: dict[str, float] = {}
     for manifest in (landing / "deliveries").glob("*.json"):
         d = deliveries.Delivery.from_json(manifest.read_text())
-        arrived = datetime.strptime(d.arrived_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        arrived = (
+            datetime.strptime(d.arrived_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        )
         landed[d.source_dir] = max(arrived, landed.get(d.source_dir, 0.0))
     return landed
 
 
 def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
     @dg.sensor(
-        name="delivery_sensor", job_name=job_name, minimum_interval_seconds=30,
+        name="delivery_sensor",
+        job_name=job_name,
+        minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.STOPPED,
         description="Starts ingestion (and everything downstream) when a new delivery folder in the inbox "
         f"has been still for {SETTLE_SECONDS}s and was not landed since it last changed.",
@@ -297,7 +471,9 @@ def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
         now = time.time()
         quarter = default_reporting_quarter()
         requests = []
-        for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in sorted(
+            p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
             changed = int(rejections.folder_stamp(folder))
             stamp = f"{folder.name}@{changed}"
             if stamp in seen or not _settled(folder, now):
@@ -307,11 +483,16 @@ def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
                 continue
             seen.add(stamp)
             ensure_quarter_partitions(context.instance, quarter)
-            requests.append(dg.RunRequest(
-                run_key=stamp, partition_key=quarter.label,
-                run_config={"ops": {"ingest__delivery": {"config": {"delivery_dir": str(folder)}}}},
-                tags={"toex/delivery_folder": folder.name},
-            ))
+            requests.append(
+                dg.RunRequest(
+                    run_key=stamp,
+                    partition_key=quarter.label,
+                    run_config={
+                        "ops": {"ingest__delivery": {"config": {"delivery_dir": str(folder)}}}
+                    },
+                    tags={"toex/delivery_folder": folder.name},
+                )
+            )
         context.update_cursor("\n".join(sorted(seen)))
         return requests or dg.SkipReason("no new settled delivery folder")
 

@@ -46,7 +46,11 @@ class QuarterConfig(dg.Config):
 def reporting_quarter(context, config: QuarterConfig) -> Quarter:
     if quarter := run_quarter_of(context):
         return quarter
-    return Quarter.parse(config.reporting_quarter) if config.reporting_quarter else default_reporting_quarter()
+    return (
+        Quarter.parse(config.reporting_quarter)
+        if config.reporting_quarter
+        else default_reporting_quarter()
+    )
 
 
 class ToexDbtTranslator(DagsterDbtTranslator):
@@ -82,32 +86,70 @@ def run_config(quarter: Quarter) -> dict:
 
 
 @dg.asset(
-    key=PLATFORM_USAGE_KEY, group_name="ingest", owners=OWNERS, kinds={"duckdb"},
+    key=PLATFORM_USAGE_KEY,
+    group_name="ingest",
+    owners=OWNERS,
+    kinds={"duckdb"},
     deps=[dg.AssetKey(["raw", e]) for e in contracts()],
     description="Q4.2 measured from the platform itself: warehouse bytes and rows (DuckDB) and pipeline "
     "runs started in the quarter (the Dagster instance). One row set per reporting quarter, kept across runs.",
 )
-def platform_usage(context: dg.AssetExecutionContext, config: QuarterConfig, warehouse: WarehouseResource):
+def platform_usage(
+    context: dg.AssetExecutionContext, config: QuarterConfig, warehouse: WarehouseResource
+):
     q = reporting_quarter(context, config)
-    runs = context.instance.get_run_records(dg.RunsFilter(created_after=_utc(q.start), created_before=_utc(q.next().start)))
+    runs = context.instance.get_run_records(
+        dg.RunsFilter(created_after=_utc(q.start), created_before=_utc(q.next().start))
+    )
     with warehouse.connect() as con:
-        size = con.execute("SELECT sum(total_blocks * block_size) FROM pragma_database_size() WHERE database_name = current_database()").fetchone()[0]
+        size = con.execute(
+            "SELECT sum(total_blocks * block_size) FROM pragma_database_size() WHERE database_name = current_database()"
+        ).fetchone()[0]
         file_bytes = Path(warehouse.path).stat().st_size
-        rows = con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database()").fetchone()[0]
+        rows = con.execute(
+            "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchone()[0]
         con.execute("""CREATE TABLE IF NOT EXISTS ops.platform_usage (reporting_quarter VARCHAR, measure VARCHAR,
             period_type VARCHAR, period_start DATE, period_end DATE, value DOUBLE, unit VARCHAR)""")
         # Measured once per quarter, at its first run, then frozen: a re-run of the quarter must
         # publish byte-identical figures, and these would otherwise change with every run.
-        frozen = con.execute("SELECT count(*) FROM ops.platform_usage WHERE reporting_quarter = ?", [q.label]).fetchone()[0]
+        frozen = con.execute(
+            "SELECT count(*) FROM ops.platform_usage WHERE reporting_quarter = ?", [q.label]
+        ).fetchone()[0]
         if not frozen:
-            con.executemany("INSERT INTO ops.platform_usage VALUES (?, ?, ?, ?, ?, ?, ?)", [
-                [q.label, "warehouse_bytes", "as_at", q.end, q.end, float(max(file_bytes, size or 0)), "bytes"],
-                [q.label, "warehouse_rows", "as_at", q.end, q.end, float(rows), "rows"],
-                [q.label, "pipeline_runs", "quarter", q.start, q.end, float(len(runs)), "count"],
-            ])
-    return dg.MaterializeResult(metadata={"reporting_quarter": q.label, "warehouse_bytes": file_bytes,
-                                          "warehouse_rows": rows, "pipeline_runs": len(runs),
-                                          "recorded": "already recorded for the quarter (kept)" if frozen else "now"})
+            con.executemany(
+                "INSERT INTO ops.platform_usage VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    [
+                        q.label,
+                        "warehouse_bytes",
+                        "as_at",
+                        q.end,
+                        q.end,
+                        float(max(file_bytes, size or 0)),
+                        "bytes",
+                    ],
+                    [q.label, "warehouse_rows", "as_at", q.end, q.end, float(rows), "rows"],
+                    [
+                        q.label,
+                        "pipeline_runs",
+                        "quarter",
+                        q.start,
+                        q.end,
+                        float(len(runs)),
+                        "count",
+                    ],
+                ],
+            )
+    return dg.MaterializeResult(
+        metadata={
+            "reporting_quarter": q.label,
+            "warehouse_bytes": file_bytes,
+            "warehouse_rows": rows,
+            "pipeline_runs": len(runs),
+            "recorded": "already recorded for the quarter (kept)" if frozen else "now",
+        }
+    )
 
 
 def _utc(d: date) -> datetime:
@@ -120,18 +162,26 @@ def _utc(d: date) -> datetime:
     manifest=toex_dbt.manifest_path,
     project=toex_dbt,
     name=DBT_OP,
-    dagster_dbt_translator=ToexDbtTranslator(settings=DagsterDbtTranslatorSettings(
-        enable_asset_checks=True)),
+    dagster_dbt_translator=ToexDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
 )
-def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, config: QuarterConfig,
-                    warehouse: WarehouseResource, paths: PlatformPaths):
+def toex_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: ToexDbtCliResource,
+    config: QuarterConfig,
+    warehouse: WarehouseResource,
+    paths: PlatformPaths,
+):
     quarter = reporting_quarter(context, config)
     with warehouse.connect() as con:
         raw_rows = con.execute("""SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()
             WHERE database_name = current_database() AND schema_name = 'raw'""").fetchone()[0]
     threads = dbt_threads(raw_rows)
-    context.log.info(f"dbt build for reporting quarter {quarter.label} on {warehouse.path} "
-                     f"({raw_rows:,} raw rows: {threads} dbt thread(s))")
+    context.log.info(
+        f"dbt build for reporting quarter {quarter.label} on {warehouse.path} "
+        f"({raw_rows:,} raw rows: {threads} dbt thread(s))"
+    )
     _remove_stale_targets()
     if engine.is_spark():  # the same build on the Spark cluster (engines/spark.py)
         from dagster_project.engines import spark
@@ -139,11 +189,16 @@ def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, 
         invocation = spark.dbt_build(context, dbt, warehouse, Path(paths.landing), quarter.label)
         yield from _asset_events(context, invocation)
     else:
-        with dbt_env(warehouse.path, quarter.label, threads):  # read by dbt's subprocess as it starts
+        with dbt_env(
+            warehouse.path, quarter.label, threads
+        ):  # read by dbt's subprocess as it starts
             # Unit tests check the SQL on fixed fixtures, not the data: they run in the test suite and
             # CI (tests/dbt), not in every pipeline run (dbt's own advice).
-            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                                 raise_on_error=False)
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test"],
+                context=context,
+                raise_on_error=False,
+            )
             # Each model's materialisation appears as soon as the model and its dbt-side tests
             # finish, so the run shows progress while dbt works (not one burst when it exits).
             yield from _asset_events(context, invocation)
@@ -152,7 +207,9 @@ def toex_dbt_models(context: dg.AssetExecutionContext, dbt: ToexDbtCliResource, 
         materialised = {tuple(key.path) for key in context.selected_asset_keys}
         for key, rows in _row_counts(warehouse).items():
             if key in materialised:
-                yield dg.AssetObservation(asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows})
+                yield dg.AssetObservation(
+                    asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows}
+                )
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed for {quarter.label}: {invocation.get_error()}"[:4000])
     # dagster-dbt gives every invocation a target folder of its own (~17 MB: compiled SQL,
@@ -169,7 +226,10 @@ def _remove_stale_targets() -> None:
     (a second test worker, another clone's warehouse) may be building in this project now."""
     cutoff = time.time() - STALE_TARGET_SECONDS
     target = Path(toex_dbt.project_dir) / "target"
-    for stale in (*target.glob(f"{DBT_OP}-*"), *target.glob("dbt_docs-*")):  # dbt_docs: exports.dbt_docs
+    for stale in (
+        *target.glob(f"{DBT_OP}-*"),
+        *target.glob("dbt_docs-*"),
+    ):  # dbt_docs: exports.dbt_docs
         with contextlib.suppress(OSError):
             if stale.stat().st_mtime < cutoff:
                 shutil.rmtree(stale, ignore_errors=True)
@@ -195,9 +255,13 @@ def _asset_events(context, invocation):
             if pending["left"][key] <= 0 and key in held:
                 yield _with_tests(held.pop(key)[1], tallies[key])
             continue
-        for event in raw.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
-                                                 context=context, target_path=invocation.target_path,
-                                                 project=toex_dbt):
+        for event in raw.to_default_asset_events(
+            manifest=manifest,
+            dagster_dbt_translator=translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=toex_dbt,
+        ):
             if isinstance(event, dg.Output):
                 key = tuple(context.asset_key_for_output(event.output_name).path)
                 upstream = _ancestors(manifest, unique_id)
@@ -241,7 +305,11 @@ def _dbt_side_tests(manifest, translator, checks) -> dict:
 
 
 def _with_tests(event: dg.Output, tally: Counter | None) -> dg.Output:
-    return event.with_metadata({**event.metadata, "dbt_tests": _describe_tests(tally)}) if tally else event
+    return (
+        event.with_metadata({**event.metadata, "dbt_tests": _describe_tests(tally)})
+        if tally
+        else event
+    )
 
 
 def _describe_tests(tally: Counter) -> str:
@@ -257,7 +325,10 @@ def _row_counts(warehouse: WarehouseResource) -> dict[tuple[str, str], int]:
     with warehouse.connect() as con:
         tables = con.execute("""SELECT table_schema, table_name FROM information_schema.tables
             WHERE table_schema IN ('staging', 'intermediate', 'marts', 'kpis', 'reference')""").fetchall()
-        return {(s, t): con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables}
+        return {
+            (s, t): con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
+            for s, t in tables
+        }
 
 
 assets = [platform_usage, toex_dbt_models]

@@ -15,8 +15,6 @@ downstream, so a run's warnings are in the history table before its exports run.
 definitions reads the suite JSON files and nothing more.
 """
 
-
-
 from pathlib import Path
 
 import dagster as dg
@@ -32,22 +30,34 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     specs = []
     errors, warns = suite.of_severity("error"), suite.of_severity("warn")
     if errors:
-        specs.append(dg.AssetCheckSpec(
-            GATE, asset=key, blocking=True, additional_deps=reads,
-            description=f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), blocking: "
-            + ", ".join(e.name for e in errors),
-            metadata={"suite_file": f"expectations/{suite.path.name}", "severity": "error"},
-        ))
+        specs.append(
+            dg.AssetCheckSpec(
+                GATE,
+                asset=key,
+                blocking=True,
+                additional_deps=reads,
+                description=f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), blocking: "
+                + ", ".join(e.name for e in errors),
+                metadata={"suite_file": f"expectations/{suite.path.name}", "severity": "error"},
+            )
+        )
     if warns:
-        specs.append(dg.AssetCheckSpec(
-            WARNINGS, asset=key, blocking=False, additional_deps=reads,
-            description=f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), warnings: "
-            + ", ".join(e.name for e in warns),
-            metadata={"suite_file": f"expectations/{suite.path.name}", "severity": "warn"},
-        ))
+        specs.append(
+            dg.AssetCheckSpec(
+                WARNINGS,
+                asset=key,
+                blocking=False,
+                additional_deps=reads,
+                description=f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), warnings: "
+                + ", ".join(e.name for e in warns),
+                metadata={"suite_file": f"expectations/{suite.path.name}", "severity": "warn"},
+            )
+        )
 
     @dg.multi_asset_check(specs=specs, name=f"gx_{suite.name}", description=suite.notes or None)
-    def _suite_check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
+    def _suite_check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths
+    ):
         from dagster_project.quality.gate import evaluate
 
         # $TOEX_DATA_DIR/gx_docs (Data Docs) and gx_store (GX results), wherever the exports go;

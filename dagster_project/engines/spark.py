@@ -66,9 +66,11 @@ def master_url() -> str:
         return explicit
     url = spark_cluster.running_master_url(spark_dir())
     if not url:
-        raise SparkEngineError(f"the engine is Spark but no Spark cluster is running (looked in "
-                               f"{spark_dir() / 'cluster'}): start one with `toex spark up`, or set "
-                               f"{MASTER_ENV} to a master URL")
+        raise SparkEngineError(
+            f"the engine is Spark but no Spark cluster is running (looked in "
+            f"{spark_dir() / 'cluster'}): start one with `toex spark up`, or set "
+            f"{MASTER_ENV} to a master URL"
+        )
     return url
 
 
@@ -93,10 +95,16 @@ def announce(logger) -> None:
     """At the start of a run: where each part runs, and what the Spark engine does not do.
     Fails at once (before ingesting) when no cluster is running."""
     url = master_url()
-    logger.info("engine spark: ingestion in DuckDB at the edge; dbt, quality suites and exports on %s "
-                "(tables in %s)", url, spark_dir() / "warehouse")
+    logger.info(
+        "engine spark: ingestion in DuckDB at the edge; dbt, quality suites and exports on %s "
+        "(tables in %s)",
+        url,
+        spark_dir() / "warehouse",
+    )
     for step, reason in NOT_ON_SPARK.items():
-        logger.warning("engine spark: %s: %s", step, reason.format(tables=spark_dir() / "warehouse"))
+        logger.warning(
+            "engine spark: %s: %s", step, reason.format(tables=spark_dir() / "warehouse")
+        )
 
 
 # --------------------------------------------------------------------------- dbt
@@ -106,8 +114,11 @@ def dbt_environment(quarter_label: str | None = None) -> dict[str, str]:
     """What dbt's process needs to reach the cluster (profiles.yml reads these)."""
     from dagster_project.dbt_project import QUARTER_ENV
 
-    values = {SPARK_DIR_ENV: str(spark_dir()), MASTER_ENV: master_url(),
-              "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    values = {
+        SPARK_DIR_ENV: str(spark_dir()),
+        MASTER_ENV: master_url(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     if quarter_label:
         values[QUARTER_ENV] = quarter_label
     return values
@@ -122,19 +133,38 @@ def hand_over_ops(warehouse, folder: Path) -> Path:
     return target
 
 
-def register_sources(validated: Path, ops_folder: Path, env: dict[str, str], target_path: Path) -> None:
+def register_sources(
+    validated: Path, ops_folder: Path, env: dict[str, str], target_path: Path
+) -> None:
     """`dbt run-operation toex_spark_register_sources`: each dbt source a Spark view over its Parquet."""
     from dagster_project.dbt_project import dbt_executable
 
-    cmd = [dbt_executable(), "run-operation", "toex_spark_register_sources", "--target", DBT_TARGET,
-           "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-           "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
-           "--args", json.dumps({"raw": str(validated), "ops": str(ops_folder)})]
-    proc = subprocess.run(cmd, env={**os.environ, **env}, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    cmd = [
+        dbt_executable(),
+        "run-operation",
+        "toex_spark_register_sources",
+        "--target",
+        DBT_TARGET,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path / "logs"),
+        "--args",
+        json.dumps({"raw": str(validated), "ops": str(ops_folder)}),
+    ]
+    proc = subprocess.run(
+        cmd, env={**os.environ, **env}, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         lines = [ln for ln in proc.stdout.splitlines() if "rror" in ln][-10:]
-        raise SparkEngineError("dbt run-operation toex_spark_register_sources failed on Spark "
-                               f"(exit {proc.returncode}): " + " | ".join(lines or proc.stderr.splitlines()[-5:]))
+        raise SparkEngineError(
+            "dbt run-operation toex_spark_register_sources failed on Spark "
+            f"(exit {proc.returncode}): " + " | ".join(lines or proc.stderr.splitlines()[-5:])
+        )
 
 
 def dbt_build(context, dbt, warehouse, landing: Path, quarter_label: str):
@@ -144,17 +174,24 @@ def dbt_build(context, dbt, warehouse, landing: Path, quarter_label: str):
     delivery_id = current_delivery(warehouse)
     validated = validated_folder(landing, delivery_id)
     if not any(validated.glob("*.parquet")):
-        raise SparkEngineError(f"no validated Parquet in {validated}: the ingestion writes it for Spark")
+        raise SparkEngineError(
+            f"no validated Parquet in {validated}: the ingestion writes it for Spark"
+        )
     work = spark_dir() / "runs" / context.run_id[:8]
     ops = hand_over_ops(warehouse, work / "ops")
-    context.log.info(f"dbt on Spark: master {env[MASTER_ENV]}, sources from {validated} and {ops.parent}, "
-                     f"tables in {spark_dir() / 'warehouse'}")
+    context.log.info(
+        f"dbt on Spark: master {env[MASTER_ENV]}, sources from {validated} and {ops.parent}, "
+        f"tables in {spark_dir() / 'warehouse'}"
+    )
     register_sources(validated, ops.parent, env, work / "target")
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # read by dbt's subprocess as it starts
     try:
-        return dbt.cli(["build", "--target", DBT_TARGET, "--exclude-resource-type", "unit_test"], context=context,
-                       raise_on_error=False)
+        return dbt.cli(
+            ["build", "--target", DBT_TARGET, "--exclude-resource-type", "unit_test"],
+            context=context,
+            raise_on_error=False,
+        )
     finally:
         for k, v in saved.items():
             if v is None:
@@ -181,20 +218,23 @@ def quality_session():
     log.info("starting a Spark application for the quality suites on %s", url)
     os.environ.setdefault("SPARK_LOCAL_IP", spark_cluster.HOST)
     env = os.environ
-    _SESSION = (SparkSession.builder.master(url).appName("toex-quality")
-                # dbt's embedded metastore belongs to dbt's process: read tables by location.
-                .config("spark.sql.catalogImplementation", "in-memory")
-                .config("spark.driver.memory", env.get("TOEX_SPARK_DRIVER_MEMORY", "1g"))
-                .config("spark.executor.memory", env.get("TOEX_SPARK_EXECUTOR_MEMORY", "1g"))
-                .config("spark.cores.max", env.get("TOEX_SPARK_CORES_MAX", "2"))
-                .config("spark.driver.host", spark_cluster.HOST)
-                .config("spark.driver.bindAddress", spark_cluster.HOST)
-                .config("spark.sql.shuffle.partitions", "4")
-                .config("spark.locality.wait", "0s")  # as in dbt/profiles.yml: no 3 s wait per task
-                .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .getOrCreate())
+    _SESSION = (
+        SparkSession.builder.master(url)
+        .appName("toex-quality")
+        # dbt's embedded metastore belongs to dbt's process: read tables by location.
+        .config("spark.sql.catalogImplementation", "in-memory")
+        .config("spark.driver.memory", env.get("TOEX_SPARK_DRIVER_MEMORY", "1g"))
+        .config("spark.executor.memory", env.get("TOEX_SPARK_EXECUTOR_MEMORY", "1g"))
+        .config("spark.cores.max", env.get("TOEX_SPARK_CORES_MAX", "2"))
+        .config("spark.driver.host", spark_cluster.HOST)
+        .config("spark.driver.bindAddress", spark_cluster.HOST)
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.locality.wait", "0s")  # as in dbt/profiles.yml: no 3 s wait per task
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
     atexit.register(stop_quality_session)
     return _SESSION
 
@@ -213,6 +253,7 @@ def register_tables(spark, landing: Path, delivery_id: str, layers: bool) -> Non
     """Views `raw.<extract>` (validated Parquet; once per file) and, with `layers`, every
     `<layer>.<table>` Spark has built (again each time: dbt may have run since) in the quality
     session, so the suites and their SQL name tables as they do on DuckDB."""
+
     def view(schema: str, name: str, location: Path) -> None:
         if not spark.catalog.databaseExists(schema):
             spark.sql(f"CREATE DATABASE {schema}")
@@ -238,7 +279,9 @@ def publish_connection(landing: Path, delivery_id: str):
     raw = validated_folder(landing, delivery_id)
     missing = [s for s in ("kpis",) if not (spark_dir() / "warehouse" / f"{s}.db").is_dir()]
     if missing:
-        raise SparkEngineError(f"Spark has not built {', '.join(missing)} in {spark_dir() / 'warehouse'}")
+        raise SparkEngineError(
+            f"Spark has not built {', '.join(missing)} in {spark_dir() / 'warehouse'}"
+        )
     for schema in ("raw", *TABLE_SCHEMAS):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for path in sorted(raw.glob("*.parquet")):
@@ -248,6 +291,8 @@ def publish_connection(landing: Path, delivery_id: str):
         for table in sorted(p for p in folder.glob("*") if p.is_dir()) if folder.is_dir() else []:
             if not any(table.glob("*.parquet")):  # an empty table: Spark wrote no part file
                 continue
-            con.execute(f"CREATE VIEW {schema}.\"{table.name}\" AS "
-                        f"SELECT * FROM read_parquet('{table}/*.parquet')")
+            con.execute(
+                f'CREATE VIEW {schema}."{table.name}" AS '
+                f"SELECT * FROM read_parquet('{table}/*.parquet')"
+            )
     return con

@@ -46,12 +46,20 @@ def to_spark_sql(query: str) -> str:
 
     def rewrite(node):
         if isinstance(node, exp.Anonymous) and node.name.lower() == "list_position":
-            return exp.func("nullif", exp.func("array_position", *node.expressions), exp.Literal.number(0))
+            return exp.func(
+                "nullif", exp.func("array_position", *node.expressions), exp.Literal.number(0)
+            )
         if isinstance(node, exp.Anonymous) and node.name.lower() == "isfinite":
             x = node.expressions[0]
-            return exp.paren(exp.and_(exp.not_(exp.func("isnan", x.copy())),
-                                      exp.LT(this=exp.func("abs", x.copy()),
-                                             expression=exp.cast(exp.Literal.string("Infinity"), "double"))))
+            return exp.paren(
+                exp.and_(
+                    exp.not_(exp.func("isnan", x.copy())),
+                    exp.LT(
+                        this=exp.func("abs", x.copy()),
+                        expression=exp.cast(exp.Literal.string("Infinity"), "double"),
+                    ),
+                )
+            )
         return node
 
     return tree.transform(rewrite).sql(dialect="spark").replace(_PLACEHOLDER, BATCH)
@@ -76,9 +84,17 @@ def batch_frame(spark, suite: Suite, reporting_quarter: str | None):
     return df
 
 
-def run_suite_on_spark(suite: Suite, *, landing: Path, delivery_id: str, reporting_quarter: str | None,
-                       parameters: dict[str, Any], run_id: str | None = None, docs_dir: Path | None = None,
-                       store_dir: Path | None = None) -> SuiteRun:
+def run_suite_on_spark(
+    suite: Suite,
+    *,
+    landing: Path,
+    delivery_id: str,
+    reporting_quarter: str | None,
+    parameters: dict[str, Any],
+    run_id: str | None = None,
+    docs_dir: Path | None = None,
+    store_dir: Path | None = None,
+) -> SuiteRun:
     """`quality.runner.run_suite`, with the batch a Spark DataFrame of the table on the cluster."""
     from dagster_project.engines import spark as engine
 
@@ -87,28 +103,54 @@ def run_suite_on_spark(suite: Suite, *, landing: Path, delivery_id: str, reporti
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    run = SuiteRun(suite=suite, outcomes=[], parameters=dict(parameters),
-                   gx_import_seconds=time.perf_counter() - t_import)
+    run = SuiteRun(
+        suite=suite,
+        outcomes=[],
+        parameters=dict(parameters),
+        gx_import_seconds=time.perf_counter() - t_import,
+    )
     result = None
     try:
         spark = engine.quality_session()
-        engine.register_tables(spark, landing, delivery_id, layers=not suite.table.startswith("raw."))
+        engine.register_tables(
+            spark, landing, delivery_id, layers=not suite.table.startswith("raw.")
+        )
         context = _context(store_dir, docs_dir)
         gx_suite = context.suites.add_or_update(gx.ExpectationSuite(**_spark_suite_body(suite)))
         asset = context.data_sources.add_spark(name=DATASOURCE).add_dataframe_asset(name=suite.name)
-        validation = context.validation_definitions.add(gx.ValidationDefinition(
-            name=suite.name, data=asset.add_batch_definition_whole_dataframe("whole"), suite=gx_suite))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=suite.name,
+                data=asset.add_batch_definition_whole_dataframe("whole"),
+                suite=gx_suite,
+            )
+        )
         df = batch_frame(spark, suite, reporting_quarter)
         result = validation.run(
-            batch_parameters={"dataframe": df}, expectation_parameters=parameters,
+            batch_parameters={"dataframe": df},
+            expectation_parameters=parameters,
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
-            run_id=RunIdentifier(run_name=run_id or "adhoc", run_time=datetime.now(ZoneInfo("UTC"))),
+            run_id=RunIdentifier(
+                run_name=run_id or "adhoc", run_time=datetime.now(ZoneInfo("UTC"))
+            ),
         )
-    except Exception as exc:  # the suite could not run at all: every expectation fails with the error
+    except (
+        Exception
+    ) as exc:  # the suite could not run at all: every expectation fails with the error
         log.exception("suite %s could not run on Spark", suite.name)
-        run.outcomes = [ExpectationOutcome(suite.name, e.name, e.severity, False, None,
-                                           f"suite could not run on Spark: {type(exc).__name__}: {exc}", True, e.type)
-                        for e in suite.expectations]
+        run.outcomes = [
+            ExpectationOutcome(
+                suite.name,
+                e.name,
+                e.severity,
+                False,
+                None,
+                f"suite could not run on Spark: {type(exc).__name__}: {exc}",
+                True,
+                e.type,
+            )
+            for e in suite.expectations
+        ]
     if result is not None:
         run.outcomes = _outcomes(suite, result)
         _describe_unexpected_rows(spark, suite, result, run.outcomes, reporting_quarter)
@@ -118,10 +160,15 @@ def run_suite_on_spark(suite: Suite, *, landing: Path, delivery_id: str, reporti
     return run
 
 
-def _describe_unexpected_rows(spark, suite: Suite, result, outcomes, reporting_quarter: str | None) -> None:
+def _describe_unexpected_rows(
+    spark, suite: Suite, result, outcomes, reporting_quarter: str | None
+) -> None:
     """As on DuckDB: the first offending rows of a failed UnexpectedRowsExpectation."""
-    failed = {o.expectation: o for o in outcomes
-              if not o.success and not o.errored and o.type == "unexpected_rows_expectation"}
+    failed = {
+        o.expectation: o
+        for o in outcomes
+        if not o.success and not o.errored and o.type == "unexpected_rows_expectation"
+    }
     if not failed:
         return
     batch_frame(spark, suite, reporting_quarter).createOrReplaceTempView("toex_failed_batch")
@@ -132,7 +179,12 @@ def _describe_unexpected_rows(spark, suite: Suite, result, outcomes, reporting_q
         if o is None or not query:
             continue
         try:
-            rows = [row.asDict() for row in spark.sql(query.replace(BATCH, "toex_failed_batch")).limit(SAMPLE_ROWS).collect()]
+            rows = [
+                row.asDict()
+                for row in spark.sql(query.replace(BATCH, "toex_failed_batch"))
+                .limit(SAMPLE_ROWS)
+                .collect()
+            ]
         except Exception as exc:  # only the sample is lost; the outcome stands
             rows = [{"error": str(exc)[:200]}]
         count = o.observed_value

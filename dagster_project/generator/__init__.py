@@ -61,8 +61,7 @@ __all__ = [
 
 log = logging.getLogger("toex.generator")
 DEFAULT_SEED = 20250630
-LARGE_EXTRACTS = ("disruptions", "morile_assessments", "identifications", "toex_jobs",
-                  "tool_usage")
+LARGE_EXTRACTS = ("disruptions", "morile_assessments", "identifications", "toex_jobs", "tool_usage")
 EXCEL_EXTRACTS = ("costs", "hr_positions")
 
 
@@ -78,13 +77,22 @@ def build_tables(seed: int = DEFAULT_SEED) -> dict[str, Table]:
     capabilities.build_onboarding(w)
     operations.assign_labels(w)  # labels last: the builders above move opening dates
     tables = [
-        operations.operations_table(w), operations.operation_threats_table(w),
-        jobs.jobs_table(w), assessments.assessments_table(assess),
-        disruptions.disruptions_table(disr), identifications.identifications_table(idents),
-        feedback.feedback_table(w), feedback.case_studies_table(w),
-        people.staff_table(w), people.positions_table(w), people.survey_table(w),
-        comms.comms_table(w), finance.costs_table(w), capabilities.capabilities_table(w),
-        capabilities.onboarding_table(w), capabilities.platform_users_table(w),
+        operations.operations_table(w),
+        operations.operation_threats_table(w),
+        jobs.jobs_table(w),
+        assessments.assessments_table(assess),
+        disruptions.disruptions_table(disr),
+        identifications.identifications_table(idents),
+        feedback.feedback_table(w),
+        feedback.case_studies_table(w),
+        people.staff_table(w),
+        people.positions_table(w),
+        people.survey_table(w),
+        comms.comms_table(w),
+        finance.costs_table(w),
+        capabilities.capabilities_table(w),
+        capabilities.onboarding_table(w),
+        capabilities.platform_users_table(w),
         capabilities.tool_usage_table(w),
     ]
     by_name = {t.extract: t for t in tables}
@@ -122,6 +130,10 @@ def generate(out_dir: Path, seed: int = DEFAULT_SEED, scale: int = 1) -> dict[st
             log.info("scaled %s: +%d rows", name, n)
     # Lets demo mode recognise this delivery, unchanged, as synthetic (ingest/pseudonym.py).
     write_demo_marker(out_dir, seed=seed, scale=scale)
-    log.info("delivery complete: %d rows in %d files (%.1fs)", sum(counts.values()),
-             len(counts), time.perf_counter() - started)
+    log.info(
+        "delivery complete: %d rows in %d files (%.1fs)",
+        sum(counts.values()),
+        len(counts),
+        time.perf_counter() - started,
+    )
     return counts

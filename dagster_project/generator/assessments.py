@@ -53,11 +53,24 @@ JULY_BACKGROUND = 18
 
 # role -> (threat, [(date, score), ...]) ; the Q1.2 and Q2.3 designs.
 DESIGNED: dict[str, tuple[str, list[tuple[date, int]]]] = {
-    "YHROCU Op 7": ("CSA", [(date(2025, 1, 22), 510), (date(2025, 5, 20), 76), (date(2025, 7, 8), 70)]),
-    "q12_x1": ("MSHT", [(date(2025, 2, 11), 820), (date(2025, 4, 15), 804), (date(2025, 6, 10), 804),
-                        (date(2025, 7, 3), 804)]),
+    "YHROCU Op 7": (
+        "CSA",
+        [(date(2025, 1, 22), 510), (date(2025, 5, 20), 76), (date(2025, 7, 8), 70)],
+    ),
+    "q12_x1": (
+        "MSHT",
+        [
+            (date(2025, 2, 11), 820),
+            (date(2025, 4, 15), 804),
+            (date(2025, 6, 10), 804),
+            (date(2025, 7, 3), 804),
+        ],
+    ),
     "q12_x2": ("MSHT", [(date(2025, 1, 20), 300), (date(2025, 5, 6), 296)]),
-    "q12_x3": ("MSHT", [(date(2024, 12, 5), 400), (date(2025, 4, 22), 440), (date(2025, 6, 18), 440)]),
+    "q12_x3": (
+        "MSHT",
+        [(date(2024, 12, 5), 400), (date(2025, 4, 22), 440), (date(2025, 6, 18), 440)],
+    ),
     "q12_x4": ("CSA", [(date(2025, 3, 3), 350), (date(2025, 5, 28), 395)]),
     "q12_x5": ("OIC", [(date(2024, 11, 12), 600), (date(2025, 6, 3), 650)]),
     "q12_x6": ("MSHT", [(date(2025, 1, 28), 500), (date(2025, 4, 29), 500)]),
@@ -136,8 +149,13 @@ def build_assessments(w: World) -> list[Assessment]:
         a.toex = a.op.toex_active(a.date)
     pre_toex = [a for a in out if a.toex and a.date < QUARTER_START]
     q1_toex_ops = {a.op for a in out if a.toex and QUARTER_START <= a.date <= QUARTER_END}
-    old_supported = [o for o in w.ops if o.jobs and o.support_start < QUARTER_START
-                     and _windows(o, INCEPTION, PRE_QUARTER_END, FAR)]
+    old_supported = [
+        o
+        for o in w.ops
+        if o.jobs
+        and o.support_start < QUARTER_START
+        and _windows(o, INCEPTION, PRE_QUARTER_END, FAR)
+    ]
     must = {a.op for a in pre_toex}
     for op in q1_toex_ops:
         if op.support_start < QUARTER_START:
@@ -147,8 +165,11 @@ def build_assessments(w: World) -> list[Assessment]:
     others = [o for o in old_supported if o not in must and o not in designed_ops]
     rng.shuffle(others)
     a_pre = sorted(must, key=w.ops.index) + others[: size - len(must)]
-    n_fill = TOEX_SINCE_INCEPTION - len(pre_toex) - sum(
-        1 for a in out if a.toex and QUARTER_START <= a.date <= QUARTER_END)
+    n_fill = (
+        TOEX_SINCE_INCEPTION
+        - len(pre_toex)
+        - sum(1 for a in out if a.toex and QUARTER_START <= a.date <= QUARTER_END)
+    )
     needs_one = [o for o in a_pre if o not in {a.op for a in pre_toex}]
     weights = [max(1, _window_days(o, cutoffs)) for o in a_pre]
     targets = list(needs_one) + rng.choices(a_pre, weights=weights, k=n_fill - len(needs_one))
@@ -168,8 +189,11 @@ def build_assessments(w: World) -> list[Assessment]:
     by_series = defaultdict(list)
     for a in fillers:
         by_series[(a.op, a.threat)].append(a)
-    pair = next(v for k, v in sorted(by_series.items(), key=lambda kv: w.ops.index(kv[0][0]))
-                if len(v) >= 3 and k[0] not in designed_ops)
+    pair = next(
+        v
+        for k, v in sorted(by_series.items(), key=lambda kv: w.ops.index(kv[0][0]))
+        if len(v) >= 3 and k[0] not in designed_ops
+    )
     pair[1].date = pair[0].date
     out.extend(fillers)
 
@@ -181,27 +205,50 @@ def build_assessments(w: World) -> list[Assessment]:
             out.extend(_background_series(rng, op, threat, cutoffs.get((op, threat), FAR), used))
 
     # ... in the quarter, exact per-threat totals
-    eligible = [o for o in w.ops if o.role is None and o.group in ("g1", "g4", "g5")
-                and (o.closed is None or o.closed > QUARTER_END) and o.opened <= date(2025, 6, 20)
-                and not o.active_between(QUARTER_START, date(2025, 7, 10))]
+    eligible = [
+        o
+        for o in w.ops
+        if o.role is None
+        and o.group in ("g1", "g4", "g5")
+        and (o.closed is None or o.closed > QUARTER_END)
+        and o.opened <= date(2025, 6, 20)
+        and not o.active_between(QUARTER_START, date(2025, 7, 10))
+    ]
     for threat, (n_assess, n_ops) in QUARTER_BACKGROUND.items():
         pool = [o for o in eligible if threat in o.threats]
         chosen = rng.sample(pool, n_ops)
         twice = set(rng.sample(chosen, n_assess - n_ops))
         for op in chosen:
             for _ in range(2 if op in twice else 1):
-                out.append(Assessment(op, threat, _free_date(rng, op, threat, used,
-                                                             QUARTER_START, QUARTER_END),
-                                      kind="quarter"))
+                out.append(
+                    Assessment(
+                        op,
+                        threat,
+                        _free_date(rng, op, threat, used, QUARTER_START, QUARTER_END),
+                        kind="quarter",
+                    )
+                )
     other = [(o, t) for o in eligible for t in o.threats if t not in ("CSA", "MSHT", "OIC")]
     for op, threat in rng.sample(other, QUARTER_OTHER_THREATS):
-        out.append(Assessment(op, threat, _free_date(rng, op, threat, used, QUARTER_START,
-                                                     QUARTER_END), kind="quarter"))
+        out.append(
+            Assessment(
+                op,
+                threat,
+                _free_date(rng, op, threat, used, QUARTER_START, QUARTER_END),
+                kind="quarter",
+            )
+        )
     # ... and a few in early July, which no Q1 figure may count.
     for op in rng.sample(eligible, JULY_BACKGROUND):
         threat = rng.choice(sorted(op.threats))
-        out.append(Assessment(op, threat, _free_date(rng, op, threat, used, date(2025, 7, 1),
-                                                     date(2025, 7, 10)), kind="july"))
+        out.append(
+            Assessment(
+                op,
+                threat,
+                _free_date(rng, op, threat, used, date(2025, 7, 1), date(2025, 7, 10)),
+                kind="july",
+            )
+        )
 
     for a in out:
         a.toex = a.op.toex_active(a.date)
@@ -366,10 +413,19 @@ def _ori(rng, items: list[Assessment]) -> None:
 
 
 def assessments_table(items: list[Assessment]) -> Table:
-    t = Table("morile_assessments", ["assessment_id", "operation_ref", "threat_type",
-                                      "assessment_date", "risk_score", "ori"])
+    t = Table(
+        "morile_assessments",
+        ["assessment_id", "operation_ref", "threat_type", "assessment_date", "risk_score", "ori"],
+    )
     for a in sorted(items, key=lambda a: a.aid):
-        t.add({"assessment_id": a.aid, "operation_ref": a.op.ref, "threat_type": a.threat,
-               "assessment_date": iso(a.date), "risk_score": str(a.score),
-               "ori": "" if a.ori is None else str(a.ori)})
+        t.add(
+            {
+                "assessment_id": a.aid,
+                "operation_ref": a.op.ref,
+                "threat_type": a.threat,
+                "assessment_date": iso(a.date),
+                "risk_score": str(a.score),
+                "ori": "" if a.ori is None else str(a.ori),
+            }
+        )
     return t

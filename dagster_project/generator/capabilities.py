@@ -31,77 +31,182 @@ log = logging.getLogger("toex.generator")
 
 # capability id -> (name, [(stage, entered_date), ...])
 CAPABILITIES = {
-    "TDA-001": ("Translation", [("idea", date(2021, 6, 14)), ("business_need", date(2021, 7, 19)),
-                                ("development", date(2021, 9, 6)), ("testing", date(2022, 1, 17)),
-                                ("assurance", date(2022, 3, 21)), ("deployed", date(2022, 5, 9))]),
-    "TDA-002": ("Transcription", [("idea", date(2021, 8, 2)), ("business_need", date(2021, 9, 13)),
-                                  ("development", date(2021, 11, 22)), ("testing", date(2022, 5, 16)),
-                                  ("assurance", date(2022, 7, 25)), ("deployed", date(2022, 9, 12))]),
-    "TDA-003": ("Traffic Jam integration", [("idea", date(2021, 10, 4)),
-                                            ("business_need", date(2021, 11, 15)),
-                                            ("assurance", date(2022, 5, 23)),
-                                            ("deployed", date(2022, 7, 4))]),
-    "TDA-004": ("DART", [("idea", date(2022, 1, 10)), ("business_need", date(2022, 2, 21)),
-                         ("development", date(2022, 4, 4)), ("testing", date(2022, 8, 15)),
-                         ("assurance", date(2022, 10, 17)), ("deployed", date(2022, 12, 5))]),
-    "TDA-005": ("Facebook Friends", [("idea", date(2022, 5, 9)), ("business_need", date(2022, 6, 20)),
-                                     ("development", date(2022, 8, 1)), ("testing", date(2022, 12, 12)),
-                                     ("assurance", date(2023, 1, 30)), ("deployed", date(2023, 3, 13))]),
-    "TDA-006": ("Companies House", [("idea", date(2022, 9, 5)), ("business_need", date(2022, 10, 17)),
-                                    ("development", date(2022, 12, 5)), ("testing", date(2023, 3, 20)),
-                                    ("assurance", date(2023, 5, 2)), ("deployed", date(2023, 6, 19))]),
-    "TDA-007": ("Client Eye", [("idea", date(2024, 9, 9)), ("business_need", date(2024, 10, 21)),
-                               ("development", date(2025, 1, 13)), ("testing", date(2025, 4, 22)),
-                               ("assurance", date(2025, 6, 23))]),
-    "TDA-008": ("IP Address Dashboard", [("idea", date(2024, 10, 7)),
-                                         ("business_need", date(2024, 11, 11)),
-                                         ("development", date(2025, 1, 6)),
-                                         ("testing", date(2025, 3, 3)), ("assurance", date(2025, 4, 7)),
-                                         ("deployed", date(2025, 5, 14))]),
-    "TDA-009": ("Punter Review Dashboard", [("idea", date(2024, 2, 5)),
-                                            ("business_need", date(2024, 3, 18)),
-                                            ("development", date(2024, 5, 7)),
-                                            ("testing", date(2024, 8, 19)),
-                                            ("assurance", date(2024, 9, 30)),
-                                            ("deployed", date(2024, 11, 4))]),
-    "TDA-010": ("Adult Services Advert Scraper", [("idea", date(2022, 11, 7)),
-                                                  ("business_need", date(2022, 12, 19)),
-                                                  ("development", date(2023, 2, 13)),
-                                                  ("testing", date(2023, 6, 26)),
-                                                  ("assurance", date(2023, 8, 14)),
-                                                  ("deployed", date(2023, 10, 2)),
-                                                  ("retired", date(2025, 2, 17))]),
-    "TDA-011": ("Entity Resolution Service", [("idea", date(2024, 6, 10)),
-                                              ("business_need", date(2024, 8, 5)),
-                                              ("development", date(2024, 12, 2))]),
-    "TDA-012": ("Image Similarity Search", [("idea", date(2024, 12, 16)),
-                                            ("business_need", date(2025, 3, 10))]),
+    "TDA-001": (
+        "Translation",
+        [
+            ("idea", date(2021, 6, 14)),
+            ("business_need", date(2021, 7, 19)),
+            ("development", date(2021, 9, 6)),
+            ("testing", date(2022, 1, 17)),
+            ("assurance", date(2022, 3, 21)),
+            ("deployed", date(2022, 5, 9)),
+        ],
+    ),
+    "TDA-002": (
+        "Transcription",
+        [
+            ("idea", date(2021, 8, 2)),
+            ("business_need", date(2021, 9, 13)),
+            ("development", date(2021, 11, 22)),
+            ("testing", date(2022, 5, 16)),
+            ("assurance", date(2022, 7, 25)),
+            ("deployed", date(2022, 9, 12)),
+        ],
+    ),
+    "TDA-003": (
+        "Traffic Jam integration",
+        [
+            ("idea", date(2021, 10, 4)),
+            ("business_need", date(2021, 11, 15)),
+            ("assurance", date(2022, 5, 23)),
+            ("deployed", date(2022, 7, 4)),
+        ],
+    ),
+    "TDA-004": (
+        "DART",
+        [
+            ("idea", date(2022, 1, 10)),
+            ("business_need", date(2022, 2, 21)),
+            ("development", date(2022, 4, 4)),
+            ("testing", date(2022, 8, 15)),
+            ("assurance", date(2022, 10, 17)),
+            ("deployed", date(2022, 12, 5)),
+        ],
+    ),
+    "TDA-005": (
+        "Facebook Friends",
+        [
+            ("idea", date(2022, 5, 9)),
+            ("business_need", date(2022, 6, 20)),
+            ("development", date(2022, 8, 1)),
+            ("testing", date(2022, 12, 12)),
+            ("assurance", date(2023, 1, 30)),
+            ("deployed", date(2023, 3, 13)),
+        ],
+    ),
+    "TDA-006": (
+        "Companies House",
+        [
+            ("idea", date(2022, 9, 5)),
+            ("business_need", date(2022, 10, 17)),
+            ("development", date(2022, 12, 5)),
+            ("testing", date(2023, 3, 20)),
+            ("assurance", date(2023, 5, 2)),
+            ("deployed", date(2023, 6, 19)),
+        ],
+    ),
+    "TDA-007": (
+        "Client Eye",
+        [
+            ("idea", date(2024, 9, 9)),
+            ("business_need", date(2024, 10, 21)),
+            ("development", date(2025, 1, 13)),
+            ("testing", date(2025, 4, 22)),
+            ("assurance", date(2025, 6, 23)),
+        ],
+    ),
+    "TDA-008": (
+        "IP Address Dashboard",
+        [
+            ("idea", date(2024, 10, 7)),
+            ("business_need", date(2024, 11, 11)),
+            ("development", date(2025, 1, 6)),
+            ("testing", date(2025, 3, 3)),
+            ("assurance", date(2025, 4, 7)),
+            ("deployed", date(2025, 5, 14)),
+        ],
+    ),
+    "TDA-009": (
+        "Punter Review Dashboard",
+        [
+            ("idea", date(2024, 2, 5)),
+            ("business_need", date(2024, 3, 18)),
+            ("development", date(2024, 5, 7)),
+            ("testing", date(2024, 8, 19)),
+            ("assurance", date(2024, 9, 30)),
+            ("deployed", date(2024, 11, 4)),
+        ],
+    ),
+    "TDA-010": (
+        "Adult Services Advert Scraper",
+        [
+            ("idea", date(2022, 11, 7)),
+            ("business_need", date(2022, 12, 19)),
+            ("development", date(2023, 2, 13)),
+            ("testing", date(2023, 6, 26)),
+            ("assurance", date(2023, 8, 14)),
+            ("deployed", date(2023, 10, 2)),
+            ("retired", date(2025, 2, 17)),
+        ],
+    ),
+    "TDA-011": (
+        "Entity Resolution Service",
+        [
+            ("idea", date(2024, 6, 10)),
+            ("business_need", date(2024, 8, 5)),
+            ("development", date(2024, 12, 2)),
+        ],
+    ),
+    "TDA-012": (
+        "Image Similarity Search",
+        [("idea", date(2024, 12, 16)), ("business_need", date(2025, 3, 10))],
+    ),
     "TDA-013": ("Vehicle Movement Explorer", [("idea", date(2025, 5, 6))]),
-    "TDA-014": ("Crypto Wallet Tracer", [("idea", date(2024, 3, 4)), ("business_need", date(2024, 5, 13)),
-                                         ("development", date(2024, 9, 23)),
-                                         ("testing", date(2025, 2, 24))]),
+    "TDA-014": (
+        "Crypto Wallet Tracer",
+        [
+            ("idea", date(2024, 3, 4)),
+            ("business_need", date(2024, 5, 13)),
+            ("development", date(2024, 9, 23)),
+            ("testing", date(2025, 2, 24)),
+        ],
+    ),
     # Deployed after the quarter end: still at assurance on 30 June.
-    "TDA-015": ("OCR Document Reader", [("idea", date(2024, 4, 15)), ("business_need", date(2024, 6, 3)),
-                                        ("development", date(2024, 8, 27)),
-                                        ("testing", date(2024, 12, 9)), ("assurance", date(2025, 3, 31)),
-                                        ("deployed", date(2025, 7, 8))]),
-    "TDA-016": ("Network Graph Explorer", [("idea", date(2023, 5, 15)),
-                                           ("business_need", date(2023, 6, 26)),
-                                           ("development", date(2023, 8, 21)),
-                                           ("testing", date(2023, 12, 4)),
-                                           ("assurance", date(2024, 1, 22)),
-                                           ("deployed", date(2024, 3, 18))]),
-    "TDA-017": ("Force Profile Builder", [("idea", date(2023, 2, 20)),
-                                          ("business_need", date(2023, 4, 3)),
-                                          ("development", date(2023, 6, 12)),
-                                          ("testing", date(2023, 9, 25)),
-                                          ("assurance", date(2023, 11, 6)),
-                                          ("deployed", date(2023, 12, 11))]),
-    "TDA-018": ("Victim Journey Timeline", [("idea", date(2024, 6, 3)),
-                                            ("business_need", date(2024, 8, 12))]),
-    "TDA-019": ("Dark Web Marketplace Monitor", [("idea", date(2023, 2, 6)),
-                                                 ("business_need", date(2023, 4, 17)),
-                                                 ("retired", date(2023, 11, 20))]),
+    "TDA-015": (
+        "OCR Document Reader",
+        [
+            ("idea", date(2024, 4, 15)),
+            ("business_need", date(2024, 6, 3)),
+            ("development", date(2024, 8, 27)),
+            ("testing", date(2024, 12, 9)),
+            ("assurance", date(2025, 3, 31)),
+            ("deployed", date(2025, 7, 8)),
+        ],
+    ),
+    "TDA-016": (
+        "Network Graph Explorer",
+        [
+            ("idea", date(2023, 5, 15)),
+            ("business_need", date(2023, 6, 26)),
+            ("development", date(2023, 8, 21)),
+            ("testing", date(2023, 12, 4)),
+            ("assurance", date(2024, 1, 22)),
+            ("deployed", date(2024, 3, 18)),
+        ],
+    ),
+    "TDA-017": (
+        "Force Profile Builder",
+        [
+            ("idea", date(2023, 2, 20)),
+            ("business_need", date(2023, 4, 3)),
+            ("development", date(2023, 6, 12)),
+            ("testing", date(2023, 9, 25)),
+            ("assurance", date(2023, 11, 6)),
+            ("deployed", date(2023, 12, 11)),
+        ],
+    ),
+    "TDA-018": (
+        "Victim Journey Timeline",
+        [("idea", date(2024, 6, 3)), ("business_need", date(2024, 8, 12))],
+    ),
+    "TDA-019": (
+        "Dark Web Marketplace Monitor",
+        [
+            ("idea", date(2023, 2, 6)),
+            ("business_need", date(2023, 4, 17)),
+            ("retired", date(2023, 11, 20)),
+        ],
+    ),
 }
 
 
@@ -109,17 +214,30 @@ def capabilities_table(w: World) -> Table:
     t = Table("capabilities", ["capability_id", "capability_name", "stage", "entered_date"])
     for cid, (name, stages) in CAPABILITIES.items():
         for stage, d in stages:
-            t.add({"capability_id": cid, "capability_name": name, "stage": stage,
-                   "entered_date": iso(d)})
+            t.add(
+                {
+                    "capability_id": cid,
+                    "capability_name": name,
+                    "stage": stage,
+                    "entered_date": iso(d),
+                }
+            )
     return t
 
 
 # --------------------------------------------------------------------------- onboarding
 
 FORCES_ONBOARDED, FORCES_ACCEPTED = 15, 11  # 26 accepted or onboarded on the quarter end
-ROCU_STATUS = {"YHROCU": "onboarded", "NWROCU": "onboarded", "EMSOU": "accepted",
-               "TARIAN": "accepted", "ERSOU": "requested", "SEROCU": "july_accepted",
-               "ROCUWM": "requested", "NEROCU": "requested"}
+ROCU_STATUS = {
+    "YHROCU": "onboarded",
+    "NWROCU": "onboarded",
+    "EMSOU": "accepted",
+    "TARIAN": "accepted",
+    "ERSOU": "requested",
+    "SEROCU": "july_accepted",
+    "ROCUWM": "requested",
+    "NEROCU": "requested",
+}
 
 
 def build_onboarding(w: World) -> dict[str, list[tuple[str, date]]]:
@@ -128,9 +246,14 @@ def build_onboarding(w: World) -> dict[str, list[tuple[str, date]]]:
     forces = list(TERRITORIAL)
     rng.shuffle(forces)
     # One of the 11 accepted forces is onboarded on 8 July; one more is accepted on 3 July.
-    plan = (["onboarded"] * FORCES_ONBOARDED + ["accepted"] * (FORCES_ACCEPTED - 1)
-            + ["accepted_july_onboarded"] + ["requested"] * 6 + ["july_accepted"]
-            + ["withdrawn_after_accepted", "withdrawn"])
+    plan = (
+        ["onboarded"] * FORCES_ONBOARDED
+        + ["accepted"] * (FORCES_ACCEPTED - 1)
+        + ["accepted_july_onboarded"]
+        + ["requested"] * 6
+        + ["july_accepted"]
+        + ["withdrawn_after_accepted", "withdrawn"]
+    )
     plan += ["none"] * (len(forces) - len(plan))
     status: dict[str, list[tuple[str, date]]] = {}
     for org, kind in zip(forces, plan):
@@ -138,8 +261,11 @@ def build_onboarding(w: World) -> dict[str, list[tuple[str, date]]]:
             status[org] = _history(rng, kind)
     for org, kind in ROCU_STATUS.items():
         status[org] = _history(rng, kind)
-    status["TOEX NT"] = [("requested", date(2022, 3, 7)), ("accepted", date(2022, 3, 21)),
-                         ("onboarded", date(2022, 5, 9))]
+    status["TOEX NT"] = [
+        ("requested", date(2022, 3, 7)),
+        ("accepted", date(2022, 3, 21)),
+        ("onboarded", date(2022, 5, 9)),
+    ]
     status["National Crime Agency"] = _history(rng, "accepted")
     w.onboarding = status
     return status
@@ -158,26 +284,39 @@ def _history(rng, kind: str) -> list[tuple[str, date]]:
     if kind == "accepted":
         return [("requested", req), ("accepted", min(acc, date(2025, 6, 16)))]
     if kind == "accepted_july_onboarded":
-        return [("requested", req), ("accepted", min(acc, date(2025, 5, 12))),
-                ("onboarded", date(2025, 7, 8))]
+        return [
+            ("requested", req),
+            ("accepted", min(acc, date(2025, 5, 12))),
+            ("onboarded", date(2025, 7, 8)),
+        ]
     if kind == "requested":
         return [("requested", rand_date(rng, date(2024, 6, 3), date(2025, 6, 13)))]
     if kind == "july_accepted":
-        return [("requested", rand_date(rng, date(2025, 3, 3), date(2025, 5, 30))),
-                ("accepted", date(2025, 7, 3))]
+        return [
+            ("requested", rand_date(rng, date(2025, 3, 3), date(2025, 5, 30))),
+            ("accepted", date(2025, 7, 3)),
+        ]
     if kind == "withdrawn_after_accepted":
-        return [("requested", req), ("accepted", acc), ("withdrawn", acc + days(rng.randint(30, 90)))]
+        return [
+            ("requested", req),
+            ("accepted", acc),
+            ("withdrawn", acc + days(rng.randint(30, 90))),
+        ]
     return [("requested", req), ("withdrawn", req + days(rng.randint(20, 60)))]
 
 
 def onboarding_table(w: World) -> Table:
     t = Table("onboarding", ["organisation", "org_type", "status", "status_date"])
     for org, hist in w.onboarding.items():
-        org_type = "force" if org in TERRITORIAL else (
-            "national" if org in ("TOEX NT", "National Crime Agency") else "rocu")
+        org_type = (
+            "force"
+            if org in TERRITORIAL
+            else ("national" if org in ("TOEX NT", "National Crime Agency") else "rocu")
+        )
         for status, d in hist:
-            t.add({"organisation": org, "org_type": org_type, "status": status,
-                   "status_date": iso(d)})
+            t.add(
+                {"organisation": org, "org_type": org_type, "status": status, "status_date": iso(d)}
+            )
     return t
 
 
@@ -193,8 +332,13 @@ def _live_from(w: World, org: str) -> date | None:
 
 # --------------------------------------------------------------------------- platform users
 
-ROLES = (("analyst", 40), ("investigator", 25), ("researcher", 20), ("data_engineer", 5),
-         ("manager", 10))
+ROLES = (
+    ("analyst", 40),
+    ("investigator", 25),
+    ("researcher", 20),
+    ("data_engineer", 5),
+    ("manager", 10),
+)
 
 
 def platform_users_table(w: World) -> Table:
@@ -211,46 +355,90 @@ def platform_users_table(w: World) -> Table:
             role = rng.choices([r for r, _ in ROLES], [p for _, p in ROLES])[0]
             first = rand_date(rng, live, min(EXTRACTED, live + days(500)))
             last = None if rng.random() < 0.1 else rand_date(rng, first, EXTRACTED)
-            rows.append({"user_id": email, "organisation": org, "role": role,
-                         "platform": "capabilities_environment", "first_access_date": first,
-                         "last_access_date": last})
+            rows.append(
+                {
+                    "user_id": email,
+                    "organisation": org,
+                    "role": role,
+                    "platform": "capabilities_environment",
+                    "first_access_date": first,
+                    "last_access_date": last,
+                }
+            )
             if org in TEAMS and rng.random() < 0.3:
                 dp_users.append((email, org, role))
     # The Data Platform: TOEX analysts and engineers, plus a few pilot forces.
     for email, org, role in dp_users:
         first = rand_date(rng, date(2023, 4, 3), date(2025, 7, 9))
-        rows.append({"user_id": email, "organisation": org, "role": role,
-                     "platform": "data_platform", "first_access_date": first,
-                     "last_access_date": rand_date(rng, first, EXTRACTED)})
+        rows.append(
+            {
+                "user_id": email,
+                "organisation": org,
+                "role": role,
+                "platform": "data_platform",
+                "first_access_date": first,
+                "last_access_date": rand_date(rng, first, EXTRACTED),
+            }
+        )
     for org in rng.sample(sorted(TERRITORIAL), 3):
         for _ in range(rng.randint(2, 5)):
             _, email = w.people.person(org)
             first = rand_date(rng, date(2024, 1, 8), date(2025, 6, 27))
-            rows.append({"user_id": email, "organisation": org,
-                         "role": rng.choice(("analyst", "data_engineer", "manager")),
-                         "platform": "data_platform", "first_access_date": first,
-                         "last_access_date": rand_date(rng, first, EXTRACTED)})
-    t = Table("platform_users", ["user_id", "organisation", "role", "platform",
-                                 "first_access_date", "last_access_date"])
+            rows.append(
+                {
+                    "user_id": email,
+                    "organisation": org,
+                    "role": rng.choice(("analyst", "data_engineer", "manager")),
+                    "platform": "data_platform",
+                    "first_access_date": first,
+                    "last_access_date": rand_date(rng, first, EXTRACTED),
+                }
+            )
+    t = Table(
+        "platform_users",
+        ["user_id", "organisation", "role", "platform", "first_access_date", "last_access_date"],
+    )
     for r in sorted(rows, key=lambda r: (r["platform"], r["first_access_date"], r["user_id"])):
-        t.add(dict(r, first_access_date=iso(r["first_access_date"]),
-                   last_access_date=iso(r["last_access_date"])))
+        t.add(
+            dict(
+                r,
+                first_access_date=iso(r["first_access_date"]),
+                last_access_date=iso(r["last_access_date"]),
+            )
+        )
     return t
 
 
 # --------------------------------------------------------------------------- tool usage
 
-TOOL_START = {"Translation": date(2022, 5, 1), "Transcription": date(2022, 9, 1),
-              "Traffic Jam": date(2022, 7, 1), "DART": date(2022, 12, 1),
-              "Facebook Friends": date(2023, 3, 1), "Companies House": date(2023, 6, 1)}
-UNIT_TYPE = {"Translation": "words", "Transcription": "audio_minutes", "DART": "searches",
-             "Facebook Friends": "searches", "Companies House": "searches",
-             "Traffic Jam": "searches", "Client Eye": "records"}
+TOOL_START = {
+    "Translation": date(2022, 5, 1),
+    "Transcription": date(2022, 9, 1),
+    "Traffic Jam": date(2022, 7, 1),
+    "DART": date(2022, 12, 1),
+    "Facebook Friends": date(2023, 3, 1),
+    "Companies House": date(2023, 6, 1),
+}
+UNIT_TYPE = {
+    "Translation": "words",
+    "Transcription": "audio_minutes",
+    "DART": "searches",
+    "Facebook Friends": "searches",
+    "Companies House": "searches",
+    "Traffic Jam": "searches",
+    "Client Eye": "records",
+}
 FORCE_TOOLS = ("Translation", "Transcription", "DART", "Companies House")
 # Totals to the quarter end: 98.4m words x GBP 0.10 + 4.4m minutes x GBP 1.50 = GBP 16.44m.
 SAVINGS_UNITS = {"Translation": 98_400_000, "Transcription": 4_400_000}
-UNITS_PER_JOB = {"Translation": 3500, "Transcription": 40, "DART": 25, "Facebook Friends": 6,
-                 "Companies House": 12, "Traffic Jam": 30}
+UNITS_PER_JOB = {
+    "Translation": 3500,
+    "Transcription": 40,
+    "DART": 25,
+    "Facebook Friends": 6,
+    "Companies House": 12,
+    "Traffic Jam": 30,
+}
 
 
 def tool_usage_table(w: World) -> Table:
@@ -283,14 +471,24 @@ def tool_usage_table(w: World) -> Table:
         for r in mine:
             if r["month"] > QUARTER_END:
                 r["units"] = max(1, round(r["w"] * scale))
-    t = Table("tool_usage", ["month", "tool", "organisation", "active_users", "jobs", "units",
-                             "unit_type"])
+    t = Table(
+        "tool_usage",
+        ["month", "tool", "organisation", "active_users", "jobs", "units", "unit_type"],
+    )
     for r in sorted(rows, key=lambda r: (r["month"], r["tool"], r["organisation"])):
         jobs = max(1, round(r["units"] / UNITS_PER_JOB[r["tool"]] * rng.uniform(0.7, 1.3)))
         users = max(1, min(jobs, round(jobs / rng.uniform(2, 6))))
-        t.add({"month": ym(r["month"]), "tool": r["tool"], "organisation": r["organisation"],
-               "active_users": str(users), "jobs": str(jobs), "units": str(r["units"]),
-               "unit_type": UNIT_TYPE[r["tool"]]})
+        t.add(
+            {
+                "month": ym(r["month"]),
+                "tool": r["tool"],
+                "organisation": r["organisation"],
+                "active_users": str(users),
+                "jobs": str(jobs),
+                "units": str(r["units"]),
+                "unit_type": UNIT_TYPE[r["tool"]],
+            }
+        )
     return t
 
 

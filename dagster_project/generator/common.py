@@ -28,7 +28,9 @@ TEAM_FORCES: dict[str, tuple[str, ...]] = {
 TOOLS: tuple[str, ...] = code_lists()["tool"]
 LIKERT: tuple[str, ...] = code_lists()["likert"]
 EXPLOITATION: tuple[str, ...] = code_lists()["exploitation_threat_type"]
-NON_EXPLOITATION: tuple[str, ...] = tuple(t for t in code_lists()["threat_type"] if t not in EXPLOITATION)
+NON_EXPLOITATION: tuple[str, ...] = tuple(
+    t for t in code_lists()["threat_type"] if t not in EXPLOITATION
+)
 
 
 def rand_date(rng: random.Random, lo: date, hi: date) -> date:

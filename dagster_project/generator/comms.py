@@ -36,14 +36,18 @@ def comms_table(w: World) -> Table:
     followers = 140
     for i, m in enumerate(x for x in months if x >= date(2021, 6, 1)):
         followers += rng.randint(8, 45)
-        rows += [(m, "LinkedIn", "page_views", int(60 + 3 * i + rng.randint(-20, 40))),
-                 (m, "LinkedIn", "impressions", int(1800 + 110 * i + rng.randint(-400, 600))),
-                 (m, "LinkedIn", "followers", followers)]
-    for m, pv, imp in zip(Q1_MONTHS, LINKEDIN_PAGE_VIEWS,
-                          _split(rng, 21_400 + rng.randint(5, 95))):
+        rows += [
+            (m, "LinkedIn", "page_views", int(60 + 3 * i + rng.randint(-20, 40))),
+            (m, "LinkedIn", "impressions", int(1800 + 110 * i + rng.randint(-400, 600))),
+            (m, "LinkedIn", "followers", followers),
+        ]
+    for m, pv, imp in zip(Q1_MONTHS, LINKEDIN_PAGE_VIEWS, _split(rng, 21_400 + rng.randint(5, 95))):
         followers += rng.randint(20, 45)
-        rows += [(m, "LinkedIn", "page_views", pv), (m, "LinkedIn", "impressions", imp),
-                 (m, "LinkedIn", "followers", followers)]
+        rows += [
+            (m, "LinkedIn", "page_views", pv),
+            (m, "LinkedIn", "impressions", imp),
+            (m, "LinkedIn", "followers", followers),
+        ]
     rows += [(JULY, "LinkedIn", "page_views", 58), (JULY, "LinkedIn", "followers", followers + 9)]
 
     # X: followers throughout; other analytics disabled after June 2023.
@@ -60,13 +64,22 @@ def comms_table(w: World) -> Table:
     # Website: from January 2022.
     for m in (x for x in months if x >= date(2022, 1, 1)):
         users = rng.randint(90, 160)
-        rows += [(m, "Website", "users", users),
-                 (m, "Website", "new_users", int(users * rng.uniform(0.7, 0.95))),
-                 (m, "Website", "pages_viewed", int(users * rng.uniform(6, 10)))]
-    for m, u, n, p in zip(Q1_MONTHS, _split(rng, 387), _split(rng, 700 + rng.randint(5, 40)),
-                          _split(rng, 3_300 + rng.randint(20, 95))):
-        rows += [(m, "Website", "users", u), (m, "Website", "new_users", n),
-                 (m, "Website", "pages_viewed", p)]
+        rows += [
+            (m, "Website", "users", users),
+            (m, "Website", "new_users", int(users * rng.uniform(0.7, 0.95))),
+            (m, "Website", "pages_viewed", int(users * rng.uniform(6, 10))),
+        ]
+    for m, u, n, p in zip(
+        Q1_MONTHS,
+        _split(rng, 387),
+        _split(rng, 700 + rng.randint(5, 40)),
+        _split(rng, 3_300 + rng.randint(20, 95)),
+    ):
+        rows += [
+            (m, "Website", "users", u),
+            (m, "Website", "new_users", n),
+            (m, "Website", "pages_viewed", p),
+        ]
     rows.append((JULY, "Website", "users", 41))
 
     # E-magazine: 12 editions before the quarter, the 13th in May 2025.

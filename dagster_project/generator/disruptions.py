@@ -33,32 +33,52 @@ log = logging.getLogger("toex.generator")
 
 TOEX_TOTAL, TOEX_OPS = 982, 285
 Q1_TOTAL, Q1_OPS = 60, 33
-Q1_NAMED = {"NWROCU Op 60": 11, "TARIAN Op 49": 2, "LONDON Op 35": 3, "SEROCU Op 56": 2,
-            "NEROCU Op 63": 4}
+Q1_NAMED = {
+    "NWROCU Op 60": 11,
+    "TARIAN Op 49": 2,
+    "LONDON Op 35": 3,
+    "SEROCU Op 56": 2,
+    "NEROCU Op 63": 4,
+}
 TOOL_TOTAL, Q1_TOOL = 87, 8
 TOOLS_FROM = date(2023, 9, 1)  # tool disruptions were first assessed in September 2023
 EXPLOITATION_TOTAL = 805
 AWAITING_Q1, AWAITING_Q1_TOOL = 11, 5
 SUPPORTED_PRE_OPS = 195  # of the 252 operations disrupted only before the quarter
 NON_TOEX = 2700
-TOOL_WEIGHTS = {"Translation": 30, "Transcription": 25, "DART": 12, "Facebook Friends": 13,
-                "Companies House": 10, "Traffic Jam": 10}
+TOOL_WEIGHTS = {
+    "Translation": 30,
+    "Transcription": 25,
+    "DART": 12,
+    "Facebook Friends": 13,
+    "Companies House": 10,
+    "Traffic Jam": 10,
+}
 IMPACTS = (("major", 20), ("moderate", 45), ("minor", 35))
 
 DESCRIPTIONS = {
-    "CSA": ["Suspect arrested for online sexual communication with a child",
-            "Social media handle attributed to suspect; package passed to force",
-            "Child safeguarded following address identified by TOEX research",
-            "Sexual Risk Order obtained using TOEX evidential product"],
-    "MSHT": ["Warrant executed at brothel address identified through advert analysis",
-             "Principal subject charged with s1 Modern Slavery Act offence",
-             "Potential victims identified and referred through the NRM",
-             "Slavery and Trafficking Prevention Order granted"],
-    "OIC": ["Facilitator arrested following communications data analysis",
-            "Immigration enforcement visit at identified address",
-            "Financial enabler identified and referred"],
-    "County Lines": ["Line holder arrested following call data analysis",
-                     "Deal line closed down", "Cuckooed address identified and secured"],
+    "CSA": [
+        "Suspect arrested for online sexual communication with a child",
+        "Social media handle attributed to suspect; package passed to force",
+        "Child safeguarded following address identified by TOEX research",
+        "Sexual Risk Order obtained using TOEX evidential product",
+    ],
+    "MSHT": [
+        "Warrant executed at brothel address identified through advert analysis",
+        "Principal subject charged with s1 Modern Slavery Act offence",
+        "Potential victims identified and referred through the NRM",
+        "Slavery and Trafficking Prevention Order granted",
+    ],
+    "OIC": [
+        "Facilitator arrested following communications data analysis",
+        "Immigration enforcement visit at identified address",
+        "Financial enabler identified and referred",
+    ],
+    "County Lines": [
+        "Line holder arrested following call data analysis",
+        "Deal line closed down",
+        "Cuckooed address identified and secured",
+    ],
     "Drugs": ["Class A drugs seized during warrant", "Cash seizure under POCA"],
     "Firearms": ["Firearm recovered during search of identified address"],
     "Fraud": ["Bank accounts frozen following financial investigation"],
@@ -114,14 +134,20 @@ def build_disruptions(w: World) -> list[Disruption]:
 
     # Quarter: named operations plus 28 more with a job active in the quarter.
     named = [w.roles[r] for r in Q1_NAMED]
-    active = [o for o in w.ops if o.jobs and o not in named
-              and any(j.alloc <= QUARTER_END and j.end >= QUARTER_START for j in o.jobs)
-              and (o.closed is None or o.closed > QUARTER_START)]
+    active = [
+        o
+        for o in w.ops
+        if o.jobs
+        and o not in named
+        and any(j.alloc <= QUARTER_END and j.end >= QUARTER_START for j in o.jobs)
+        and (o.closed is None or o.closed > QUARTER_START)
+    ]
     q1_ops = named + rng.sample(active, Q1_OPS - len(named))
     counts = {o: Q1_NAMED[o.role] for o in named}
-    rest = q1_ops[len(named):]
-    for o, n in zip(rest, [1 + x for x in _spread(rng, Q1_TOTAL - sum(counts.values())
-                                                  - len(rest), len(rest))]):
+    rest = q1_ops[len(named) :]
+    for o, n in zip(
+        rest, [1 + x for x in _spread(rng, Q1_TOTAL - sum(counts.values()) - len(rest), len(rest))]
+    ):
         counts[o] = n
     q1 = []
     for op, n in counts.items():
@@ -131,24 +157,45 @@ def build_disruptions(w: World) -> list[Disruption]:
     nw = [x for x in q1 if x.op.role == "NWROCU Op 60"]
     for x in nw[:4]:
         x.tool = "Facebook Friends"
-    for x, tool in zip(rng.sample([x for x in q1 if x.op.role != "NWROCU Op 60"], 4),
-                       ("Translation", "Translation", "Transcription", "Traffic Jam")):
+    for x, tool in zip(
+        rng.sample([x for x in q1 if x.op.role != "NWROCU Op 60"], 4),
+        ("Translation", "Translation", "Transcription", "Traffic Jam"),
+    ):
         x.tool = tool
 
     # Before the quarter: 252 more operations, each disrupted at least once.
     q1_set = set(q1_ops)
-    supported = [o for o in w.ops if o.jobs and o.support_start < QUARTER_START
-                 and o not in q1_set and _range(o, PRE_QUARTER_END)]
-    unsupported = [o for o in w.ops if not o.jobs and o.group in ("g1", "g2") and o.role is None
-                   and o.opened < date(2025, 2, 1) and _range(o, PRE_QUARTER_END)]
+    supported = [
+        o
+        for o in w.ops
+        if o.jobs
+        and o.support_start < QUARTER_START
+        and o not in q1_set
+        and _range(o, PRE_QUARTER_END)
+    ]
+    unsupported = [
+        o
+        for o in w.ops
+        if not o.jobs
+        and o.group in ("g1", "g2")
+        and o.role is None
+        and o.opened < date(2025, 2, 1)
+        and _range(o, PRE_QUARTER_END)
+    ]
     pre_ops = rng.sample(supported, SUPPORTED_PRE_OPS) + rng.sample(
-        unsupported, TOEX_OPS - Q1_OPS - SUPPORTED_PRE_OPS)
+        unsupported, TOEX_OPS - Q1_OPS - SUPPORTED_PRE_OPS
+    )
     all_ops = q1_ops + pre_ops
     pre_capable = [o for o in all_ops if _range(o, PRE_QUARTER_END)]
     extra = TOEX_TOTAL - Q1_TOTAL - len(pre_ops)
     targets = pre_ops + rng.choices(
-        pre_capable, weights=[(_range(o, PRE_QUARTER_END)[1] - _range(o, PRE_QUARTER_END)[0]).days
-                              + 1 for o in pre_capable], k=extra)
+        pre_capable,
+        weights=[
+            (_range(o, PRE_QUARTER_END)[1] - _range(o, PRE_QUARTER_END)[0]).days + 1
+            for o in pre_capable
+        ],
+        k=extra,
+    )
     pre = []
     for op in targets:
         lo, hi = _range(op, PRE_QUARTER_END)
@@ -176,13 +223,21 @@ def build_disruptions(w: World) -> list[Disruption]:
     for i in range(AWAITING_Q1):
         op = rng.choice(q1_ops)
         lo, hi = _q1_window(op)
-        extras.append(new(op, rand_date(rng, max(lo, date(2025, 5, 1)), hi), "awaiting", True,
-                          weighted(list(TOOL_WEIGHTS.items())) if i < AWAITING_Q1_TOOL else None))
+        extras.append(
+            new(
+                op,
+                rand_date(rng, max(lo, date(2025, 5, 1)), hi),
+                "awaiting",
+                True,
+                weighted(list(TOOL_WEIGHTS.items())) if i < AWAITING_Q1_TOOL else None,
+            )
+        )
     for _ in range(3):  # dated before the quarter, still awaiting
         op = rng.choice(pre_capable)
         lo, hi = _range(op, PRE_QUARTER_END)
-        extras.append(new(op, rand_date(rng, max(lo, min(hi, date(2025, 1, 15))), hi), "awaiting",
-                          True))
+        extras.append(
+            new(op, rand_date(rng, max(lo, min(hi, date(2025, 1, 15))), hi), "awaiting", True)
+        )
     for _ in range(45):
         op = rng.choice(pre_capable)
         lo, hi = _range(op, PRE_QUARTER_END)
@@ -256,18 +311,43 @@ def _check(items: list[Disruption]) -> None:
     assert len(q1) == Q1_TOTAL and len({x.op for x in q1}) == Q1_OPS
     assert sum(1 for x in mod if x.tool) == TOOL_TOTAL
     assert sum(1 for x in mod if x.threat in EXPLOITATION) == EXPLOITATION_TOTAL
-    aw = [x for x in items if x.toex and x.status == "awaiting"
-          and QUARTER_START <= x.date <= QUARTER_END]
+    aw = [
+        x
+        for x in items
+        if x.toex and x.status == "awaiting" and QUARTER_START <= x.date <= QUARTER_END
+    ]
     assert len(aw) == AWAITING_Q1 and sum(1 for x in aw if x.tool) == AWAITING_Q1_TOOL
 
 
 def disruptions_table(items: list[Disruption]) -> Table:
-    t = Table("disruptions", ["disruption_id", "operation_ref", "disruption_date", "threat_type",
-                              "impact", "moderation_status", "moderated_date", "toex_involved",
-                              "technical_tool", "description"])
+    t = Table(
+        "disruptions",
+        [
+            "disruption_id",
+            "operation_ref",
+            "disruption_date",
+            "threat_type",
+            "impact",
+            "moderation_status",
+            "moderated_date",
+            "toex_involved",
+            "technical_tool",
+            "description",
+        ],
+    )
     for x in items:
-        t.add({"disruption_id": x.did, "operation_ref": x.op.ref, "disruption_date": iso(x.date),
-               "threat_type": x.threat, "impact": x.impact, "moderation_status": x.status,
-               "moderated_date": iso(x.moderated), "toex_involved": "TRUE" if x.toex else "FALSE",
-               "technical_tool": x.tool or "", "description": x.description})
+        t.add(
+            {
+                "disruption_id": x.did,
+                "operation_ref": x.op.ref,
+                "disruption_date": iso(x.date),
+                "threat_type": x.threat,
+                "impact": x.impact,
+                "moderation_status": x.status,
+                "moderated_date": iso(x.moderated),
+                "toex_involved": "TRUE" if x.toex else "FALSE",
+                "technical_tool": x.tool or "",
+                "description": x.description,
+            }
+        )
     return t

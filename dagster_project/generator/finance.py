@@ -46,6 +46,12 @@ def costs_table(w: World) -> Table:
             rows.append((m, "DP", "other", -3_250.00))  # supplier credit note
     t = Table("costs", ["month", "cost_centre", "category", "amount_gbp"], fmt="xlsx")
     for m, centre, category, amount in rows:
-        t.add({"month": ym(m), "cost_centre": centre, "category": category,
-               "amount_gbp": round(amount, 2)})
+        t.add(
+            {
+                "month": ym(m),
+                "cost_centre": centre,
+                "category": category,
+                "amount_gbp": round(amount, 2),
+            }
+        )
     return t

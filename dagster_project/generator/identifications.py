@@ -31,8 +31,11 @@ from .model import Operation, World
 
 log = logging.getLogger("toex.generator")
 
-PERIODS = {"pre": (INCEPTION, FY2024_START - days(1)), "fy24": (FY2024_START, PRE_QUARTER_END),
-           "q1": (QUARTER_START, QUARTER_END)}
+PERIODS = {
+    "pre": (INCEPTION, FY2024_START - days(1)),
+    "fy24": (FY2024_START, PRE_QUARTER_END),
+    "q1": (QUARTER_START, QUARTER_END),
+}
 # category -> period -> identifications counted
 COUNTS = {
     "safeguarding_referral": {"pre": 445, "fy24": 458, "q1": 94},
@@ -41,8 +44,7 @@ COUNTS = {
     "vulnerability": {"pre": 9, "fy24": 5, "q1": 2},
 }
 Q1_REFERRAL_OPS = 22
-Q1_NAMED_REFERRALS = {"LONDON Op 35": 19, "SEROCU Op 56": 10, "NEROCU Op 63": 7,
-                      "NWROCU Op 60": 3}
+Q1_NAMED_REFERRALS = {"LONDON Op 35": 19, "SEROCU Op 56": 10, "NEROCU Op 63": 7, "NWROCU Op 60": 3}
 UNVERIFIED_ONLY = 40
 
 
@@ -74,13 +76,20 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
             recs.insert(0, Record(second, op, d - days(rng.randint(1, 30)), category, False))
         refs.append(recs)
 
-    toex_ops = sorted({x.op for x in disruptions if x.toex} | {o for o in w.ops if o.jobs},
-                      key=w.ops.index)
+    toex_ops = sorted(
+        {x.op for x in disruptions if x.toex} | {o for o in w.ops if o.jobs}, key=w.ops.index
+    )
 
     # 2025-26 Q1 referrals: 22 operations.
     named = [w.roles[r] for r in Q1_NAMED_REFERRALS]
-    active = [o for o in w.ops if o.jobs and o not in named and o.role is None
-              and any(j.alloc <= QUARTER_END and j.end >= QUARTER_START for j in o.jobs)]
+    active = [
+        o
+        for o in w.ops
+        if o.jobs
+        and o not in named
+        and o.role is None
+        and any(j.alloc <= QUARTER_END and j.end >= QUARTER_START for j in o.jobs)
+    ]
     others = rng.sample(active, Q1_REFERRAL_OPS - len(named))
     q1_ops = named + others
     per_op = dict(zip(named, Q1_NAMED_REFERRALS.values()))
@@ -96,16 +105,39 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
             ident("safeguarding_referral", op, rand_date(rng, lo, hi))
     # Designed edge cases (three count in the quarter, one in 2024-25).
     a, b = [o for o in others if o.opened <= date(2025, 3, 1)][:2]
-    not_q1 = next(o for o in toex_ops if o not in q1_ops and o.jobs and o.role is None
-                  and o.opened <= date(2025, 5, 1) and (o.closed is None or o.closed > QUARTER_END))
-    refs.append([Record("APMIS", a, date(2025, 3, 25), "safeguarding_referral", False),
-                 Record("IWT", a, date(2025, 4, 2), "safeguarding_referral", True)])
-    refs.append([Record("APMIS", b, date(2025, 6, 28), "safeguarding_referral", True),
-                 Record("IWT", b, date(2025, 7, 2), "safeguarding_referral", True)])
-    refs.append([Record("APMIS", a, date(2025, 5, 12), "safeguarding_referral", True),
-                 Record("IWT", not_q1, date(2025, 5, 19), "safeguarding_referral", True)])
-    refs.append([Record("APMIS", b, date(2025, 3, 30), "safeguarding_referral", True),
-                 Record("IWT", b, date(2025, 4, 3), "safeguarding_referral", True)])
+    not_q1 = next(
+        o
+        for o in toex_ops
+        if o not in q1_ops
+        and o.jobs
+        and o.role is None
+        and o.opened <= date(2025, 5, 1)
+        and (o.closed is None or o.closed > QUARTER_END)
+    )
+    refs.append(
+        [
+            Record("APMIS", a, date(2025, 3, 25), "safeguarding_referral", False),
+            Record("IWT", a, date(2025, 4, 2), "safeguarding_referral", True),
+        ]
+    )
+    refs.append(
+        [
+            Record("APMIS", b, date(2025, 6, 28), "safeguarding_referral", True),
+            Record("IWT", b, date(2025, 7, 2), "safeguarding_referral", True),
+        ]
+    )
+    refs.append(
+        [
+            Record("APMIS", a, date(2025, 5, 12), "safeguarding_referral", True),
+            Record("IWT", not_q1, date(2025, 5, 19), "safeguarding_referral", True),
+        ]
+    )
+    refs.append(
+        [
+            Record("APMIS", b, date(2025, 3, 30), "safeguarding_referral", True),
+            Record("IWT", b, date(2025, 4, 3), "safeguarding_referral", True),
+        ]
+    )
     fy24_designed = 1
     # Other categories in the quarter, on any operation active in it.
     for category in ("priority_individual", "ocg", "vulnerability"):
@@ -119,8 +151,9 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
     for period in ("pre", "fy24"):
         plo, phi = PERIODS[period]
         for category, counts in COUNTS.items():
-            n = counts[period] - (fy24_designed if (period, category) == (
-                "fy24", "safeguarding_referral") else 0)
+            n = counts[period] - (
+                fy24_designed if (period, category) == ("fy24", "safeguarding_referral") else 0
+            )
             fixed = boundary[period] if category == "safeguarding_referral" else []
             for i in range(n):
                 while True:
@@ -135,17 +168,34 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
     refs.append([Record("APMIS", q1_ops[2], date(2025, 7, 3), "safeguarding_referral", True)])
     for _ in range(4):
         op = rng.choice(q1_ops)
-        refs.append([Record(rng.choice(("APMIS", "IWT")), op,
-                            rand_date(rng, date(2025, 7, 1), date(2025, 7, 9)),
-                            rng.choice(("safeguarding_referral", "priority_individual")), True)])
+        refs.append(
+            [
+                Record(
+                    rng.choice(("APMIS", "IWT")),
+                    op,
+                    rand_date(rng, date(2025, 7, 1), date(2025, 7, 9)),
+                    rng.choice(("safeguarding_referral", "priority_individual")),
+                    True,
+                )
+            ]
+        )
     for _ in range(UNVERIFIED_ONLY):
         d = _skew(rng, INCEPTION, QUARTER_END)
         if d >= QUARTER_START:
             op = rng.choice(q1_ops)
         else:
             op = rng.choice([o for o in toex_ops if o.opened <= d <= (o.closed or EXTRACTED)])
-        refs.append([Record(rng.choice(("APMIS", "IWT")), op, d,
-                            rng.choice(("safeguarding_referral", "priority_individual")), False)])
+        refs.append(
+            [
+                Record(
+                    rng.choice(("APMIS", "IWT")),
+                    op,
+                    d,
+                    rng.choice(("safeguarding_referral", "priority_individual")),
+                    False,
+                )
+            ]
+        )
 
     refs.sort(key=lambda recs: (min(r.date for r in recs), rng.random()))
     records = []
@@ -181,12 +231,30 @@ def _check(records: list[Record], q1_ops) -> None:
 
 
 def identifications_table(records: list[Record]) -> Table:
-    t = Table("identifications", ["identification_id", "source_system", "record_ref",
-                                  "operation_ref", "identified_date", "category", "verified"])
+    t = Table(
+        "identifications",
+        [
+            "identification_id",
+            "source_system",
+            "record_ref",
+            "operation_ref",
+            "identified_date",
+            "category",
+            "verified",
+        ],
+    )
     for r in records:
         # APMIS exports 1/0, the workload tracker Y/N.
         flag = ("1" if r.verified else "0") if r.source == "APMIS" else ("Y" if r.verified else "N")
-        t.add({"identification_id": r.rid, "source_system": r.source,
-               "record_ref": f"REF-{r.ref_no:06d}", "operation_ref": r.op.ref,
-               "identified_date": iso(r.date), "category": r.category, "verified": flag})
+        t.add(
+            {
+                "identification_id": r.rid,
+                "source_system": r.source,
+                "record_ref": f"REF-{r.ref_no:06d}",
+                "operation_ref": r.op.ref,
+                "identified_date": iso(r.date),
+                "category": r.category,
+                "verified": flag,
+            }
+        )
     return t

@@ -109,8 +109,11 @@ def build_jobs(w: World) -> None:
             add(op, origin, "ongoing", alloc, None)
 
     # Operations supported before the quarter: SOC Master List ones plus 20 off the list.
-    designed_old = [w.roles[r] for r in DESIGNED_JOBS
-                    if w.roles[r].soc_ml and w.roles[r].jobs[0].alloc < QUARTER_START]
+    designed_old = [
+        w.roles[r]
+        for r in DESIGNED_JOBS
+        if w.roles[r].soc_ml and w.roles[r].jobs[0].alloc < QUARTER_START
+    ]
     n_old_soc = SUPPORTED_SOC - NEW_IN_QUARTER - len(designed_old)
     rest = free_g1[13:]
     g2 = [o for o in w.ops if o.group == "g2" and o.role is None]
@@ -123,8 +126,12 @@ def build_jobs(w: World) -> None:
     # Current jobs (ongoing or closed in the quarter) on distinct operations open at the end.
     open_old = [o for o in old if o.closed is None or o.closed > QUARTER_END]
     rng.shuffle(open_old)
-    current = [(origin, state) for origin in ("proactive", "tasked")
-               for state in ("ongoing", "closed_q1") for _ in range(left[origin][state])]
+    current = [
+        (origin, state)
+        for origin in ("proactive", "tasked")
+        for state in ("ongoing", "closed_q1")
+        for _ in range(left[origin][state])
+    ]
     rng.shuffle(current)
     holders = open_old[: len(current)]
     july_left = dict(JULY_CLOSURES)
@@ -139,8 +146,9 @@ def build_jobs(w: World) -> None:
                 closed = rand_date(rng, date(2025, 7, 1), date(2025, 7, 9))
         else:
             closed = rand_date(rng, QUARTER_START, QUARTER_END)
-            alloc = min(max(closed - days(rng.randint(45, 700)), INCEPTION + days(20)),
-                        PRE_QUARTER_END)
+            alloc = min(
+                max(closed - days(rng.randint(45, 700)), INCEPTION + days(20)), PRE_QUARTER_END
+            )
         add(op, origin, state, alloc, closed)
 
     # Every other old operation gets a job that closed before the quarter; the remaining
@@ -207,8 +215,13 @@ def _calibrate_days_open(rng, jobs: list[Job]) -> None:
     for origin, mean in MEAN_DAYS_OPEN.items():
         mine = [j for j in jobs if j.origin == origin and j.alloc <= QUARTER_END]
         diff = mean * len(mine) - sum(_days_open(j) for j in mine)
-        free = [j for j in mine if j.op.role is None and j.alloc < QUARTER_START
-                and min(o.alloc for o in j.op.jobs) < QUARTER_START]
+        free = [
+            j
+            for j in mine
+            if j.op.role is None
+            and j.alloc < QUARTER_START
+            and min(o.alloc for o in j.op.jobs) < QUARTER_START
+        ]
         rng.shuffle(free)
         closers = [j for j in free if j.state == "closed_pre"]
         for _ in range(3):  # spread the change thinly, then mop up what the bounds left
@@ -216,8 +229,10 @@ def _calibrate_days_open(rng, jobs: list[Job]) -> None:
                 if diff == 0:
                     break
                 later = [o.alloc for o in job.op.jobs if o.alloc > job.alloc]
-                hi = min([PRE_QUARTER_END, job.op.closed or PRE_QUARTER_END]
-                         + [d - days(3) for d in later])
+                hi = min(
+                    [PRE_QUARTER_END, job.op.closed or PRE_QUARTER_END]
+                    + [d - days(3) for d in later]
+                )
                 lo = job.alloc + days(14)
                 if not lo <= job.closed <= hi:
                     continue
@@ -259,10 +274,30 @@ def _support_levels(rng, jobs: list[Job]) -> None:
 
 def jobs_table(w: World) -> Table:
     # The workload tracker exports UK dates.
-    t = Table("toex_jobs", ["job_id", "operation_ref", "team", "origin", "support_level",
-                            "allocated_date", "closed_date", "status"])
+    t = Table(
+        "toex_jobs",
+        [
+            "job_id",
+            "operation_ref",
+            "team",
+            "origin",
+            "support_level",
+            "allocated_date",
+            "closed_date",
+            "status",
+        ],
+    )
     for j in w.jobs:
-        t.add({"job_id": j.job_id, "operation_ref": j.op.ref, "team": j.team, "origin": j.origin,
-               "support_level": j.support, "allocated_date": uk(j.alloc),
-               "closed_date": uk(j.closed), "status": j.status})
+        t.add(
+            {
+                "job_id": j.job_id,
+                "operation_ref": j.op.ref,
+                "team": j.team,
+                "origin": j.origin,
+                "support_level": j.support,
+                "allocated_date": uk(j.alloc),
+                "closed_date": uk(j.closed),
+                "status": j.status,
+            }
+        )
     return t

@@ -32,14 +32,28 @@ log = logging.getLogger("toex.generator")
 # Group 1 (open SOC Master List exploitation operations): threat combinations whose
 # sizes give MSHT 819, CSA 228, OIC 120 over 1,059 operations.
 G1_COMBOS = [
-    (("MSHT",), 717), (("CSA",), 162), (("OIC",), 74), (("MSHT", "CSA"), 60),
-    (("MSHT", "OIC"), 40), (("CSA", "OIC"), 4), (("MSHT", "CSA", "OIC"), 2),
+    (("MSHT",), 717),
+    (("CSA",), 162),
+    (("OIC",), 74),
+    (("MSHT", "CSA"), 60),
+    (("MSHT", "OIC"), 40),
+    (("CSA", "OIC"), 4),
+    (("MSHT", "CSA", "OIC"), 2),
 ]
 G1_SEXUAL_EXPLOITATION = 265  # 265 / 1059 = 25.0%
 GROUP_SIZES = {"g2": 380, "g3": 3, "g4": 320, "g5": 160}
 TEAM_WEIGHTS = {
-    "TOEX NT": 0.05, "TARIAN": 0.06, "YHROCU": 0.10, "NWROCU": 0.12, "NEROCU": 0.06,
-    "EMSOU": 0.10, "ERSOU": 0.12, "SEROCU": 0.10, "SWROCU": 0.09, "ROCUWM": 0.09, "LONDON": 0.11,
+    "TOEX NT": 0.05,
+    "TARIAN": 0.06,
+    "YHROCU": 0.10,
+    "NWROCU": 0.12,
+    "NEROCU": 0.06,
+    "EMSOU": 0.10,
+    "ERSOU": 0.12,
+    "SEROCU": 0.10,
+    "SWROCU": 0.09,
+    "ROCUWM": 0.09,
+    "LONDON": 0.11,
 }
 NATIONAL_OWNERS = ("National Crime Agency", "British Transport Police")
 
@@ -91,17 +105,27 @@ ROLES: dict[str, tuple[str, tuple[str, ...], str | None, int | None]] = {
 }
 # Operations that must carry (True) or must not carry (False) Sexual Exploitation.
 SEXUAL_EXPLOITATION_ROLES = {
-    "LONDON Op 35": True, "SEROCU Op 56": True, "NEROCU Op 63": True, "LONDON Op 29": True,
-    "LONDON Op 39": True, "TARIAN Op 49": True, "NWROCU Op 60": False,
+    "LONDON Op 35": True,
+    "SEROCU Op 56": True,
+    "NEROCU Op 63": True,
+    "LONDON Op 29": True,
+    "LONDON Op 39": True,
+    "TARIAN Op 49": True,
+    "NWROCU Op 60": False,
 }
-EXTRA_THREATS = {"TARIAN Op 49": ("County Lines", "Criminal Exploitation"),
-                 "NEROCU Op 63": ("Drugs", None)}
+EXTRA_THREATS = {
+    "TARIAN Op 49": ("County Lines", "Criminal Exploitation"),
+    "NEROCU Op 63": ("Drugs", None),
+}
 
 
 def _owning_force(rng, team: str) -> str:
     if team == "TOEX NT":
-        return rng.choice(TERRITORIAL + NATIONAL_OWNERS) if rng.random() < 0.9 else rng.choice(
-            NATIONAL_OWNERS)
+        return (
+            rng.choice(TERRITORIAL + NATIONAL_OWNERS)
+            if rng.random() < 0.9
+            else rng.choice(NATIONAL_OWNERS)
+        )
     return rng.choice(TEAM_FORCES[team])
 
 
@@ -116,8 +140,15 @@ def build_operations(w: World) -> None:
     ops: list[Operation] = []
 
     def new(group: str, threats: dict, opened: date, closed: date | None, soc: bool) -> Operation:
-        op = Operation(team="", owning_force="", opened=opened, closed=closed, soc_ml=soc,
-                       group=group, threats=threats)
+        op = Operation(
+            team="",
+            owning_force="",
+            opened=opened,
+            closed=closed,
+            soc_ml=soc,
+            group=group,
+            threats=threats,
+        )
         ops.append(op)
         return op
 
@@ -125,8 +156,15 @@ def build_operations(w: World) -> None:
     g1: list[Operation] = []
     for combo, n in G1_COMBOS:
         for _ in range(n):
-            g1.append(new("g1", {t: [] for t in combo}, _skewed_date(rng, INCEPTION, QUARTER_END),
-                          None, True))
+            g1.append(
+                new(
+                    "g1",
+                    {t: [] for t in combo},
+                    _skewed_date(rng, INCEPTION, QUARTER_END),
+                    None,
+                    True,
+                )
+            )
     # Three close in early July: still open at the quarter end.
     for op in rng.sample(g1, 3):
         op.closed = rand_date(rng, date(2025, 7, 1), date(2025, 7, 9))
@@ -138,8 +176,13 @@ def build_operations(w: World) -> None:
         new("g2", {t: [] for t in threats}, opened, closed, True)
     # g3: opened in July (after the quarter end).
     for i in range(GROUP_SIZES["g3"]):
-        new("g3", {"MSHT" if i == 0 else rng.choice(("MSHT", "CSA")): []},
-            rand_date(rng, date(2025, 7, 1), date(2025, 7, 8)), None, True)
+        new(
+            "g3",
+            {"MSHT" if i == 0 else rng.choice(("MSHT", "CSA")): []},
+            rand_date(rng, date(2025, 7, 1), date(2025, 7, 8)),
+            None,
+            True,
+        )
     # g4: SOC Master List, other threats only.
     for _ in range(GROUP_SIZES["g4"]):
         opened = _skewed_date(rng, INCEPTION, QUARTER_END)
@@ -185,10 +228,12 @@ def _quotas(n: int) -> dict[str, int]:
 
 def _assign_roles(w: World, rng, ops: list[Operation]) -> None:
     for role, (group, threats, team, _) in ROLES.items():
-        exact = [o for o in ops if o.group == group and o.role is None
-                 and set(o.threats) == set(threats)]
-        loose = [o for o in ops if o.group == group and o.role is None
-                 and set(threats) <= set(o.threats)]
+        exact = [
+            o for o in ops if o.group == group and o.role is None and set(o.threats) == set(threats)
+        ]
+        loose = [
+            o for o in ops if o.group == group and o.role is None and set(threats) <= set(o.threats)
+        ]
         cands = exact or loose
         if team:
             in_team = [o for o in cands if o.team == team]
@@ -220,8 +265,11 @@ def _assign_sub_threats(rng, ops: list[Operation]) -> None:
     """Sub-threats; exactly G1_SEXUAL_EXPLOITATION group-1 operations carry Sexual Exploitation."""
     g1 = [o for o in ops if o.group == "g1"]
     forced_yes = [o for o in g1 if SEXUAL_EXPLOITATION_ROLES.get(o.role) is True]
-    eligible = [o for o in g1 if ("MSHT" in o.threats or "CSA" in o.threats)
-                and o.role not in SEXUAL_EXPLOITATION_ROLES]
+    eligible = [
+        o
+        for o in g1
+        if ("MSHT" in o.threats or "CSA" in o.threats) and o.role not in SEXUAL_EXPLOITATION_ROLES
+    ]
     chosen = set(forced_yes) | set(rng.sample(eligible, G1_SEXUAL_EXPLOITATION - len(forced_yes)))
     for op in ops:
         se = op in chosen if op.group == "g1" else rng.random() < 0.25
@@ -234,8 +282,17 @@ def _assign_sub_threats(rng, ops: list[Operation]) -> None:
                     if rng.random() < 0.15:
                         subs.append(rng.choice(("Labour Exploitation", "Domestic Servitude")))
                 else:
-                    subs.append(rng.choice(("Labour Exploitation", "Labour Exploitation",
-                                            "Criminal Exploitation", "Domestic Servitude", None)))
+                    subs.append(
+                        rng.choice(
+                            (
+                                "Labour Exploitation",
+                                "Labour Exploitation",
+                                "Criminal Exploitation",
+                                "Domestic Servitude",
+                                None,
+                            )
+                        )
+                    )
             elif threat == "CSA":
                 if se and "MSHT" not in op.threats:
                     subs.append("Sexual Exploitation")
@@ -283,12 +340,21 @@ def assign_labels(w: World) -> None:
 
 
 def operations_table(w: World) -> Table:
-    t = Table("operations", ["operation_ref", "team", "owning_force", "opened_date",
-                             "closed_date", "soc_master_list"])
+    t = Table(
+        "operations",
+        ["operation_ref", "team", "owning_force", "opened_date", "closed_date", "soc_master_list"],
+    )
     for op in sorted(w.ops, key=lambda o: (o.team, o.number)):
-        t.add({"operation_ref": op.ref, "team": op.team, "owning_force": op.owning_force,
-               "opened_date": iso(op.opened), "closed_date": iso(op.closed),
-               "soc_master_list": "Y" if op.soc_ml else "N"})
+        t.add(
+            {
+                "operation_ref": op.ref,
+                "team": op.team,
+                "owning_force": op.owning_force,
+                "opened_date": iso(op.opened),
+                "closed_date": iso(op.closed),
+                "soc_master_list": "Y" if op.soc_ml else "N",
+            }
+        )
     return t
 
 

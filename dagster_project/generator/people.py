@@ -36,10 +36,15 @@ IN_POST_AT_QUARTER_END = 125
 MEAN_SERVICE_DAYS = 865
 Q1_STARTS = (date(2025, 4, 7), date(2025, 5, 19), date(2025, 6, 16))
 # Leavers of the quarter (end date, reason); 30 June is still in post on the quarter end.
-Q1_LEAVERS = ((date(2025, 4, 11), "retirement"), (date(2025, 4, 30), "left_policing"),
-              (date(2025, 5, 16), "changed_teams"), (date(2025, 5, 30), "end_of_secondment"),
-              (date(2025, 6, 6), "left_policing"), (date(2025, 6, 20), "changed_teams"),
-              (date(2025, 6, 30), "retirement"))
+Q1_LEAVERS = (
+    (date(2025, 4, 11), "retirement"),
+    (date(2025, 4, 30), "left_policing"),
+    (date(2025, 5, 16), "changed_teams"),
+    (date(2025, 5, 30), "end_of_secondment"),
+    (date(2025, 6, 6), "left_policing"),
+    (date(2025, 6, 20), "changed_teams"),
+    (date(2025, 6, 30), "retirement"),
+)
 HISTORIC_LEAVERS = 74
 REASONS = ("retirement", "left_policing", "changed_teams", "end_of_secondment", "other")
 TEAM_SIZE = {"TOEX NT": 26, "LONDON": 12}  # other teams ~10
@@ -61,8 +66,16 @@ def build_staff(w: World) -> None:
     def person(team, start, end=None, reason=None, number=None, name=None, email=None):
         if name is None:
             name, email = w.people.person(_force_for(rng, team))
-        rec = {"staff_number": number or "", "full_name": name, "email": email, "team": team,
-               "start": start, "end": end, "reason": reason, "promoted": None}
+        rec = {
+            "staff_number": number or "",
+            "full_name": name,
+            "email": email,
+            "team": team,
+            "start": start,
+            "end": end,
+            "reason": reason,
+            "promoted": None,
+        }
         staff.append(rec)
         return rec
 
@@ -102,8 +115,14 @@ def build_staff(w: World) -> None:
         person(_team(rng), start, end, rng.choice(REASONS))
     # A rejoiner: two stints under one staff number, both before the quarter.
     first = person(_team(rng), date(2021, 9, 6), date(2022, 11, 25), "changed_teams")
-    again = person(first["team"], date(2023, 5, 15), date(2024, 12, 20), "end_of_secondment",
-                   name=first["full_name"], email=first["email"])
+    again = person(
+        first["team"],
+        date(2023, 5, 15),
+        date(2024, 12, 20),
+        "end_of_secondment",
+        name=first["full_name"],
+        email=first["email"],
+    )
 
     # Staff numbers in order of first joining.
     staff.sort(key=lambda r: (r["start"], r["full_name"]))
@@ -126,8 +145,9 @@ def build_staff(w: World) -> None:
         last = min(rec["end"] or PRE_QUARTER_END, PRE_QUARTER_END)
         long_enough = rec["end"] and rec["start"] < last - days(400)
         if long_enough and rec is not again and rng.random() < 0.1:
-            rec["promoted"] = rand_date(rng, rec["start"] + days(180),
-                                        min(rec["end"], PRE_QUARTER_END))
+            rec["promoted"] = rand_date(
+                rng, rec["start"] + days(180), min(rec["end"], PRE_QUARTER_END)
+            )
     w.staff = staff
     _check(staff)
 
@@ -145,12 +165,30 @@ def _check(staff: list[dict]) -> None:
 
 def staff_table(w: World) -> Table:
     # HR exports UK dates.
-    t = Table("hr_staff", ["staff_number", "full_name", "team", "start_date", "end_date",
-                           "leaving_reason", "promoted_date"])
+    t = Table(
+        "hr_staff",
+        [
+            "staff_number",
+            "full_name",
+            "team",
+            "start_date",
+            "end_date",
+            "leaving_reason",
+            "promoted_date",
+        ],
+    )
     for r in sorted(w.staff, key=lambda r: (r["staff_number"], r["start"])):
-        t.add({"staff_number": r["staff_number"], "full_name": r["full_name"], "team": r["team"],
-               "start_date": uk(r["start"]), "end_date": uk(r["end"]),
-               "leaving_reason": r["reason"] or "", "promoted_date": uk(r["promoted"])})
+        t.add(
+            {
+                "staff_number": r["staff_number"],
+                "full_name": r["full_name"],
+                "team": r["team"],
+                "start_date": uk(r["start"]),
+                "end_date": uk(r["end"]),
+                "leaving_reason": r["reason"] or "",
+                "promoted_date": uk(r["promoted"]),
+            }
+        )
     return t
 
 
@@ -167,11 +205,25 @@ def positions_table(w: World) -> Table:
     positions = []
     for i in range(1, total + 1):
         team = _team(rng)
-        title = rng.choice(NATIONAL_ROLES + STAFF_ROLES) if team == "TOEX NT" else rng.choice(
-            STAFF_ROLES)
+        title = (
+            rng.choice(NATIONAL_ROLES + STAFF_ROLES)
+            if team == "TOEX NT"
+            else rng.choice(STAFF_ROLES)
+        )
         positions.append((f"POS-{i:04d}", team, title))
-    snapshots = [month_end(date(y, m, 1)) for y, m in ((2023, 6), (2023, 9), (2023, 12), (2024, 3),
-                                                     (2024, 6), (2024, 9), (2024, 12), (2025, 3))]
+    snapshots = [
+        month_end(date(y, m, 1))
+        for y, m in (
+            (2023, 6),
+            (2023, 9),
+            (2023, 12),
+            (2024, 3),
+            (2024, 6),
+            (2024, 9),
+            (2024, 12),
+            (2025, 3),
+        )
+    ]
     rows: list[dict] = []
     for k, snap in enumerate(snapshots):
         n = 136 + 2 * k  # the establishment grew over time
@@ -180,8 +232,10 @@ def positions_table(w: World) -> Table:
             rows.append(_position_row(rng, snap, pid, team, title, status))
     final = [s for s, c in FINAL_POSITIONS.items() for _ in range(c)]
     rng.shuffle(final)
-    latest = [_position_row(rng, QUARTER_END, pid, team, title, status)
-              for (pid, team, title), status in zip(positions, final)]
+    latest = [
+        _position_row(rng, QUARTER_END, pid, team, title, status)
+        for (pid, team, title), status in zip(positions, final)
+    ]
     stages = iter(IN_PROGRESS_STAGES)
     for row in latest:
         if row["status"] == "in_progress":
@@ -195,8 +249,11 @@ def positions_table(w: World) -> Table:
             new.update(status="filled", recruitment_stage=None)
             filled_one = True
         rows.append(new)
-    t = Table("hr_positions", ["snapshot_date", "position_id", "team", "role_title", "status",
-                               "recruitment_stage"], fmt="xlsx")
+    t = Table(
+        "hr_positions",
+        ["snapshot_date", "position_id", "team", "role_title", "status", "recruitment_stage"],
+        fmt="xlsx",
+    )
     for row in rows:
         t.add(row)
     return t
@@ -208,18 +265,28 @@ def _position_row(rng, snap, pid, team, title, status) -> dict:
         stage = rng.choice(IN_PROGRESS_STAGES)
     elif status == "vacant":
         stage = "advertised" if rng.random() < 0.6 else None
-    return {"snapshot_date": snap, "position_id": pid, "team": team, "role_title": title,
-            "status": status, "recruitment_stage": stage}
+    return {
+        "snapshot_date": snap,
+        "position_id": pid,
+        "team": team,
+        "role_title": title,
+        "status": status,
+        "recruitment_stage": stage,
+    }
 
 
 # --------------------------------------------------------------------------- survey
 
 QUESTIONS = (
     ("q01_aims", "I understand the aims and objectives of the TOEX programme"),
-    ("q02_vision", ("The national leadership team provide a clear vision of the overall "
-                    "direction of TOEX")),
-    ("q03_contribution", ("I know how the work I do helps our programme achieve its aims and "
-                          "objectives")),
+    (
+        "q02_vision",
+        ("The national leadership team provide a clear vision of the overall direction of TOEX"),
+    ),
+    (
+        "q03_contribution",
+        ("I know how the work I do helps our programme achieve its aims and objectives"),
+    ),
     ("q04_training", "I can access the training and development I need to do my job"),
     ("q05_tools", "I can access and use the technical tools deployed in the TOEX CE?"),
     ("q06_performance", "I know how well our programme is performing"),
@@ -231,16 +298,37 @@ QUESTIONS = (
 )
 NEW_QUESTION = "q05_tools"  # first asked in May 2025
 # (Yes, Not Sure, No) counts: May 2025 (86 respondents) and February 2025 (88).
-MAY_2025 = {"q01_aims": (85, 1, 0), "q02_vision": (73, 11, 2), "q03_contribution": (79, 6, 1),
-            "q04_training": (76, 4, 6), "q05_tools": (67, 0, 19), "q06_performance": (71, 12, 3),
-            "q07_voice": (74, 6, 6), "q08_valued": (69, 8, 9), "q09_leadership": (69, 14, 3),
-            "q10_pride": (78, 8, 0), "q11_advocacy": (74, 9, 3)}
-FEB_2025 = {"q01_aims": (88, 0, 0), "q02_vision": (82, 5, 1), "q03_contribution": (86, 2, 0),
-            "q04_training": (79, 5, 4), "q06_performance": (79, 7, 2), "q07_voice": (79, 5, 4),
-            "q08_valued": (68, 12, 8), "q09_leadership": (72, 13, 3), "q10_pride": (85, 3, 0),
-            "q11_advocacy": (82, 5, 1)}
-WAVES = [date(y, m, 1) for y in range(2022, 2026) for m in (2, 5, 8, 11)
-         if date(y, m, 1) <= date(2025, 5, 1)]  # quarterly: February, May, August, November
+MAY_2025 = {
+    "q01_aims": (85, 1, 0),
+    "q02_vision": (73, 11, 2),
+    "q03_contribution": (79, 6, 1),
+    "q04_training": (76, 4, 6),
+    "q05_tools": (67, 0, 19),
+    "q06_performance": (71, 12, 3),
+    "q07_voice": (74, 6, 6),
+    "q08_valued": (69, 8, 9),
+    "q09_leadership": (69, 14, 3),
+    "q10_pride": (78, 8, 0),
+    "q11_advocacy": (74, 9, 3),
+}
+FEB_2025 = {
+    "q01_aims": (88, 0, 0),
+    "q02_vision": (82, 5, 1),
+    "q03_contribution": (86, 2, 0),
+    "q04_training": (79, 5, 4),
+    "q06_performance": (79, 7, 2),
+    "q07_voice": (79, 5, 4),
+    "q08_valued": (68, 12, 8),
+    "q09_leadership": (72, 13, 3),
+    "q10_pride": (85, 3, 0),
+    "q11_advocacy": (82, 5, 1),
+}
+WAVES = [
+    date(y, m, 1)
+    for y in range(2022, 2026)
+    for m in (2, 5, 8, 11)
+    if date(y, m, 1) <= date(2025, 5, 1)
+]  # quarterly: February, May, August, November
 
 
 def survey_table(w: World) -> Table:
@@ -263,12 +351,23 @@ def survey_table(w: World) -> Table:
                 col = ["Yes"] * yes + ["Not Sure"] * unsure + ["No"] * no
             else:
                 p = rng.uniform(0.82, 0.97)
-                col = [("Yes" if rng.random() < p else rng.choice(("Not Sure", "Not Sure", "No")))
-                       if rng.random() > 0.02 else "" for _ in range(n)]
+                col = [
+                    ("Yes" if rng.random() < p else rng.choice(("Not Sure", "Not Sure", "No")))
+                    if rng.random() > 0.02
+                    else ""
+                    for _ in range(n)
+                ]
             rng.shuffle(col)
             answers[qid] = col
         for i, r in enumerate(respondents):
             for qid, text in questions:
-                t.add({"wave": ym(wave), "respondent_id": r["email"], "question_id": qid,
-                       "question_text": text, "answer": answers[qid][i]})
+                t.add(
+                    {
+                        "wave": ym(wave),
+                        "respondent_id": r["email"],
+                        "question_id": qid,
+                        "question_text": text,
+                        "answer": answers[qid][i],
+                    }
+                )
     return t

@@ -63,40 +63,59 @@ def _copy(con, sql: str, target: Path, tmp: Path) -> None:
     part.unlink()
 
 
-def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
-                  scale: int) -> dict[str, int]:
+def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int, scale: int) -> dict[str, int]:
     k = scale - 1
     base = {name: len(t.rows) for name, t in tables.items()}
     n_ops = k * base["operations"]
     counts = {
-        "operations": n_ops, "operation_threats": n_ops,
-        "toex_jobs": k * base["toex_jobs"], "disruptions": k * base["disruptions"],
+        "operations": n_ops,
+        "operation_threats": n_ops,
+        "toex_jobs": k * base["toex_jobs"],
+        "disruptions": k * base["disruptions"],
         "morile_assessments": k * base["morile_assessments"],
         "identifications": k * base["identifications"],
     }
     tmp = Path(tempfile.mkdtemp(prefix="toex-scale-"))
     try:
-        con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True,
-                                     "memory_limit": "2GB", "temp_directory": str(tmp)})
+        con = duckdb.connect(
+            config={
+                "threads": 2,
+                "preserve_insertion_order": True,
+                "memory_limit": "2GB",
+                "temp_directory": str(tmp),
+            }
+        )
         con.execute("SET enable_progress_bar = false")
         _macros(con, seed, n_ops)
 
         def f(name: str) -> Path:
             return out_dir / f"{name}.csv"
 
-        _copy(con, f"""SELECT op_ref(i), op_team(i),
+        _copy(
+            con,
+            f"""SELECT op_ref(i), op_team(i),
                    forces_of(i)[pick(i, 6, len(forces_of(i)))],
                    strftime(op_opened(i), '%Y-%m-%d'), strftime(op_closed(i), '%Y-%m-%d'),
                    CASE WHEN u(i, 5) < 0.85 THEN 'Y' ELSE 'N' END
-            FROM range(1, {n_ops + 1}) t(i)""", f("operations"), tmp)
-        _copy(con, f"""SELECT op_ref(i), {_list(THREATS)}[pick(i, 7, {len(THREATS)})],
+            FROM range(1, {n_ops + 1}) t(i)""",
+            f("operations"),
+            tmp,
+        )
+        _copy(
+            con,
+            f"""SELECT op_ref(i), {_list(THREATS)}[pick(i, 7, {len(THREATS)})],
                    CASE WHEN u(i, 8) < 0.5 THEN {_list(SUB_THREATS)}[pick(i, 9, 6)] END
-            FROM range(1, {n_ops + 1}) t(i)""", f("operation_threats"), tmp)
+            FROM range(1, {n_ops + 1}) t(i)""",
+            f("operation_threats"),
+            tmp,
+        )
         log.info("scale: %d extra operations", n_ops)
 
         # Jobs (the tracker writes UK dates).
-        _copy(con, f"""WITH s AS (SELECT j, op_of(j, 10) AS i
-                              FROM range(1, {counts['toex_jobs'] + 1}) t(j)),
+        _copy(
+            con,
+            f"""WITH s AS (SELECT j, op_of(j, 10) AS i
+                              FROM range(1, {counts["toex_jobs"] + 1}) t(j)),
             d AS (SELECT j, i, op_day(i, j, 11) AS alloc FROM s),
             c AS (SELECT *, CASE WHEN u(j, 12) < 0.6 THEN least(
                       alloc + 14 + CAST(floor(u(j, 13) * 600) AS INTEGER), DATE '2025-07-10') END
@@ -106,10 +125,15 @@ def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
                    CASE WHEN u(j, 15) < 0.37 THEN 'full' ELSE 'partial' END,
                    strftime(alloc, '%d/%m/%Y'), strftime(closed, '%d/%m/%Y'),
                    CASE WHEN closed IS NULL THEN 'ongoing' ELSE 'closed' END
-            FROM c""", f("toex_jobs"), tmp)
+            FROM c""",
+            f("toex_jobs"),
+            tmp,
+        )
 
-        _copy(con, f"""WITH s AS (SELECT j, op_of(j, 16) AS i
-                              FROM range(1, {counts['disruptions'] + 1}) t(j)),
+        _copy(
+            con,
+            f"""WITH s AS (SELECT j, op_of(j, 16) AS i
+                              FROM range(1, {counts["disruptions"] + 1}) t(j)),
             d AS (SELECT j, i, op_day(i, j, 17) AS day, u(j, 18) AS st FROM s)
             SELECT padded('DIS-X', j), op_ref(i), strftime(day, '%Y-%m-%d'),
                    {_list(THREATS)}[pick(j, 19, {len(THREATS)})],
@@ -122,18 +146,28 @@ def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
                    CASE WHEN day >= DATE '2023-09-01' AND u(j, 23) < 0.03
                         THEN {_list(TOOL_START)}[pick(j, 24, {len(TOOL_START)})] END,
                    NULL
-            FROM d""", f("disruptions"), tmp)
+            FROM d""",
+            f("disruptions"),
+            tmp,
+        )
 
-        _copy(con, f"""WITH s AS (SELECT j, op_of(j, 25) AS i
-                              FROM range(1, {counts['morile_assessments'] + 1}) t(j))
+        _copy(
+            con,
+            f"""WITH s AS (SELECT j, op_of(j, 25) AS i
+                              FROM range(1, {counts["morile_assessments"] + 1}) t(j))
             SELECT padded('MRL-X', j), op_ref(i), {_list(THREATS)}[pick(j, 26, {len(THREATS)})],
                    strftime(op_day(i, j, 27), '%Y-%m-%d'), CAST(floor(u(j, 28) * 1150) AS INTEGER),
                    CASE WHEN u(j, 29) < 0.3 THEN NULL ELSE pick(j, 30, 5) END
-            FROM s""", f("morile_assessments"), tmp)
+            FROM s""",
+            f("morile_assessments"),
+            tmp,
+        )
 
         # Identifications come in pairs sharing a record_ref (APMIS, then IWT).
-        _copy(con, f"""WITH s AS (SELECT j, (j + 1) // 2 AS r
-                              FROM range(1, {counts['identifications'] + 1}) t(j)),
+        _copy(
+            con,
+            f"""WITH s AS (SELECT j, (j + 1) // 2 AS r
+                              FROM range(1, {counts["identifications"] + 1}) t(j)),
             d AS (SELECT j, r, op_of(r, 31) AS i, j % 2 = 1 AS apmis FROM s)
             SELECT padded(CASE WHEN apmis THEN 'APM-ID-X' ELSE 'IWT-ID-X' END, j),
                    CASE WHEN apmis THEN 'APMIS' ELSE 'IWT' END, padded('REF-X', r), op_ref(i),
@@ -141,7 +175,10 @@ def append_scaled(out_dir: Path, tables: dict[str, Table], seed: int,
                    {_list(CATEGORIES)}[pick(r, 33, 4)],
                    CASE WHEN apmis THEN (CASE WHEN u(j, 34) < 0.92 THEN '1' ELSE '0' END)
                         ELSE (CASE WHEN u(j, 34) < 0.92 THEN 'Y' ELSE 'N' END) END
-            FROM d""", f("identifications"), tmp)
+            FROM d""",
+            f("identifications"),
+            tmp,
+        )
 
         counts["tool_usage"] = _tool_usage(con, tables["tool_usage"], k, seed, f("tool_usage"), tmp)
         con.close()
@@ -168,14 +205,23 @@ def _tool_usage(con, base: Table, k: int, seed: int, target: Path, tmp: Path) ->
     available = con.execute("SELECT count(*) FROM free").fetchone()[0]
     n = min(k * len(base.rows), available)
     if n < k * len(base.rows):
-        log.warning("tool_usage: capped at %d extra rows (every month x tool x organisation "
-                    "combination used)", n)
-    unit_type = "CASE tool " + " ".join(f"WHEN '{t}' THEN '{u}'" for t, u in UNIT_TYPE.items()) \
-        + " END"
-    _copy(con, f"""WITH s AS (SELECT *, hash(month, tool, organisation, {seed}) AS h FROM free
+        log.warning(
+            "tool_usage: capped at %d extra rows (every month x tool x organisation "
+            "combination used)",
+            n,
+        )
+    unit_type = (
+        "CASE tool " + " ".join(f"WHEN '{t}' THEN '{u}'" for t, u in UNIT_TYPE.items()) + " END"
+    )
+    _copy(
+        con,
+        f"""WITH s AS (SELECT *, hash(month, tool, organisation, {seed}) AS h FROM free
                               ORDER BY h, month, tool, organisation LIMIT {n})
         SELECT month, tool, organisation, 1 + CAST(h % 12 AS INTEGER) AS active_users,
                1 + CAST((h // 12) % 60 AS INTEGER) AS jobs,
                10 + CAST((h // 720) % 50000 AS INTEGER) AS units, {unit_type}
-        FROM s""", target, tmp)
+        FROM s""",
+        target,
+        tmp,
+    )
     return n

@@ -59,8 +59,10 @@ def write_xlsx(path: Path, t: Table) -> Path:
 def _stable_zip(data: bytes) -> bytes:
     """Rewrite a zip with fixed entry timestamps and attributes, entries in the same order."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(
-            out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             zi = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED

@@ -109,10 +109,14 @@ def scan(delivery_dir: Path) -> tuple[dict[str, Path], list[str]]:
         if entry.is_symlink() or not entry.is_file() or not _SAFE_NAME.match(name):
             unexpected.append(f"{name!r}: not a regular file with a safe name; ignored")
         elif entry.lstat().st_nlink > 1:
-            unexpected.append(f"{name!r}: a hard link (it may be a file outside the delivery); ignored, "
-                              "deliver a copy")
+            unexpected.append(
+                f"{name!r}: a hard link (it may be a file outside the delivery); ignored, "
+                "deliver a copy"
+            )
         elif stem not in known or suffix not in FORMATS:
-            unexpected.append(f"{name!r}: not an extract of the contract (<extract>.csv|.xlsx); ignored")
+            unexpected.append(
+                f"{name!r}: not an extract of the contract (<extract>.csv|.xlsx); ignored"
+            )
         elif stem in found:
             raise DeliveryError(
                 f"delivery {delivery_dir} holds two files for extract {stem!r}: "
@@ -130,8 +134,11 @@ def has_demo_marker(delivery_dir: Path) -> bool:
 def write_demo_marker(delivery_dir: Path, **about) -> Path:
     """The generator's marker: the SHA-256 of every extract file it wrote."""
     files, _ = scan(delivery_dir)
-    body = {"generator": "toex generate", **about,
-            "files": {p.name: sha256_file(p) for p in sorted(files.values())}}
+    body = {
+        "generator": "toex generate",
+        **about,
+        "files": {p.name: sha256_file(p) for p in sorted(files.values())},
+    }
     marker = Path(delivery_dir) / DEMO_MARKER
     marker.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
     return marker
@@ -146,8 +153,12 @@ def _matches_demo_marker(delivery_dir: Path, digests: dict[str, str]) -> bool:
     return bool(digests) and listed == digests
 
 
-def land(delivery_dir: Path, landing_root: Path, now: datetime | None = None,
-         before_landing: Callable[[dict[str, Path], bool], object] | None = None) -> Delivery:
+def land(
+    delivery_dir: Path,
+    landing_root: Path,
+    now: datetime | None = None,
+    before_landing: Callable[[dict[str, Path], bool], object] | None = None,
+) -> Delivery:
     """Copy a delivery into the landing area (write-once objects) and write its manifest.
     `before_landing(files, synthetic_demo)` runs once every file is hashed and before anything
     is written: raising there refuses the delivery with nothing landed (e.g. no pseudonym key)."""
@@ -155,12 +166,19 @@ def land(delivery_dir: Path, landing_root: Path, now: datetime | None = None,
     if not files:
         # Landing nothing would make a delivery that brings nothing current, and the run would
         # republish the quarter from the previous data under its name.
-        found = f"; it holds only {', '.join(u.split(':')[0] for u in unexpected[:5])}" if unexpected else ", it is empty"
-        raise DeliveryError(f"delivery folder {delivery_dir} holds no extract file (<extract>.csv|.xlsx){found}; "
-                            "nothing landed or published")
+        found = (
+            f"; it holds only {', '.join(u.split(':')[0] for u in unexpected[:5])}"
+            if unexpected
+            else ", it is empty"
+        )
+        raise DeliveryError(
+            f"delivery folder {delivery_dir} holds no extract file (<extract>.csv|.xlsx){found}; "
+            "nothing landed or published"
+        )
     digests = {extract: sha256_file(path) for extract, path in files.items()}
     synthetic = has_demo_marker(delivery_dir) and _matches_demo_marker(
-        delivery_dir, {files[e].name: d for e, d in digests.items()})
+        delivery_dir, {files[e].name: d for e, d in digests.items()}
+    )
     if before_landing is not None:
         before_landing(files, synthetic)
     arrived = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -182,16 +200,25 @@ def land(delivery_dir: Path, landing_root: Path, now: datetime | None = None,
             os.chmod(tmp, 0o400)
             os.replace(tmp, target)
         landed[extract] = LandedFile(extract, path.name, digest, path.stat().st_size, str(target))
-    combined = hashlib.sha256("".join(f"{k}:{v.sha256};" for k, v in sorted(landed.items())).encode())
+    combined = hashlib.sha256(
+        "".join(f"{k}:{v.sha256};" for k, v in sorted(landed.items())).encode()
+    )
     delivery_id = f"{arrived.replace('-', '').replace(':', '')}-{combined.hexdigest()[:8]}"
-    delivery = Delivery(delivery_id, str(Path(delivery_dir).resolve()), arrived, landed, unexpected, synthetic)
+    delivery = Delivery(
+        delivery_id, str(Path(delivery_dir).resolve()), arrived, landed, unexpected, synthetic
+    )
     manifest = manifests / f"{delivery_id}.json"
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(delivery.to_json())
     os.chmod(tmp, 0o400)
     os.replace(tmp, manifest)
-    log.info("landed delivery %s from %s: %d extract files, %d unexpected entries",
-             delivery_id, delivery_dir, len(landed), len(unexpected))
+    log.info(
+        "landed delivery %s from %s: %d extract files, %d unexpected entries",
+        delivery_id,
+        delivery_dir,
+        len(landed),
+        len(unexpected),
+    )
     for note in unexpected:
         log.warning("delivery %s: %s", delivery_id, note)
     return delivery
@@ -223,8 +250,12 @@ def load_manifest(landing_root: Path, delivery_id: str) -> Delivery:
             raise DeliveryError(f"{path}: entry {extract!r} is not a landed extract file")
         obj = objects / f.sha256
         if not obj.is_file() or not _inside(obj, objects):
-            raise DeliveryError(f"{path}: {f.file_name} (sha256 {f.sha256[:12]}…) is not in {objects}")
+            raise DeliveryError(
+                f"{path}: {f.file_name} (sha256 {f.sha256[:12]}…) is not in {objects}"
+            )
     # The objects are found by hash under this landing area, never by the path recorded at
     # landing (which may point elsewhere once the landing area moves or a manifest is altered).
-    delivery.files = {e: replace(f, landed_path=str(objects / f.sha256)) for e, f in delivery.files.items()}
+    delivery.files = {
+        e: replace(f, landed_path=str(objects / f.sha256)) for e, f in delivery.files.items()
+    }
     return delivery

@@ -64,7 +64,9 @@ class IngestResult:
     rows_collapsed: int = 0
     rows_counted: int = 0  # the file's data records, counted independently of the reader
     unknown_columns: list[str] = field(default_factory=list)
-    missing_columns: list[str] = field(default_factory=list)  # optional contract columns absent from the header
+    missing_columns: list[str] = field(
+        default_factory=list
+    )  # optional contract columns absent from the header
     encoding: str = ""
     message: str = ""
     seconds: float = 0.0
@@ -88,11 +90,21 @@ def register_delivery(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> Non
     ensure_meta(con)
     con.execute("DELETE FROM ingest.delivery_files WHERE delivery_id = ?", [delivery.delivery_id])
     con.execute("DELETE FROM ingest.deliveries WHERE delivery_id = ?", [delivery.delivery_id])
-    con.execute("INSERT INTO ingest.deliveries (delivery_id, source_dir, arrived_at, files, unexpected) VALUES (?, ?, ?, ?, ?)",
-                [delivery.delivery_id, delivery.source_dir, delivery.arrived_at, len(delivery.files), delivery.unexpected])
+    con.execute(
+        "INSERT INTO ingest.deliveries (delivery_id, source_dir, arrived_at, files, unexpected) VALUES (?, ?, ?, ?, ?)",
+        [
+            delivery.delivery_id,
+            delivery.source_dir,
+            delivery.arrived_at,
+            len(delivery.files),
+            delivery.unexpected,
+        ],
+    )
     for f in delivery.files.values():
-        con.execute("INSERT INTO ingest.delivery_files VALUES (?, ?, ?, ?, ?, ?)",
-                    [delivery.delivery_id, f.extract, f.file_name, f.sha256, f.bytes, f.landed_path])
+        con.execute(
+            "INSERT INTO ingest.delivery_files VALUES (?, ?, ?, ?, ?, ?)",
+            [delivery.delivery_id, f.extract, f.file_name, f.sha256, f.bytes, f.landed_path],
+        )
 
 
 def header_key(name: str) -> str:
@@ -103,27 +115,41 @@ def header_key(name: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf").strip().lower()
 
 
-def block_current_delivery(con: duckdb.DuckDBPyConnection, check_name: str, reason: str) -> str | None:
+def block_current_delivery(
+    con: duckdb.DuckDBPyConnection, check_name: str, reason: str
+) -> str | None:
     """Record that the current delivery failed a blocking gate: it is then never the baseline of
     a later check (quality/runner.py, `previous_row_count`), so sending it again fails again."""
     ensure_meta(con)
-    row = con.execute("SELECT delivery_id FROM ingest.current_delivery ORDER BY activated_at DESC LIMIT 1").fetchone()
+    row = con.execute(
+        "SELECT delivery_id FROM ingest.current_delivery ORDER BY activated_at DESC LIMIT 1"
+    ).fetchone()
     if not row:
         return None
-    con.execute("INSERT INTO ingest.blocked_deliveries (delivery_id, check_name, reason) VALUES (?, ?, ?)",
-                [row[0], check_name, reason[:1000]])
-    log.warning("delivery %s failed the blocking check %s: it will not be the baseline of later checks", row[0], check_name)
+    con.execute(
+        "INSERT INTO ingest.blocked_deliveries (delivery_id, check_name, reason) VALUES (?, ?, ?)",
+        [row[0], check_name, reason[:1000]],
+    )
+    log.warning(
+        "delivery %s failed the blocking check %s: it will not be the baseline of later checks",
+        row[0],
+        check_name,
+    )
     return row[0]
 
 
-def _map_header(contract: Contract, header: list[str], file_name: str) -> tuple[dict[str, str], list[str], list[str]]:
+def _map_header(
+    contract: Contract, header: list[str], file_name: str
+) -> tuple[dict[str, str], list[str], list[str]]:
     """{contract column: file column cN}, the unknown extra columns and the optional contract
     columns missing from the header."""
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
         key = header_key(h)
         if key != h.strip().lower() and key in contract.names:
-            log.warning("%s: header %r read as %r (invisible characters removed)", file_name, h, key)
+            log.warning(
+                "%s: header %r read as %r (invisible characters removed)", file_name, h, key
+            )
         if key == "":
             raise FileRejected(f"{file_name}: header column {i + 1} is blank")
         if key in seen:
@@ -148,9 +174,14 @@ def _raw_record_json(contract: Contract, raw: str | None) -> str:
     extract with personal columns the text is withheld (its length kept), else kept (cut)."""
     text = raw or ""
     if contract.personal_columns:
-        return json.dumps({"raw_record": None, "raw_record_chars": len(text),
-                           "withheld": "extract has personal columns: "
-                           + ", ".join(c.name for c in contract.personal_columns)})
+        return json.dumps(
+            {
+                "raw_record": None,
+                "raw_record_chars": len(text),
+                "withheld": "extract has personal columns: "
+                + ", ".join(c.name for c in contract.personal_columns),
+            }
+        )
     return json.dumps({"raw_record": text[:QUARANTINE_JSON_CHARS], "raw_record_chars": len(text)})
 
 
@@ -160,9 +191,24 @@ def _record(con, load_id: str, r: IngestResult, sha: str) -> None:
            encoding, rows_read, rows_accepted, rows_quarantined, rows_collapsed, unknown_columns, seconds,
            rows_counted, missing_columns)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [load_id, r.delivery_id, r.extract, r.file_name, sha, r.status, r.message, r.encoding, r.rows_read,
-         r.rows_accepted, r.rows_quarantined, r.rows_collapsed, r.unknown_columns, round(r.seconds, 3),
-         r.rows_counted, r.missing_columns],
+        [
+            load_id,
+            r.delivery_id,
+            r.extract,
+            r.file_name,
+            sha,
+            r.status,
+            r.message,
+            r.encoding,
+            r.rows_read,
+            r.rows_accepted,
+            r.rows_quarantined,
+            r.rows_collapsed,
+            r.unknown_columns,
+            round(r.seconds, 3),
+            r.rows_counted,
+            r.missing_columns,
+        ],
     )
 
 
@@ -171,8 +217,13 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None
     con.execute(raw_table_ddl(contract))
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: LandedFile,
-                delivery_id: str, key: bytes | None) -> IngestResult:
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    landed: LandedFile,
+    delivery_id: str,
+    key: bytes | None,
+) -> IngestResult:
     """Validate and load one file. Raises FileRejected (after recording it) if unusable."""
     ensure_meta(con)
     started = time.monotonic()
@@ -180,10 +231,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
     result = IngestResult(contract.extract, delivery_id, landed.file_name, "loaded")
     tmp = f"_in_{contract.extract}"
     try:
-        read = read_file(con, Path(landed.landed_path), landed.format, tmp, landed.file_name, contract.sheet)
+        read = read_file(
+            con, Path(landed.landed_path), landed.format, tmp, landed.file_name, contract.sheet
+        )
         result.encoding, result.rows_counted = read.encoding, read.records_counted
-        mapping, result.unknown_columns, result.missing_columns = _map_header(contract, read.header, landed.file_name)
-        if contract.personal_columns and any(c.personal == "pseudonymise" for c in contract.personal_columns) and key is None:
+        mapping, result.unknown_columns, result.missing_columns = _map_header(
+            contract, read.header, landed.file_name
+        )
+        if (
+            contract.personal_columns
+            and any(c.personal == "pseudonymise" for c in contract.personal_columns)
+            and key is None
+        ):
             raise pseudonym.MissingPseudonymKey("no pseudonym key")
     except FileRejected as exc:
         result.status, result.message = "rejected", str(exc)
@@ -192,18 +251,37 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
         log.error("%s", exc)
         raise
     if result.unknown_columns:
-        log.warning("%s: unknown column(s) %s kept out of the warehouse", landed.file_name, result.unknown_columns)
+        log.warning(
+            "%s: unknown column(s) %s kept out of the warehouse",
+            landed.file_name,
+            result.unknown_columns,
+        )
     if result.missing_columns:
-        log.warning("%s: optional contract column(s) %s missing from the header: NULL in every row",
-                    landed.file_name, ", ".join(result.missing_columns))
+        log.warning(
+            "%s: optional contract column(s) %s missing from the header: NULL in every row",
+            landed.file_name,
+            ", ".join(result.missing_columns),
+        )
 
-    existing = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchall()
+    }
     cols = contract.columns
-    cleaned = ", ".join(f"{rules.clean(mapping.get(c.name))} AS {quote_identifier('v_' + c.name)}" for c in cols)
-    typed = ", ".join(f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}" for c in cols)
+    cleaned = ", ".join(
+        f"{rules.clean(mapping.get(c.name))} AS {quote_identifier('v_' + c.name)}" for c in cols
+    )
+    typed = ", ".join(
+        f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}"
+        for c in cols
+    )
     reason_sql = "NULLIF(concat_ws('; ', " + ", ".join(rules.reasons(contract, existing)) + "), '')"
-    every = ", ".join(quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name) for c in cols)
+    every = ", ".join(
+        quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name)
+        for c in cols
+    )
     keys = ", ".join(quote_identifier("t_" + k) for k in contract.key)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {tmp}_checked AS
@@ -229,11 +307,20 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
 
     def sql_value(c):
         t = quote_identifier("t_" + c.name)
-        return pseudonym.hmac_sql(t, key) + f" AS {quote_identifier(c.name)}" if c.personal == "pseudonymise" else f"{t} AS {quote_identifier(c.name)}"
+        return (
+            pseudonym.hmac_sql(t, key) + f" AS {quote_identifier(c.name)}"
+            if c.personal == "pseudonymise"
+            else f"{t} AS {quote_identifier(c.name)}"
+        )
 
     stored = ", ".join(sql_value(c) for c in contract.stored_columns)
     json_parts = ", ".join(
-        f"{sql_literal(c.name)}, " + (pseudonym.hmac_sql(quote_identifier('v_' + c.name), key) if c.personal == "pseudonymise" else quote_identifier("v_" + c.name))
+        f"{sql_literal(c.name)}, "
+        + (
+            pseudonym.hmac_sql(quote_identifier("v_" + c.name), key)
+            if c.personal == "pseudonymise"
+            else quote_identifier("v_" + c.name)
+        )
         for c in contract.stored_columns
     )
     con.execute("BEGIN TRANSACTION")
@@ -251,25 +338,47 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
         if read.parse_rejects:
             con.executemany(
                 "INSERT INTO ingest.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [[load_id, delivery_id, contract.extract, landed.file_name, r, m, _raw_record_json(contract, raw)]
-                 for r, m, raw in read.parse_rejects],
+                [
+                    [
+                        load_id,
+                        delivery_id,
+                        contract.extract,
+                        landed.file_name,
+                        r,
+                        m,
+                        _raw_record_json(contract, raw),
+                    ]
+                    for r, m, raw in read.parse_rejects
+                ],
             )
-        counts = con.execute(f"""SELECT
+        counts = con.execute(
+            f"""SELECT
             (SELECT count(*) FROM {tmp}_checked) ,
             (SELECT count(*) FROM raw.{quote_identifier(contract.extract)}),
             (SELECT count(*) FROM ingest.quarantine WHERE load_id = ?),
-            (SELECT count(*) FROM {tmp}_checked WHERE _collapsed)""", [load_id]).fetchone()
+            (SELECT count(*) FROM {tmp}_checked WHERE _collapsed)""",
+            [load_id],
+        ).fetchone()
         result.rows_read = counts[0] + len(read.parse_rejects)
-        result.rows_accepted, result.rows_quarantined, result.rows_collapsed = counts[1], counts[2], counts[3]
+        result.rows_accepted, result.rows_quarantined, result.rows_collapsed = (
+            counts[1],
+            counts[2],
+            counts[3],
+        )
         if not result.reconciles:
             raise RuntimeError(
                 f"{landed.file_name}: reconciliation failed: the file holds {result.rows_counted} rows, read "
                 f"{result.rows_read}, accepted {result.rows_accepted} + quarantined {result.rows_quarantined} "
                 f"+ collapsed {result.rows_collapsed}"
             )
-        result.reasons = dict(con.execute("""
+        result.reasons = dict(
+            con.execute(
+                """
             SELECT trim(regexp_extract(reason, '^[^(:]*')), count(*) FROM ingest.quarantine WHERE load_id = ?
-            GROUP BY 1 ORDER BY 2 DESC, 1""", [load_id]).fetchall())
+            GROUP BY 1 ORDER BY 2 DESC, 1""",
+                [load_id],
+            ).fetchall()
+        )
         result.seconds = time.monotonic() - started
         _record(con, load_id, result, landed.sha256)
         con.execute("COMMIT")
@@ -281,21 +390,31 @@ def ingest_file(con: duckdb.DuckDBPyConnection, contract: Contract, landed: Land
             con.execute(f"DROP TABLE IF EXISTS {tmp}{suffix}")
     log.info(
         "%s: holds %d rows, read %d = accepted %d + quarantined %d + collapsed %d (%.2fs)",
-        landed.file_name, result.rows_counted, result.rows_read, result.rows_accepted, result.rows_quarantined,
-        result.rows_collapsed, result.seconds,
+        landed.file_name,
+        result.rows_counted,
+        result.rows_read,
+        result.rows_accepted,
+        result.rows_quarantined,
+        result.rows_collapsed,
+        result.seconds,
     )
     for row, reason in con.execute(
-        "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 20", [load_id]
+        "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 20",
+        [load_id],
     ).fetchall():
         log.warning("%s row %d quarantined: %s", landed.file_name, row, reason)
     return result
 
 
-def export_validated(con: duckdb.DuckDBPyConnection, extract: str, landing_root: Path, delivery_id: str) -> Path:
+def export_validated(
+    con: duckdb.DuckDBPyConnection, extract: str, landing_root: Path, delivery_id: str
+) -> Path:
     """Write the extract's accepted rows, as the warehouse now holds them, to
     `<landing>/validated/<delivery_id>/<extract>.parquet`: the engine-neutral copy of the
     validated raw layer that another engine (Spark) reads instead of the DuckDB file."""
-    folder = landing_root / "validated" / check_delivery_id(delivery_id)  # never a path out of landing
+    folder = (
+        landing_root / "validated" / check_delivery_id(delivery_id)
+    )  # never a path out of landing
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{extract}.parquet"
     tmp = folder / f".{extract}.parquet.tmp"

@@ -55,7 +55,8 @@ def resolve_key(synthetic_demo: bool = False) -> bytes:
     if demo_mode() and synthetic_demo:
         log.warning(
             "TOEX_PSEUDONYM_KEY is not set: DEMO MODE uses the public development key %r for the synthetic "
-            "demo delivery. Never use it for real data.", DEV_KEY,
+            "demo delivery. Never use it for real data.",
+            DEV_KEY,
         )
         return DEV_KEY.encode()
     if demo_mode():
@@ -73,7 +74,9 @@ def resolve_key(synthetic_demo: bool = False) -> bytes:
 def needs_key(extracts: Iterable[str]) -> bool:
     """Whether any of these extracts has a column to pseudonymise."""
     known = contracts()
-    return any(c.personal == "pseudonymise" for e in extracts if e in known for c in known[e].columns)
+    return any(
+        c.personal == "pseudonymise" for e in extracts if e in known for c in known[e].columns
+    )
 
 
 def key_for(extracts: Iterable[str], synthetic_demo: bool = False) -> bytes | None:

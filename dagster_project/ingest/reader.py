@@ -101,12 +101,14 @@ def _check_records(counted: records.RecordCount, name: str) -> None:
     if size > MAX_LINE_BYTES:
         raise FileRejected(
             f"{name}: row {row} is {size:,} bytes long, over the {MAX_LINE_BYTES:,} a record may have "
-            "(the CSV reader would drop it unreported); file rejected, previous version kept")
+            "(the CSV reader would drop it unreported); file rejected, previous version kept"
+        )
     if counted.open_quote_row and counted.lines_in_open_record > 1:
         raise FileRejected(
             f"{name}: row {counted.open_quote_row}: a quoted field opened there never closes, so the "
             f"{counted.lines_in_open_record - 1} line(s) after it cannot be split into rows; "
-            "file rejected, previous version kept")
+            "file rejected, previous version kept"
+        )
 
 
 def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) -> ReadResult:
@@ -116,7 +118,10 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) 
         # Windows-1252 from Excel: transcode once, loudly, rather than garble.
         log.warning("%s is Windows-1252, not UTF-8: transcoding to UTF-8 before loading", name)
         tmp = tempfile.NamedTemporaryFile(prefix="toex-", suffix=".csv", delete=False)
-        with open(path, encoding="cp1252", newline="") as src, open(tmp.name, "w", encoding="utf-8", newline="") as dst:
+        with (
+            open(path, encoding="cp1252", newline="") as src,
+            open(tmp.name, "w", encoding="utf-8", newline="") as dst,
+        ):
             for block in iter(lambda: src.read(1 << 20), ""):
                 dst.write(block)
         source = Path(tmp.name)
@@ -151,12 +156,16 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) 
     ).fetchall()
     accepted = con.execute(f"SELECT count(*) FROM {table}_read").fetchone()[0]
     if accepted + len(rej) != counted.records:
-        where = (f"row {counted.misplaced_quote_row} holds a quote where none may be (RFC 4180)"
-                 if counted.misplaced_quote_row else "the rows lost cannot be located")
+        where = (
+            f"row {counted.misplaced_quote_row} holds a quote where none may be (RFC 4180)"
+            if counted.misplaced_quote_row
+            else "the rows lost cannot be located"
+        )
         raise FileRejected(
             f"{name}: the CSV reader read {accepted + len(rej):,} rows ({accepted:,} parsed + "
             f"{len(rej):,} unparseable) but the file holds {counted.records:,}; {where}; "
-            "file rejected, previous version kept")
+            "file rejected, previous version kept"
+        )
     parse_rejects = _placed_rejects(rej, counted, name)
     _number_rows(con, table, [r for r, _, _ in parse_rejects])
     result = ReadResult(table, header, encoding, parse_rejects, counted.records)
@@ -164,29 +173,43 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) 
     return result
 
 
-def _placed_rejects(rej: list[tuple], counted: records.RecordCount, name: str) -> list[tuple[int, str, str | None]]:
+def _placed_rejects(
+    rej: list[tuple], counted: records.RecordCount, name: str
+) -> list[tuple[int, str, str | None]]:
     placed: dict[int, tuple[int, str, str | None]] = {}
     for offset, message, raw in rej:
         row = counted.row_containing(int(offset)) if offset is not None else 0
         text = (raw or "").rstrip("\r\n")
         if row < 1 or row in placed:
-            raise FileRejected(f"{name}: the CSV reader reported an unreadable record near byte {offset} that "
-                               "matches no row of the file; file rejected, previous version kept")
+            raise FileRejected(
+                f"{name}: the CSV reader reported an unreadable record near byte {offset} that "
+                "matches no row of the file; file rejected, previous version kept"
+            )
         if "\n" in text:
             raise FileRejected(
                 f"{name}: row {row}: an unreadable record runs over {text.count(chr(10)) + 1} lines, so the rows "
-                f"in it cannot be counted ({message.splitlines()[0][:120]}); file rejected, previous version kept")
+                f"in it cannot be counted ({message.splitlines()[0][:120]}); file rejected, previous version kept"
+            )
         placed[row] = (row, f"unparseable CSV record ({message})", raw)
     return sorted(placed.values())
 
 
 def _number_rows(con: duckdb.DuckDBPyConnection, table: str, rejected_rows: list[int]) -> None:
     """Give each parsed record its data-row number, skipping the numbers of rejected records."""
-    if not rejected_rows:  # the common case: one copy, not two (8.5 M rows in the largest extract at scale 1000)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid + 1 AS _row_number, * FROM {table}_read")
+    if (
+        not rejected_rows
+    ):  # the common case: one copy, not two (8.5 M rows in the largest extract at scale 1000)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid + 1 AS _row_number, * FROM {table}_read"
+        )
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_ord AS SELECT rowid + 1 AS ordinal, * FROM {table}_read")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_rej AS SELECT unnest(?::BIGINT[]) AS r", [rejected_rows])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table}_ord AS SELECT rowid + 1 AS ordinal, * FROM {table}_read"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table}_rej AS SELECT unnest(?::BIGINT[]) AS r",
+            [rejected_rows],
+        )
         n = con.execute(f"SELECT count(*) FROM {table}_ord").fetchone()[0] + len(rejected_rows)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {table} AS
@@ -196,7 +219,9 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, rejected_rows: list
             SELECT numbers.r AS _row_number, o.* EXCLUDE (ordinal)
             FROM {table}_ord o JOIN numbers USING (ordinal) ORDER BY 1"""
         )
-    con.execute(f"DROP TABLE IF EXISTS {table}_read; DROP TABLE IF EXISTS {table}_ord; DROP TABLE IF EXISTS {table}_rej")
+    con.execute(
+        f"DROP TABLE IF EXISTS {table}_read; DROP TABLE IF EXISTS {table}_ord; DROP TABLE IF EXISTS {table}_rej"
+    )
 
 
 def _cell_text(value) -> str | None:
@@ -205,7 +230,11 @@ def _cell_text(value) -> str | None:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+        return (
+            value.date().isoformat()
+            if value.time() == datetime.min.time()
+            else value.isoformat(sep=" ")
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -220,7 +249,9 @@ def _is_formula(value) -> bool:
     return type(value).__name__ in ("ArrayFormula", "DataTableFormula")
 
 
-def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str, sheet: str | None = None) -> ReadResult:
+def read_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str, sheet: str | None = None
+) -> ReadResult:
     import openpyxl
 
     body = path.read_bytes()
@@ -229,12 +260,16 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str,
         # Read twice: cached values, and the formulas (to tell "no cached value" from "blank").
         wb = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
-        raise FileRejected(f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+        raise FileRejected(
+            f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         wbf = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=False)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
         wb.close()
-        raise FileRejected(f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+        raise FileRejected(
+            f"{name}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         try:
             ws = sheets.choose_sheet(wb, sheet)
@@ -242,10 +277,19 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str,
             raise FileRejected(f"{name}: {exc}; file rejected, previous version kept") from None
         others = [w.title for w in wb.worksheets if w is not ws]
         if others:
-            log.warning("%s: reading sheet %r; not reading %s", name, ws.title,
-                        ", ".join(f"{w.title!r}{' (hidden)' if w.sheet_state != 'visible' else ''}"
-                                  for w in wb.worksheets if w is not ws))
-        sheet_path = ws._worksheet_path  # the sheet's part in the package, for the independent count
+            log.warning(
+                "%s: reading sheet %r; not reading %s",
+                name,
+                ws.title,
+                ", ".join(
+                    f"{w.title!r}{' (hidden)' if w.sheet_state != 'visible' else ''}"
+                    for w in wb.worksheets
+                    if w is not ws
+                ),
+            )
+        sheet_path = (
+            ws._worksheet_path
+        )  # the sheet's part in the package, for the independent count
         header_row = 1  # openpyxl yields rows from the sheet's row 1, whatever its dimension says
         rows = ws.iter_rows(values_only=True)
         formulas = wbf[ws.title].iter_rows(values_only=True)
@@ -264,14 +308,22 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str,
         for i, row in enumerate(rows, start=1):
             frow = next(formulas, ()) or ()
             cells = [_cell_text(v) for v in row]
-            unvalued = [j for j, f in enumerate(frow[:width]) if _is_formula(f) and (j >= len(row) or row[j] is None)]
+            unvalued = [
+                j
+                for j, f in enumerate(frow[:width])
+                if _is_formula(f) and (j >= len(row) or row[j] is None)
+            ]
             if not unvalued and not any(c not in (None, "") for c in cells):
                 continue  # formatting-only trailing rows are not data
             cells = (cells + [None] * width)[:width]
             if unvalued:
-                what = "; ".join(f"{header[j] or f'column {j + 1}'}: formula {str(frow[j])[:60]!r} has no cached value"
-                                 for j in unvalued)
-                raw = ",".join(str(frow[j]) if j in unvalued else (c or "") for j, c in enumerate(cells))
+                what = "; ".join(
+                    f"{header[j] or f'column {j + 1}'}: formula {str(frow[j])[:60]!r} has no cached value"
+                    for j in unvalued
+                )
+                raw = ",".join(
+                    str(frow[j]) if j in unvalued else (c or "") for j, c in enumerate(cells)
+                )
                 rejects.append((i, f"{what} (the workbook was saved without recalculating)", raw))
                 continue
             numbers.append(i)
@@ -284,9 +336,14 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str,
     if counted != len(numbers) + len(rejects):
         raise FileRejected(
             f"{name}: sheet {ws.title!r} holds {counted} data rows but the reader read {len(numbers) + len(rejects)}; "
-            "file rejected, previous version kept")
-    arrow = pa.table({"_row_number": pa.array(numbers, pa.int64()),
-                      **{f"c{j}": pa.array(cols[j], pa.string()) for j in range(width)}})
+            "file rejected, previous version kept"
+        )
+    arrow = pa.table(
+        {
+            "_row_number": pa.array(numbers, pa.int64()),
+            **{f"c{j}": pa.array(cols[j], pa.string()) for j in range(width)},
+        }
+    )
     con.register(f"{table}_arrow", arrow)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
     con.unregister(f"{table}_arrow")
@@ -295,8 +352,14 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str,
     return result
 
 
-def read_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, table: str, name: str,
-              sheet: str | None = None) -> ReadResult:
+def read_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    table: str,
+    name: str,
+    sheet: str | None = None,
+) -> ReadResult:
     """Read landed file `path`; messages name the delivered file, `name`; `sheet` is the
     contract's sheet for an xlsx file (else its first visible sheet)."""
     if not path.exists():

@@ -58,7 +58,7 @@ class RecordCount:
 def _positions(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     quotes, lfs = [], []
     for start in range(0, len(data), CHUNK):
-        block = data[start:start + CHUNK]
+        block = data[start : start + CHUNK]
         quotes.append(np.flatnonzero(block == QUOTE) + start)
         lfs.append(np.flatnonzero(block == LF) + start)
     return _joined(quotes), _joined(lfs)
@@ -87,7 +87,9 @@ def _well_placed(data: np.ndarray, quotes: np.ndarray, first: int) -> np.ndarray
     return ok
 
 
-def _quoted_spans_by_walk(data: np.ndarray, quotes: np.ndarray, first: int) -> list[tuple[int, int]]:
+def _quoted_spans_by_walk(
+    data: np.ndarray, quotes: np.ndarray, first: int
+) -> list[tuple[int, int]]:
     """The exact reading, one quote at a time: a quote opens a field only at a field start
     (elsewhere it is a literal character, as DuckDB and Python's csv read it); inside a field
     `""` is a quote and a single `"` closes it. Returns [(open, close)] byte spans; an
@@ -140,7 +142,9 @@ def _count(data: np.ndarray) -> RecordCount:
         opens = np.array([s for s, _ in spans], np.int64)
         closes = np.array([e for _, e in spans], np.int64)
         k = np.searchsorted(opens, lfs, side="right") - 1
-        inside = (k >= 0) & (lfs < closes[np.maximum(k, 0)]) if len(spans) else np.zeros(len(lfs), bool)
+        inside = (
+            (k >= 0) & (lfs < closes[np.maximum(k, 0)]) if len(spans) else np.zeros(len(lfs), bool)
+        )
         open_at = int(opens[-1]) if len(spans) and closes[-1] >= n else None
     terminators = lfs[~inside]
     # Records: [first, t0), [t0 + 1, t1), ... and a last one with no line end.
@@ -152,6 +156,7 @@ def _count(data: np.ndarray) -> RecordCount:
     if len(starts) == 0:
         return RecordCount(0, np.empty(0, np.int64), np.empty(0, np.int64), None, None)
     data_starts, data_ends = starts[1:], ends[1:]  # the first record is the header
+
     def row_of(offset: int) -> int:
         return int(np.searchsorted(data_starts, offset, side="right"))
 
@@ -159,5 +164,11 @@ def _count(data: np.ndarray) -> RecordCount:
     lines_open = 0
     if open_row:
         lines_open = int(np.count_nonzero(lfs > open_at)) + (0 if data[-1] == LF else 1)
-    return RecordCount(len(data_starts), data_starts, data_ends,
-                       row_of(misplaced_at) if misplaced_at is not None else None, open_row or None, lines_open)
+    return RecordCount(
+        len(data_starts),
+        data_starts,
+        data_ends,
+        row_of(misplaced_at) if misplaced_at is not None else None,
+        open_row or None,
+        lines_open,
+    )

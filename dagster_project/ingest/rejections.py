@@ -21,21 +21,30 @@ def folder_stamp(folder: Path) -> float:
     return max((p.stat().st_mtime for p in folder.iterdir()), default=folder.stat().st_mtime)
 
 
-def record(con: duckdb.DuckDBPyConnection, source_dir: str | Path, reason: str, delivery_id: str = "") -> None:
+def record(
+    con: duckdb.DuckDBPyConnection, source_dir: str | Path, reason: str, delivery_id: str = ""
+) -> None:
     folder = Path(source_dir)
-    stamp = folder_stamp(folder) if folder.is_dir() else None  # a replayed delivery's folder may be gone
+    stamp = (
+        folder_stamp(folder) if folder.is_dir() else None
+    )  # a replayed delivery's folder may be gone
     con.execute("CREATE SCHEMA IF NOT EXISTS ingest")
     con.execute(DDL)
-    con.execute("INSERT INTO ingest.rejected_folders (source_dir, stamp, delivery_id, reason) VALUES (?, ?, ?, ?)",
-                [str(folder.resolve()), stamp, delivery_id, reason])
+    con.execute(
+        "INSERT INTO ingest.rejected_folders (source_dir, stamp, delivery_id, reason) VALUES (?, ?, ?, ?)",
+        [str(folder.resolve()), stamp, delivery_id, reason],
+    )
 
 
 def rejection_of(con: duckdb.DuckDBPyConnection, folder: Path) -> str | None:
     """Why this folder, as it is now, was refused; None if it never was (or changed since)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS ingest")
     con.execute(DDL)
-    row = con.execute("SELECT reason FROM ingest.rejected_folders WHERE source_dir = ? AND stamp >= ? "
-                      "ORDER BY rejected_at DESC LIMIT 1", [str(folder.resolve()), folder_stamp(folder)]).fetchone()
+    row = con.execute(
+        "SELECT reason FROM ingest.rejected_folders WHERE source_dir = ? AND stamp >= ? "
+        "ORDER BY rejected_at DESC LIMIT 1",
+        [str(folder.resolve()), folder_stamp(folder)],
+    ).fetchone()
     return row[0] if row else None
 
 

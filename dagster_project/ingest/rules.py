@@ -41,14 +41,20 @@ def clean(source: str | None) -> str:
 def typed(col: Column, v: str) -> str:
     """Typed value of cleaned text `v` (NULL when blank or invalid)."""
     if col.allowed is not None:
-        cases = " ".join(f"WHEN {sql_literal(a.lower())} THEN {sql_literal(a)}" for a in col.allowed)
+        cases = " ".join(
+            f"WHEN {sql_literal(a.lower())} THEN {sql_literal(a)}" for a in col.allowed
+        )
         return f"(CASE lower({v}) {cases} END)"
     if col.type == "date":
-        return f"CAST(COALESCE(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y')) AS DATE)"
+        return (
+            f"CAST(COALESCE(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y')) AS DATE)"
+        )
     if col.type == "month":
         full = f"COALESCE(try_strptime({v}, '%Y-%m-%d'), try_strptime({v}, '%d/%m/%Y'))"
-        return (f"CAST(COALESCE(try_strptime({v}, '%Y-%m'), try_strptime({v}, '%m/%Y'), "
-                f"CASE WHEN day({full}) = 1 THEN {full} END) AS DATE)")
+        return (
+            f"CAST(COALESCE(try_strptime({v}, '%Y-%m'), try_strptime({v}, '%m/%Y'), "
+            f"CASE WHEN day({full}) = 1 THEN {full} END) AS DATE)"
+        )
     if col.type == "bool":
         t = ", ".join(sql_literal(w) for w in TRUE_WORDS)
         f = ", ".join(sql_literal(w) for w in FALSE_WORDS)
@@ -76,29 +82,53 @@ def reasons(contract: Contract, refs_available: set[str]) -> list[str]:
         v, t = quote_identifier(f"v_{col.name}"), quote_identifier(f"t_{col.name}")
         n = col.name
         if col.required:
-            out.append(f"CASE WHEN {v} IS NULL THEN {sql_literal(n + ': required value missing')} END")
+            out.append(
+                f"CASE WHEN {v} IS NULL THEN {sql_literal(n + ': required value missing')} END"
+            )
         limit = MAX_FREE_TEXT if col.free_text else MAX_TEXT
-        out.append(f"CASE WHEN length({v}) > {limit} THEN {sql_literal(f'{n}: longer than {limit} characters (')} || length({v}) || ')' END")
+        out.append(
+            f"CASE WHEN length({v}) > {limit} THEN {sql_literal(f'{n}: longer than {limit} characters (')} || length({v}) || ')' END"
+        )
         if col.allowed is not None:
-            what = f"code list {col.code_list}" if col.code_list else "allowed values " + "/".join(col.allowed)
-            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' not in ' + what)} END")
+            what = (
+                f"code list {col.code_list}"
+                if col.code_list
+                else "allowed values " + "/".join(col.allowed)
+            )
+            out.append(
+                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' not in ' + what)} END"
+            )
         elif col.type != "text":
-            out.append(f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' is not a valid ' + col.type)} END")
+            out.append(
+                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' is not a valid ' + col.type)} END"
+            )
         if col.pattern:
-            out.append(f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {sql_literal(col.pattern)}) THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' does not match ' + col.pattern)} END")
+            out.append(
+                f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {sql_literal(col.pattern)}) THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' does not match ' + col.pattern)} END"
+            )
         if col.type in ("date", "month"):
-            out.append(f"CASE WHEN {t} < DATE '{EARLIEST}' OR {t} >= DATE '{LATEST}' THEN {sql_literal(n + ': ')} || {t} || "
-                       f"{sql_literal(f' outside the plausible range {EARLIEST} to {LATEST}')} END")
+            out.append(
+                f"CASE WHEN {t} < DATE '{EARLIEST}' OR {t} >= DATE '{LATEST}' THEN {sql_literal(n + ': ')} || {t} || "
+                f"{sql_literal(f' outside the plausible range {EARLIEST} to {LATEST}')} END"
+            )
         if col.min is not None:
-            out.append(f"CASE WHEN {t} < {col.min} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' below the minimum {col.min}')} END")
+            out.append(
+                f"CASE WHEN {t} < {col.min} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' below the minimum {col.min}')} END"
+            )
         if col.max is not None:
-            out.append(f"CASE WHEN {t} > {col.max} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' above the maximum {col.max}')} END")
+            out.append(
+                f"CASE WHEN {t} > {col.max} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' above the maximum {col.max}')} END"
+            )
         if col.on_or_after:
             o = quote_identifier(f"t_{col.on_or_after}")
-            out.append(f"CASE WHEN {t} < {o} THEN {sql_literal(f'{n}: before {col.on_or_after} (')} || {t} || ' < ' || {o} || ')' END")
+            out.append(
+                f"CASE WHEN {t} < {o} THEN {sql_literal(f'{n}: before {col.on_or_after} (')} || {t} || ' < ' || {o} || ')' END"
+            )
         if col.required_when:
             other, value = col.required_when
-            out.append(f"CASE WHEN {t} IS NULL AND {quote_identifier('t_' + other)} = {sql_literal(value)} THEN {sql_literal(f'{n}: required when {other} is {value}')} END")
+            out.append(
+                f"CASE WHEN {t} IS NULL AND {quote_identifier('t_' + other)} = {sql_literal(value)} THEN {sql_literal(f'{n}: required when {other} is {value}')} END"
+            )
         if col.references and col.references[0] in refs_available:
             ref_extract, ref_col = col.references
             out.append(

@@ -22,7 +22,9 @@ def choose_sheet(wb, wanted: str | None):
                 if ws.sheet_state != "visible":
                     raise SheetError(f"the sheet {ws.title!r} the contract names is hidden")
                 return ws
-        raise SheetError(f"no sheet named {wanted!r} (sheets: {', '.join(repr(w.title) for w in wb.worksheets)})")
+        raise SheetError(
+            f"no sheet named {wanted!r} (sheets: {', '.join(repr(w.title) for w in wb.worksheets)})"
+        )
     visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
     if not visible:
         raise SheetError("every sheet is hidden")
@@ -68,7 +70,8 @@ def count_data_rows(workbook: bytes, sheet_path: str, header_row: int) -> int:
                 continue
             row = int(el.get("r") or row + 1)  # `r` is optional: then rows follow one another
             if row > header_row and any(
-                    _cell_has_content(c, strings) for c in el if _local(c.tag) == "c"):
+                _cell_has_content(c, strings) for c in el if _local(c.tag) == "c"
+            ):
                 n += 1
             el.clear()
         return n

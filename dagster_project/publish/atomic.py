@@ -66,7 +66,9 @@ def verify_directory(directory: Path) -> dict:
             raise PublishVerificationError(f"{path}: missing")
         actual = sha256_file(path)
         if actual != entry.get("sha256"):
-            raise PublishVerificationError(f"{path}: sha256 {actual} != manifest {entry.get('sha256')}")
+            raise PublishVerificationError(
+                f"{path}: sha256 {actual} != manifest {entry.get('sha256')}"
+            )
         if "bytes" in entry and path.stat().st_size != entry["bytes"]:
             raise PublishVerificationError(f"{path}: size differs from the manifest")
     return manifest
@@ -143,7 +145,9 @@ def swap_symlink(link: Path, target: Path, versions_root: Path) -> Path | None:
 
 def _published_at(version: Path) -> str:
     try:
-        return str(json.loads((version / MANIFEST).read_text(encoding="utf-8")).get("published_at", ""))
+        return str(
+            json.loads((version / MANIFEST).read_text(encoding="utf-8")).get("published_at", "")
+        )
     except (OSError, ValueError):
         return ""
 

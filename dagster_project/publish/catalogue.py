@@ -41,5 +41,10 @@ def period_label(row: KpiRow) -> str:
 
 def row_order(row: KpiRow) -> tuple:
     """Pack order: the catalogue's order of (kpi, measure, breakdown), then the period."""
-    return (CATALOGUE.order(row.kpi_id, row.measure, row.breakdown), row.measure, row.period_type,
-            row.period_start or Quarter(1900, 1).start, row.breakdown_value)
+    return (
+        CATALOGUE.order(row.kpi_id, row.measure, row.breakdown),
+        row.measure,
+        row.period_type,
+        row.period_start or Quarter(1900, 1).start,
+        row.breakdown_value,
+    )

@@ -75,7 +75,11 @@ def _fit(text, width_px: float, px_per_char: float = 6.4) -> str:
 
 
 def _figure(svg: str, title: str, note: str | None = None) -> Markup:
-    caption = f"<figcaption>{_t(title)}" + (f' <span class="muted">{_t(note)}</span>' if note else "") + "</figcaption>"
+    caption = (
+        f"<figcaption>{_t(title)}"
+        + (f' <span class="muted">{_t(note)}</span>' if note else "")
+        + "</figcaption>"
+    )
     return Markup(f'<figure class="chart">\n{svg}\n{caption}\n</figure>')
 
 
@@ -94,7 +98,9 @@ def _legend(series: Sequence[Series], x: float, y: float) -> str:
     parts, cursor = [], x
     for i, s in enumerate(series):
         color = s.color or PALETTE[i % len(PALETTE)]
-        parts.append(f'<rect x="{_n(cursor)}" y="{_n(y - 9)}" width="10" height="10" fill="{color}"/>')
+        parts.append(
+            f'<rect x="{_n(cursor)}" y="{_n(y - 9)}" width="10" height="10" fill="{color}"/>'
+        )
         parts.append(f'<text x="{_n(cursor + 14)}" y="{_n(y)}">{_t(s.name)}</text>')
         cursor += 24 + 6.5 * len(str(s.name))
     return "\n".join(parts)
@@ -135,9 +141,15 @@ def column_chart(
 
     out = [_svg_open(width, height, title)]
     for t in ticks:
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#e0e0e0"/>')
-        out.append(f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" fill="#555">{_t(value_fmt(t))}</text>')
-    out.append(f'<line x1="{left}" x2="{width - right}" y1="{_n(y(0))}" y2="{_n(y(0))}" stroke="#555"/>')
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#e0e0e0"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" fill="#555">{_t(value_fmt(t))}</text>'
+        )
+    out.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{_n(y(0))}" y2="{_n(y(0))}" stroke="#555"/>'
+    )
     band = plot_w / len(categories)
     groups = 1 if stacked else len(series)
     bar_w = min(band * 0.75 / groups, 56.0)
@@ -167,7 +179,9 @@ def column_chart(
             )
             if show_labels and not stacked:
                 ly = y1 - 3 if v >= 0 else y2 + 11
-                out.append(f'<text x="{_n(bx + bar_w / 2)}" y="{_n(ly)}" text-anchor="middle">{_t(value_fmt(v))}</text>')
+                out.append(
+                    f'<text x="{_n(bx + bar_w / 2)}" y="{_n(ly)}" text-anchor="middle">{_t(value_fmt(v))}</text>'
+                )
         if stacked and show_labels:
             out.append(
                 f'<text x="{_n(x0 + bar_w / 2)}" y="{_n(y(up) - 3)}" text-anchor="middle">{_t(value_fmt(up + down))}</text>'
@@ -196,14 +210,15 @@ def _wrap(text: str, width_px: float, max_lines: int = 3) -> list[str]:
         else:
             lines.append(word)
     if len(lines) > max_lines:
-        lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1:])]
+        lines = lines[: max_lines - 1] + [" ".join(lines[max_lines - 1 :])]
     return lines or [""]
 
 
 def _wrapped_label(text: str, x: float, y: float, width_px: float) -> str:
     lines = _wrap(text, width_px)
     spans = "".join(
-        f'<tspan x="{_n(x)}" dy="{0 if i == 0 else 12}">{_t(line)}</tspan>' for i, line in enumerate(lines)
+        f'<tspan x="{_n(x)}" dy="{0 if i == 0 else 12}">{_t(line)}</tspan>'
+        for i, line in enumerate(lines)
     )
     return f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="middle">{spans}</text>'
 
@@ -235,15 +250,23 @@ def hbar_chart(
 
     out = [_svg_open(width, height, title)]
     for t in ticks:
-        out.append(f'<line x1="{_n(x(t))}" x2="{_n(x(t))}" y1="{top}" y2="{height - bottom}" stroke="#e0e0e0"/>')
-        out.append(f'<text x="{_n(x(t))}" y="{height - 6}" text-anchor="middle" fill="#555">{_t(value_fmt(t))}</text>')
-    out.append(f'<line x1="{_n(x(0))}" x2="{_n(x(0))}" y1="{top}" y2="{height - bottom}" stroke="#555"/>')
+        out.append(
+            f'<line x1="{_n(x(t))}" x2="{_n(x(t))}" y1="{top}" y2="{height - bottom}" stroke="#e0e0e0"/>'
+        )
+        out.append(
+            f'<text x="{_n(x(t))}" y="{height - 6}" text-anchor="middle" fill="#555">{_t(value_fmt(t))}</text>'
+        )
+    out.append(
+        f'<line x1="{_n(x(0))}" x2="{_n(x(0))}" y1="{top}" y2="{height - bottom}" stroke="#555"/>'
+    )
     for i, (label, v) in enumerate(pairs):
         y0 = top + row_h * i
         x1, x2 = sorted((x(0), x(v)))
         fill = (NEGATIVE if v < 0 else POSITIVE if v > 0 else NEUTRAL) if diverging else color
-        out.append(f'<text x="{_n(left - 6)}" y="{_n(y0 + 14)}" text-anchor="end">{_t(_fit(label, label_w, 7.0))}'
-                   f"<title>{_t(label)}</title></text>")
+        out.append(
+            f'<text x="{_n(left - 6)}" y="{_n(y0 + 14)}" text-anchor="end">{_t(_fit(label, label_w, 7.0))}'
+            f"<title>{_t(label)}</title></text>"
+        )
         out.append(
             f'<rect x="{_n(x1)}" y="{_n(y0 + 3)}" width="{_n(max(x2 - x1, 1.0))}" height="{row_h - 6}" fill="{fill}">'
             f"<title>{_t(label)}: {_t(value_fmt(v))}</title></rect>"
@@ -251,7 +274,9 @@ def hbar_chart(
         lx, anchor = (x2 + 4, "start") if v >= 0 else (x1 - 4, "end")
         if v < 0 and x1 - 4 < left + 30:
             lx, anchor = x2 + 4, "start"
-        out.append(f'<text x="{_n(lx)}" y="{_n(y0 + 14)}" text-anchor="{anchor}">{_t(value_fmt(v))}</text>')
+        out.append(
+            f'<text x="{_n(lx)}" y="{_n(y0 + 14)}" text-anchor="{anchor}">{_t(value_fmt(v))}</text>'
+        )
     out.append("</svg>")
     return _figure("\n".join(out), title)
 
@@ -272,8 +297,10 @@ def stacked_share_chart(
         y0 = top + row_h * i
         total = sum((s.values[i] or 0) for s in segments) or 1.0
         cursor = float(left)
-        out.append(f'<text x="{_n(left - 6)}" y="{_n(y0 + 15)}" text-anchor="end">{_t(_fit(label, label_w, 6.6))}'
-                   f"<title>{_t(label)}</title></text>")
+        out.append(
+            f'<text x="{_n(left - 6)}" y="{_n(y0 + 15)}" text-anchor="end">{_t(_fit(label, label_w, 6.6))}'
+            f"<title>{_t(label)}</title></text>"
+        )
         for j, s in enumerate(segments):
             v = s.values[i] or 0
             w = plot_w * v / total
@@ -322,8 +349,12 @@ def line_chart(
 
     out = [_svg_open(width, height, title)]
     for t in ticks:
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#e0e0e0"/>')
-        out.append(f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" fill="#555">{_t(value_fmt(t))}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#e0e0e0"/>'
+        )
+        out.append(
+            f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" fill="#555">{_t(value_fmt(t))}</text>'
+        )
     for i, category in enumerate(categories):
         if crowded:
             out.append(
@@ -331,7 +362,9 @@ def line_chart(
                 f'transform="rotate(-45 {_n(x(i))} {_n(height - bottom + 12)})">{_t(category)}</text>'
             )
         else:
-            out.append(f'<text x="{_n(x(i))}" y="{_n(height - bottom + 16)}" text-anchor="middle">{_t(category)}</text>')
+            out.append(
+                f'<text x="{_n(x(i))}" y="{_n(height - bottom + 16)}" text-anchor="middle">{_t(category)}</text>'
+            )
     for j, s in enumerate(series):
         color = s.color or PALETTE[j % len(PALETTE)]
         segment: list[str] = []
@@ -350,7 +383,9 @@ def line_chart(
         if segment:
             paths.append(segment)
         for points in paths:
-            out.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" stroke-width="2"/>')
+            out.append(
+                f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" stroke-width="2"/>'
+            )
     if len(series) > 1:
         out.append(_legend(series, left, 14))
     out.append("</svg>")

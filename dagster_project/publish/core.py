@@ -96,13 +96,21 @@ def publish_quarter(
             if disclosure_threshold is not None:
                 inputs, withheld = disclosure.apply(inputs, disclosure_threshold)
             files: dict[str, dict] = {}
-            files[names["csv"]] = _entry(staging, names["csv"], tabular.kpi_values_csv(inputs.rows), len(inputs.rows))
+            files[names["csv"]] = _entry(
+                staging, names["csv"], tabular.kpi_values_csv(inputs.rows), len(inputs.rows)
+            )
             files[names["parquet"]] = _entry(
                 staging, names["parquet"], tabular.kpi_values_parquet(inputs.rows), len(inputs.rows)
             )
             xlsx, sheet_rows = workbook.build_workbook(
-                inputs.rows, quarter, run_id=run_id, code_version=code_version, history=inputs.history,
-                risk_changes=inputs.risk_changes, top10=inputs.top10)
+                inputs.rows,
+                quarter,
+                run_id=run_id,
+                code_version=code_version,
+                history=inputs.history,
+                risk_changes=inputs.risk_changes,
+                top10=inputs.top10,
+            )
             files[names["xlsx"]] = _entry(staging, names["xlsx"], xlsx, sheet_rows)
             context = pack.build_context(
                 inputs,
@@ -113,7 +121,9 @@ def publish_quarter(
                 quality_results=quality_results,
                 revisions=revisions,
             )
-            files[names["html"]] = _entry(staging, names["html"], pack.render_pack(context).encode("utf-8"), None)
+            files[names["html"]] = _entry(
+                staging, names["html"], pack.render_pack(context).encode("utf-8"), None
+            )
 
             quality = pack.quality_view(quality_results)
             manifest = {
@@ -135,13 +145,16 @@ def publish_quarter(
                     "errors": sum(1 for i in quality["issues"] if i["severity"] == "ERROR"),
                 },
                 "revisions": len(revisions or []),
-                "disclosure_control": None if withheld is None else {
-                    "threshold": disclosure_threshold, "figures_withheld": withheld},
+                "disclosure_control": None
+                if withheld is None
+                else {"threshold": disclosure_threshold, "figures_withheld": withheld},
                 "notes": inputs.notes,
             }
             atomic.write_durable(
                 staging / atomic.MANIFEST,
-                (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"),
+                (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(
+                    "utf-8"
+                ),
             )
             atomic.fsync_dir(staging)
             atomic.verify_directory(staging)  # re-read from disk: what readers will get

@@ -62,16 +62,30 @@ def suppressed_indexes(rows: list[KpiRow], threshold: int = DEFAULT_THRESHOLD) -
                 continue  # a lone cell with no published total reveals nothing more
             if sum(1 for i in members if i in hidden) != 1:
                 continue
-            candidates = sorted((rows[i].value, i) for i in cells if i not in hidden and rows[i].value > 0)
+            candidates = sorted(
+                (rows[i].value, i) for i in cells if i not in hidden and rows[i].value > 0
+            )
             pick = candidates[0][1] if candidates else total
             if pick is not None and pick not in hidden:
                 hidden.add(pick)
                 changed = True
 
-    coordinates = {(rows[i].kpi_id, rows[i].period_type, rows[i].period_start, rows[i].breakdown,
-                    rows[i].breakdown_value) for i in hidden}
+    coordinates = {
+        (
+            rows[i].kpi_id,
+            rows[i].period_type,
+            rows[i].period_start,
+            rows[i].breakdown,
+            rows[i].breakdown_value,
+        )
+        for i in hidden
+    }
     for i, r in enumerate(rows):
-        if i not in count_rows and (r.kpi_id, r.period_type, r.period_start, r.breakdown, r.breakdown_value) in coordinates:
+        if (
+            i not in count_rows
+            and (r.kpi_id, r.period_type, r.period_start, r.breakdown, r.breakdown_value)
+            in coordinates
+        ):
             hidden.add(i)
     return hidden
 
@@ -81,7 +95,17 @@ def apply(inputs: Inputs, threshold: int = DEFAULT_THRESHOLD) -> tuple[Inputs, i
     hidden = suppressed_indexes(inputs.rows, threshold)
     rows = [r._replace(value=None) if i in hidden else r for i, r in enumerate(inputs.rows)]
     withheld = Detail(None, "withheld from the external release (record-level detail)")
-    notes = [*inputs.notes, f"disclosure control: counts below {threshold} suppressed, with secondary "
-             f"suppression; {len(hidden)} figure(s) withheld"]
-    return replace(inputs, rows=rows, history=[], risk_changes=withheld, top10=withheld, case_studies=[],
-                   notes=notes), len(hidden)
+    notes = [
+        *inputs.notes,
+        f"disclosure control: counts below {threshold} suppressed, with secondary "
+        f"suppression; {len(hidden)} figure(s) withheld",
+    ]
+    return replace(
+        inputs,
+        rows=rows,
+        history=[],
+        risk_changes=withheld,
+        top10=withheld,
+        case_studies=[],
+        notes=notes,
+    ), len(hidden)

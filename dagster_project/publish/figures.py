@@ -73,7 +73,9 @@ class Fig:
 
     @property
     def ok(self) -> bool:
-        return self.value is not None and not (isinstance(self.value, float) and math.isnan(self.value))
+        return self.value is not None and not (
+            isinstance(self.value, float) and math.isnan(self.value)
+        )
 
     @property
     def int(self) -> int | None:
@@ -235,10 +237,16 @@ class Figures:
         rank = {v: i for i, v in enumerate(order)}
         return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
-    def periods(self, kpi: str | None, measure: str, period: str, by: str = "all", value: str = "all") -> list[KpiRow]:
+    def periods(
+        self, kpi: str | None, measure: str, period: str, by: str = "all", value: str = "all"
+    ) -> list[KpiRow]:
         return list(self._index.get((kpi, measure, period, by, value), []))
 
     def measures(self, kpi: str | None = None, prefix: str = "") -> list[str]:
         return sorted(
-            {r.measure for r in self.rows if (kpi is None or r.kpi_id == kpi) and r.measure.startswith(prefix)}
+            {
+                r.measure
+                for r in self.rows
+                if (kpi is None or r.kpi_id == kpi) and r.measure.startswith(prefix)
+            }
         )

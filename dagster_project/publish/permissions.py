@@ -27,7 +27,9 @@ def file_mode() -> int:
     except ValueError:
         raise ValueError(f"{ENV}={text!r} is not an octal file mode such as 0640") from None
     if mode & ~0o666 or not mode & 0o400:
-        raise ValueError(f"{ENV}={text!r}: a file mode within 0666 that lets the owner read (e.g. 0640)")
+        raise ValueError(
+            f"{ENV}={text!r}: a file mode within 0666 that lets the owner read (e.g. 0640)"
+        )
     return mode
 
 

@@ -94,7 +94,11 @@ def kpi_values_relation(con: duckdb.DuckDBPyConnection) -> str:
         raise PublishInputError(
             "kpi_values not found in the warehouse (expected kpis.kpi_values): build the dbt models first"
         )
-    missing = set(KPI_COLUMNS) - set(OPTIONAL_COLUMNS) - {c.lower() for c in relation_columns(con, relation)}
+    missing = (
+        set(KPI_COLUMNS)
+        - set(OPTIONAL_COLUMNS)
+        - {c.lower() for c in relation_columns(con, relation)}
+    )
     if missing:
         raise PublishInputError(f"{relation} lacks column(s) {', '.join(sorted(missing))}")
     return relation
@@ -123,11 +127,17 @@ def _kpi_select(con: duckdb.DuckDBPyConnection, relation: str) -> str:
 def read_kpi_values(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[KpiRow]:
     """The quarter's rows of kpi_values in the export's deterministic order."""
     relation = kpi_values_relation(con)
-    sql = _kpi_select(con, relation) + " where cast(reporting_quarter as varchar) in (?, ?) " + KPI_ORDER
+    sql = (
+        _kpi_select(con, relation)
+        + " where cast(reporting_quarter as varchar) in (?, ?) "
+        + KPI_ORDER
+    )
     return [published_row(row) for row in con.execute(sql, _quarter_keys(quarter)).fetchall()]
 
 
-def read_kpi_history(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[tuple[Quarter, KpiRow]]:
+def read_kpi_history(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter
+) -> list[tuple[Quarter, KpiRow]]:
     """Each reporting quarter's own `quarter` rows, for every reporting quarter up to `quarter`."""
     relation = kpi_values_relation(con)
     sql = _kpi_select(con, relation) + " where period_type = 'quarter' " + KPI_ORDER
@@ -140,7 +150,15 @@ def read_kpi_history(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[t
             continue
         if reporting <= quarter and row.period_start == reporting.start:
             out.append((reporting, row))
-    out.sort(key=lambda item: (item[0], item[1].kpi_id, item[1].measure, item[1].breakdown, item[1].breakdown_value))
+    out.sort(
+        key=lambda item: (
+            item[0],
+            item[1].kpi_id,
+            item[1].measure,
+            item[1].breakdown,
+            item[1].breakdown_value,
+        )
+    )
     return out
 
 
@@ -184,13 +202,17 @@ def _read_detail(
 ) -> Detail:
     relation = find_relation(con, table, schemas)
     if relation is None:
-        return Detail(None, f"{table} is not in the warehouse; that table is left out of this pack.")
+        return Detail(
+            None, f"{table} is not in the warehouse; that table is left out of this pack."
+        )
     try:
         columns = relation_columns(con, relation)
         mapping = {key: _pick(columns, *names) for key, names in aliases.items()}
         missing = [key for key in required if mapping[key] is None]
         if missing:
-            return Detail(None, f"{table} lacks column(s) {', '.join(missing)}; left out of this pack.")
+            return Detail(
+                None, f"{table} lacks column(s) {', '.join(missing)}; left out of this pack."
+            )
         selected = {k: v for k, v in mapping.items() if v is not None}
         select = ", ".join(f"{quote_ident(v)} as {quote_ident(k)}" for k, v in selected.items())
         if mapping.get("reporting_quarter"):
@@ -210,7 +232,9 @@ def _read_detail(
         return Detail(rows)
     except duckdb.Error as exc:  # a half-built table must not stop the publication
         log.warning("could not read %s: %s", relation, exc)
-        return Detail(None, f"{table} could not be read ({type(exc).__name__}); left out of this pack.")
+        return Detail(
+            None, f"{table} could not be read ({type(exc).__name__}); left out of this pack."
+        )
 
 
 RISK_ALIASES = {
@@ -239,12 +263,21 @@ TOP10_ALIASES = {
 
 def read_risk_changes(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Detail:
     detail = _read_detail(
-        con, quarter, "kpi_toex_risk_score_changes", RISK_ALIASES, ("operation_ref",), "assessment_date"
+        con,
+        quarter,
+        "kpi_toex_risk_score_changes",
+        RISK_ALIASES,
+        ("operation_ref",),
+        "assessment_date",
     )
     if detail.rows is None:
         return detail
     for row in detail.rows:
-        if row["score_change"] is None and row["risk_score"] is not None and row["previous_score"] is not None:
+        if (
+            row["score_change"] is None
+            and row["risk_score"] is not None
+            and row["previous_score"] is not None
+        ):
             row["score_change"] = row["risk_score"] - row["previous_score"]
     # Largest decrease first; first assessments (no change) last; ties stable by reference.
     detail.rows.sort(
@@ -262,7 +295,11 @@ def read_risk_changes(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Detai
 
 def read_top10(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> Detail:
     detail = _read_detail(
-        con, quarter, "kpi_top10_snapshots", TOP10_ALIASES, ("threat_type", "month_end", "rank", "operation_ref"),
+        con,
+        quarter,
+        "kpi_top10_snapshots",
+        TOP10_ALIASES,
+        ("threat_type", "month_end", "rank", "operation_ref"),
         "month_end",
     )
     if detail.rows is not None:
@@ -278,7 +315,9 @@ def truthy(value) -> bool:
     return str(value).strip().lower() in {"y", "yes", "true", "1", "t"}
 
 
-def read_case_studies(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> tuple[list[CaseStudy], str | None]:
+def read_case_studies(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter
+) -> tuple[list[CaseStudy], str | None]:
     """Published case studies of the quarter: raw.case_studies (or the marts/staging model)."""
     for table, schemas in (
         ("case_studies", ("raw",)),

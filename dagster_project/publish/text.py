@@ -98,7 +98,11 @@ def render_markdown(source: str | None, drop_heading: str | None = None) -> Mark
             flush_paragraph()
             flush_items()
             text = heading.group(2)
-            duplicate = first_block and drop_heading is not None and text.strip().lower() == drop_heading.strip().lower()
+            duplicate = (
+                first_block
+                and drop_heading is not None
+                and text.strip().lower() == drop_heading.strip().lower()
+            )
             if not duplicate:
                 tag = _HEADING_TAG.get(len(heading.group(1)), "h5")
                 out.append(f"<{tag}>{_inline(text)}</{tag}>")

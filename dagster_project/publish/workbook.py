@@ -36,9 +36,28 @@ from .sources import Detail
 from .text import neutralise_formula
 
 CONTENTS, OTHER, SERIES, RISK, TOP10, DEFINITIONS = (
-    "Contents", "Other", "Time series", "Risk score changes", "Top 10", "Definitions")
-HEADER = ("KPI", "Measure", "Label", "Period", "Breakdown", "Breakdown value", "Value", "Unit", "Population",
-          "Period type", "Period start", "Period end", "KPI name")
+    "Contents",
+    "Other",
+    "Time series",
+    "Risk score changes",
+    "Top 10",
+    "Definitions",
+)
+HEADER = (
+    "KPI",
+    "Measure",
+    "Label",
+    "Period",
+    "Breakdown",
+    "Breakdown value",
+    "Value",
+    "Unit",
+    "Population",
+    "Period type",
+    "Period start",
+    "Period end",
+    "KPI name",
+)
 WIDTHS = (7, 30, 34, 22, 16, 24, 16, 9, 44, 15, 12, 12, 34)
 KEY_COLUMNS = 4  # KPI, Measure, Label, Period stay in view when scrolling right
 FIRST_DATA_ROW = 5
@@ -46,7 +65,7 @@ UK_DATE = "dd/mm/yyyy"
 
 NUMBER_FORMATS = {
     "share": "0.0%",
-    "share_change": '+0.0%;-0.0%;0.0%',
+    "share_change": "+0.0%;-0.0%;0.0%",
     "gbp": '"£"#,##0',
     "days": "#,##0",
     "points": "#,##0.0",
@@ -82,7 +101,9 @@ def number_format(value: float | None, unit: str) -> str:
 
 
 def _text(ws: Worksheet, row: int, column: int, value, font: Font | None = None):
-    cell = ws.cell(row=row, column=column, value=None if value is None else neutralise_formula(value))
+    cell = ws.cell(
+        row=row, column=column, value=None if value is None else neutralise_formula(value)
+    )
     if font is not None:
         cell.font = font
     return cell
@@ -94,8 +115,14 @@ def _date(ws: Worksheet, row: int, column: int, value):
     return cell
 
 
-def _table_head(ws: Worksheet, title: str, subtitle: str, header: Sequence[str], widths: Sequence[int],
-                frozen_columns: int) -> None:
+def _table_head(
+    ws: Worksheet,
+    title: str,
+    subtitle: str,
+    header: Sequence[str],
+    widths: Sequence[int],
+    frozen_columns: int,
+) -> None:
     _text(ws, 1, 1, title, _TITLE)
     _text(ws, 2, 1, subtitle)
     for col, (head, width) in enumerate(zip(header, widths), start=1):
@@ -110,19 +137,29 @@ def _filter(ws: Worksheet, columns: int, rows: int) -> None:
     ws.auto_filter.ref = f"A{FIRST_DATA_ROW - 1}:{get_column_letter(columns)}{last}"
 
 
-def _question_sheet(wb: Workbook, name: str, title: str, quarter: Quarter, rows: Sequence[KpiRow]) -> int:
+def _question_sheet(
+    wb: Workbook, name: str, title: str, quarter: Quarter, rows: Sequence[KpiRow]
+) -> int:
     ws = wb.create_sheet(name)
-    _table_head(ws, title, f"{quarter.label} ({quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}). Values are "
-                "unrounded; the Value column's format rounds them for display. Definitions: the Definitions sheet.",
-                HEADER, WIDTHS, KEY_COLUMNS)
+    _table_head(
+        ws,
+        title,
+        f"{quarter.label} ({quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}). Values are "
+        "unrounded; the Value column's format rounds them for display. Definitions: the Definitions sheet.",
+        HEADER,
+        WIDTHS,
+        KEY_COLUMNS,
+    )
     for offset, row in enumerate(sorted(rows, key=row_order)):
         r = FIRST_DATA_ROW + offset
         entry = CATALOGUE.entry(row.kpi_id, row.measure, row.breakdown)
         label = entry.label if entry else ""
         if entry and entry.pattern:
             label = f"{label} {row.measure}"
-        for col, value in enumerate((row.kpi_id, row.measure, label, period_label(row), row.breakdown,
-                                     row.breakdown_value), start=1):
+        for col, value in enumerate(
+            (row.kpi_id, row.measure, label, period_label(row), row.breakdown, row.breakdown_value),
+            start=1,
+        ):
             _text(ws, r, col, value)
         value = ws.cell(row=r, column=7, value=row.value)
         value.number_format = number_format(row.value, row.unit)
@@ -143,7 +180,9 @@ def _series_sheet(wb: Workbook, history: Sequence[tuple[Quarter, KpiRow]], quart
     ws = wb.create_sheet(SERIES)
     values: dict[tuple, dict[Quarter, KpiRow]] = {}
     for reporting, row in history:
-        values.setdefault((row.kpi_id, row.measure, row.breakdown, row.breakdown_value), {})[reporting] = row
+        values.setdefault((row.kpi_id, row.measure, row.breakdown, row.breakdown_value), {})[
+            reporting
+        ] = row
     first = min((q for q, _ in history), default=quarter)
     quarters = []
     q = first
@@ -156,10 +195,15 @@ def _series_sheet(wb: Workbook, history: Sequence[tuple[Quarter, KpiRow]], quart
         entry = CATALOGUE.entry(kpi, measure, by)
         label = entry.label if entry else measure
         header.append(f"{kpi} {label}" + ("" if by == "all" else f" ({by} = {value})"))
-    _table_head(ws, f"Quarterly series since inception, {first.label} to {quarter.label}",
-                "Each quarter's own figure (period_type quarter), as published for that quarter: the series "
-                "behind the pack's charts. Columns: KPI, label and breakdown (see Definitions).",
-                header, [12, 13, 13] + [22] * len(series), 1)
+    _table_head(
+        ws,
+        f"Quarterly series since inception, {first.label} to {quarter.label}",
+        "Each quarter's own figure (period_type quarter), as published for that quarter: the series "
+        "behind the pack's charts. Columns: KPI, label and breakdown (see Definitions).",
+        header,
+        [12, 13, 13] + [22] * len(series),
+        1,
+    )
     for offset, q in enumerate(quarters):
         r = FIRST_DATA_ROW + offset
         _text(ws, r, 1, q.label)
@@ -174,20 +218,34 @@ def _series_sheet(wb: Workbook, history: Sequence[tuple[Quarter, KpiRow]], quart
     return len(quarters)
 
 
-def _detail_sheet(wb: Workbook, name: str, title: str, detail: Detail, columns: Sequence[tuple[str, str, str]],
-                  frozen: int) -> int:
+def _detail_sheet(
+    wb: Workbook,
+    name: str,
+    title: str,
+    detail: Detail,
+    columns: Sequence[tuple[str, str, str]],
+    frozen: int,
+) -> int:
     """A record-level table: columns are (key in the detail rows, header, format)."""
     ws = wb.create_sheet(name)
     rows = detail.rows or []
-    _table_head(ws, title, detail.note or "Every row of the quarter, from the warehouse's detail table.",
-                [h for _, h, _ in columns], [max(12, len(h) + 2) for _, h, _ in columns], frozen)
+    _table_head(
+        ws,
+        title,
+        detail.note or "Every row of the quarter, from the warehouse's detail table.",
+        [h for _, h, _ in columns],
+        [max(12, len(h) + 2) for _, h, _ in columns],
+        frozen,
+    )
     for offset, record in enumerate(rows):
         for col, (key, _, fmt) in enumerate(columns, start=1):
             value = record.get(key)
             if fmt == "date":
                 _date(ws, FIRST_DATA_ROW + offset, col, value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.cell(row=FIRST_DATA_ROW + offset, column=col, value=value).number_format = fmt or "#,##0"
+                ws.cell(row=FIRST_DATA_ROW + offset, column=col, value=value).number_format = (
+                    fmt or "#,##0"
+                )
             else:
                 _text(ws, FIRST_DATA_ROW + offset, col, None if value is None else str(value))
     _filter(ws, len(columns), len(rows))
@@ -198,16 +256,47 @@ def _detail_sheet(wb: Workbook, name: str, title: str, detail: Detail, columns: 
 
 def _definitions_sheet(wb: Workbook) -> int:
     ws = wb.create_sheet(DEFINITIONS)
-    header = ("KPI", "Measure", "Breakdown", "Label", "Definition", "Population", "Unit", "Period types",
-              "Repeats", "Disclosure class", "KPI name")
-    _table_head(ws, "Definitions: the KPI catalogue", "One row per (KPI, measure, breakdown), from "
-                "dbt/catalogue/kpi_catalogue.yml (the warehouse table kpis.kpi_catalogue). A breakdown can change "
-                "who is counted: read Population. Leave rows that repeat another KPI's figure out of sums.",
-                header, (7, 30, 14, 34, 70, 44, 9, 30, 26, 14, 34), 3)
+    header = (
+        "KPI",
+        "Measure",
+        "Breakdown",
+        "Label",
+        "Definition",
+        "Population",
+        "Unit",
+        "Period types",
+        "Repeats",
+        "Disclosure class",
+        "KPI name",
+    )
+    _table_head(
+        ws,
+        "Definitions: the KPI catalogue",
+        "One row per (KPI, measure, breakdown), from "
+        "dbt/catalogue/kpi_catalogue.yml (the warehouse table kpis.kpi_catalogue). A breakdown can change "
+        "who is counted: read Population. Leave rows that repeat another KPI's figure out of sums.",
+        header,
+        (7, 30, 14, 34, 70, 44, 9, 30, 26, 14, 34),
+        3,
+    )
     for offset, e in enumerate(CATALOGUE.entries):
         r = FIRST_DATA_ROW + offset
-        for col, value in enumerate((e.kpi_id, e.measure, e.breakdown, e.label, e.definition, e.population, e.unit,
-                                     ", ".join(e.periods), e.repeats, e.disclosure, KPI_NAMES[e.kpi_id]), start=1):
+        for col, value in enumerate(
+            (
+                e.kpi_id,
+                e.measure,
+                e.breakdown,
+                e.label,
+                e.definition,
+                e.population,
+                e.unit,
+                ", ".join(e.periods),
+                e.repeats,
+                e.disclosure,
+                KPI_NAMES[e.kpi_id],
+            ),
+            start=1,
+        ):
             cell = _text(ws, r, col, value)
             if col in (5, 6):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -220,18 +309,35 @@ def _definitions_sheet(wb: Workbook) -> int:
     return len(CATALOGUE.entries)
 
 
-RISK_COLUMNS = (("operation_ref", "Operation", ""), ("threat_type", "Threat type", ""),
-                ("assessment_date", "Assessment date", "date"), ("previous_score", "Previous score", "#,##0"),
-                ("risk_score", "Risk score", "#,##0"), ("score_change", "Change", "+#,##0;-#,##0;0"),
-                ("previous_ori", "Previous ORI", "0"), ("ori", "ORI", "0"))
-TOP10_COLUMNS = (("threat_type", "Threat type", ""), ("month_end", "Month end", "date"), ("rank", "Rank", "0"),
-                 ("operation_ref", "Operation", ""), ("risk_score", "Risk score", "#,##0"),
-                 ("toex_supported", "TOEX supported", ""))
+RISK_COLUMNS = (
+    ("operation_ref", "Operation", ""),
+    ("threat_type", "Threat type", ""),
+    ("assessment_date", "Assessment date", "date"),
+    ("previous_score", "Previous score", "#,##0"),
+    ("risk_score", "Risk score", "#,##0"),
+    ("score_change", "Change", "+#,##0;-#,##0;0"),
+    ("previous_ori", "Previous ORI", "0"),
+    ("ori", "ORI", "0"),
+)
+TOP10_COLUMNS = (
+    ("threat_type", "Threat type", ""),
+    ("month_end", "Month end", "date"),
+    ("rank", "Rank", "0"),
+    ("operation_ref", "Operation", ""),
+    ("risk_score", "Risk score", "#,##0"),
+    ("toex_supported", "TOEX supported", ""),
+)
 
 
 def build_workbook(
-    rows: Sequence[KpiRow], quarter: Quarter, *, run_id: str, code_version: str,
-    history: Sequence[tuple[Quarter, KpiRow]] = (), risk_changes: Detail | None = None, top10: Detail | None = None,
+    rows: Sequence[KpiRow],
+    quarter: Quarter,
+    *,
+    run_id: str,
+    code_version: str,
+    history: Sequence[tuple[Quarter, KpiRow]] = (),
+    risk_changes: Detail | None = None,
+    top10: Detail | None = None,
 ) -> tuple[bytes, dict[str, int]]:
     """The workbook's bytes and its data rows per sheet (for the manifest)."""
     grouped: dict[str, list[KpiRow]] = {q: [] for q in RESEARCH_QUESTIONS}
@@ -243,30 +349,55 @@ def build_workbook(
     contents.title = CONTENTS
     counts: dict[str, int] = {}
     for name, members in grouped.items():
-        title = f"{name}: {RESEARCH_QUESTIONS[name]}" if name in RESEARCH_QUESTIONS else "Other KPIs"
+        title = (
+            f"{name}: {RESEARCH_QUESTIONS[name]}" if name in RESEARCH_QUESTIONS else "Other KPIs"
+        )
         counts[name] = _question_sheet(wb, name, title, quarter, members)
     counts[SERIES] = _series_sheet(wb, history, quarter)
-    counts[RISK] = _detail_sheet(wb, RISK, f"Q1.2 risk score changes of TOEX-involved assessments, {quarter.label}",
-                                 risk_changes or Detail([], None), RISK_COLUMNS, 2)
-    counts[TOP10] = _detail_sheet(wb, TOP10, f"Q2.3 Top 10 highest-risk operations at each month end, {quarter.label}",
-                                  top10 or Detail([], None), TOP10_COLUMNS, 3)
+    counts[RISK] = _detail_sheet(
+        wb,
+        RISK,
+        f"Q1.2 risk score changes of TOEX-involved assessments, {quarter.label}",
+        risk_changes or Detail([], None),
+        RISK_COLUMNS,
+        2,
+    )
+    counts[TOP10] = _detail_sheet(
+        wb,
+        TOP10,
+        f"Q2.3 Top 10 highest-risk operations at each month end, {quarter.label}",
+        top10 or Detail([], None),
+        TOP10_COLUMNS,
+        3,
+    )
     counts[DEFINITIONS] = _definitions_sheet(wb)
 
     _text(contents, 1, 1, f"TOEX KPIs {quarter.label}", _TITLE)
-    _text(contents, 2, 1, "The quarter's figures from kpi_values (the same rows as kpi_values.csv), one sheet per "
-          "research question in the pack's order, then the quarterly series, the detail tables and the definitions.")
-    for col, (head, width) in enumerate(zip(("Sheet", "Contents", "KPIs", "Rows"), (20, 100, 28, 8)), 1):
+    _text(
+        contents,
+        2,
+        1,
+        "The quarter's figures from kpi_values (the same rows as kpi_values.csv), one sheet per "
+        "research question in the pack's order, then the quarterly series, the detail tables and the definitions.",
+    )
+    for col, (head, width) in enumerate(
+        zip(("Sheet", "Contents", "KPIs", "Rows"), (20, 100, 28, 8)), 1
+    ):
         cell = _text(contents, 4, col, head, _BOLD)
         cell.fill = _HEAD_FILL
         contents.column_dimensions[get_column_letter(col)].width = width
-    described = {SERIES: "Every quarter since inception for the headline measures (the pack's charts)",
-                 RISK: "Every TOEX-involved assessment of the quarter, largest decrease first",
-                 TOP10: "The month-end Top 10 highest-risk operations per exploitation threat",
-                 DEFINITIONS: "The KPI catalogue: label, definition, population and unit of every measure"}
+    described = {
+        SERIES: "Every quarter since inception for the headline measures (the pack's charts)",
+        RISK: "Every TOEX-involved assessment of the quarter, largest decrease first",
+        TOP10: "The month-end Top 10 highest-risk operations per exploitation threat",
+        DEFINITIONS: "The KPI catalogue: label, definition, population and unit of every measure",
+    }
     r = 5
     for name in counts:
         link = _text(contents, r, 1, name)
-        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{name}'!A1")  # in-workbook, not external
+        link.hyperlink = Hyperlink(
+            ref=link.coordinate, location=f"'{name}'!A1"
+        )  # in-workbook, not external
         link.font = Font(underline="single", color="1F4E79")
         text = RESEARCH_QUESTIONS.get(name) or described.get(name, "KPIs outside Q1-Q5")
         _text(contents, r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
@@ -280,8 +411,11 @@ def build_workbook(
         ("Period", f"{quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}"),
         ("Run id", run_id),
         ("Code version", code_version),
-        ("Formats", "Shares as %, p-values as decimals, bytes in MB, gbp as £, days rounded to whole days; "
-                    "values are stored unrounded; dates dd/mm/yyyy."),
+        (
+            "Formats",
+            "Shares as %, p-values as decimals, bytes in MB, gbp as £, days rounded to whole days; "
+            "values are stored unrounded; dates dd/mm/yyyy.",
+        ),
     ):
         _text(contents, r, 1, label, _BOLD)
         _text(contents, r, 2, value)

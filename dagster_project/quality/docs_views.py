@@ -42,9 +42,13 @@ class CachedJinjaIndexPageView(DefaultJinjaIndexPageView):
 def site_config(docs_dir: str) -> dict:
     """A Data Docs site (GX `SiteBuilder`) in `docs_dir` built with the cached views."""
     page = {"view": {"module_name": __name__, "class_name": CachedJinjaPageView.__name__}}
-    return {"class_name": "SiteBuilder", "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder",
-                                   "view": {"module_name": __name__,
-                                            "class_name": CachedJinjaIndexPageView.__name__}},
-            "site_section_builders": {"expectations": page, "validations": page, "profiling": page}}
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "view": {"module_name": __name__, "class_name": CachedJinjaIndexPageView.__name__},
+        },
+        "site_section_builders": {"expectations": page, "validations": page, "profiling": page},
+    }

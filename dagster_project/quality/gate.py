@@ -38,7 +38,11 @@ def _prune_stores(data_dir: Path, keep: int = KEEP_RUN_STORES) -> None:
     import shutil
 
     root = data_dir / "gx_store"
-    runs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime) if root.is_dir() else []
+    runs = (
+        sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        if root.is_dir()
+        else []
+    )
     for old in runs[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
         # Data Docs keep one page folder per suite and run (validations/<suite>/<run_id>/).
@@ -67,8 +71,12 @@ def _table(outcomes) -> str:
     lines = ["| expectation | severity | result | observed | message |", "|---|---|---|---|---|"]
     for o in sorted(outcomes, key=lambda o: (o.success, o.severity, o.expectation)):
         state = "ERRORED" if o.errored else ("pass" if o.success else "FAIL")
-        observed = str(o.observed_value if o.observed_value is not None else "").replace("|", "/")[:120]
-        lines.append(f"| {o.expectation} | {o.severity} | {state} | {observed} | {_short(o.message).replace('|', '/')} |")
+        observed = str(o.observed_value if o.observed_value is not None else "").replace("|", "/")[
+            :120
+        ]
+        lines.append(
+            f"| {o.expectation} | {o.severity} | {state} | {observed} | {_short(o.message).replace('|', '/')} |"
+        )
     return "\n".join(lines)
 
 
@@ -83,11 +91,20 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | N
     run_id = context.run.run_id if context is not None else "adhoc"
     from dagster_project import engine
 
-    if engine.is_spark():  # the same suite, GX's Spark datasource on the cluster (engines/spark_quality.py)
+    if (
+        engine.is_spark()
+    ):  # the same suite, GX's Spark datasource on the cluster (engines/spark_quality.py)
         run = _run_on_spark(suite, warehouse, data_dir, landing, quarter, params, run_id)
     else:
-        run = run_suite(suite, warehouse.path, reporting_quarter=quarter, parameters=params, run_id=run_id,
-                        docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
+        run = run_suite(
+            suite,
+            warehouse.path,
+            reporting_quarter=quarter,
+            parameters=params,
+            run_id=run_id,
+            docs_dir=docs_dir(data_dir),
+            store_dir=store_dir(data_dir, run_id),
+        )
     _prune_stores(data_dir)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     blocking = [o for o in run.outcomes if o.severity == "error" and not o.success]
@@ -96,12 +113,22 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | N
         if blocking:
             from dagster_project.ingest.load import block_current_delivery
 
-            block_current_delivery(con, f"{suite.asset_path}:{GATE}", "; ".join(_short(o.line()) for o in blocking))
+            block_current_delivery(
+                con, f"{suite.asset_path}:{GATE}", "; ".join(_short(o.line()) for o in blocking)
+            )
 
-    common: dict = {"suite": suite.name, "suite_file": f"expectations/{suite.path.name}",
-                    "parameters": dg.MetadataValue.json({**notes, **({"reporting_quarter": quarter} if quarter else {})}),
-                    "validation_seconds": round(run.seconds, 3), "history_table": history.TABLE}
-    if run.gx_import_seconds > 0.05:  # the first suite of a process pays for `import great_expectations`
+    common: dict = {
+        "suite": suite.name,
+        "suite_file": f"expectations/{suite.path.name}",
+        "parameters": dg.MetadataValue.json(
+            {**notes, **({"reporting_quarter": quarter} if quarter else {})}
+        ),
+        "validation_seconds": round(run.seconds, 3),
+        "history_table": history.TABLE,
+    }
+    if (
+        run.gx_import_seconds > 0.05
+    ):  # the first suite of a process pays for `import great_expectations`
         common["gx_import_seconds"] = round(run.gx_import_seconds, 3)
     roots = outputs.output_roots(data_dir)  # links that open from the UI (outputs_server)
     if run.docs_index:
@@ -117,23 +144,43 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | N
         if failed:
             description = "; ".join(_short(o.line()) for o in failed)
         else:
-            description = f"suite {suite.name}: all {len(outcomes)} {severity} expectation(s) passed"
+            description = (
+                f"suite {suite.name}: all {len(outcomes)} {severity} expectation(s) passed"
+            )
         yield dg.AssetCheckResult(
-            asset_key=key, check_name=check_name, passed=not failed,
-            severity=dg.AssetCheckSeverity.ERROR if severity == "error" else dg.AssetCheckSeverity.WARN,
+            asset_key=key,
+            check_name=check_name,
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR
+            if severity == "error"
+            else dg.AssetCheckSeverity.WARN,
             description=description,
-            metadata={**common, "expectations": dg.MetadataValue.md(_table(outcomes)),
-                      "failed_expectations": dg.MetadataValue.json([o.expectation for o in failed]),
-                      "errored_expectations": dg.MetadataValue.json([o.expectation for o in failed if o.errored])},
+            metadata={
+                **common,
+                "expectations": dg.MetadataValue.md(_table(outcomes)),
+                "failed_expectations": dg.MetadataValue.json([o.expectation for o in failed]),
+                "errored_expectations": dg.MetadataValue.json(
+                    [o.expectation for o in failed if o.errored]
+                ),
+            },
         )
 
 
-def _run_on_spark(suite: Suite, warehouse, data_dir: Path, landing: Path | None, quarter, params, run_id: str):
+def _run_on_spark(
+    suite: Suite, warehouse, data_dir: Path, landing: Path | None, quarter, params, run_id: str
+):
     from dagster_project.engines import spark
     from dagster_project.engines.spark_quality import run_suite_on_spark
     from dagster_project.settings import Settings
 
     landing = landing or Settings.from_env().landing
-    return run_suite_on_spark(suite, landing=landing, delivery_id=spark.current_delivery(warehouse),
-                              reporting_quarter=quarter, parameters=params, run_id=run_id,
-                              docs_dir=docs_dir(data_dir), store_dir=store_dir(data_dir, run_id))
+    return run_suite_on_spark(
+        suite,
+        landing=landing,
+        delivery_id=spark.current_delivery(warehouse),
+        reporting_quarter=quarter,
+        parameters=params,
+        run_id=run_id,
+        docs_dir=docs_dir(data_dir),
+        store_dir=store_dir(data_dir, run_id),
+    )

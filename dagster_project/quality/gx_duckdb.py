@@ -92,8 +92,12 @@ def ensure_duckdb_support() -> None:
     if DIALECT in current:
         return
     if great_expectations.__version__ != GX_VERSION:
-        log.warning("great_expectations %s: the DuckDB workaround was written for %s (see %s)",
-                    great_expectations.__version__, GX_VERSION, __name__)
+        log.warning(
+            "great_expectations %s: the DuckDB workaround was written for %s (see %s)",
+            great_expectations.__version__,
+            GX_VERSION,
+            __name__,
+        )
     setattr(module, PATCHED_ATTRIBUTE, (*current, _DuckDBDialect(DIALECT)))
 
 
@@ -117,7 +121,10 @@ def engine_kwargs(path: str, memory_limit: str = "512MB", read_only: bool = True
     except duckdb.ConnectionException as exc:
         if "different configuration" not in str(exc):
             raise
-        log.warning("another connection to %s is open in this process: validating without memory_limit", path)
+        log.warning(
+            "another connection to %s is open in this process: validating without memory_limit",
+            path,
+        )
         return {}
     return {"connect_args": {"read_only": read_only, "config": config}}
 

@@ -14,7 +14,17 @@ from datetime import datetime
 import duckdb
 
 TABLE = "quality.validation_results"
-COLUMNS = ("run_id", "checked_at", "asset", "suite", "expectation", "severity", "success", "observed_value", "message")
+COLUMNS = (
+    "run_id",
+    "checked_at",
+    "asset",
+    "suite",
+    "expectation",
+    "severity",
+    "success",
+    "observed_value",
+    "message",
+)
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS quality;
@@ -36,21 +46,40 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def record(con: duckdb.DuckDBPyConnection, run_id: str, checked_at: datetime, asset: str,
-           outcomes: Iterable) -> int:
+def record(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    checked_at: datetime,
+    asset: str,
+    outcomes: Iterable,
+) -> int:
     """Store a suite's outcomes for a run (replacing that suite's earlier rows for the run,
     so a retried check step does not double count). Returns the rows written."""
     ensure_table(con)
-    rows = [[run_id, checked_at, asset, o.suite, o.expectation, o.severity, bool(o.success),
-             None if o.observed_value is None else json.dumps(o.observed_value, default=str), o.message or None]
-            for o in outcomes]
+    rows = [
+        [
+            run_id,
+            checked_at,
+            asset,
+            o.suite,
+            o.expectation,
+            o.severity,
+            bool(o.success),
+            None if o.observed_value is None else json.dumps(o.observed_value, default=str),
+            o.message or None,
+        ]
+        for o in outcomes
+    ]
     suites = sorted({r[3] for r in rows})
     con.execute("BEGIN")
     try:
         for suite in suites:
             con.execute(f"DELETE FROM {TABLE} WHERE run_id = ? AND suite = ?", [run_id, suite])
         if rows:
-            con.executemany(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", rows)
+            con.executemany(
+                f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                rows,
+            )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -58,11 +87,18 @@ def record(con: duckdb.DuckDBPyConnection, run_id: str, checked_at: datetime, as
     return len(rows)
 
 
-def results_for_run(con: duckdb.DuckDBPyConnection, run_id: str, *, severity: str | None = None,
-                    failed_only: bool = False) -> list[dict]:
+def results_for_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    severity: str | None = None,
+    failed_only: bool = False,
+) -> list[dict]:
     """A run's outcomes as dicts (columns above), failures first, then by asset, suite, expectation."""
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'quality' "
-                         "AND table_name = 'validation_results'").fetchone()[0]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'quality' "
+        "AND table_name = 'validation_results'"
+    ).fetchone()[0]
     if not exists:
         return []
     sql = f"SELECT {', '.join(COLUMNS)} FROM {TABLE} WHERE run_id = ?"

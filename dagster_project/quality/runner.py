@@ -49,7 +49,9 @@ class ExpectationOutcome:
 
     def line(self) -> str:
         state = "ERRORED" if self.errored else ("passed" if self.success else "failed")
-        return f"suite {self.suite}: expectation {self.expectation} {state}" + (f": {self.message}" if self.message else "")
+        return f"suite {self.suite}: expectation {self.expectation} {state}" + (
+            f": {self.message}" if self.message else ""
+        )
 
 
 @dataclass
@@ -73,7 +75,10 @@ class SuiteRun:
 
 
 def _has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
-    found = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    found = {
+        f"{s}.{t}"
+        for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+    }
     return set(names) <= found
 
 
@@ -89,33 +94,49 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date:
     if not row or not row[0]:
         return datetime.now(LONDON).date()
     arrived = datetime.fromisoformat(str(row[0]))
-    return (arrived if arrived.tzinfo else arrived.replace(tzinfo=ZoneInfo("UTC"))).astimezone(LONDON).date()
+    return (
+        (arrived if arrived.tzinfo else arrived.replace(tzinfo=ZoneInfo("UTC")))
+        .astimezone(LONDON)
+        .date()
+    )
 
 
-def previous_row_count(con: duckdb.DuckDBPyConnection, extract: str, table: str) -> tuple[int, str] | None:
+def previous_row_count(
+    con: duckdb.DuckDBPyConnection, extract: str, table: str
+) -> tuple[int, str] | None:
     """Rows accepted from this extract in the last delivery before the one the table now holds
     that passed its blocking gates."""
     if not _has_tables(con, "ingest.current_delivery", "ingest.deliveries", "ingest.file_loads"):
         return None
     version = con.execute(f"SELECT any_value(_delivery_id) FROM {table}").fetchone()[0]
     if version is None:
-        row = con.execute("SELECT delivery_id FROM ingest.current_delivery ORDER BY activated_at DESC LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT delivery_id FROM ingest.current_delivery ORDER BY activated_at DESC LIMIT 1"
+        ).fetchone()
         version = row[0] if row else None
     if version is None:
         return None
     # A delivery that failed a blocking gate is never a baseline: else re-sending it would pass.
-    blocked = ("AND f.delivery_id NOT IN (SELECT delivery_id FROM ingest.blocked_deliveries)"
-               if _has_tables(con, "ingest.blocked_deliveries") else "")
-    row = con.execute(f"""
+    blocked = (
+        "AND f.delivery_id NOT IN (SELECT delivery_id FROM ingest.blocked_deliveries)"
+        if _has_tables(con, "ingest.blocked_deliveries")
+        else ""
+    )
+    row = con.execute(
+        f"""
         SELECT f.rows_accepted, f.delivery_id
         FROM ingest.file_loads f JOIN ingest.deliveries d USING (delivery_id)
         WHERE f.extract = ? AND f.status = 'loaded' AND f.delivery_id <> ? {blocked}
           AND d.arrived_at < (SELECT arrived_at FROM ingest.deliveries WHERE delivery_id = ?)
-        ORDER BY d.arrived_at DESC, f.loaded_at DESC LIMIT 1""", [extract, version, version]).fetchone()
+        ORDER BY d.arrived_at DESC, f.loaded_at DESC LIMIT 1""",
+        [extract, version, version],
+    ).fetchone()
     return (int(row[0]), row[1]) if row else None
 
 
-def runtime_parameters(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[dict[str, Any], dict[str, Any]]:
+def runtime_parameters(
+    con: duckdb.DuckDBPyConnection, suite: Suite
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The suite's `$PARAMETER` values, and notes on where they came from (for metadata)."""
     params: dict[str, Any] = {}
     notes: dict[str, Any] = {}
@@ -133,8 +154,10 @@ def runtime_parameters(con: duckdb.DuckDBPyConnection, suite: Suite) -> tuple[di
             rows, delivery = prev
             params["min_rows"] = int(rows * band.min_ratio)
             params["max_rows"] = int(rows * band.max_ratio) + 1
-            notes["volume_band"] = (f"{params['min_rows']}–{params['max_rows']} rows "
-                                    f"({band.min_ratio}–{band.max_ratio} × {rows} in delivery {delivery})")
+            notes["volume_band"] = (
+                f"{params['min_rows']}–{params['max_rows']} rows "
+                f"({band.min_ratio}–{band.max_ratio} × {rows} in delivery {delivery})"
+            )
     return params, notes
 
 
@@ -147,7 +170,9 @@ def _exception_message(exception_info: Any) -> str | None:
         return None
     if "raised_exception" in exception_info:
         if exception_info.get("raised_exception"):
-            return str(exception_info.get("exception_message") or "exception during metric resolution")
+            return str(
+                exception_info.get("exception_message") or "exception during metric resolution"
+            )
         return None
     messages = [_exception_message(v) for v in exception_info.values()]
     messages = [m for m in messages if m]
@@ -163,11 +188,21 @@ def _describe(exp_type: str, kwargs: dict, result: dict) -> tuple[Any, str]:
     if "unexpected_count" in result and "element_count" in result:
         sample = result.get("partial_unexpected_list") or []
         shown = ", ".join(str(v) for v in sample[:SAMPLE_ROWS])
-        bounds = {k: kwargs[k] for k in ("min_value", "max_value", "value_set") if kwargs.get(k) is not None}
-        observed = {"unexpected_count": result.get("unexpected_count"), "element_count": result.get("element_count"),
-                    "unexpected_percent": result.get("unexpected_percent")}
-        msg = (f"{result.get('unexpected_count')} of {result.get('element_count')} {kwargs.get('column', 'values')} "
-               f"values outside {json.dumps(_jsonable(bounds))}" + (f" (e.g. {shown})" if shown else ""))
+        bounds = {
+            k: kwargs[k]
+            for k in ("min_value", "max_value", "value_set")
+            if kwargs.get(k) is not None
+        }
+        observed = {
+            "unexpected_count": result.get("unexpected_count"),
+            "element_count": result.get("element_count"),
+            "unexpected_percent": result.get("unexpected_percent"),
+        }
+        msg = (
+            f"{result.get('unexpected_count')} of {result.get('element_count')} {kwargs.get('column', 'values')} "
+            f"values outside {json.dumps(_jsonable(bounds))}"
+            + (f" (e.g. {shown})" if shown else "")
+        )
         return observed, msg
     observed = result.get("observed_value")
     bounds = {k: kwargs[k] for k in ("min_value", "max_value", "value") if k in kwargs}
@@ -187,26 +222,46 @@ def _context(store_dir: Path | None, docs_dir: Path | None):
 
     defaults = InMemoryStoreBackendDefaults()
     stores = dict(defaults.stores)
-    if store_dir is not None:  # keep suites and results on disk: the docs index then shows every run
-        for name, sub in ((defaults.expectations_store_name, "expectations"),
-                          (defaults.validation_results_store_name, "validations")):
-            stores[name] = {**stores[name], "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend", "base_directory": str(store_dir / sub)}}
+    if (
+        store_dir is not None
+    ):  # keep suites and results on disk: the docs index then shows every run
+        for name, sub in (
+            (defaults.expectations_store_name, "expectations"),
+            (defaults.validation_results_store_name, "validations"),
+        ):
+            stores[name] = {
+                **stores[name],
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(store_dir / sub),
+                },
+            }
     sites = {}
     if docs_dir is not None:
         from dagster_project.quality.docs_views import site_config
 
         sites[DOCS_SITE] = site_config(str(docs_dir))
-    config = DataContextConfig(store_backend_defaults=defaults, stores=stores, data_docs_sites=sites,
-                               analytics_enabled=False,
-                               progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False))
+    config = DataContextConfig(
+        store_backend_defaults=defaults,
+        stores=stores,
+        data_docs_sites=sites,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def run_suite(suite: Suite, warehouse: Path | str, *, reporting_quarter: str | None = None,
-              parameters: dict[str, Any] | None = None, run_id: str | None = None,
-              docs_dir: Path | None = None, store_dir: Path | None = None,
-              memory_limit: str | None = None) -> SuiteRun:
+def run_suite(
+    suite: Suite,
+    warehouse: Path | str,
+    *,
+    reporting_quarter: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    docs_dir: Path | None = None,
+    store_dir: Path | None = None,
+    memory_limit: str | None = None,
+) -> SuiteRun:
     """Validate `suite` against the warehouse file. Parameters default to `runtime_parameters`."""
     warehouse = Path(warehouse)
     started = time.perf_counter()
@@ -223,7 +278,9 @@ def run_suite(suite: Suite, warehouse: Path | str, *, reporting_quarter: str | N
 
     import_seconds = time.perf_counter() - t_import
 
-    run = SuiteRun(suite=suite, outcomes=[], parameters=dict(parameters), gx_import_seconds=import_seconds)
+    run = SuiteRun(
+        suite=suite, outcomes=[], parameters=dict(parameters), gx_import_seconds=import_seconds
+    )
     context = _context(store_dir, docs_dir)
     body = suite.raw_json()
     body.pop("id", None)
@@ -233,9 +290,12 @@ def run_suite(suite: Suite, warehouse: Path | str, *, reporting_quarter: str | N
     result = None
     try:
         datasource = context.data_sources.add_sql(
-            name=DATASOURCE, connection_string=gx_duckdb.connection_string(path),
-            kwargs=gx_duckdb.engine_kwargs(path, memory_limit or os.environ.get("TOEX_QUALITY_MEMORY_LIMIT",
-                                                                                DEFAULT_MEMORY_LIMIT)),
+            name=DATASOURCE,
+            connection_string=gx_duckdb.connection_string(path),
+            kwargs=gx_duckdb.engine_kwargs(
+                path,
+                memory_limit or os.environ.get("TOEX_QUALITY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+            ),
         )
         gx_duckdb.prepare(datasource)
         schema, _, table = suite.table.rpartition(".")
@@ -244,24 +304,45 @@ def run_suite(suite: Suite, warehouse: Path | str, *, reporting_quarter: str | N
                 raise ValueError(f"suite {suite.name} validates one reporting quarter: none given")
             quoted = reporting_quarter.replace("'", "''")
             asset = datasource.add_query_asset(
-                name=suite.name, query=f"SELECT * FROM {suite.table} WHERE {suite.quarter_column} = '{quoted}'")
+                name=suite.name,
+                query=f"SELECT * FROM {suite.table} WHERE {suite.quarter_column} = '{quoted}'",
+            )
         else:
-            with warnings.catch_warnings():  # GX 1.24 deprecates schema_name; DuckDB has no per-connection schema here
+            with (
+                warnings.catch_warnings()
+            ):  # GX 1.24 deprecates schema_name; DuckDB has no per-connection schema here
                 warnings.simplefilter("ignore", DeprecationWarning)
-                asset = datasource.add_table_asset(name=suite.name, table_name=table, schema_name=schema or None)
+                asset = datasource.add_table_asset(
+                    name=suite.name, table_name=table, schema_name=schema or None
+                )
         batch_definition = asset.add_batch_definition_whole_table("whole")
         validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite))
+            gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+        )
         result = validation.run(
             expectation_parameters=parameters,
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
-            run_id=RunIdentifier(run_name=run_id or "adhoc", run_time=datetime.now(ZoneInfo("UTC"))),
+            run_id=RunIdentifier(
+                run_name=run_id or "adhoc", run_time=datetime.now(ZoneInfo("UTC"))
+            ),
         )
-    except Exception as exc:  # the suite could not run at all: every expectation fails with the error
+    except (
+        Exception
+    ) as exc:  # the suite could not run at all: every expectation fails with the error
         log.exception("suite %s could not run", suite.name)
-        run.outcomes = [ExpectationOutcome(suite.name, e.name, e.severity, False, None,
-                                           f"suite could not run: {type(exc).__name__}: {exc}", True, e.type)
-                        for e in suite.expectations]
+        run.outcomes = [
+            ExpectationOutcome(
+                suite.name,
+                e.name,
+                e.severity,
+                False,
+                None,
+                f"suite could not run: {type(exc).__name__}: {exc}",
+                True,
+                e.type,
+            )
+            for e in suite.expectations
+        ]
     finally:
         if datasource is not None:
             gx_duckdb.release(datasource)
@@ -287,28 +368,74 @@ def _outcomes(suite: Suite, result) -> list[ExpectationOutcome]:
         error = _exception_message(r.exception_info)
         res = dict(r.result or {})
         if error:
-            o = ExpectationOutcome(suite.name, spec.name, spec.severity, False, None,
-                                   f"could not be evaluated: {error}", True, spec.type)
+            o = ExpectationOutcome(
+                suite.name,
+                spec.name,
+                spec.severity,
+                False,
+                None,
+                f"could not be evaluated: {error}",
+                True,
+                spec.type,
+            )
         elif r.success:
             observed = res.get("observed_value", res.get("unexpected_count"))
-            o = ExpectationOutcome(suite.name, spec.name, spec.severity, True, _jsonable(observed), "", False, spec.type)
+            o = ExpectationOutcome(
+                suite.name,
+                spec.name,
+                spec.severity,
+                True,
+                _jsonable(observed),
+                "",
+                False,
+                spec.type,
+            )
         else:
             observed, msg = _describe(cfg.type, dict(cfg.kwargs), res)
             if spec.description:
                 msg = f"{spec.description} — {msg}"
-            o = ExpectationOutcome(suite.name, spec.name, spec.severity, False, _jsonable(observed), msg, False, spec.type)
+            o = ExpectationOutcome(
+                suite.name,
+                spec.name,
+                spec.severity,
+                False,
+                _jsonable(observed),
+                msg,
+                False,
+                spec.type,
+            )
         outcomes[spec.name] = o
     # An expectation GX did not report on at all has not passed either.
-    return [outcomes.get(e.name) or ExpectationOutcome(suite.name, e.name, e.severity, False, None,
-                                                       "no result from Great Expectations", True, e.type)
-            for e in suite.expectations]
+    return [
+        outcomes.get(e.name)
+        or ExpectationOutcome(
+            suite.name,
+            e.name,
+            e.severity,
+            False,
+            None,
+            "no result from Great Expectations",
+            True,
+            e.type,
+        )
+        for e in suite.expectations
+    ]
 
 
-def _describe_unexpected_rows(warehouse: Path, suite: Suite, result, outcomes: list[ExpectationOutcome],
-                              reporting_quarter: str | None) -> None:
+def _describe_unexpected_rows(
+    warehouse: Path,
+    suite: Suite,
+    result,
+    outcomes: list[ExpectationOutcome],
+    reporting_quarter: str | None,
+) -> None:
     """GX's SUMMARY result of an UnexpectedRowsExpectation is just the row count; show the
     first offending rows too (bounded: LIMIT), read after GX has let go of the file."""
-    failed = {o.expectation: o for o in outcomes if not o.success and not o.errored and o.type == "unexpected_rows_expectation"}
+    failed = {
+        o.expectation: o
+        for o in outcomes
+        if not o.success and not o.errored and o.type == "unexpected_rows_expectation"
+    }
     if not failed:
         return
     if suite.quarter_column:
@@ -316,8 +443,12 @@ def _describe_unexpected_rows(warehouse: Path, suite: Suite, result, outcomes: l
         batch = f"(SELECT * FROM {suite.table} WHERE {suite.quarter_column} = '{quoted}')"
     else:
         batch = suite.table
-    queries = {(r.expectation_config.meta or {}).get("name"): r.expectation_config.kwargs.get("unexpected_rows_query")
-               for r in result.results}
+    queries = {
+        (r.expectation_config.meta or {}).get("name"): r.expectation_config.kwargs.get(
+            "unexpected_rows_query"
+        )
+        for r in result.results
+    }
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:  # only the sample is lost; the outcome stands
@@ -329,7 +460,9 @@ def _describe_unexpected_rows(warehouse: Path, suite: Suite, result, outcomes: l
             if not query:
                 continue
             try:
-                cur = con.execute(f"SELECT * FROM ({query.replace('{batch}', batch)}) LIMIT {SAMPLE_ROWS}")
+                cur = con.execute(
+                    f"SELECT * FROM ({query.replace('{batch}', batch)}) LIMIT {SAMPLE_ROWS}"
+                )
                 cols = [d[0] for d in cur.description]
                 rows = [dict(zip(cols, r)) for r in cur.fetchall()]
             except duckdb.Error as exc:
@@ -347,11 +480,17 @@ def _build_docs(context, suite: Suite, run_id: str | None) -> tuple[str | None, 
             ExpectationSuiteIdentifier,
         )
 
-        keys = [k for k in context.validation_results_store.list_keys()
-                if k.expectation_suite_identifier.name == suite.name and k.run_id.run_name == (run_id or "adhoc")]
+        keys = [
+            k
+            for k in context.validation_results_store.list_keys()
+            if k.expectation_suite_identifier.name == suite.name
+            and k.run_id.run_name == (run_id or "adhoc")
+        ]
         key = max(keys, key=lambda k: k.run_id.run_time) if keys else None
         ids = [ExpectationSuiteIdentifier(name=suite.name)] + ([key] if key else [])
-        index = context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=ids).get(DOCS_SITE)
+        index = context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=ids).get(
+            DOCS_SITE
+        )
         page = None
         if key is not None:
             urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE)
@@ -364,5 +503,5 @@ def _build_docs(context, suite: Suite, run_id: str | None) -> tuple[str | None, 
 
 def _file_path(url: str | None) -> str | None:
     if url and url.startswith("file://"):
-        return url[len("file://"):]
+        return url[len("file://") :]
     return url

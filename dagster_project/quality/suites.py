@@ -112,23 +112,39 @@ def load_suite(path: Path) -> Suite:
             raise SuiteError(f"{where}: meta.name {ename!r} is used twice")
         seen.add(ename)
         if severity not in SEVERITIES:
-            raise SuiteError(f"{where}: meta.severity must be one of {SEVERITIES}, got {severity!r}")
+            raise SuiteError(
+                f"{where}: meta.severity must be one of {SEVERITIES}, got {severity!r}"
+            )
         if exp.get("severity", "critical") != GX_SEVERITY[severity]:
-            raise SuiteError(f"{where}: GX severity {exp.get('severity')!r} disagrees with meta.severity {severity!r}")
+            raise SuiteError(
+                f"{where}: GX severity {exp.get('severity')!r} disagrees with meta.severity {severity!r}"
+            )
         params = _parameters(exp.get("kwargs", {}))
         unknown = set(params) - set(RUNTIME_PARAMETERS)
         if unknown:
-            raise SuiteError(f"{where}: unknown $PARAMETER {sorted(unknown)}; the runner supplies {RUNTIME_PARAMETERS}")
-        specs.append(ExpectationSpec(ename, exp["type"], severity, exp.get("description") or "", tuple(params)))
+            raise SuiteError(
+                f"{where}: unknown $PARAMETER {sorted(unknown)}; the runner supplies {RUNTIME_PARAMETERS}"
+            )
+        specs.append(
+            ExpectationSpec(
+                ename, exp["type"], severity, exp.get("description") or "", tuple(params)
+            )
+        )
     if not specs:
         raise SuiteError(f"{path.name}: no expectations")
     band = toex.get("volume_band")
     suite = Suite(
-        name=name, path=path, asset=tuple(toex["asset"]), table=toex["table"],
+        name=name,
+        path=path,
+        asset=tuple(toex["asset"]),
+        table=toex["table"],
         quarter_column=toex.get("quarter_column"),
-        volume_band=VolumeBand(float(band["min_ratio"]), float(band["max_ratio"])) if band else None,
+        volume_band=VolumeBand(float(band["min_ratio"]), float(band["max_ratio"]))
+        if band
+        else None,
         reads=tuple(tuple(k) for k in toex.get("reads", [])),
-        expectations=tuple(specs), notes=body.get("notes") or "",
+        expectations=tuple(specs),
+        notes=body.get("notes") or "",
     )
     if {"min_rows", "max_rows"} & suite.parameters and not band:
         raise SuiteError(f"{path.name}: min_rows/max_rows need meta.toex.volume_band")

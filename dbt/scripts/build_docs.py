@@ -39,13 +39,22 @@ def kpis_section() -> str:
     for qid, question in cat.questions.items():
         out += [f"### {qid}: {question}", ""]
         for kpi in (k for k in cat.kpis.values() if k.kpi_id.startswith(qid + ".")):
-            out += [f"#### {kpi.kpi_id} {kpi.name}", "", kpi.description, "",
-                    "| measure | breakdown | label | definition | population | unit | periods | disclosure |",
-                    "|---|---|---|---|---|---|---|---|"]
+            out += [
+                f"#### {kpi.kpi_id} {kpi.name}",
+                "",
+                kpi.description,
+                "",
+                "| measure | breakdown | label | definition | population | unit | periods | disclosure |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
             for e in (e for e in cat.entries if e.kpi_id == kpi.kpi_id):
-                definition = e.definition + (f" Repeats {e.repeats}: leave it out of sums." if e.repeats else "")
-                out.append(f"| `{e.measure}` | `{e.breakdown}` | {_cell(e.label)} | {_cell(definition)} | "
-                           f"{_cell(e.population)} | `{e.unit}` | {', '.join(e.periods)} | {e.disclosure} |")
+                definition = e.definition + (
+                    f" Repeats {e.repeats}: leave it out of sums." if e.repeats else ""
+                )
+                out.append(
+                    f"| `{e.measure}` | `{e.breakdown}` | {_cell(e.label)} | {_cell(definition)} | "
+                    f"{_cell(e.population)} | `{e.unit}` | {', '.join(e.periods)} | {e.disclosure} |"
+                )
             out.append("")
     return "\n".join(out)
 
@@ -59,7 +68,9 @@ def _rule(col) -> str:
     if col.pattern:
         parts.append(f"pattern `{col.pattern}`")
     if col.min is not None or col.max is not None:
-        parts.append(f"range {col.min if col.min is not None else ''}..{col.max if col.max is not None else ''}")
+        parts.append(
+            f"range {col.min if col.min is not None else ''}..{col.max if col.max is not None else ''}"
+        )
     if col.on_or_after:
         parts.append(f"on or after `{col.on_or_after}`")
     if col.required_when:
@@ -78,11 +89,19 @@ def extracts_section() -> str:
     out += [f"| `{name}` | {_cell(', '.join(values))} |" for name, values in code_lists().items()]
     out += ["", "## Extracts", ""]
     for c in contracts().values():
-        out += [f"### {c.extract}: {c.title}", "", f"Source: {c.source_system}. Key: "
-                f"{', '.join(f'`{k}`' for k in c.key)}.", "",
-                "| column | type | required | rule | meaning |", "|---|---|---|---|---|"]
-        out += [f"| `{col.name}` | {col.type} | {'yes' if col.required else ''} | {_cell(_rule(col))} | "
-                f"{_cell(col.description)} |" for col in c.columns]
+        out += [
+            f"### {c.extract}: {c.title}",
+            "",
+            f"Source: {c.source_system}. Key: {', '.join(f'`{k}`' for k in c.key)}.",
+            "",
+            "| column | type | required | rule | meaning |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| `{col.name}` | {col.type} | {'yes' if col.required else ''} | {_cell(_rule(col))} | "
+            f"{_cell(col.description)} |"
+            for col in c.columns
+        ]
         out.append("")
     return "\n".join(out)
 
@@ -99,8 +118,11 @@ def rendered(path: Path, section: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    return sync({DOCS / name: rendered(DOCS / name, render()) for name, render in EXPECTED.items()}, argv,
-                "build_docs.py")
+    return sync(
+        {DOCS / name: rendered(DOCS / name, render()) for name, render in EXPECTED.items()},
+        argv,
+        "build_docs.py",
+    )
 
 
 if __name__ == "__main__":

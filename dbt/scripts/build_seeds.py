@@ -31,8 +31,17 @@ DBT_DIR = Path(__file__).resolve().parent.parent
 # Lists the platform adds: not in any extract, but used as a breakdown.
 PLATFORM_LISTS = {"involvement": ("toex", "non_toex")}
 # Code lists of the contract that KPI breakdowns use.
-SHARED_LISTS = ("team", "force", "threat_type", "exploitation_threat_type",
-                "soc_exploitation_threat_type", "sub_threat", "tool", "likert", "cost_centre")
+SHARED_LISTS = (
+    "team",
+    "force",
+    "threat_type",
+    "exploitation_threat_type",
+    "soc_exploitation_threat_type",
+    "sub_threat",
+    "tool",
+    "likert",
+    "cost_centre",
+)
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> str:
@@ -44,7 +53,9 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 
 
 def force_teams_csv() -> str:
-    rows = [[force, team or "", "true" if team else "false"] for force, team in force_team().items()]
+    rows = [
+        [force, team or "", "true" if team else "false"] for force, team in force_team().items()
+    ]
     return _csv(["force", "team", "is_territorial"], rows)
 
 
@@ -56,7 +67,10 @@ def code_values_csv() -> str:
     for contract in contracts().values():
         for col in contract.stored_columns:
             if col.allowed and not col.code_list:
-                rows += [[f"{contract.extract}.{col.name}", v, str(i + 1)] for i, v in enumerate(col.allowed)]
+                rows += [
+                    [f"{contract.extract}.{col.name}", v, str(i + 1)]
+                    for i, v in enumerate(col.allowed)
+                ]
     for name, values in PLATFORM_LISTS.items():
         rows += [[name, v, str(i + 1)] for i, v in enumerate(values)]
     return _csv(["code_list", "code_value", "sort_order"], rows)
@@ -76,21 +90,25 @@ OPS_SOURCE = {
     "name": "ops",
     "description": "Operational tables written by Dagster assets (not extracts).",
     "schema": "ops",
-    "tables": [{
-        "name": "platform_usage",
-        "description": "Q4.2 usage and storage measured from the warehouse itself and the Dagster "
-                       "instance, one row per reporting quarter and measure.",
-        "columns": [
-            {"name": "reporting_quarter", "description": "e.g. `2025-26 Q1`."},
-            {"name": "measure",
-             "description": "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter)."},
-            {"name": "period_type", "description": "`as_at` or `quarter`."},
-            {"name": "period_start", "description": "Start of the period."},
-            {"name": "period_end", "description": "End of the period."},
-            {"name": "value", "description": "The measured value."},
-            {"name": "unit", "description": "`bytes` or `count`."},
-        ],
-    }],
+    "tables": [
+        {
+            "name": "platform_usage",
+            "description": "Q4.2 usage and storage measured from the warehouse itself and the Dagster "
+            "instance, one row per reporting quarter and measure.",
+            "columns": [
+                {"name": "reporting_quarter", "description": "e.g. `2025-26 Q1`."},
+                {
+                    "name": "measure",
+                    "description": "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter).",
+                },
+                {"name": "period_type", "description": "`as_at` or `quarter`."},
+                {"name": "period_start", "description": "Start of the period."},
+                {"name": "period_end", "description": "End of the period."},
+                {"name": "value", "description": "The measured value."},
+                {"name": "unit", "description": "`bytes` or `count`."},
+            ],
+        }
+    ],
 }
 
 
@@ -120,8 +138,9 @@ def sources_yml() -> str:
     header = (
         "# Generated from dagster_project/contracts by dbt/scripts/build_seeds.py: do not edit.\n"
     )
-    body = yaml.safe_dump({"version": 2, "sources": [raw, OPS_SOURCE]}, sort_keys=False, width=120,
-                          allow_unicode=True)
+    body = yaml.safe_dump(
+        {"version": 2, "sources": [raw, OPS_SOURCE]}, sort_keys=False, width=120, allow_unicode=True
+    )
     return header + body
 
 
@@ -143,13 +162,17 @@ def sync(files: dict[Path, str], argv: list[str], script: str) -> int:
         else:
             path.write_text(text)
     if stale:
-        print(f"stale generated files: {', '.join(stale)}; run dbt/scripts/{script}", file=sys.stderr)
+        print(
+            f"stale generated files: {', '.join(stale)}; run dbt/scripts/{script}", file=sys.stderr
+        )
         return 1
     return 0
 
 
 def main(argv: list[str]) -> int:
-    return sync({DBT_DIR / name: render() for name, render in EXPECTED.items()}, argv, "build_seeds.py")
+    return sync(
+        {DBT_DIR / name: render() for name, render in EXPECTED.items()}, argv, "build_seeds.py"
+    )
 
 
 if __name__ == "__main__":

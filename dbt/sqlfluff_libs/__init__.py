@@ -26,11 +26,19 @@ def fiscal_quarters():
         {"month_start": "2025-05-01", "month_end": "2025-05-31", "month_label": "2025-05"},
         {"month_start": "2025-06-01", "month_end": "2025-06-30", "month_label": "2025-06"},
     ]
-    return [{
-        "label": "2025-26 Q1", "fy_label": "2025-26", "fy_start_year": 2025, "quarter_number": 1,
-        "quarter_start": "2025-04-01", "quarter_end": "2025-06-30", "fy_start": "2025-04-01",
-        "fy_end": "2026-03-31", "months": months,
-    }]
+    return [
+        {
+            "label": "2025-26 Q1",
+            "fy_label": "2025-26",
+            "fy_start_year": 2025,
+            "quarter_number": 1,
+            "quarter_start": "2025-04-01",
+            "quarter_end": "2025-06-30",
+            "fy_start": "2025-04-01",
+            "fy_end": "2026-03-31",
+            "months": months,
+        }
+    ]
 
 
 def toex_iso_date(y, m, d):

@@ -38,18 +38,36 @@ def create_raw_layer(warehouse: Path) -> None:
         con.close()
 
 
-def run_dbt(args: list[str], warehouse: Path, scratch: Path, timeout: int = 600, *,
-            partial_parse: bool = False, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str],
+    warehouse: Path,
+    scratch: Path,
+    timeout: int = 600,
+    *,
+    partial_parse: bool = False,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
     """dbt on `warehouse` with its target and logs in `scratch`; the quarter comes from the
     args' --vars unless `env` sets TOEX_DBT_REPORTING_QUARTER (an ambient one is dropped)."""
     full = {k: v for k, v in os.environ.items() if k != QUARTER_ENV}
-    full.update({
-        "TOEX_WAREHOUSE": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_TARGET_PATH": str(scratch / "target"),
-        "DBT_LOG_PATH": str(scratch / "logs"),
-        "DBT_PARTIAL_PARSE": "true" if partial_parse else "false",
-        **(env or {}),
-    })
-    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    return subprocess.run(cmd, env=full, capture_output=True, text=True, timeout=timeout, cwd=scratch, check=False)
+    full.update(
+        {
+            "TOEX_WAREHOUSE": str(warehouse),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_TARGET_PATH": str(scratch / "target"),
+            "DBT_LOG_PATH": str(scratch / "logs"),
+            "DBT_PARTIAL_PARSE": "true" if partial_parse else "false",
+            **(env or {}),
+        }
+    )
+    cmd = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    return subprocess.run(
+        cmd, env=full, capture_output=True, text=True, timeout=timeout, cwd=scratch, check=False
+    )

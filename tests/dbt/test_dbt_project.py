@@ -10,10 +10,18 @@ import pytest
 from _dbt_helpers import create_raw_layer, run_dbt
 
 KPI_VALUES_COLUMNS = [
-    ("reporting_quarter", "VARCHAR"), ("kpi_id", "VARCHAR"), ("measure", "VARCHAR"),
-    ("period_type", "VARCHAR"), ("period_start", "DATE"), ("period_end", "DATE"),
-    ("breakdown", "VARCHAR"), ("breakdown_value", "VARCHAR"), ("value", "DOUBLE"), ("unit", "VARCHAR"),
-    ("period_label", "VARCHAR"), ("population", "VARCHAR"),
+    ("reporting_quarter", "VARCHAR"),
+    ("kpi_id", "VARCHAR"),
+    ("measure", "VARCHAR"),
+    ("period_type", "VARCHAR"),
+    ("period_start", "DATE"),
+    ("period_end", "DATE"),
+    ("breakdown", "VARCHAR"),
+    ("breakdown_value", "VARCHAR"),
+    ("value", "DOUBLE"),
+    ("unit", "VARCHAR"),
+    ("period_label", "VARCHAR"),
+    ("population", "VARCHAR"),
 ]
 
 
@@ -41,7 +49,12 @@ def test_kpi_values_has_the_catalogue_columns(built):
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = 'kpis' AND table_name = 'kpi_values' ORDER BY ordinal_position"
         ).fetchall()
-        layers = {r[0] for r in con.execute("SELECT DISTINCT table_schema FROM information_schema.tables").fetchall()}
+        layers = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT table_schema FROM information_schema.tables"
+            ).fetchall()
+        }
         quarters = con.execute(
             "SELECT count(*), min(reporting_quarter), max(reporting_quarter) FROM intermediate.int_fiscal_quarters"
         ).fetchone()
@@ -61,33 +74,60 @@ def test_the_fiscal_calendar_mart_is_the_python_calendar(built):
     _, warehouse = built
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        mart = con.execute("SELECT fiscal_quarter, fiscal_year, fiscal_year_label, quarter_start, quarter_end, fy_start "
-                           "FROM marts.dim_fiscal_quarters ORDER BY quarter_sequence").fetchall()
-        labels = con.execute("SELECT DISTINCT period_type, period_label FROM intermediate.int_kpi_periods "
-                             "WHERE reporting_quarter = '2025-26 Q1'").fetchall()
+        mart = con.execute(
+            "SELECT fiscal_quarter, fiscal_year, fiscal_year_label, quarter_start, quarter_end, fy_start "
+            "FROM marts.dim_fiscal_quarters ORDER BY quarter_sequence"
+        ).fetchall()
+        labels = con.execute(
+            "SELECT DISTINCT period_type, period_label FROM intermediate.int_kpi_periods "
+            "WHERE reporting_quarter = '2025-26 Q1'"
+        ).fetchall()
     finally:
         con.close()
-    python = [(q.label, q.fy_label, f"FY {q.fy_label}", q.start, q.end, q.fy_start)
-              for q in quarters_between(Quarter.containing(inception_date()), Quarter.parse(dbt_var("reporting_quarter")))]
+    python = [
+        (q.label, q.fy_label, f"FY {q.fy_label}", q.start, q.end, q.fy_start)
+        for q in quarters_between(
+            Quarter.containing(inception_date()), Quarter.parse(dbt_var("reporting_quarter"))
+        )
+    ]
     assert mart == python
-    assert {("quarter", "2025-26 Q1"), ("fy_to_date", "FY 2025-26 to date"), ("financial_year", "FY 2024-25"),
-            ("since_inception", "Since inception"), ("as_at", "As at 30 June 2025"), ("month", "April 2025")} <= set(labels)
+    assert {
+        ("quarter", "2025-26 Q1"),
+        ("fy_to_date", "FY 2025-26 to date"),
+        ("financial_year", "FY 2024-25"),
+        ("since_inception", "Since inception"),
+        ("as_at", "As at 30 June 2025"),
+        ("month", "April 2025"),
+    } <= set(labels)
 
 
 @pytest.mark.slow
 def test_reporting_quarter_var_bounds_the_calendar(tmp_path):
     warehouse = tmp_path / "warehouse" / "toex.duckdb"
     create_raw_layer(warehouse)
-    result = run_dbt(["run", "-s", "int_fiscal_quarters", "int_kpi_periods",
-                      "--vars", '{"reporting_quarter": "2022-23 Q3", "inception_date": "2021-04-01"}'],
-                     warehouse, tmp_path)
+    result = run_dbt(
+        [
+            "run",
+            "-s",
+            "int_fiscal_quarters",
+            "int_kpi_periods",
+            "--vars",
+            '{"reporting_quarter": "2022-23 Q3", "inception_date": "2021-04-01"}',
+        ],
+        warehouse,
+        tmp_path,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        quarters = con.execute("SELECT reporting_quarter, quarter_start, quarter_end FROM intermediate.int_fiscal_quarters "
-                               "ORDER BY quarter_start").fetchall()
-        fys = con.execute("SELECT period_label FROM intermediate.int_kpi_periods WHERE reporting_quarter = '2022-23 Q3' "
-                          "AND period_type = 'financial_year' ORDER BY period_start").fetchall()
+        quarters = con.execute(
+            "SELECT reporting_quarter, quarter_start, quarter_end FROM intermediate.int_fiscal_quarters "
+            "ORDER BY quarter_start"
+        ).fetchall()
+        fys = con.execute(
+            "SELECT period_label FROM intermediate.int_kpi_periods WHERE reporting_quarter = '2022-23 Q3' "
+            "AND period_type = 'financial_year' ORDER BY period_start"
+        ).fetchall()
     finally:
         con.close()
     assert len(quarters) == 7
@@ -99,8 +139,11 @@ def test_reporting_quarter_var_bounds_the_calendar(tmp_path):
 def test_a_bad_reporting_quarter_is_refused(tmp_path):
     warehouse = tmp_path / "warehouse" / "toex.duckdb"
     create_raw_layer(warehouse)
-    result = run_dbt(["compile", "-s", "int_fiscal_quarters", "--vars", '{"reporting_quarter": "2025 Q1"}'],
-                     warehouse, tmp_path)
+    result = run_dbt(
+        ["compile", "-s", "int_fiscal_quarters", "--vars", '{"reporting_quarter": "2025 Q1"}'],
+        warehouse,
+        tmp_path,
+    )
     assert result.returncode != 0
     assert "reporting_quarter must look like" in result.stdout
 
@@ -130,7 +173,9 @@ def test_the_build_ran_and_passed_every_unit_test(built):
     """`dbt build` runs the unit tests too: each one defined in the models' YAML reports PASS."""
     result, _ = built
     lines = result.stdout.splitlines()
-    tests = {f"{model}::{name}" for model, names in _unit_tests_by_model().items() for name in names}
+    tests = {
+        f"{model}::{name}" for model, names in _unit_tests_by_model().items() for name in names
+    }
     passed = {t for t in tests if any(f"{t} " in line and " PASS " in line for line in lines)}
     assert len(tests) >= 31
     assert passed == tests, sorted(tests - passed)

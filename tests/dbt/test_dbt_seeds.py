@@ -11,8 +11,12 @@ from dagster_project.settings import DBT_PROJECT_DIR
 
 
 def test_seeds_and_sources_match_the_contract():
-    result = subprocess.run([sys.executable, str(DBT_PROJECT_DIR / "scripts" / "build_seeds.py"), "--check"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, str(DBT_PROJECT_DIR / "scripts" / "build_seeds.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -25,7 +29,9 @@ def test_force_teams_seed_is_the_code_list():
 
 
 def test_commercial_rates():
-    with open(DBT_PROJECT_DIR / "seeds" / "commercial_rates.csv", newline="", encoding="utf-8") as f:
+    with open(
+        DBT_PROJECT_DIR / "seeds" / "commercial_rates.csv", newline="", encoding="utf-8"
+    ) as f:
         rates = {(r["tool"], r["unit_type"]): float(r["rate_gbp"]) for r in csv.DictReader(f)}
     assert rates == {("Translation", "words"): 0.10, ("Transcription", "audio_minutes"): 1.50}
 

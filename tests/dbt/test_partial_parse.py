@@ -16,8 +16,14 @@ pytestmark = pytest.mark.slow
 
 
 def _dbt(tmp_path, extra_env: dict, args: tuple = ("parse",)) -> list[dict]:
-    proc = run_dbt(list(args), tmp_path / "toex.duckdb", tmp_path, 300, partial_parse=True,
-                   env={"DBT_LOG_FORMAT": "json", **extra_env})
+    proc = run_dbt(
+        list(args),
+        tmp_path / "toex.duckdb",
+        tmp_path,
+        300,
+        partial_parse=True,
+        env={"DBT_LOG_FORMAT": "json", **extra_env},
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
@@ -28,9 +34,23 @@ def _names(events: list[dict]) -> dict[str, str]:
 
 def test_a_new_quarter_keeps_the_saved_parse(tmp_path):
     _dbt(tmp_path, {})  # as `toex prepare`: no quarter set
-    compiled = _names(_dbt(tmp_path, {QUARTER_ENV: "2025-26 Q2"}, ("compile", "--select", "int_fiscal_quarters")))
+    compiled = _names(
+        _dbt(tmp_path, {QUARTER_ENV: "2025-26 Q2"}, ("compile", "--select", "int_fiscal_quarters"))
+    )
     assert "UnableToPartialParse" not in compiled, compiled.get("UnableToPartialParse")
-    sql = (tmp_path / "target" / "compiled" / "toex" / "models" / "intermediate" / "int_fiscal_quarters.sql").read_text()
-    assert "'2025-26 Q2'" in sql and "'2025-26 Q3'" not in sql  # the run's quarter, from the environment
-    changed = _names(_dbt(tmp_path, {}, ("parse", "--vars", json.dumps({"reporting_quarter": "2025-26 Q3"}))))
+    sql = (
+        tmp_path
+        / "target"
+        / "compiled"
+        / "toex"
+        / "models"
+        / "intermediate"
+        / "int_fiscal_quarters.sql"
+    ).read_text()
+    assert (
+        "'2025-26 Q2'" in sql and "'2025-26 Q3'" not in sql
+    )  # the run's quarter, from the environment
+    changed = _names(
+        _dbt(tmp_path, {}, ("parse", "--vars", json.dumps({"reporting_quarter": "2025-26 Q3"})))
+    )
     assert "config vars" in changed.get("UnableToPartialParse", "")

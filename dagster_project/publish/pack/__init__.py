@@ -36,8 +36,14 @@ from .views import LARGE_DECREASE_POINTS, PACK_DETAIL_ROWS, TERRITORIAL_FORCES, 
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-__all__ = ["PACK_DETAIL_ROWS", "UnsafePackError", "build_context", "quality_view", "render_pack",
-           "revisions_view"]
+__all__ = [
+    "PACK_DETAIL_ROWS",
+    "UnsafePackError",
+    "build_context",
+    "quality_view",
+    "render_pack",
+    "revisions_view",
+]
 
 
 def build_context(
@@ -74,8 +80,11 @@ def build_context(
         "q4": q4(figs, quarter, history),
         "q5": q5(figs, quarter, history),
         "case_studies": [
-            {"operation_ref": c.operation_ref, "title": c.title,
-             "body": render_markdown(c.body_markdown, drop_heading=c.title)}
+            {
+                "operation_ref": c.operation_ref,
+                "title": c.title,
+                "body": render_markdown(c.body_markdown, drop_heading=c.title),
+            }
             for c in inputs.case_studies
         ],
         "quality": quality_view(quality_results),
@@ -100,7 +109,9 @@ def _finalize(value):
 def environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True, default=True),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "j2"), default_for_string=True, default=True
+        ),
         undefined=StrictUndefined,
         finalize=_finalize,
         trim_blocks=True,

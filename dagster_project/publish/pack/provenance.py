@@ -14,14 +14,25 @@ from .views import plain
 def quality_view(results: Sequence[dict]) -> dict:
     failed = [r for r in results if not r.get("passed", False)]
     rank = {"ERROR": 0, "WARN": 1}
-    failed.sort(key=lambda r: (rank.get(str(r.get("severity", "")).upper(), 2), str(r.get("asset", "")),
-                               str(r.get("check", ""))))
+    failed.sort(
+        key=lambda r: (
+            rank.get(str(r.get("severity", "")).upper(), 2),
+            str(r.get("asset", "")),
+            str(r.get("check", "")),
+        )
+    )
     return {
         "checks": len(results),
         "passed": len(results) - len(failed),
-        "issues": [{"severity": str(r.get("severity", "WARN")).upper(), "check": str(r.get("check", "")),
-                    "asset": str(r.get("asset", "")), "message": neutralise_urls(str(r.get("message", "")))}
-                   for r in failed],
+        "issues": [
+            {
+                "severity": str(r.get("severity", "WARN")).upper(),
+                "check": str(r.get("check", "")),
+                "asset": str(r.get("asset", "")),
+                "message": neutralise_urls(str(r.get("message", ""))),
+            }
+            for r in failed
+        ],
     }
 
 
@@ -48,18 +59,21 @@ def revisions_view(revisions: Sequence[dict] | None) -> list[dict]:
     for r in revisions or []:
         old, new = _pick(r, "old_value", "old"), _pick(r, "new_value", "new")
         unit = str(_pick(r, "unit") or "count")
+
         def fmt(v, unit: str = unit) -> str:
             if v is None:
                 return "removed"
             return format_value(float(v), unit) if isinstance(v, (int, float)) else plain(v)
 
-        out.append({
-            "quarter": plain(_pick(r, "quarter", "reporting_quarter")),
-            "kpi": plain(_pick(r, "kpi", "kpi_id")),
-            "measure": plain(_pick(r, "measure")),
-            "detail": _revision_detail(r),
-            "old": fmt(old), "new": fmt(new),
-            "delivery": plain(_pick(r, "delivery", "delivery_id")),
-        })
+        out.append(
+            {
+                "quarter": plain(_pick(r, "quarter", "reporting_quarter")),
+                "kpi": plain(_pick(r, "kpi", "kpi_id")),
+                "measure": plain(_pick(r, "measure")),
+                "detail": _revision_detail(r),
+                "old": fmt(old),
+                "new": fmt(new),
+                "delivery": plain(_pick(r, "delivery", "delivery_id")),
+            }
+        )
     return out
-

@@ -41,16 +41,23 @@ FEEDBACK_QUESTIONS = {
 def q2_1(figs: Figures, quarter: Quarter) -> dict:
     def g(m, p, o):
         return figs.get("Q2.1", m, p, "origin", o)
-    pro_days, tasked_days = g("mean_days_open", "as_at", "proactive"), g("mean_days_open", "as_at", "tasked")
+
+    pro_days, tasked_days = (
+        g("mean_days_open", "as_at", "proactive"),
+        g("mean_days_open", "as_at", "tasked"),
+    )
     if pro_days.ok and tasked_days.ok and tasked_days.value:
         difference = pro_days.value / tasked_days.value - 1
-        longer = f"{Fig(abs(difference), 'share').pct0} {'longer' if difference >= 0 else 'shorter'}"
+        longer = (
+            f"{Fig(abs(difference), 'share').pct0} {'longer' if difference >= 0 else 'shorter'}"
+        )
     else:
         longer = f"{NOT_AVAILABLE} (longer or shorter)"
     origins = ("proactive", "tasked")
     return {
-        "closed_text": counted(g("jobs_closed", "quarter", "proactive"), "proactively identified job",
-                               capitalise=True),
+        "closed_text": counted(
+            g("jobs_closed", "quarter", "proactive"), "proactively identified job", capitalise=True
+        ),
         "closed_verb": "was" if g("jobs_closed", "quarter", "proactive").int == 1 else "were",
         "opened": {o: g("jobs_opened", "quarter", o) for o in origins},
         "closed": {o: g("jobs_closed", "quarter", o) for o in origins},
@@ -61,8 +68,17 @@ def q2_1(figs: Figures, quarter: Quarter) -> dict:
         "chart": charts.column_chart(
             f"Proactive and tasked jobs, {quarter.label}",
             ["Opened in the quarter", "Closed in the quarter", "Ongoing at the quarter end"],
-            [charts.Series(humanise(o), [g("jobs_opened", "quarter", o).value, g("jobs_closed", "quarter", o).value,
-                                         g("jobs_ongoing", "as_at", o).value]) for o in origins],
+            [
+                charts.Series(
+                    humanise(o),
+                    [
+                        g("jobs_opened", "quarter", o).value,
+                        g("jobs_closed", "quarter", o).value,
+                        g("jobs_ongoing", "as_at", o).value,
+                    ],
+                )
+                for o in origins
+            ],
         ),
     }
 
@@ -71,29 +87,47 @@ def answers_sentence(answers: dict[str, Fig]) -> str:
     parts = []
     for i, (answer, fig) in enumerate(answers.items()):
         n = fig.int
-        number = (f"{n:,}" if n >= 10 else number_word(n, capitalise=(i == 0)))
+        number = f"{n:,}" if n >= 10 else number_word(n, capitalise=(i == 0))
         who = (" respondent" if n == 1 else " respondents") if i == 0 else ""
         parts.append(f"{number}{who} answered '{answer}'")
     return join_words(parts) if parts else NOT_AVAILABLE.capitalize()
 
 
 def q2_2(figs: Figures, quarter: Quarter) -> dict:
-    ids = list(FEEDBACK_QUESTIONS) + [m for m in figs.measures("Q2.2") if m not in FEEDBACK_QUESTIONS
-                                       and figs.breakdown("Q2.2", m, "quarter", "answer")]
+    ids = list(FEEDBACK_QUESTIONS) + [
+        m
+        for m in figs.measures("Q2.2")
+        if m not in FEEDBACK_QUESTIONS and figs.breakdown("Q2.2", m, "quarter", "answer")
+    ]
     questions, labels = [], []
     for i, qid in enumerate(ids, start=1):
-        answers = {k: v for k, v in figs.breakdown("Q2.2", qid, "quarter", "answer", order=LIKERT).items()
-                   if v.ok and v.value}
-        questions.append({"number": i, "text": FEEDBACK_QUESTIONS.get(qid, humanise(qid)),
-                          "sentence": answers_sentence(answers), "answers": answers})
+        answers = {
+            k: v
+            for k, v in figs.breakdown("Q2.2", qid, "quarter", "answer", order=LIKERT).items()
+            if v.ok and v.value
+        }
+        questions.append(
+            {
+                "number": i,
+                "text": FEEDBACK_QUESTIONS.get(qid, humanise(qid)),
+                "sentence": answers_sentence(answers),
+                "answers": answers,
+            }
+        )
         labels.append(f"{i}) {humanise(qid.split('_', 1)[-1])}")
     seen_answers = [a for a in LIKERT if any(a in q["answers"] for q in questions)]
     seen_answers += sorted({a for q in questions for a in q["answers"]} - set(seen_answers))
     chart = charts.stacked_share_chart(
         f"Client feedback answers, {quarter.label}",
         labels,
-        [charts.Series(a, [q["answers"].get(a, Fig(0)).value for q in questions],
-                       LIKERT_COLOURS[LIKERT.index(a)] if a in LIKERT else None) for a in seen_answers],
+        [
+            charts.Series(
+                a,
+                [q["answers"].get(a, Fig(0)).value for q in questions],
+                LIKERT_COLOURS[LIKERT.index(a)] if a in LIKERT else None,
+            )
+            for a in seen_answers
+        ],
     )
     return {
         "responses": figs.get("Q2.2", "responses", "quarter"),
@@ -116,40 +150,63 @@ def supported_tail(fig: Fig) -> str:
 
 
 def q2_3(figs: Figures, quarter: Quarter, inputs: Inputs) -> dict:
-    counts = figs.breakdown("Q2.3", "soc_exploitation_operations", "as_at", "threat_type", order=("OIC", "CSA", "MSHT"))
+    counts = figs.breakdown(
+        "Q2.3", "soc_exploitation_operations", "as_at", "threat_type", order=("OIC", "CSA", "MSHT")
+    )
     shares = figs.breakdown("Q2.3", "soc_exploitation_share", "as_at", "threat_type")
-    threat_parts = [f"{shares.get(k, Fig(None, 'share')).pct1} (n. {v.count}) involve an aspect of {k}"
-                    for k, v in counts.items()]
+    threat_parts = [
+        f"{shares.get(k, Fig(None, 'share')).pct1} (n. {v.count}) involve an aspect of {k}"
+        for k, v in counts.items()
+    ]
     threats = []
     for code in SOC_THREATS:
         name = THREAT_NAMES.get(code, code)
+
         def g(m: str, code: str = code) -> Fig:
             return figs.get("Q2.3", m, "quarter", "threat_type", code)
 
-        threats.append({"code": code, "name": name, "assessments": g("assessments"),
-                        "operations": g("assessed_operations"), "top10": g("top10_operations"),
-                        "supported_tail": supported_tail(g("top10_toex_supported"))})
+        threats.append(
+            {
+                "code": code,
+                "name": name,
+                "assessments": g("assessments"),
+                "operations": g("assessed_operations"),
+                "top10": g("top10_operations"),
+                "supported_tail": supported_tail(g("top10_toex_supported")),
+            }
+        )
     top10_tables = []
     if inputs.top10.rows:
         by_threat: dict[str, dict] = defaultdict(lambda: defaultdict(dict))
         for r in inputs.top10.rows:
             by_threat[str(r["threat_type"])][r["month_end"]][r["rank"]] = r
-        for threat in sorted(by_threat, key=lambda t: (SOC_THREATS.index(t) if t in SOC_THREATS else 9, t)):
+        for threat in sorted(
+            by_threat, key=lambda t: (SOC_THREATS.index(t) if t in SOC_THREATS else 9, t)
+        ):
             months = sorted(by_threat[threat], key=str)
-            ranks = sorted({rank for m in months for rank in by_threat[threat][m] if rank is not None})
+            ranks = sorted(
+                {rank for m in months for rank in by_threat[threat][m] if rank is not None}
+            )
             rows = []
             for rank in ranks:
                 cells = []
                 for m in months:
                     r = by_threat[threat][m].get(rank)
                     supported = bool(r) and truthy(r["toex_supported"])
-                    cells.append({"ref": plain(r["operation_ref"]) if r else "", "supported": supported})
+                    cells.append(
+                        {"ref": plain(r["operation_ref"]) if r else "", "supported": supported}
+                    )
                 rows.append({"rank": rank, "cells": cells})
-            top10_tables.append({
-                "threat": THREAT_NAMES.get(threat, threat),
-                "months": [m.strftime("%d %b %Y") if hasattr(m, "strftime") else plain(m) for m in months],
-                "rows": rows,
-            })
+            top10_tables.append(
+                {
+                    "threat": THREAT_NAMES.get(threat, threat),
+                    "months": [
+                        m.strftime("%d %b %Y") if hasattr(m, "strftime") else plain(m)
+                        for m in months
+                    ],
+                    "rows": rows,
+                }
+            )
     return {
         "soc_operations": figs.get("Q2.3", "soc_exploitation_operations", "as_at"),
         "threat_sentence": join_words(threat_parts) if threat_parts else "",
@@ -161,4 +218,3 @@ def q2_3(figs: Figures, quarter: Quarter, inputs: Inputs) -> dict:
         "top10_tables": top10_tables,
         "top10_note": inputs.top10.note,
     }
-

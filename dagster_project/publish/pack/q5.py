@@ -14,14 +14,26 @@ from .views import (
 
 
 def q5(figs: Figures, quarter: Quarter, history: History) -> dict:
-    periods = (("quarter", quarter.label), ("fy_to_date", f"FY {quarter.fy_label} to date"),
-               ("since_inception", "Since inception"))
+    periods = (
+        ("quarter", quarter.label),
+        ("fy_to_date", f"FY {quarter.fy_label} to date"),
+        ("since_inception", "Since inception"),
+    )
     rows = []
-    for measure, label in (("costs_gbp", "Costs"), ("gross_savings_gbp", "Gross savings"),
-                           ("net_savings_gbp", "Net savings"), ("cost_per_disruption_gbp", "Cost per disruption"),
-                           ("cost_per_safeguarding_referral_gbp", "Cost per safeguarding referral")):
+    for measure, label in (
+        ("costs_gbp", "Costs"),
+        ("gross_savings_gbp", "Gross savings"),
+        ("net_savings_gbp", "Net savings"),
+        ("cost_per_disruption_gbp", "Cost per disruption"),
+        ("cost_per_safeguarding_referral_gbp", "Cost per safeguarding referral"),
+    ):
         kpi = "Q5.1" if measure.startswith("cost") else "Q5.2"
-        rows.append({"label": label, "cells": [figs.get(kpi, measure, p).or_dash("gbp") for p, _ in periods]})
+        rows.append(
+            {
+                "label": label,
+                "cells": [figs.get(kpi, measure, p).or_dash("gbp") for p, _ in periods],
+            }
+        )
     categories = figs.breakdown("Q5.1", "costs_gbp", "quarter", "category")
     savings_by_tool = figs.breakdown("Q5.2", "gross_savings_gbp", "since_inception", "tool")
     return {
@@ -38,8 +50,13 @@ def q5(figs: Figures, quarter: Quarter, history: History) -> dict:
         "chart": charts.column_chart(
             "Costs and savings per quarter since inception",
             history.labels,
-            [charts.Series("Costs", history.series("Q5.1", "costs_gbp"), charts.PALETTE[1]),
-             charts.Series("Gross savings", history.series("Q5.2", "gross_savings_gbp"), charts.PALETTE[2])],
-            value_fmt=gbp_axis, labels=False,
+            [
+                charts.Series("Costs", history.series("Q5.1", "costs_gbp"), charts.PALETTE[1]),
+                charts.Series(
+                    "Gross savings", history.series("Q5.2", "gross_savings_gbp"), charts.PALETTE[2]
+                ),
+            ],
+            value_fmt=gbp_axis,
+            labels=False,
         ),
     }

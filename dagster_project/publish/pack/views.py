@@ -33,8 +33,11 @@ LIKERT: tuple[str, ...] = code_lists()["likert"]
 LIKERT_COLOURS = ("#1b5e20", "#66bb6a", "#bdbdbd", "#ef9a9a", "#c62828", "#90a4ae")
 SOC_THREATS: tuple[str, ...] = code_lists()["soc_exploitation_threat_type"]
 # Display names of the SOC exploitation threat codes (pack wording, not a code list).
-THREAT_NAMES = {"CSA": "Child Sexual Abuse", "MSHT": "Modern Slavery and Human Trafficking",
-                "OIC": "Organised Immigration Crime"}
+THREAT_NAMES = {
+    "CSA": "Child Sexual Abuse",
+    "MSHT": "Modern Slavery and Human Trafficking",
+    "OIC": "Organised Immigration Crime",
+}
 TOOLS: tuple[str, ...] = code_lists()["tool"]
 POSITION_STATUSES = column_values("hr_positions", "status")
 SURVEY_ANSWERS = column_values("staff_survey", "answer")
@@ -42,10 +45,17 @@ CHANNELS = column_values("comms_metrics", "channel")
 COMMS_METRICS = column_values("comms_metrics", "metric")
 TDA_STAGES = column_values("capabilities", "stage")
 ORG_TYPES = column_values("onboarding", "org_type")
-POSITION_LABELS = {"filled": "filled", "in_progress": "in progress", "vacant": "vacant or out to advert",
-                   "on_hold": "on hold"}
-ORG_LABELS = {"force": ("force", "forces"), "rocu": ("ROCU", "ROCUs"),
-              "national": ("national organisation", "national organisations")}
+POSITION_LABELS = {
+    "filled": "filled",
+    "in_progress": "in progress",
+    "vacant": "vacant or out to advert",
+    "on_hold": "on hold",
+}
+ORG_LABELS = {
+    "force": ("force", "forces"),
+    "rocu": ("ROCU", "ROCUs"),
+    "national": ("national organisation", "national organisations"),
+}
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -59,12 +69,15 @@ def lower_first(label: str) -> str:
 
 def kpi_labels(kpi_id: str) -> dict[str, str]:
     """Measure -> label of a KPI's `all` rows, in catalogue (pack) order."""
-    return {e.measure: e.label for e in catalogue().entries if e.kpi_id == kpi_id and e.breakdown == "all"}
+    return {
+        e.measure: e.label
+        for e in catalogue().entries
+        if e.kpi_id == kpi_id and e.breakdown == "all"
+    }
 
 
 def gbp_axis(v: float) -> str:
     return ("-" if v < 0 else "") + "£" + charts.compact(abs(v))
-
 
 
 def counted(fig: Fig, singular: str, plural: str | None = None, capitalise: bool = False) -> str:
@@ -86,7 +99,11 @@ def plain(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{round_half_up(value):,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:,.2f}"
+        return (
+            f"{round_half_up(value):,.0f}"
+            if value.is_integer() or abs(value) >= 100
+            else f"{value:,.2f}"
+        )
     return neutralise_urls(str(value))
 
 
@@ -107,12 +124,16 @@ class History:
     def __init__(self, history: Sequence[tuple[Quarter, KpiRow]], quarter: Quarter):
         self._values: dict[tuple, dict[Quarter, float | None]] = defaultdict(dict)
         for reporting, row in history:
-            self._values[(row.kpi_id, row.measure, row.breakdown, row.breakdown_value)][reporting] = row.value
+            self._values[(row.kpi_id, row.measure, row.breakdown, row.breakdown_value)][
+                reporting
+            ] = row.value
         first = min((q for q, _ in history), default=quarter)
         self.quarters = quarters_between(first, quarter) if history else []
         self.labels = [q.label for q in self.quarters]
 
-    def series(self, kpi: str, measure: str, by: str = "all", value: str = "all") -> list[float | None]:
+    def series(
+        self, kpi: str, measure: str, by: str = "all", value: str = "all"
+    ) -> list[float | None]:
         found = self._values.get((kpi, measure, by, value), {})
         return [found.get(q) for q in self.quarters]
 
@@ -122,4 +143,3 @@ class History:
             if any(v is not None for v in values):
                 return values
         return self.series(*keys[0])
-
