@@ -323,7 +323,7 @@ def spark_parity(duck: dict, spark: dict) -> dict:
     if not (a.exists() and b.exists()):
         return {"identical": False, "note": "a kpi_values.csv is missing"}
     la, lb = a.read_bytes().splitlines(), b.read_bytes().splitlines()
-    differing = [x.decode()[:120] for x, y in zip(la, lb) if x != y]
+    differing = [x.decode()[:120] for x, y in zip(la, lb, strict=False) if x != y]
     return {
         "identical": la == lb,
         "rows": len(la) - 1,
@@ -427,7 +427,7 @@ def compare(warehouse: str, floor_parquet: str) -> dict:
     b = con.execute(f"SELECT {cols} FROM read_parquet('{floor_parquet}')" + order).fetchall()
     con.close()
     bad, worst = 0, 0.0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x[:-1] != y[:-1] or not math.isclose(x[-1], y[-1], rel_tol=1e-9, abs_tol=1e-9):
             bad += 1
         elif x[-1] != y[-1]:

@@ -63,7 +63,7 @@ def detect(con: duckdb.DuckDBPyConnection, run_id: str, delivery_id: str) -> lis
         [run_id],
     ).fetchall()
     cols = [*GRAIN, "old_value", "new_value", "delivery_id", "previous_delivery_id"]
-    return [dict(zip(cols, r)) for r in rows]
+    return [dict(zip(cols, r, strict=False)) for r in rows]
 
 
 def record_publication(

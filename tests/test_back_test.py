@@ -105,7 +105,9 @@ for threat, figures in {
     "OIC": (77, 61, 11, 0),
 }.items():
     for measure, value in zip(
-        ("assessments", "assessed_operations", "top10_operations", "top10_toex_supported"), figures
+        ("assessments", "assessed_operations", "top10_operations", "top10_toex_supported"),
+        figures,
+        strict=False,
     ):
         PUBLISHED.append(("Q2.3", measure, "quarter", None, "threat_type", threat, EXACT, value))
 

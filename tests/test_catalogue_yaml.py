@@ -128,7 +128,7 @@ def test_numbers_and_dates_are_the_dbt_vars():
 
 def test_publish_names_come_from_the_catalogue():
     assert publish_catalogue.KPI_NAMES["Q1.3"] == catalogue().kpis["Q1.3"].name
-    assert publish_catalogue.RESEARCH_QUESTIONS == catalogue().questions
+    assert catalogue().questions == publish_catalogue.RESEARCH_QUESTIONS
 
 
 def test_generated_seed_and_docs_are_current():

@@ -30,7 +30,7 @@ def _personal_values(delivery: Path) -> set[str]:
             ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
             rows = ws.iter_rows(values_only=True)
             header = [str(h).strip().lower() for h in next(rows)]
-            records = [dict(zip(header, r)) for r in rows]
+            records = [dict(zip(header, r, strict=False)) for r in rows]
         else:
             records = list(
                 csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig", errors="replace")))

@@ -166,7 +166,7 @@ def _rows_for(q: Quarter, scale: float = 1.0) -> list[tuple]:
         add("Q2.4", "survey_aims_understood", "quarter", share, "share", "answer", answer)
     add("Q2.4", "survey_aims_understood_yes_change", "quarter", -0.012, "share", "wave", "2025-05")
     # Q2.5 communications: one channel name carries a formula (injection test)
-    for (month, last_day), views in zip(((4, 30), (5, 31), (6, 30)), (197, 234, 170)):
+    for (month, last_day), views in zip(((4, 30), (5, 31), (6, 30)), (197, 234, 170), strict=False):
         add(
             "Q2.5",
             "page_views",

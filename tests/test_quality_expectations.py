@@ -168,7 +168,7 @@ def test_toex_disruption_job_coverage_collapse_fails_the_gate(wh):
 def _assessments(wh, scores, oris):
     rows = [
         f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s}, {o if o is not None else 'NULL'})"
-        for i, (s, o) in enumerate(zip(scores, oris))
+        for i, (s, o) in enumerate(zip(scores, oris, strict=False))
     ]
     sql(
         wh,

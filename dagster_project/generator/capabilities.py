@@ -256,7 +256,7 @@ def build_onboarding(w: World) -> dict[str, list[tuple[str, date]]]:
     )
     plan += ["none"] * (len(forces) - len(plan))
     status: dict[str, list[tuple[str, date]]] = {}
-    for org, kind in zip(forces, plan):
+    for org, kind in zip(forces, plan, strict=False):
         if kind != "none":
             status[org] = _history(rng, kind)
     for org, kind in ROCU_STATUS.items():
@@ -500,5 +500,5 @@ def _apportion(rows: list[dict], total: int) -> None:
     order = sorted(range(len(rows)), key=lambda i: shares[i] - floors[i], reverse=True)
     for i in order[: total - sum(floors)]:
         floors[i] += 1
-    for r, u in zip(rows, floors):
+    for r, u in zip(rows, floors, strict=False):
         r["units"] = u

@@ -41,7 +41,9 @@ def comms_table(w: World) -> Table:
             (m, "LinkedIn", "impressions", int(1800 + 110 * i + rng.randint(-400, 600))),
             (m, "LinkedIn", "followers", followers),
         ]
-    for m, pv, imp in zip(Q1_MONTHS, LINKEDIN_PAGE_VIEWS, _split(rng, 21_400 + rng.randint(5, 95))):
+    for m, pv, imp in zip(
+        Q1_MONTHS, LINKEDIN_PAGE_VIEWS, _split(rng, 21_400 + rng.randint(5, 95)), strict=False
+    ):
         followers += rng.randint(20, 45)
         rows += [
             (m, "LinkedIn", "page_views", pv),
@@ -58,7 +60,7 @@ def comms_table(w: World) -> Table:
         rows.append((m, "X", "followers", value))
         if m < date(2023, 7, 1):
             rows.append((m, "X", "impressions", rng.randint(900, 4200)))
-    for m, f in zip(Q1_MONTHS + (JULY,), X_FOLLOWERS):
+    for m, f in zip(Q1_MONTHS + (JULY,), X_FOLLOWERS, strict=False):
         rows.append((m, "X", "followers", f))
 
     # Website: from January 2022.
@@ -74,6 +76,7 @@ def comms_table(w: World) -> Table:
         _split(rng, 387),
         _split(rng, 700 + rng.randint(5, 40)),
         _split(rng, 3_300 + rng.randint(20, 95)),
+        strict=False,
     ):
         rows += [
             (m, "Website", "users", u),

@@ -146,7 +146,9 @@ def build_disruptions(w: World) -> list[Disruption]:
     counts = {o: Q1_NAMED[o.role] for o in named}
     rest = q1_ops[len(named) :]
     for o, n in zip(
-        rest, [1 + x for x in _spread(rng, Q1_TOTAL - sum(counts.values()) - len(rest), len(rest))]
+        rest,
+        [1 + x for x in _spread(rng, Q1_TOTAL - sum(counts.values()) - len(rest), len(rest))],
+        strict=False,
     ):
         counts[o] = n
     q1 = []
@@ -160,6 +162,7 @@ def build_disruptions(w: World) -> list[Disruption]:
     for x, tool in zip(
         rng.sample([x for x in q1 if x.op.role != "NWROCU Op 60"], 4),
         ("Translation", "Translation", "Transcription", "Traffic Jam"),
+        strict=False,
     ):
         x.tool = tool
 

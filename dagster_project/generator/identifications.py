@@ -92,12 +92,12 @@ def build_identifications(w: World, disruptions: list[Disruption]) -> list[Recor
     ]
     others = rng.sample(active, Q1_REFERRAL_OPS - len(named))
     q1_ops = named + others
-    per_op = dict(zip(named, Q1_NAMED_REFERRALS.values()))
+    per_op = dict(zip(named, Q1_NAMED_REFERRALS.values(), strict=False))
     left = COUNTS["safeguarding_referral"]["q1"] - sum(per_op.values()) - 3  # 3 designed below
     extra = [0] * len(others)
     for _ in range(left - len(others)):
         extra[rng.randrange(len(others))] += 1
-    for op, n in zip(others, extra):
+    for op, n in zip(others, extra, strict=False):
         per_op[op] = 1 + n
     for op, n in per_op.items():
         lo, hi = _q1_window(op)

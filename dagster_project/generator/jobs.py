@@ -135,7 +135,7 @@ def build_jobs(w: World) -> None:
     rng.shuffle(current)
     holders = open_old[: len(current)]
     july_left = dict(JULY_CLOSURES)
-    for op, (origin, state) in zip(holders, current):
+    for op, (origin, state) in zip(holders, current, strict=False):
         if state == "ongoing":
             age = rng.randint(40, 1150) if origin == "proactive" else rng.randint(20, 1080)
             # Supported before the quarter: allocated by 31 March at the latest.
@@ -262,7 +262,7 @@ def _calibrate_days_open(rng, jobs: list[Job]) -> None:
 def _support_levels(rng, jobs: list[Job]) -> None:
     for origin, full in FULL_SUPPORT.items():
         mine = [j for j in jobs if j.origin == origin and j.state != "july"]
-        for job, f in zip(mine, exact_flags(rng, len(mine), full)):
+        for job, f in zip(mine, exact_flags(rng, len(mine), full), strict=False):
             job.support = "full" if f else "partial"
     for job in jobs:
         if not job.support:

@@ -209,7 +209,7 @@ def build_operations(w: World) -> None:
     quotas = _quotas(len(ops))
     teams = [t for t, n in quotas.items() for _ in range(n)]
     rng.shuffle(teams)
-    for op, team in zip(ops, teams):
+    for op, team in zip(ops, teams, strict=False):
         op.team = team
         op.owning_force = _owning_force(rng, team)
 

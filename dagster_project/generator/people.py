@@ -234,7 +234,7 @@ def positions_table(w: World) -> Table:
     rng.shuffle(final)
     latest = [
         _position_row(rng, QUARTER_END, pid, team, title, status)
-        for (pid, team, title), status in zip(positions, final)
+        for (pid, team, title), status in zip(positions, final, strict=False)
     ]
     stages = iter(IN_PROGRESS_STAGES)
     for row in latest:

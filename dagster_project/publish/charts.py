@@ -234,7 +234,7 @@ def hbar_chart(
     width: int = 860,
 ) -> Markup:
     """Horizontal bars, one per label; `diverging` colours decreases green, increases red."""
-    pairs = [(lab, v) for lab, v in zip(labels, values) if v is not None]
+    pairs = [(lab, v) for lab, v in zip(labels, values, strict=False) if v is not None]
     if not pairs:
         return no_data(title)
     row_h, top, bottom = 20, 8, 22

@@ -225,7 +225,7 @@ def _read_detail(
             return Detail(None, f"{table} has no quarter or date column; left out of this pack.")
         cursor = con.execute(f"select {select} from {relation} where {where}", params)
         names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+        rows = [dict(zip(names, r, strict=False)) for r in cursor.fetchall()]
         for row in rows:
             for key in aliases:
                 row.setdefault(key, None)

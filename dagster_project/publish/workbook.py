@@ -125,7 +125,7 @@ def _table_head(
 ) -> None:
     _text(ws, 1, 1, title, _TITLE)
     _text(ws, 2, 1, subtitle)
-    for col, (head, width) in enumerate(zip(header, widths), start=1):
+    for col, (head, width) in enumerate(zip(header, widths, strict=False), start=1):
         cell = _text(ws, FIRST_DATA_ROW - 1, col, head, _BOLD)
         cell.fill = _HEAD_FILL
         ws.column_dimensions[get_column_letter(col)].width = width
@@ -381,7 +381,7 @@ def build_workbook(
         "research question in the pack's order, then the quarterly series, the detail tables and the definitions.",
     )
     for col, (head, width) in enumerate(
-        zip(("Sheet", "Contents", "KPIs", "Rows"), (20, 100, 28, 8)), 1
+        zip(("Sheet", "Contents", "KPIs", "Rows"), (20, 100, 28, 8), strict=False), 1
     ):
         cell = _text(contents, 4, col, head, _BOLD)
         cell.fill = _HEAD_FILL

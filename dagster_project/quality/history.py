@@ -110,7 +110,7 @@ def results_for_run(
         sql += " AND NOT success"
     sql += " ORDER BY success, asset, suite, expectation"
     cur = con.execute(sql, args)
-    return [dict(zip(COLUMNS, r)) for r in cur.fetchall()]
+    return [dict(zip(COLUMNS, r, strict=False)) for r in cur.fetchall()]
 
 
 def warnings_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:

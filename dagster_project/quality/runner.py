@@ -464,7 +464,7 @@ def _describe_unexpected_rows(
                     f"SELECT * FROM ({query.replace('{batch}', batch)}) LIMIT {SAMPLE_ROWS}"
                 )
                 cols = [d[0] for d in cur.description]
-                rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+                rows = [dict(zip(cols, r, strict=False)) for r in cur.fetchall()]
             except duckdb.Error as exc:
                 rows = [{"error": str(exc)}]
             count = o.observed_value

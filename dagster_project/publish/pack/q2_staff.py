@@ -92,7 +92,7 @@ def survey(figs: Figures, questions_text: dict[str, str]) -> list[dict]:
                     [
                         charts.Series(a, [r["values"][i] for r in table], c)
                         for i, (a, c) in enumerate(
-                            zip(SURVEY_ANSWERS, ("#2e7d32", "#bdbdbd", "#c62828"))
+                            zip(SURVEY_ANSWERS, ("#2e7d32", "#bdbdbd", "#c62828"), strict=False)
                         )
                     ],
                 )

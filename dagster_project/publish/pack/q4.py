@@ -46,7 +46,7 @@ def runs_sentence(runs: Fig, quarter: Quarter, history: History) -> str:
         return ""
     recorded = [
         (q, v)
-        for q, v in zip(history.quarters, history.series("Q4.2", "pipeline_runs"))
+        for q, v in zip(history.quarters, history.series("Q4.2", "pipeline_runs"), strict=False)
         if v is not None
     ]
     if runs.int == 0:
