@@ -125,11 +125,12 @@ def run_check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
     owners=OWNERS,
     kinds={"csv", "parquet", "excel", "html"},
     freshness_policy=PUBLICATION_FRESHNESS,
-    description="The quarter's publication in `exports/<quarter slug>/`: kpi_values.csv and .parquet, the Excel "
-    "workbook, the self-contained evaluation pack (HTML) and manifest.json, published atomically. Each "
-    "partition's latest materialisation is what is published now (quarter, delivery, run, links). Overdue "
-    f"(freshness) when nothing is published between a quarter's end and its deadline, {DEADLINE_HOUR:02d}:00 "
-    f"{DEADLINE_TIMEZONE} time on day {DEADLINE_DAY} after (the quarterly schedule's time).",
+    description="The quarter's publication in `exports/<quarter slug>/`: kpi_values.csv and "
+    ".parquet, the Excel workbook, the self-contained evaluation pack (HTML) and manifest.json, "
+    "published atomically. Each partition's latest materialisation is what is published now "
+    "(quarter, delivery, run, links). Overdue (freshness) when nothing is published between a "
+    f"quarter's end and its deadline, {DEADLINE_HOUR:02d}:00 {DEADLINE_TIMEZONE} time on day "
+    f"{DEADLINE_DAY} after (the quarterly schedule's time).",
 )
 def quarter_exports(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths
@@ -226,9 +227,10 @@ class ExternalReleaseConfig(dg.Config):
     group_name=GROUP,
     owners=OWNERS,
     kinds={"csv", "parquet", "excel", "html"},
-    description="Optional external release of the quarter in <exports>/external/<slug>/: counts below the threshold "
-    "(default 5) suppressed with secondary suppression, record-level detail left out. The internal publication is "
-    "never suppressed. Enable with config `enabled: true` (or `toex run --external-release`).",
+    description="Optional external release of the quarter in <exports>/external/<slug>/: counts "
+    "below the threshold (default 5) suppressed with secondary suppression, record-level detail "
+    "left out. The internal publication is never suppressed. Enable with config `enabled: true` "
+    "(or `toex run --external-release`).",
 )
 def external_release(
     context: dg.AssetExecutionContext,
@@ -275,8 +277,9 @@ def external_release(
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "parquet"},
-    description="After a successful run: a read-only copy of the warehouse (<data>/published/toex.duckdb) that "
-    "analysts query while the next run writes, and the marts and KPI tables as Parquet.",
+    description="After a successful run: a read-only copy of the warehouse "
+    "(<data>/published/toex.duckdb) that analysts query while the next run writes, and the marts "
+    "and KPI tables as Parquet.",
 )
 def analyst_copy(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths
@@ -292,15 +295,20 @@ def analyst_copy(
     tmp = published / f".toex.duckdb.{context.run.run_id[:8]}.tmp"
     tmp.unlink(missing_ok=True)
     link = published / "parquet"
-    # The Parquet folder is swapped atomically once the warehouse copy is in place (see publish/folders.py).
+    # The Parquet folder is swapped atomically once the warehouse copy is in place (see
+    # publish/folders.py).
     with folders.publish_folder(link, context.run.run_id, keep=tmp) as staging:
         with warehouse.connect() as con:
-            tables = con.execute("""SELECT table_schema, table_name FROM information_schema.tables
-                WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' ORDER BY 1, 2""").fetchall()
+            tables = con.execute(
+                """SELECT table_schema, table_name FROM information_schema.tables
+                WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' """
+                "ORDER BY 1, 2"
+            ).fetchall()
             for schema, table in tables:
                 (staging / schema).mkdir(parents=True, exist_ok=True)
                 con.execute(
-                    f"COPY (SELECT * FROM {schema}.\"{table}\") TO '{staging / schema / table}.parquet' (FORMAT parquet)"
+                    f'COPY (SELECT * FROM {schema}."{table}") '
+                    f"TO '{staging / schema / table}.parquet' (FORMAT parquet)"
                 )
             con.execute("CHECKPOINT")
         _copy_closed_warehouse(warehouse, tmp)
@@ -324,7 +332,9 @@ def analyst_copy(
     group_name=GROUP,
     owners=OWNERS,
     kinds={"dbt"},
-    description="The dbt docs site (one static HTML file) for analysts: models, columns, tests and lineage.",
+    description=(
+        "The dbt docs site (one static HTML file) for analysts: models, columns, tests and lineage."
+    ),
 )
 def dbt_docs(
     context: dg.AssetExecutionContext,
@@ -404,9 +414,9 @@ def build_quarterly_schedule(job_name: str) -> dg.ScheduleDefinition:
         cron_schedule=os.environ.get("TOEX_PUBLICATION_CRON", DEADLINE_CRON),
         execution_timezone=DEADLINE_TIMEZONE,
         default_status=dg.DefaultScheduleStatus.STOPPED,
-        description=f"{DEADLINE_HOUR:02d}:00 {DEADLINE_TIMEZONE} time (GMT in January, BST in April, July and "
-        f"October) on day {DEADLINE_DAY} after each quarter ends (time for late moderation): ingests the newest "
-        "inbox delivery and publishes the quarter just closed.",
+        description=f"{DEADLINE_HOUR:02d}:00 {DEADLINE_TIMEZONE} time (GMT in January, BST in "
+        f"April, July and October) on day {DEADLINE_DAY} after each quarter ends (time for late "
+        "moderation): ingests the newest inbox delivery and publishes the quarter just closed.",
     )
     def quarterly_publication(context: dg.ScheduleEvaluationContext):
         quarter = default_reporting_quarter(context.scheduled_execution_time.date())
