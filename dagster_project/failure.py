@@ -66,11 +66,14 @@ def _known_cause(message: str) -> str | None:
     if lock:
         held = _LOCK_FILE.search(message)
         what = f" ({held.group(1)})" if held else ""
-        return f"warehouse in use by process {lock.group(2)} ({lock.group(1)}){what}: wait for it or stop it"
+        return (
+            f"warehouse in use by process {lock.group(2)} ({lock.group(1)}){what}: "
+            "wait for it or stop it"
+        )
     if "TOEX_PSEUDONYM_KEY is not set" in message or message.startswith("no pseudonym key"):
         return (
-            "no TOEX_PSEUDONYM_KEY set: personal columns cannot be pseudonymised; set the secret key "
-            "(or TOEX_DEMO=1 for the synthetic demo delivery only)"
+            "no TOEX_PSEUDONYM_KEY set: personal columns cannot be pseudonymised; "
+            "set the secret key (or TOEX_DEMO=1 for the synthetic demo delivery only)"
         )
     if _DENIED.search(message):
         return f"permission denied: {where}" if where else "permission denied"

@@ -11,7 +11,8 @@ TOEX_INBOX       where delivery folders arrive (default: $TOEX_DATA_DIR/inbox)
 TOEX_LANDING     immutable landing area (default: $TOEX_DATA_DIR/landing)
 TOEX_EXPORTS     published exports (default: $TOEX_DATA_DIR/exports)
 TOEX_INCEPTION   programme inception date (default: dbt var inception_date, dbt/dbt_project.yml)
-TOEX_PUBLISH_MODE  mode of published files, octal (default 0640; folders 0750): publish/permissions.py
+TOEX_PUBLISH_MODE  mode of published files, octal (default 0640; folders 0750):
+                 publish/permissions.py
 TOEX_KEEP_VERSIONS  publications kept per quarter under <exports>/.versions (default 3, at least 2:
                  the live one and the one before it are never deleted)
 TOEX_KEEP_RUNS   toex_quarterly runs kept in the Dagster instance after each CLI run (default:

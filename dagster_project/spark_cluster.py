@@ -315,7 +315,8 @@ def command(action: str, spark_dir: Path) -> int:
             running = _read_pid(cfg, "master") is not None and alive_workers(cfg) >= 1
             url = up(cfg)
             print(
-                f"Spark cluster {'already running' if running else 'up'}: {url} (web UI {cfg.webui}); "
+                f"Spark cluster {'already running' if running else 'up'}: {url} "
+                f"(web UI {cfg.webui}); "
                 f"logs and pid files in {cfg.root}"
             )
         elif action == "down":
@@ -331,7 +332,8 @@ def command(action: str, spark_dir: Path) -> int:
                 print(f"no Spark cluster is running (state in {cfg.root})")
                 return 1
             print(
-                f"Spark cluster: master {cfg.master_url} pid {pids['master']}, worker pid {pids['worker']}, "
+                f"Spark cluster: master {cfg.master_url} pid {pids['master']}, "
+                f"worker pid {pids['worker']}, "
                 f"{alive_workers(cfg)} worker(s) alive (web UI {cfg.webui})"
             )
     except ClusterError as exc:

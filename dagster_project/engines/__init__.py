@@ -1,1 +1,2 @@
-"""Engine implementations other than the default DuckDB; imported only when selected (see engine.py)."""
+"""Engine implementations other than the default DuckDB; imported only when selected (see
+engine.py)."""

@@ -145,7 +145,8 @@ def write_demo_marker(delivery_dir: Path, **about) -> Path:
 
 
 def _matches_demo_marker(delivery_dir: Path, digests: dict[str, str]) -> bool:
-    """Every extract file (name -> sha256) is one the generator wrote, unchanged, and none is missing."""
+    """Every extract file (name -> sha256) is one the generator wrote, unchanged, and none is
+    missing."""
     try:
         listed = json.loads((Path(delivery_dir) / DEMO_MARKER).read_text())["files"]
     except (OSError, ValueError, KeyError, TypeError):

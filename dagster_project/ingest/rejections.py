@@ -31,7 +31,8 @@ def record(
     con.execute("CREATE SCHEMA IF NOT EXISTS ingest")
     con.execute(DDL)
     con.execute(
-        "INSERT INTO ingest.rejected_folders (source_dir, stamp, delivery_id, reason) VALUES (?, ?, ?, ?)",
+        "INSERT INTO ingest.rejected_folders (source_dir, stamp, delivery_id, reason) "
+        "VALUES (?, ?, ?, ?)",
         [str(folder.resolve()), stamp, delivery_id, reason],
     )
 
@@ -52,9 +53,13 @@ def reusable_delivery(con: duckdb.DuckDBPyConnection) -> str | None:
     """The landed delivery a launch with an empty inbox re-uses: the current one, unless its
     ingestion was refused; then the newest landed delivery that was not."""
     con.execute(DDL)
-    row = con.execute("""
+    row = con.execute(
+        """
         SELECT d.delivery_id FROM ingest.deliveries d
         LEFT JOIN ingest.current_delivery c USING (delivery_id)
-        WHERE NOT EXISTS (SELECT 1 FROM ingest.rejected_folders r WHERE r.delivery_id = d.delivery_id)
-        ORDER BY c.delivery_id IS NULL, d.arrived_at DESC, d.registered_at DESC LIMIT 1""").fetchone()
+        WHERE NOT EXISTS """
+        """(SELECT 1 FROM ingest.rejected_folders r WHERE r.delivery_id = d.delivery_id)
+        ORDER BY c.delivery_id IS NULL, d.arrived_at DESC, """
+        """d.registered_at DESC LIMIT 1"""
+    ).fetchone()
     return row[0] if row else None

@@ -117,13 +117,15 @@ def load_suite(path: Path) -> Suite:
             )
         if exp.get("severity", "critical") != GX_SEVERITY[severity]:
             raise SuiteError(
-                f"{where}: GX severity {exp.get('severity')!r} disagrees with meta.severity {severity!r}"
+                f"{where}: GX severity {exp.get('severity')!r} disagrees with "
+                f"meta.severity {severity!r}"
             )
         params = _parameters(exp.get("kwargs", {}))
         unknown = set(params) - set(RUNTIME_PARAMETERS)
         if unknown:
             raise SuiteError(
-                f"{where}: unknown $PARAMETER {sorted(unknown)}; the runner supplies {RUNTIME_PARAMETERS}"
+                f"{where}: unknown $PARAMETER {sorted(unknown)}; "
+                f"the runner supplies {RUNTIME_PARAMETERS}"
             )
         specs.append(
             ExpectationSpec(

@@ -4,11 +4,12 @@ The structure follows the real 2025-26 Q1 pack (shared/seed): the five research 
 their KPIs, narrative sentences carrying the figures, charts, tables and case studies, plus a
 data-quality section, a revisions section and the run's provenance.
 
-One module per research question (`q1`, `q2` and `q2_staff`, `q3`, `q4`, `q5`) turns `kpi_values` rows into a
-view model of *formatted* figures (`Fig`, which prints "not available" when a measure is
-missing) and inline SVG charts; `views` holds what they share, `provenance` the quality and
-revisions sections. KPI titles and descriptions come from the KPI catalogue. The wording lives
-in the Jinja2 templates under `templates/` (autoescaped). Nothing here reads the clock.
+One module per research question (`q1`, `q2` and `q2_staff`, `q3`, `q4`, `q5`) turns
+`kpi_values` rows into a view model of *formatted* figures (`Fig`, which prints "not available"
+when a measure is missing) and inline SVG charts; `views` holds what they share, `provenance`
+the quality and revisions sections. KPI titles and descriptions come from the KPI catalogue. The
+wording lives in the Jinja2 templates under `templates/` (autoescaped). Nothing here reads the
+clock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Q2, the centrally coordinated, regionally delivered model: taskings (Q2.1), client feedback (Q2.2) and unmet demand (Q2.3)."""
+"""Q2, the centrally coordinated, regionally delivered model: taskings (Q2.1), client feedback
+(Q2.2) and unmet demand (Q2.3)."""
 
 from __future__ import annotations
 
@@ -21,20 +22,21 @@ from .views import (
 
 # The questions as the client feedback form words them (the pack quotes them in full).
 FEEDBACK_QUESTIONS = {
-    "q1_referral_clear": "The referral process was clear, easy to follow and the same as the referral "
-    "process for any other capability within the ROCU.",
-    "q2_team_accessible": "The TOEX team were easily accessible. I knew who my points of contact were "
-    "and how I could reach them.",
-    "q3_kept_updated": "I was contacted with updates when developments had been made, communicated with "
-    "before there were changes made to the focus of the investigation, and received helpful responses "
-    "to any queries I had.",
-    "q4_timescales_met": "The TOEX team delivered in line with the timescales agreed at the initial "
-    "discussion and if there were delays, I was made aware and they did not cause me an issue.",
-    "q5_terms_of_reference": "There was an initial terms of reference agreed by all parties and the TOEX "
-    "team delivered against this initial terms of reference or any changes to the terms of reference "
-    "were communicated and agreed along the way.",
-    "q6_product_useful": "The final product was easy to understand and provided useful insight which "
-    "added value to my intelligence investigation.",
+    "q1_referral_clear": "The referral process was clear, easy to follow and the same as the "
+    "referral process for any other capability within the ROCU.",
+    "q2_team_accessible": "The TOEX team were easily accessible. I knew who my points of contact "
+    "were and how I could reach them.",
+    "q3_kept_updated": "I was contacted with updates when developments had been made, communicated "
+    "with before there were changes made to the focus of the investigation, and received helpful "
+    "responses to any queries I had.",
+    "q4_timescales_met": "The TOEX team delivered in line with the timescales agreed at the "
+    "initial discussion and if there were delays, I was made aware and they did not cause me an "
+    "issue.",
+    "q5_terms_of_reference": "There was an initial terms of reference agreed by all parties and "
+    "the TOEX team delivered against this initial terms of reference or any changes to the terms "
+    "of reference were communicated and agreed along the way.",
+    "q6_product_useful": "The final product was easy to understand and provided useful insight "
+    "which added value to my intelligence investigation.",
 }
 
 

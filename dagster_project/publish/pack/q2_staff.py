@@ -279,7 +279,13 @@ def engagement_sentence(wave: str, score: Fig, history) -> str:
         low = ordered.index(score.value)  # 0 = lowest (ties share the better rank)
         high = len(ordered) - 1 - max(i for i, v in enumerate(ordered) if v == score.value)
         if low < len(ORDINALS) and low <= high:
-            text += f" This is the {ORDINALS[low]}lowest engagement score of the {len(scores)} waves since inception."
+            text += (
+                f" This is the {ORDINALS[low]}lowest engagement score of the {len(scores)} waves "
+                "since inception."
+            )
         elif high < len(ORDINALS):
-            text += f" This is the {ORDINALS[high]}highest engagement score of the {len(scores)} waves since inception."
+            text += (
+                f" This is the {ORDINALS[high]}highest engagement score of the {len(scores)} waves "
+                "since inception."
+            )
     return text

@@ -51,19 +51,22 @@ def runs_sentence(runs: Fig, quarter: Quarter, history: History) -> str:
     ]
     if runs.int == 0:
         text = (
-            f"No pipeline run was started during {quarter.label} itself: a quarter is published after it "
-            "ends, so the runs that produced this pack count towards the next quarter's figure."
+            f"No pipeline run was started during {quarter.label} itself: a quarter is published "
+            "after it ends, so the runs that produced this pack count towards the next quarter's "
+            "figure."
         )
     else:
         text = (
-            f"{counted(runs, 'pipeline run', capitalise=True)} {'was' if runs.int == 1 else 'were'} started "
-            f"during {quarter.label} (the runs publishing a quarter start after it ends and count in the next)."
+            f"{counted(runs, 'pipeline run', capitalise=True)} "
+            f"{'was' if runs.int == 1 else 'were'} started during {quarter.label} (the runs "
+            "publishing a quarter start after it ends and count in the next)."
         )
     earlier = [(q, v) for q, v in recorded if q < quarter]
     if earlier:
         total = sum(v for _, v in recorded)
         text += (
-            f" Since {earlier[0][0].label}, the first quarter the platform measured, it has recorded "
+            f" Since {earlier[0][0].label}, the first quarter the platform measured, it has "
+            "recorded "
             f"{total:,.0f} run{'s' if total != 1 else ''}."
         )
     return text

@@ -83,7 +83,10 @@ def gbp_axis(v: float) -> str:
 def counted(fig: Fig, singular: str, plural: str | None = None, capitalise: bool = False) -> str:
     """'three instances', 'One member of staff' (words up to ten)."""
     if not fig.ok:
-        return f"{NOT_AVAILABLE.capitalize() if capitalise else NOT_AVAILABLE} ({plural or singular + 's'})"
+        return (
+            f"{NOT_AVAILABLE.capitalize() if capitalise else NOT_AVAILABLE} "
+            f"({plural or singular + 's'})"
+        )
     n = fig.int
     return f"{number_word(n, capitalise)} {singular if n == 1 else (plural or singular + 's')}"
 
