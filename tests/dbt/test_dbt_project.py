@@ -56,7 +56,8 @@ def test_kpi_values_has_the_catalogue_columns(built):
             ).fetchall()
         }
         quarters = con.execute(
-            "SELECT count(*), min(reporting_quarter), max(reporting_quarter) FROM intermediate.int_fiscal_quarters"
+            "SELECT count(*), min(reporting_quarter), max(reporting_quarter) "
+            "FROM intermediate.int_fiscal_quarters"
         ).fetchone()
     finally:
         con.close()
@@ -75,8 +76,8 @@ def test_the_fiscal_calendar_mart_is_the_python_calendar(built):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         mart = con.execute(
-            "SELECT fiscal_quarter, fiscal_year, fiscal_year_label, quarter_start, quarter_end, fy_start "
-            "FROM marts.dim_fiscal_quarters ORDER BY quarter_sequence"
+            "SELECT fiscal_quarter, fiscal_year, fiscal_year_label, quarter_start, quarter_end, "
+            "fy_start FROM marts.dim_fiscal_quarters ORDER BY quarter_sequence"
         ).fetchall()
         labels = con.execute(
             "SELECT DISTINCT period_type, period_label FROM intermediate.int_kpi_periods "
@@ -121,11 +122,12 @@ def test_reporting_quarter_var_bounds_the_calendar(tmp_path):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         quarters = con.execute(
-            "SELECT reporting_quarter, quarter_start, quarter_end FROM intermediate.int_fiscal_quarters "
-            "ORDER BY quarter_start"
+            "SELECT reporting_quarter, quarter_start, quarter_end "
+            "FROM intermediate.int_fiscal_quarters ORDER BY quarter_start"
         ).fetchall()
         fys = con.execute(
-            "SELECT period_label FROM intermediate.int_kpi_periods WHERE reporting_quarter = '2022-23 Q3' "
+            "SELECT period_label FROM intermediate.int_kpi_periods "
+            "WHERE reporting_quarter = '2022-23 Q3' "
             "AND period_type = 'financial_year' ORDER BY period_start"
         ).fetchall()
     finally:

@@ -142,7 +142,8 @@ CATALOGUE = (
 @pytest.fixture(scope="module")
 def present(dbt_demo_warehouse):
     rows = dbt_demo_warehouse.execute(
-        "SELECT DISTINCT kpi_id, measure, period_type, breakdown FROM kpis.kpi_values WHERE reporting_quarter = ?",
+        "SELECT DISTINCT kpi_id, measure, period_type, breakdown FROM kpis.kpi_values "
+        "WHERE reporting_quarter = ?",
         [Q],
     ).fetchall()
     return set(rows)
@@ -162,8 +163,10 @@ def test_catalogue_measure_present(present, kpi_id, measure, period_types, break
 
 def test_survey_question_measures(dbt_demo_warehouse):
     rows = dbt_demo_warehouse.execute(
-        "SELECT measure, breakdown, count(*) FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = 'Q2.4' "
-        "AND measure LIKE 'survey!_%' ESCAPE '!' AND measure NOT IN ('survey_respondents', 'survey_response_rate') "
+        "SELECT measure, breakdown, count(*) FROM kpis.kpi_values "
+        "WHERE reporting_quarter = ? AND kpi_id = 'Q2.4' "
+        "AND measure LIKE 'survey!_%' ESCAPE '!' "
+        "AND measure NOT IN ('survey_respondents', 'survey_response_rate') "
         "GROUP BY measure, breakdown",
         [Q],
     ).fetchall()
@@ -193,8 +196,8 @@ def test_detail_tables(dbt_demo_warehouse):
     assert len(changes) == 11
     assert changes[0][1:] == ("YHROCU Op 7", 510, 76, -434)
     top10 = dbt_demo_warehouse.execute(
-        "SELECT month_end, threat_type, count(*) FROM kpis.kpi_top10_snapshots WHERE reporting_quarter = ? "
-        "GROUP BY month_end, threat_type",
+        "SELECT month_end, threat_type, count(*) FROM kpis.kpi_top10_snapshots "
+        "WHERE reporting_quarter = ? GROUP BY month_end, threat_type",
         [Q],
     ).fetchall()
     assert len(top10) == 9 and all(n == 10 for *_, n in top10)
@@ -222,7 +225,8 @@ def test_quarters_are_computed_as_at_their_own_end(dbt_demo, tmp_path):
     assert result.returncode == 0, result.stdout[-4000:]
     query = (
         "SELECT kpi_id, measure, period_type, period_start, breakdown, breakdown_value, value "
-        "FROM kpis.kpi_values WHERE reporting_quarter = '2024-25 Q1' AND kpi_id <> 'Q4.2' ORDER BY ALL"
+        "FROM kpis.kpi_values WHERE reporting_quarter = '2024-25 Q1' AND kpi_id <> 'Q4.2' "
+        "ORDER BY ALL"
     )
     past = duckdb.connect(str(copy), read_only=True)
     latest = duckdb.connect(str(dbt_demo.warehouse), read_only=True)
@@ -233,8 +237,8 @@ def test_quarters_are_computed_as_at_their_own_end(dbt_demo, tmp_path):
         )
         past_rows, latest_rows = past.execute(query).fetchall(), latest.execute(query).fetchall()
         ongoing = latest.execute(
-            "SELECT value FROM kpis.kpi_values WHERE reporting_quarter = '2024-25 Q1' AND measure = 'jobs_ongoing' "
-            "AND breakdown = 'all'"
+            "SELECT value FROM kpis.kpi_values WHERE reporting_quarter = '2024-25 Q1' "
+            "AND measure = 'jobs_ongoing' AND breakdown = 'all'"
         ).fetchone()[0]
         expected = latest.execute(
             "SELECT count(*) FROM marts.fct_jobs WHERE allocated_date <= DATE '2024-06-30' "

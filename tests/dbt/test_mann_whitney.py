@@ -35,7 +35,8 @@ def scipy_tests(
     """Per reporting quarter: (p-value, n TOEX, n other, max(U1, U2)) as SciPy computes them."""
     out = {}
     for quarter, start, end in con.execute(
-        "SELECT reporting_quarter, quarter_start, quarter_end FROM intermediate.int_fiscal_quarters ORDER BY quarter_end"
+        "SELECT reporting_quarter, quarter_start, quarter_end "
+        "FROM intermediate.int_fiscal_quarters ORDER BY quarter_end"
     ).fetchall():
         first = max(str(start), inception) if period == "quarter" else inception
         rows = con.execute(CHANGES_SQL.format(start=first, end=end)).fetchall()
@@ -58,7 +59,8 @@ def sql_p_values(
 ) -> dict[str, float]:
     return dict(
         con.execute(
-            f"SELECT reporting_quarter, value FROM {table} WHERE measure = ? AND period_type = ? AND breakdown = 'all'",
+            f"SELECT reporting_quarter, value FROM {table} "
+            "WHERE measure = ? AND period_type = ? AND breakdown = 'all'",
             [measure, period],
         ).fetchall()
     )
