@@ -159,8 +159,11 @@ SURVEY = [
 
 
 def _values(con, kpi, measure, period_type, start, breakdown, breakdown_value):
-    sql = """SELECT value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = ? AND measure = ?
+    sql = (
+        "SELECT value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = ? "
+        """AND measure = ?
              AND period_type = ? AND breakdown = ? AND breakdown_value = ?"""
+    )
     args = [Q, kpi, measure, period_type, breakdown, breakdown_value]
     if start:
         sql += " AND period_start = CAST(? AS DATE)"
@@ -197,7 +200,8 @@ def test_ori_ratios(demo_warehouse):
 
 
 def test_tool_disruption_share_is_nine_percent(demo_warehouse):
-    """The pack: 9% of TOEX-involved disruptions since inception used a technical tool (87 of 982)."""
+    """The pack: 9% of TOEX-involved disruptions since inception used a technical tool (87 of
+    982)."""
     share = _one(
         demo_warehouse, "Q1.3", "tool_disruption_share", "since_inception", None, "all", "all"
     )
@@ -208,7 +212,8 @@ def test_tool_disruption_share_is_nine_percent(demo_warehouse):
 def test_client_feedback_answers(demo_warehouse, question):
     rows = dict(
         demo_warehouse.execute(
-            "SELECT breakdown_value, value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = 'Q2.2' "
+            "SELECT breakdown_value, value FROM kpis.kpi_values "
+            "WHERE reporting_quarter = ? AND kpi_id = 'Q2.2' "
             "AND measure = ? AND period_type = 'quarter' AND breakdown = 'answer'",
             [Q, question],
         ).fetchall()
@@ -235,14 +240,16 @@ def test_risk_score_decreases_and_large_decrease(demo_warehouse):
 @pytest.mark.parametrize("fragment,yes,not_sure,no,diff", SURVEY, ids=[s[0] for s in SURVEY])
 def test_staff_survey_may_2025(demo_warehouse, fragment, yes, not_sure, no, diff):
     questions = demo_warehouse.execute(
-        "SELECT DISTINCT question_id FROM raw.staff_survey WHERE contains(lower(question_text), lower(?))",
+        "SELECT DISTINCT question_id FROM raw.staff_survey "
+        "WHERE contains(lower(question_text), lower(?))",
         [fragment],
     ).fetchall()
     assert len(questions) == 1, fragment
     qid = questions[0][0]
     shares = dict(
         demo_warehouse.execute(
-            "SELECT breakdown_value, value FROM kpis.kpi_values WHERE reporting_quarter = ? AND kpi_id = 'Q2.4' "
+            "SELECT breakdown_value, value FROM kpis.kpi_values "
+            "WHERE reporting_quarter = ? AND kpi_id = 'Q2.4' "
             "AND measure = ? AND breakdown = 'answer'",
             [Q, f"survey_{qid}"],
         ).fetchall()

@@ -1,4 +1,5 @@
-"""One test per ingestion rule: the quarantine reason, and rows read = accepted + quarantined + collapsed."""
+"""One test per ingestion rule: the quarantine reason, and rows read = accepted + quarantined +
+collapsed."""
 
 from __future__ import annotations
 
@@ -104,8 +105,8 @@ def test_on_or_after_rule(deliveries):
 
 def test_required_when_rule(deliveries):
     jobs = (
-        JOBS_HEADER
-        + "J1,TARIAN Op 49,TARIAN,tasked,full,2024-01-01,,closed\nJ2,TARIAN Op 49,TARIAN,proactive,partial,2024-01-01,,ongoing\n"
+        JOBS_HEADER + "J1,TARIAN Op 49,TARIAN,tasked,full,2024-01-01,,closed\n"
+        "J2,TARIAN Op 49,TARIAN,proactive,partial,2024-01-01,,ongoing\n"
     )
     got = deliveries.ingest({"operations.csv": OPERATIONS_OK, "toex_jobs.csv": jobs}, "toex_jobs")
     reconciles(got.result, 2, 1, 1)
@@ -166,7 +167,8 @@ def test_missing_required_column_rejects_file_and_keeps_previous(deliveries):
     with pytest.raises(FileRejected, match=r"operations.csv: missing required column owning_force"):
         deliveries.ingest(
             {
-                "operations.csv": "operation_ref,team,opened_date,soc_master_list\nX Op 1,TARIAN,2023-01-01,Y\n"
+                "operations.csv": "operation_ref,team,opened_date,soc_master_list\n"
+                "X Op 1,TARIAN,2023-01-01,Y\n"
             }
         )
     assert len(deliveries.con.execute("SELECT * FROM raw.operations").fetchall()) == 2, (
@@ -179,7 +181,10 @@ def test_missing_required_column_rejects_file_and_keeps_previous(deliveries):
 
 
 def test_unknown_extra_column_reported_and_kept_out(deliveries):
-    body = "operation_ref,TEAM ,owning_force,opened_date,closed_date,soc_master_list,notes\nTARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y,hello\n"
+    body = (
+        "operation_ref,TEAM ,owning_force,opened_date,closed_date,soc_master_list,notes\n"
+        "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y,hello\n"
+    )
     got = deliveries.ingest({"operations.csv": body})
     assert got.result.unknown_columns == ["notes"]
     cols = [r[0] for r in deliveries.con.execute("DESCRIBE raw.operations").fetchall()]
@@ -233,8 +238,8 @@ def test_unbalanced_quote_and_truncated_row_quarantined(deliveries):
 
 def test_row_numbers_survive_parse_rejects(deliveries):
     body = (
-        OPERATIONS_HEADER
-        + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\nTARIAN Op 3,TARIAN,Gotham,2023-01-05,,Y\n"
+        OPERATIONS_HEADER + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\n"
+        "TARIAN Op 3,TARIAN,Gotham,2023-01-05,,Y\n"
     )
     got = deliveries.ingest({"operations.csv": body})
     assert [n for n, _ in got.quarantine()] == [2, 3]
@@ -275,7 +280,10 @@ def test_xlsx_first_sheet_with_dates_and_numbers(deliveries):
 
 
 def test_month_and_uk_dates(deliveries):
-    body = "month,channel,metric,value\n2025-04,linkedin,page_views,197\n05/2025,LinkedIn,page_views,234\n2025-13,X,followers,1\n"
+    body = (
+        "month,channel,metric,value\n2025-04,linkedin,page_views,197\n"
+        "05/2025,LinkedIn,page_views,234\n2025-13,X,followers,1\n"
+    )
     got = deliveries.ingest({"comms_metrics.csv": body})
     reconciles(got.result, 3, 2, 1)
     assert got.quarantine() == [(3, "month: '2025-13' is not a valid month")]

@@ -111,7 +111,8 @@ def test_empty_inbox_reuses_the_current_delivery_and_says_so(tmp_path):
 
 def test_a_rejected_delivery_is_not_reused_when_the_inbox_is_empty(tmp_path, monkeypatch):
     """A file rejected whole (here: a required column missing) records the refusal; the next
-    default launch neither picks the folder again nor re-uses its delivery, but the last good one."""
+    default launch neither picks the folder again nor re-uses its delivery, but the last good
+    one."""
     monkeypatch.setenv("TOEX_DEMO", "1")
     inbox = tmp_path / "inbox"
     good = _folder(inbox, "2025-07-01", age_seconds=3600, files={"operations.csv": OPERATIONS_OK})

@@ -55,7 +55,8 @@ def test_no_clear_personal_value_anywhere_in_the_warehouse(deliveries):
     ).fetchall():
         for needle in clear:
             n = con.execute(
-                f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains(lower(CAST("{column}" AS VARCHAR)), lower(?))',
+                f'SELECT count(*) FROM "{schema}"."{table}" '
+                f'WHERE contains(lower(CAST("{column}" AS VARCHAR)), lower(?))',
                 [needle],
             ).fetchone()[0]
             if n:
@@ -66,7 +67,8 @@ def test_no_clear_personal_value_anywhere_in_the_warehouse(deliveries):
     assert "full_name" not in [r[0] for r in con.execute("DESCRIBE raw.hr_staff").fetchall()]
     assert (
         con.execute(
-            "SELECT count(*) FROM ingest.quarantine WHERE extract IN ('client_feedback', 'hr_staff')"
+            "SELECT count(*) FROM ingest.quarantine "
+            "WHERE extract IN ('client_feedback', 'hr_staff')"
         ).fetchone()[0]
         == 2
     )
