@@ -104,8 +104,8 @@ def test_on_or_after_rule(deliveries):
 
 
 def test_required_when_rule(deliveries):
-    jobs = (
-        JOBS_HEADER + "J1,TARIAN Op 49,TARIAN,tasked,full,2024-01-01,,closed\n"
+    jobs = JOBS_HEADER + (
+        "J1,TARIAN Op 49,TARIAN,tasked,full,2024-01-01,,closed\n"
         "J2,TARIAN Op 49,TARIAN,proactive,partial,2024-01-01,,ongoing\n"
     )
     got = deliveries.ingest({"operations.csv": OPERATIONS_OK, "toex_jobs.csv": jobs}, "toex_jobs")
@@ -237,8 +237,8 @@ def test_unbalanced_quote_and_truncated_row_quarantined(deliveries):
 
 
 def test_row_numbers_survive_parse_rejects(deliveries):
-    body = (
-        OPERATIONS_HEADER + "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\n"
+    body = OPERATIONS_HEADER + (
+        "TARIAN Op 1,TARIAN,Gwent,2023-01-05,,Y\nbroken,row\n"
         "TARIAN Op 3,TARIAN,Gotham,2023-01-05,,Y\n"
     )
     got = deliveries.ingest({"operations.csv": body})
