@@ -21,9 +21,13 @@ from dagster_project.quality.suites import load_suite, load_suites
 
 AS_OF = date(2025, 7, 10)
 FIRST_DELIVERY = {"min_rows": 0, "max_rows": None, "as_of_date": AS_OF}
-KPI_DDL = """CREATE SCHEMA IF NOT EXISTS kpis; CREATE TABLE kpis.kpi_values (reporting_quarter VARCHAR, kpi_id VARCHAR,
-    measure VARCHAR, period_type VARCHAR, period_start DATE, period_end DATE, breakdown VARCHAR, breakdown_value VARCHAR,
+KPI_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS kpis; "
+    """CREATE TABLE kpis.kpi_values (reporting_quarter VARCHAR, kpi_id VARCHAR,
+    measure VARCHAR, period_type VARCHAR, period_start DATE, period_end DATE, breakdown VARCHAR, """
+    """breakdown_value VARCHAR,
     value DOUBLE, unit VARCHAR)"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +74,12 @@ def failed(outcomes: dict) -> set[str]:
 def test_website_new_users_above_users_is_a_warning_naming_the_months(wh):
     sql(
         wh,
-        """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
-        ('d', 1, '2025-04-01', 'Website', 'users', 128), ('d', 2, '2025-04-01', 'Website', 'new_users', 188),
-        ('d', 3, '2025-05-01', 'Website', 'users', 129), ('d', 4, '2025-05-01', 'Website', 'new_users', 100),
+        "INSERT INTO raw.comms_metrics "
+        """(_delivery_id, _row_number, month, channel, metric, value) VALUES
+        ('d', 1, '2025-04-01', 'Website', 'users', 128), """
+        """('d', 2, '2025-04-01', 'Website', 'new_users', 188),
+        ('d', 3, '2025-05-01', 'Website', 'users', 129), """
+        """('d', 4, '2025-05-01', 'Website', 'new_users', 100),
         ('d', 5, '2025-04-01', 'LinkedIn', 'page_views', 197)""",
     )
     out = validate(wh, "raw_comms_metrics")
@@ -97,8 +104,10 @@ def test_website_new_users_above_users_is_a_warning_naming_the_months(wh):
 def test_clean_comms_metrics_pass(wh):
     sql(
         wh,
-        """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
-        ('d', 1, '2025-04-01', 'Website', 'users', 128), ('d', 2, '2025-04-01', 'Website', 'new_users', 100)""",
+        "INSERT INTO raw.comms_metrics "
+        """(_delivery_id, _row_number, month, channel, metric, value) VALUES
+        ('d', 1, '2025-04-01', 'Website', 'users', 128), """
+        "('d', 2, '2025-04-01', 'Website', 'new_users', 100)",
     )
     assert failed(validate(wh, "raw_comms_metrics")) == set()
 
@@ -106,7 +115,8 @@ def test_clean_comms_metrics_pass(wh):
 def test_a_date_after_the_delivery_fails_the_gate(wh):
     sql(
         wh,
-        """INSERT INTO raw.operations (_delivery_id, _row_number, operation_ref, team, owning_force, opened_date,
+        "INSERT INTO raw.operations "
+        """(_delivery_id, _row_number, operation_ref, team, owning_force, opened_date,
         soc_master_list) VALUES ('d', 1, 'TARIAN Op 1', 'TARIAN', 'Gwent', '2024-01-01', true),
                                 ('d', 2, 'TARIAN Op 2', 'TARIAN', 'Gwent', '2099-01-01', true)""",
     )
@@ -127,19 +137,22 @@ def test_a_date_after_the_delivery_fails_the_gate(wh):
 def _disruptions(wh, with_job: int, without_job: int) -> None:
     sql(
         wh,
-        """INSERT INTO raw.toex_jobs (_delivery_id, _row_number, job_id, operation_ref, team, origin, support_level,
-        allocated_date, status) VALUES ('d', 1, 'J1', 'LONDON Op 1', 'LONDON', 'tasked', 'full', '2024-01-01', 'ongoing')""",
+        "INSERT INTO raw.toex_jobs "
+        """(_delivery_id, _row_number, job_id, operation_ref, team, origin, support_level,
+        allocated_date, status) VALUES """
+        "('d', 1, 'J1', 'LONDON Op 1', 'LONDON', 'tasked', 'full', '2024-01-01', 'ongoing')",
     )
     rows = [
-        f"('d', {i}, 'D{i}', '{'LONDON Op 1' if i < with_job else 'LONDON Op 2'}', '2025-05-01', 'CSA', 'minor', "
+        f"('d', {i}, 'D{i}', '{'LONDON Op 1' if i < with_job else 'LONDON Op 2'}', "
+        "'2025-05-01', 'CSA', 'minor', "
         f"'moderated', '2025-05-02', true)"
         for i in range(with_job + without_job)
     ]
     sql(
         wh,
-        "INSERT INTO raw.disruptions (_delivery_id, _row_number, disruption_id, operation_ref, disruption_date, "
-        "threat_type, impact, moderation_status, moderated_date, toex_involved) VALUES "
-        + ", ".join(rows),
+        "INSERT INTO raw.disruptions (_delivery_id, _row_number, disruption_id, operation_ref, "
+        "disruption_date, threat_type, impact, moderation_status, moderated_date, toex_involved) "
+        "VALUES " + ", ".join(rows),
     )
 
 
@@ -167,13 +180,14 @@ def test_toex_disruption_job_coverage_collapse_fails_the_gate(wh):
 
 def _assessments(wh, scores, oris):
     rows = [
-        f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s}, {o if o is not None else 'NULL'})"
+        f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s}, "
+        f"{o if o is not None else 'NULL'})"
         for i, (s, o) in enumerate(zip(scores, oris, strict=False))
     ]
     sql(
         wh,
-        "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, operation_ref, threat_type, "
-        "assessment_date, risk_score, ori) VALUES " + ", ".join(rows),
+        "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, "
+        "operation_ref, threat_type, assessment_date, risk_score, ori) VALUES " + ", ".join(rows),
     )
 
 
@@ -200,7 +214,8 @@ def test_volume_band_comes_from_the_previous_delivery(wh):
     sql(wh, "INSERT INTO ingest.current_delivery VALUES ('d2', now())")
     sql(
         wh,
-        "INSERT INTO raw.case_studies (_delivery_id, _row_number, quarter, operation_ref, title, body_markdown, publish) "
+        "INSERT INTO raw.case_studies "
+        "(_delivery_id, _row_number, quarter, operation_ref, title, body_markdown, publish) "
         "SELECT 'd2', range, '2025-26 Q1', 'LONDON Op ' || range, 't', 'b', false FROM range(3)",
     )
     with duckdb.connect(str(wh), read_only=True) as con:
@@ -208,8 +223,8 @@ def test_volume_band_comes_from_the_previous_delivery(wh):
     assert params == {"min_rows": 0, "max_rows": None} and "first delivery" in notes["volume_band"]
     sql(
         wh,
-        "INSERT INTO ingest.file_loads (load_id, delivery_id, extract, status, rows_accepted) VALUES "
-        "('d1/case_studies', 'd1', 'case_studies', 'loaded', 10)",
+        "INSERT INTO ingest.file_loads (load_id, delivery_id, extract, status, rows_accepted) "
+        "VALUES ('d1/case_studies', 'd1', 'case_studies', 'loaded', 10)",
     )
     with duckdb.connect(str(wh), read_only=True) as con:
         params, notes = runtime_parameters(con, suite)
@@ -288,12 +303,18 @@ def test_clean_kpi_values_pass(kpis):
 
 
 TAMPERS = {  # one violation per blocking KPI expectation, each on different rows of 2025-26 Q1
-    "score_changes_add_up": "UPDATE kpis.kpi_values SET value = 5 WHERE kpi_id = 'Q1.2' AND measure = 'assessments'",
+    "score_changes_add_up": (
+        "UPDATE kpis.kpi_values SET value = 5 WHERE kpi_id = 'Q1.2' AND measure = 'assessments'"
+    ),
     "ori_changes_add_up": "UPDATE kpis.kpi_values SET value = 7 WHERE measure = 'ori_updates'",
-    "shares_between_0_and_1": "UPDATE kpis.kpi_values SET value = 1.2 WHERE measure = 'recommend_yes_share'",
+    "shares_between_0_and_1": (
+        "UPDATE kpis.kpi_values SET value = 1.2 WHERE measure = 'recommend_yes_share'"
+    ),
     "counts_not_negative": "UPDATE kpis.kpi_values SET value = -1 WHERE measure = 'starters'",
     "catalogue_measures_present": "DELETE FROM kpis.kpi_values WHERE measure = 'followers'",
-    "position_statuses_add_up": "UPDATE kpis.kpi_values SET value = 3 WHERE measure = 'positions_total'",
+    "position_statuses_add_up": (
+        "UPDATE kpis.kpi_values SET value = 3 WHERE measure = 'positions_total'"
+    ),
     "values_finite": "UPDATE kpis.kpi_values SET value = 'nan'::DOUBLE WHERE measure = 'ocgs'",
     "values_not_null": "UPDATE kpis.kpi_values SET value = NULL WHERE measure = 'vulnerabilities'",
 }
@@ -305,8 +326,8 @@ def test_each_kpi_violation_fails_the_gate_naming_its_expectation(kpis):
         sql(kpis, statement + q1)
     sql(
         kpis,
-        "INSERT INTO kpis.kpi_values SELECT * FROM kpis.kpi_values WHERE measure = 'priority_individuals'"
-        + q1,
+        "INSERT INTO kpis.kpi_values SELECT * FROM kpis.kpi_values "
+        "WHERE measure = 'priority_individuals'" + q1,
     )
     out = validate_kpis(kpis)
     assert failed(out) == {*TAMPERS, "one_row_per_figure"}
@@ -320,7 +341,8 @@ def test_each_kpi_violation_fails_the_gate_naming_its_expectation(kpis):
 def test_a_quarter_on_quarter_jump_is_a_warning(kpis):
     sql(
         kpis,
-        "UPDATE kpis.kpi_values SET value = 100 WHERE measure = 'starters' AND reporting_quarter = '2025-26 Q1'",
+        "UPDATE kpis.kpi_values SET value = 100 "
+        "WHERE measure = 'starters' AND reporting_quarter = '2025-26 Q1'",
     )
     out = validate_kpis(kpis)
     assert failed(out) == {"quarter_on_quarter_jumps"}
@@ -343,8 +365,9 @@ def test_an_erroring_expectation_counts_as_failed_and_does_not_take_others_down(
     ]
     sql(
         wh,
-        "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, operation_ref, threat_type, "
-        "assessment_date, risk_score) VALUES " + ", ".join(_assessments_no_ori),
+        "INSERT INTO raw.morile_assessments (_delivery_id, _row_number, assessment_id, "
+        "operation_ref, threat_type, assessment_date, risk_score) VALUES "
+        + ", ".join(_assessments_no_ori),
     )
     out = validate(wh, "raw_morile_assessments")
     for name in ("ori_in_1_to_5", "ori_mostly_completed"):
@@ -354,7 +377,8 @@ def test_an_erroring_expectation_counts_as_failed_and_does_not_take_others_down(
 
 
 def test_a_sql_error_in_one_expectation_does_not_abort_the_rest(wh, tmp_path):
-    """DuckDB aborts the transaction of the persisted connection on error: gx_duckdb rolls it back."""
+    """DuckDB aborts the transaction of the persisted connection on error: gx_duckdb rolls it
+    back."""
     body = load_suites()["raw_comms_metrics"].raw_json()
     bad = {
         "type": "unexpected_rows_expectation",
@@ -371,8 +395,9 @@ def test_a_sql_error_in_one_expectation_does_not_abort_the_rest(wh, tmp_path):
     path.write_text(json.dumps(body))
     sql(
         wh,
-        "INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES "
-        "('d', 1, '2025-04-01', 'Website', 'users', 1), ('d', 2, '2025-04-01', 'Website', 'new_users', 2)",
+        "INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) "
+        "VALUES ('d', 1, '2025-04-01', 'Website', 'users', 1), "
+        "('d', 2, '2025-04-01', 'Website', 'new_users', 2)",
     )
     run = run_suite(load_suite(path), wh, parameters=FIRST_DELIVERY, run_id="t")
     out = {o.expectation: o for o in run.outcomes}
@@ -393,14 +418,16 @@ def test_a_missing_table_fails_every_expectation(wh):
         con.execute("SELECT 1")
 
 
-# ------------------------------------------------------------------------------------ history & docs
+# ------------------------------------------------------------------------------- history & docs
 
 
 def test_history_and_data_docs(wh, tmp_path):
     sql(
         wh,
-        """INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
-        ('d', 1, '2025-04-01', 'Website', 'users', 1), ('d', 2, '2025-04-01', 'Website', 'new_users', 2)""",
+        "INSERT INTO raw.comms_metrics "
+        """(_delivery_id, _row_number, month, channel, metric, value) VALUES
+        ('d', 1, '2025-04-01', 'Website', 'users', 1), """
+        "('d', 2, '2025-04-01', 'Website', 'new_users', 2)",
     )
     run = run_suite(
         load_suites()["raw_comms_metrics"],
