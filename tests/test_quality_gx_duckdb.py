@@ -26,16 +26,16 @@ def table(tmp_path):
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA raw")
         con.execute(
-            "CREATE TABLE raw.t AS SELECT range AS id, range % 5 AS v, DATE '2025-01-01' + range::INT AS d "
-            "FROM range(1000)"
+            "CREATE TABLE raw.t AS SELECT range AS id, range % 5 AS v, "
+            "DATE '2025-01-01' + range::INT AS d FROM range(1000)"
         )
     return path
 
 
 def test_great_expectations_is_the_pinned_version():
     assert version("great-expectations") == gx_duckdb.GX_VERSION, (
-        "great-expectations was upgraded: re-check dagster_project/quality/gx_duckdb.py against upstream issues "
-        "11579/10738 (maybe GX supports DuckDB now), then update GX_VERSION"
+        "great-expectations was upgraded: re-check dagster_project/quality/gx_duckdb.py against "
+        "upstream issues 11579/10738 (maybe GX supports DuckDB now), then update GX_VERSION"
     )
 
 
@@ -89,14 +89,18 @@ def test_expectations_on_a_duckdb_table_evaluate_through_the_sql_datasource(tabl
 def test_upstream_still_needs_the_workaround(table, tmp_path):
     """Without the workaround every expectation errors. When this fails, GX fixed it upstream:
     delete gx_duckdb.py's patch."""
-    code = textwrap.dedent(f"""
+    code = textwrap.dedent(
+        f"""
         import great_expectations as gx, great_expectations.expectations as gxe
         ctx = gx.get_context(mode="ephemeral")
         ds = ctx.data_sources.add_sql(name="w", connection_string="duckdb:///{table}")
-        b = ds.add_table_asset(name="t", table_name="t", schema_name="raw").add_batch_definition_whole_table("a").get_batch()
+        b = ds.add_table_asset(name="t", table_name="t", schema_name="raw")"""
+        """.add_batch_definition_whole_table("a").get_batch()
         r = b.validate(gxe.ExpectTableRowCountToBeBetween(min_value=1))
-        print("ERRORED" if not r.success and "list index out of range" in str(r.exception_info) else "WORKS")
-    """)
+        print("ERRORED" if not r.success and "list index out of range" """
+        """in str(r.exception_info) else "WORKS")
+    """
+    )
     script = (
         tmp_path / "upstream.py"
     )  # a file: some GX dependency exits quietly at import under `python -c`

@@ -191,19 +191,23 @@ def _implausible_risk_scores(d: Path) -> None:
     [
         (
             _half_the_disruptions,
-            "raw/disruptions:quality_gate — suite raw_disruptions: expectation volume_within_band failed",
+            "raw/disruptions:quality_gate — suite raw_disruptions: "
+            "expectation volume_within_band failed",
         ),
         (
             _a_future_disruption,
-            "raw/disruptions:quality_gate — suite raw_disruptions: expectation no_disruption_date_after_delivery failed",
+            "raw/disruptions:quality_gate — suite raw_disruptions: "
+            "expectation no_disruption_date_after_delivery failed",
         ),
         (
             _toex_disruptions_on_an_operation_without_job,
-            "raw/disruptions:quality_gate — suite raw_disruptions: expectation toex_disruptions_have_job failed",
+            "raw/disruptions:quality_gate — suite raw_disruptions: "
+            "expectation toex_disruptions_have_job failed",
         ),
         (
             _implausible_risk_scores,
-            "raw/morile_assessments:quality_gate — suite raw_morile_assessments: expectation risk_score_mean_plausible failed",
+            "raw/morile_assessments:quality_gate — suite raw_morile_assessments: "
+            "expectation risk_score_mean_plausible failed",
         ),
     ],
     ids=["volume", "future_date", "reference_coverage", "distribution"],
@@ -247,7 +251,8 @@ def test_a_missing_kpi_fails_the_kpi_gate_and_nothing_is_published(run_pipeline,
         f
         for f in outcome.blocking_failures
         if f.startswith(
-            "kpis/kpi_values:quality_gate — suite kpis_kpi_values: expectation catalogue_measures_present failed"
+            "kpis/kpi_values:quality_gate — suite kpis_kpi_values: "
+            "expectation catalogue_measures_present failed"
         )
     ]
     assert failures and "measure=editions_published" in failures[0], outcome

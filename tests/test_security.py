@@ -20,7 +20,8 @@ from dagster_project.ingest import load, pseudonym
 from dagster_project.publish import folders, permissions
 
 STRONG_KEY = "k" * pseudonym.MIN_KEY_BYTES
-FEEDBACK = "feedback_id,respondent_email\n1,jane.doe@example.org\n"  # content is not read before the key check
+# content is not read before the key check
+FEEDBACK = "feedback_id,respondent_email\n1,jane.doe@example.org\n"
 EVIL = "../../../../evil/evil"
 
 
@@ -411,8 +412,8 @@ def _publish_parquet(published: Path, run_id: str, rows: int = 3) -> None:
         (staging / "kpis").mkdir()
         con = duckdb.connect()
         con.execute(
-            f"COPY (SELECT range AS n FROM range({rows})) TO '{staging / 'kpis' / 'kpi_values.parquet'}' "
-            "(FORMAT parquet)"
+            f"COPY (SELECT range AS n FROM range({rows})) "
+            f"TO '{staging / 'kpis' / 'kpi_values.parquet'}' (FORMAT parquet)"
         )
         con.close()
 

@@ -1,7 +1,8 @@
 """End to end in a real browser: the Dagster UI (started on 127.0.0.1) lists the KPI and export
 assets, and the published evaluation pack shows a published figure; the operator's view shows what
-is published with links that open, and a rejected delivery's run says plainly what failed. Screenshots
-are saved under the test's output folder (tmp_path) and, for CI artefacts, tests/ui/screenshots/.
+is published with links that open, and a rejected delivery's run says plainly what failed.
+Screenshots are saved under the test's output folder (tmp_path) and, for CI artefacts,
+tests/ui/screenshots/.
 
 Needs Debian's chromium (/usr/bin/chromium, installed by .ci/run); skipped if absent.
 """
