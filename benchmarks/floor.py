@@ -137,7 +137,8 @@ def transform(con: duckdb.DuckDBPyConnection, manifest: dict) -> dict[str, float
             )
             path = SEED_DIR / f"{n['name']}.csv"
             con.execute(
-                f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM read_csv({sql_literal(str(path))}, "
+                f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM "
+                f"read_csv({sql_literal(str(path))}, "
                 f"header=true, types={struct})"
             )
         else:
@@ -179,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = load_delivery(con, args.delivery)
     if args.ops:
         con.execute(
-            f"CREATE TABLE ops.platform_usage AS SELECT * FROM read_parquet({sql_literal(str(args.ops))})"
+            "CREATE TABLE ops.platform_usage AS SELECT * FROM "
+            f"read_parquet({sql_literal(str(args.ops))})"
         )
     t_transform = time.perf_counter()
     per_model = transform(con, manifest)

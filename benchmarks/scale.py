@@ -220,7 +220,8 @@ def run_pipeline(
     if spark:
         cmd += ["--engine", "spark"]
         env.update(TOEX_SPARK_MASTER=spark["master"], TOEX_SPARK_DIR=str(data / "spark"))
-    # Deployment, untimed: `toex prepare` for this warehouse, as `make setup` does for the default one.
+    # Deployment, untimed: `toex prepare` for this warehouse, as `make setup` does for the
+    # default one.
     prepare(env, warehouse, run / "prepare.log")
     load_before = load()
     m = run_measured(
@@ -416,7 +417,8 @@ def run_floor(
 
 
 def compare(warehouse: str, floor_parquet: str) -> dict:
-    """kpi_values of the pipeline and of the floor, sorted, row for row (values to 1e-9 relative)."""
+    """kpi_values of the pipeline and of the floor, sorted, row for row (values to 1e-9
+    relative)."""
     import duckdb
 
     con = duckdb.connect()
@@ -465,7 +467,8 @@ def scale_table(r: dict) -> str:
 
     title = (
         f"### scale {r['scale']}: {n(p.get('rows_read'))} rows delivered "
-        f"({gen['bytes'] / MIB:,.0f} MiB; load average {p['load_before']} before, {p['load_after']} after)"
+        f"({gen['bytes'] / MIB:,.0f} MiB; load average {p['load_before']} before, "
+        f"{p['load_after']} after)"
     )
     lines = [
         title,
@@ -489,12 +492,14 @@ def scale_table(r: dict) -> str:
     between = p.get("outside_steps_s", 0) - p.get("startup_s", 0)
     lines.append(f"| between and after steps (events, teardown) | – | {fmt_s(between)} | – | – |")
     lines.append(
-        f"| **pipeline total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(p['wall_s'])}** | "
+        f"| **pipeline total (fresh process)** | {n(p.get('rows_read'))} | "
+        f"**{fmt_s(p['wall_s'])}** | "
         f"**{fmt_mib(p['peak_bytes'])}** | {sum(x.get('steps', 0) for x in st.values())} |"
     )
     if f.get("returncode") == 0:
         lines.append(
-            f"| floor: load (`read_csv`, contract types and row filter) | {n(p.get('rows_read'))} | "
+            "| floor: load (`read_csv`, contract types and row filter) | "
+            f"{n(p.get('rows_read'))} | "
             f"{fmt_s(f['load_s'])} | {fmt_mib(f['load_peak_bytes'])} | – |"
         )
         lines.append(
@@ -502,7 +507,8 @@ def scale_table(r: dict) -> str:
             f"{fmt_mib(f['transform_peak_bytes'])} | – |"
         )
         lines.append(
-            f"| **floor total (fresh process)** | {n(p.get('rows_read'))} | **{fmt_s(f['wall_s'])}** | "
+            f"| **floor total (fresh process)** | {n(p.get('rows_read'))} | "
+            f"**{fmt_s(f['wall_s'])}** | "
             f"**{fmt_mib(f['peak_bytes'])}** | – |"
         )
         lines.append(
@@ -511,7 +517,8 @@ def scale_table(r: dict) -> str:
         )
         if st.get("ingest", {}).get("steps"):
             lines.append(
-                f"| ingest ÷ floor load; dbt ÷ floor SQL | | {st['ingest']['wall_s'] / f['load_s']:.1f}×; "
+                "| ingest ÷ floor load; dbt ÷ floor SQL | | "
+                f"{st['ingest']['wall_s'] / f['load_s']:.1f}×; "
                 f"{st['dbt']['wall_s'] / f['transform_s']:.1f}× | | |"
             )
     elif f:
@@ -521,7 +528,8 @@ def scale_table(r: dict) -> str:
     if c:
         lines.append(
             f"kpi_values: floor {'=' if c['equal'] else '≠'} pipeline ({c['rows']:,} rows, "
-            f"{c['rows_differing']} differing, largest relative difference {c['max_rel_diff']:.1e})."
+            f"{c['rows_differing']} differing, "
+            f"largest relative difference {c['max_rel_diff']:.1e})."
         )
     if p.get("returncode") != 0:
         lines.append(f"Pipeline exit code {p.get('returncode')}: see {p.get('log')}.")
@@ -535,9 +543,10 @@ def spark_table(r: dict) -> str:
     """The same run with `--engine spark`, stage by stage beside the DuckDB engine's."""
     p, sp = r["pipeline"], r["spark"]
     lines = [
-        f"Spark engine (`toex run --engine spark`, standalone cluster of this machine; load average "
-        f"{sp['load_before']} before, {sp['load_after']} after). Memory: the run's process tree plus the "
-        f"cluster's master, worker and executors (the idle cluster: {fmt_mib(sp.get('cluster_idle_bytes'))} MiB).",
+        "Spark engine (`toex run --engine spark`, standalone cluster of this machine; "
+        f"load average {sp['load_before']} before, {sp['load_after']} after). "
+        "Memory: the run's process tree plus the cluster's master, worker and executors "
+        f"(the idle cluster: {fmt_mib(sp.get('cluster_idle_bytes'))} MiB).",
         "",
         "| stage | DuckDB engine s | Spark engine s | Spark ÷ DuckDB | Spark peak MiB |",
         "|---|---:|---:|---:|---:|",
@@ -559,7 +568,8 @@ def spark_table(r: dict) -> str:
     if sp.get("returncode") != 0:
         lines.append(f"Spark run exit code {sp.get('returncode')}: see {sp.get('log')}.")
     lines.append(
-        f"kpi_values.csv, Spark vs DuckDB engine: {'byte-identical' if par.get('identical') else 'DIFFERENT'}"
+        "kpi_values.csv, Spark vs DuckDB engine: "
+        f"{'byte-identical' if par.get('identical') else 'DIFFERENT'}"
         + (f" ({par.get('rows', 0):,} rows)" if par.get("identical") else f" ({par})")
         + "."
     )
@@ -573,7 +583,8 @@ def growth_table(results: list[dict]) -> str:
     measured = [r for r in results if r["pipeline"].get("rows_read")]
     base = min(measured, key=lambda r: r["scale"], default=None)
     head = (
-        "| scale | rows delivered | pipeline s | ingest s | dbt s | quality s | export s | start-up + other s | "
+        "| scale | rows delivered | pipeline s | ingest s | dbt s | "
+        "quality s | export s | start-up + other s | "
         "floor s | pipeline ÷ floor | peak MiB (pipeline / floor) | pipeline s per M rows | "
         "time × vs scale 1 (rows ×) | Spark engine s (peak MiB with the cluster) |"
     )
@@ -585,18 +596,22 @@ def growth_table(results: list[dict]) -> str:
         other = p["wall_s"] - sum(st.get(s, {}).get("wall_s", 0) for s in STAGES)
         fw = f.get("wall_s") if f.get("returncode") == 0 else None
         grow = (
-            f"{p['wall_s'] / base['pipeline']['wall_s']:.1f} ({rows / base['pipeline']['rows_read']:.0f})"
+            f"{p['wall_s'] / base['pipeline']['wall_s']:.1f} "
+            f"({rows / base['pipeline']['rows_read']:.0f})"
             if base and rows
             else "–"
         )
         ratio = f"{p['wall_s'] / fw:.1f}×" if fw else "–"
         lines.append(
-            f"| {r['scale']} | {rows:,} | {fmt_s(p['wall_s'])} | {fmt_s(st.get('ingest', {}).get('wall_s'))} | "
-            f"{fmt_s(st.get('dbt', {}).get('wall_s'))} | {fmt_s(st.get('quality', {}).get('wall_s'))} | "
+            f"| {r['scale']} | {rows:,} | {fmt_s(p['wall_s'])} | "
+            f"{fmt_s(st.get('ingest', {}).get('wall_s'))} | "
+            f"{fmt_s(st.get('dbt', {}).get('wall_s'))} | "
+            f"{fmt_s(st.get('quality', {}).get('wall_s'))} | "
             f"{fmt_s(st.get('export', {}).get('wall_s'))} | "
             f"{fmt_s(other)} | {fmt_s(fw)} | {ratio} | "
             f"{fmt_mib(p['peak_bytes'])} / {fmt_mib(f.get('peak_bytes'))} | "
-            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | {grow} | {_spark_cell(r)} |"
+            f"{(p['wall_s'] / (rows / 1e6)) if rows else float('nan'):,.1f} | "
+            f"{grow} | {_spark_cell(r)} |"
         )
     return "\n".join(lines)
 
@@ -648,7 +663,10 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         nargs="*",
         default=[1, 100],
-        help="also run these scales with --engine spark on a local Spark cluster (none: no Spark column)",
+        help=(
+            "also run these scales with --engine spark on a local Spark cluster "
+            "(none: no Spark column)"
+        ),
     )
     ap.add_argument(
         "--keep", action="store_true", help="keep each run's warehouse, landing and exports"
@@ -660,10 +678,14 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
+    command = " ".join(
+        [Path(sys.executable).name, "-m", "benchmarks.scale", *(argv or sys.argv[1:])]
+    )
     header = (
-        f"TOEX scale benchmark, {started:%Y-%m-%d %H:%M} UTC; {platform.node()}: {os.cpu_count()} cores, "
+        f"TOEX scale benchmark, {started:%Y-%m-%d %H:%M} UTC; "
+        f"{platform.node()}: {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GiB; "
-        f"load average at start {load()}; command: {' '.join([Path(sys.executable).name, '-m', 'benchmarks.scale', *(argv or sys.argv[1:])])}"
+        f"load average at start {load()}; command: {command}"
     )
     print(header, flush=True)
     manifest = None if args.no_floor else compile_project(work)
@@ -672,14 +694,16 @@ def main(argv: list[str] | None = None) -> int:
     for scale in args.scales:
         delivery, gen = generate(work, scale, args.seed)
         print(
-            f"scale {scale}: delivery {gen['bytes'] / MIB:,.0f} MiB (generated in {gen['generate_s']} s); "
+            f"scale {scale}: delivery {gen['bytes'] / MIB:,.0f} MiB "
+            f"(generated in {gen['generate_s']} s); "
             f"running the pipeline ...",
             flush=True,
         )
         p = run_pipeline(work, scale, delivery, args.timeout)
         r = {"scale": scale, "delivery": gen, "pipeline": p}
         print(
-            f"  pipeline: exit {p['returncode']}, {p['wall_s']:.1f} s, peak {p['peak_bytes'] / MIB:,.0f} MiB",
+            f"  pipeline: exit {p['returncode']}, {p['wall_s']:.1f} s, "
+            f"peak {p['peak_bytes'] / MIB:,.0f} MiB",
             flush=True,
         )
         if manifest is not None:
@@ -687,7 +711,8 @@ def main(argv: list[str] | None = None) -> int:
             f = run_floor(work, scale, delivery, manifest, ops, args.timeout)
             r["floor"] = f
             print(
-                f"  floor: exit {f['returncode']}, {f['wall_s']:.1f} s, peak {f['peak_bytes'] / MIB:,.0f} MiB",
+                f"  floor: exit {f['returncode']}, {f['wall_s']:.1f} s, "
+                f"peak {f['peak_bytes'] / MIB:,.0f} MiB",
                 flush=True,
             )
             if f["returncode"] == 0 and p.get("warehouse"):
@@ -701,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
                 sp["parity"] = spark_parity(p, sp)
                 r["spark"] = sp
                 print(
-                    f"  spark: exit {sp['returncode']}, {sp['wall_s']:.1f} s, peak {sp['peak_bytes'] / MIB:,.0f} MiB "
+                    f"  spark: exit {sp['returncode']}, {sp['wall_s']:.1f} s, "
+                    f"peak {sp['peak_bytes'] / MIB:,.0f} MiB "
                     f"(with the cluster); kpi_values.csv identical: {sp['parity']['identical']}",
                     flush=True,
                 )

@@ -26,7 +26,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         MAIN_JOB,
         selection=dg.AssetSelection.all(),
         executor_def=dg.in_process_executor,
-        description="Ingest the current delivery and materialise every table, check and export of a quarter.",
+        description=(
+            "Ingest the current delivery and materialise every table, check and export "
+            "of a quarter."
+        ),
     )
     return dg.Definitions(
         assets=assets,

@@ -172,7 +172,8 @@ def _report(
                 say(f"published: {path}")
             if progress is None or "exports__analyst_copy" in progress.started:
                 say(
-                    f"analysts' copy: {settings.published / 'toex.duckdb'} (+ parquet/, dbt_docs.html)"
+                    f"analysts' copy: {settings.published / 'toex.duckdb'} "
+                    "(+ parquet/, dbt_docs.html)"
                 )
         say(
             f"run {outcome.run_id} for {quarter.label} succeeded{took} ({len(warnings)} warning(s))"

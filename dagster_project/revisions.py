@@ -23,17 +23,22 @@ GRAIN = (
 _G = ", ".join(GRAIN)
 _ON = " AND ".join(f"p.{c} IS NOT DISTINCT FROM k.{c}" for c in GRAIN)
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS ops;
-CREATE TABLE IF NOT EXISTS ops.published_kpi_values (
-    run_id VARCHAR, delivery_id VARCHAR, published_at TIMESTAMP,
-    reporting_quarter VARCHAR, kpi_id VARCHAR, measure VARCHAR, period_type VARCHAR,
-    period_start DATE, period_end DATE, breakdown VARCHAR, breakdown_value VARCHAR, value DOUBLE, unit VARCHAR);
-CREATE TABLE IF NOT EXISTS ops.kpi_revisions (
-    detected_in_run VARCHAR, delivery_id VARCHAR, previous_delivery_id VARCHAR, detected_at TIMESTAMP,
-    reporting_quarter VARCHAR, kpi_id VARCHAR, measure VARCHAR, period_type VARCHAR, period_start DATE,
-    period_end DATE, breakdown VARCHAR, breakdown_value VARCHAR, old_value DOUBLE, new_value DOUBLE);
-"""
+DDL = (
+    "\n"
+    "CREATE SCHEMA IF NOT EXISTS ops;\n"
+    "CREATE TABLE IF NOT EXISTS ops.published_kpi_values (\n"
+    "    run_id VARCHAR, delivery_id VARCHAR, published_at TIMESTAMP,\n"
+    "    reporting_quarter VARCHAR, kpi_id VARCHAR, measure VARCHAR, period_type VARCHAR,\n"
+    "    period_start DATE, period_end DATE, breakdown VARCHAR, breakdown_value VARCHAR, "
+    "value DOUBLE, unit VARCHAR);\n"
+    "CREATE TABLE IF NOT EXISTS ops.kpi_revisions (\n"
+    "    detected_in_run VARCHAR, delivery_id VARCHAR, previous_delivery_id VARCHAR, "
+    "detected_at TIMESTAMP,\n"
+    "    reporting_quarter VARCHAR, kpi_id VARCHAR, measure VARCHAR, period_type VARCHAR, "
+    "period_start DATE,\n"
+    "    period_end DATE, breakdown VARCHAR, breakdown_value VARCHAR, old_value DOUBLE, "
+    "new_value DOUBLE);\n"
+)
 
 # The latest publication of each quarter; a figure is revised when today's value differs
 # (beyond float noise) or has disappeared.
@@ -51,7 +56,8 @@ def detect(con: duckdb.DuckDBPyConnection, run_id: str, delivery_id: str) -> lis
     con.execute(
         f"""
         INSERT INTO ops.kpi_revisions
-        SELECT ?, ?, p.delivery_id, current_timestamp, {", ".join("p." + c for c in GRAIN)}, p.value, k.value
+        SELECT ?, ?, p.delivery_id, current_timestamp, """
+        f"""{", ".join("p." + c for c in GRAIN)}, p.value, k.value
         FROM ({_LATEST}) p LEFT JOIN kpis.kpi_values k ON {_ON}
         WHERE k.value IS NULL OR abs(k.value - p.value) > 1e-9 * greatest(1, abs(p.value))
     """,
@@ -72,7 +78,8 @@ def record_publication(
     con.execute(DDL)
     con.execute(
         f"""INSERT INTO ops.published_kpi_values
-        SELECT ?, ?, current_timestamp, {_G}, value, unit FROM kpis.kpi_values WHERE reporting_quarter = ?""",
+        SELECT ?, ?, current_timestamp, {_G}, value, unit """
+        """FROM kpis.kpi_values WHERE reporting_quarter = ?""",
         [run_id, delivery_id, quarter_label],
     )
     return con.execute(

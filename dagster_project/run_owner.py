@@ -24,7 +24,8 @@ SWEEP_SECONDS = 60
 def _process_started(pid: int) -> str:
     """The process's start time in clock ticks since boot (Linux); "" where /proc is absent."""
     try:
-        stat = open(f"/proc/{pid}/stat").read()
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
     except OSError:
         return ""
     return stat.rsplit(")", 1)[1].split()[19]  # field 22 of proc(5), counted after the command name
@@ -82,8 +83,8 @@ def build_dead_run_sweeper() -> dg.SensorDefinition:
         name="dead_run_sweeper",
         minimum_interval_seconds=SWEEP_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Marks failed the runs whose process was killed, so the run queue (one run at a "
-        "time) is not blocked by a run that will never finish.",
+        description="Marks failed the runs whose process was killed, so the run queue (one run "
+        "at a time) is not blocked by a run that will never finish.",
     )
     def dead_run_sweeper(context: dg.SensorEvaluationContext):
         ended = fail_dead_runs(context.instance)

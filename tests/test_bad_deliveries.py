@@ -98,7 +98,8 @@ def test_bad_delivery(case, tmp_path, monkeypatch):
         case.collapsed,
     )
     rows = con.execute(
-        "SELECT file_name, row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
+        "SELECT file_name, row_number, reason FROM ingest.quarantine WHERE load_id = ? "
+        "ORDER BY row_number",
         [f"{d.delivery_id}/{case.extract}"],
     ).fetchall()
     assert [r[1] for r in rows] == case.rows

@@ -73,7 +73,8 @@ def test_duckdb_file_lock_gives_a_clear_message(tmp_path):
         [
             sys.executable,
             "-c",
-            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('open', flush=True); time.sleep(30)",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r}); "
+            "print('open', flush=True); time.sleep(30)",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -82,9 +83,11 @@ def test_duckdb_file_lock_gives_a_clear_message(tmp_path):
         assert holder.stdout.readline().strip() == "open"
         import pytest
 
-        with pytest.raises(wh.WarehouseBusy, match="in use by another process"):
-            with wh.connect(path, wait_seconds=1):
-                pass
+        with (
+            pytest.raises(wh.WarehouseBusy, match="in use by another process"),
+            wh.connect(path, wait_seconds=1),
+        ):
+            pass
     finally:
         holder.kill()
         holder.wait()

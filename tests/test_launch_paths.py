@@ -48,17 +48,26 @@ RUN_STATUS = (
 RUNS_TAGGED = """query Runs($filter: RunsFilter!) {
   runsOrError(filter: $filter) { __typename ... on Runs { results { runId status } } }
 }"""
-START_SENSOR = """mutation Start($sel: SensorSelector!) {
-  startSensor(sensorSelector: $sel) { __typename ... on Sensor { sensorState { status } } ... on PythonError { message } }
+START_SENSOR = (
+    """mutation Start($sel: SensorSelector!) {
+  startSensor(sensorSelector: $sel) { __typename ... on Sensor { sensorState { status } } """
+    """... on PythonError { message } }
 }"""
-START_SCHEDULE = """mutation Start($sel: ScheduleSelector!) {
+)
+START_SCHEDULE = (
+    """mutation Start($sel: ScheduleSelector!) {
   startSchedule(scheduleSelector: $sel) {
-    __typename ... on ScheduleStateResult { scheduleState { id status } } ... on PythonError { message }
+    __typename ... on ScheduleStateResult { scheduleState { id status } } """
+    """... on PythonError { message }
   }
 }"""
-STOP_SCHEDULE = """mutation Stop($id: String!) {
-  stopRunningSchedule(id: $id) { __typename ... on ScheduleStateResult { scheduleState { status } } }
+)
+STOP_SCHEDULE = (
+    """mutation Stop($id: String!) {
+  stopRunningSchedule(id: $id) { __typename ... on ScheduleStateResult { """
+    """scheduleState { status } } }
 }"""
+)
 SCHEDULE_TICK = """query Tick($sel: ScheduleSelector!) {
   scheduleOrError(scheduleSelector: $sel) {
     __typename ... on Schedule { scheduleState { status ticks(limit: 1) { status runIds } } }
@@ -204,9 +213,9 @@ def test_c_the_daemon_ticks_the_quarterly_schedule_and_its_run_publishes(server)
 def _stop_after_tick(
     server: Server, sel: dict, state_id: str, run_id: str, timeout: float = 120
 ) -> None:
-    """A schedule's run key is unique per tick only: left on, it would queue a run every minute. Stop
-    it once the tick that launched `run_id` is written (stopping earlier, the daemon's write of that
-    tick puts the schedule back to running)."""
+    """A schedule's run key is unique per tick only: left on, it would queue a run every minute.
+    Stop it once the tick that launched `run_id` is written (stopping earlier, the daemon's write
+    of that tick puts the schedule back to running)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = graphql(server.url, SCHEDULE_TICK, {"sel": sel})["scheduleOrError"]["scheduleState"]

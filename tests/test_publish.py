@@ -198,8 +198,8 @@ def _build_warehouse(path: Path, *, optional_tables: bool = True, full: bool = T
     con.execute("create schema raw")
     con.execute(
         "create table kpis.kpi_values (reporting_quarter varchar, kpi_id varchar, measure varchar, "
-        "period_type varchar, period_start date, period_end date, breakdown varchar, breakdown_value varchar, "
-        "value double, unit varchar)"
+        "period_type varchar, period_start date, period_end date, breakdown varchar, "
+        "breakdown_value varchar, value double, unit varchar)"
     )
     rows = []
     if full:
@@ -223,7 +223,8 @@ def _build_warehouse(path: Path, *, optional_tables: bool = True, full: bool = T
                 "Exploitation in Cardiff",
                 (
                     "An investigation into exploitation.<script>alert('x')</script>\n\n"
-                    "- **TOEX** identified devices, see https://intel.example/report\n- CPS charged the male"
+                    "- **TOEX** identified devices, see https://intel.example/report\n"
+                    "- CPS charged the male"
                 ),
                 True,
             ),
@@ -233,8 +234,9 @@ def _build_warehouse(path: Path, *, optional_tables: bool = True, full: bool = T
     )
     if optional_tables:
         con.execute(
-            "create table kpis.kpi_toex_risk_score_changes (reporting_quarter varchar, assessment_id varchar, "
-            "operation_ref varchar, threat_type varchar, assessment_date date, previous_score integer, "
+            "create table kpis.kpi_toex_risk_score_changes (reporting_quarter varchar, "
+            "assessment_id varchar, operation_ref varchar, threat_type varchar, "
+            "assessment_date date, previous_score integer, "
             "risk_score integer, score_change integer)"
         )
         con.executemany(
@@ -248,7 +250,8 @@ def _build_warehouse(path: Path, *, optional_tables: bool = True, full: bool = T
             ],
         )
         con.execute(
-            "create table kpis.kpi_top10_snapshots (reporting_quarter varchar, threat_type varchar, "
+            "create table kpis.kpi_top10_snapshots ("
+            "reporting_quarter varchar, threat_type varchar, "
             "month_end date, top10_rank integer, operation_ref varchar, is_toex_supported boolean)"
         )
         con.executemany(

@@ -99,8 +99,12 @@ def comms_metrics(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with warehouse.connect() as con:
         con.execute(raw_table_ddl(contracts()["comms_metrics"]))
         con.execute("DELETE FROM raw.comms_metrics")
-        con.execute(f"""INSERT INTO raw.comms_metrics (_delivery_id, _row_number, month, channel, metric, value) VALUES
-            ('d', 1, DATE '{month}', 'Website', 'users', 128), ('d', 2, DATE '{month}', 'Website', 'new_users', 188)""")
+        con.execute(
+            "INSERT INTO raw.comms_metrics "
+            "(_delivery_id, _row_number, month, channel, metric, value) VALUES\n"
+            f"            ('d', 1, DATE '{month}', 'Website', 'users', 128), "
+            f"('d', 2, DATE '{month}', 'Website', 'new_users', 188)"
+        )
 
 
 @dg.asset(key=["marts", "fct_comms_metrics"], deps=[comms_metrics])

@@ -170,10 +170,12 @@ def test_whole_job_on_spark_publishes_what_duckdb_publishes(
     log = tmp_path / "toex_run_spark.log"
     log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
     print(
-        f"\ntoex run --engine spark: exit {proc.returncode} in {time.monotonic() - started:.1f}s (log {log})"
+        f"\ntoex run --engine spark: exit {proc.returncode} "
+        f"in {time.monotonic() - started:.1f}s (log {log})"
     )
     assert proc.returncode == 0, (
-        f"toex run --engine spark failed (exit {proc.returncode}); log {log}:\n{proc.stderr[-4000:]}"
+        f"toex run --engine spark failed (exit {proc.returncode}); "
+        f"log {log}:\n{proc.stderr[-4000:]}"
     )
     assert "engine spark" in proc.stderr + proc.stdout, "the run does not say it ran on Spark"
     assert "not run on the Spark engine" in proc.stderr + proc.stdout, (

@@ -38,16 +38,17 @@ class DeliveryConfig(dg.Config):
     delivery_dir: str = Field(
         default="",
         description=(
-            "A delivery folder to land and ingest (absolute path, e.g. data/inbox/2025-07-08). Empty: the newest "
-            f"inbox folder untouched for {SETTLE_SECONDS}s whose ingestion was not refused; with none, the "
-            "current landed delivery is re-used."
+            "A delivery folder to land and ingest (absolute path, e.g. data/inbox/2025-07-08). "
+            f"Empty: the newest inbox folder untouched for {SETTLE_SECONDS}s whose ingestion "
+            "was not refused; with none, the current landed delivery is re-used."
         ),
     )
     replay_delivery_id: str = Field(
         default="",
         description=(
-            "Re-activate a delivery already landed, by id (e.g. 20250708T060000Z-1a2b3c4d; listed in the "
-            "delivery asset's metadata and under the landing area's deliveries/). Overrides delivery_dir."
+            "Re-activate a delivery already landed, by id (e.g. 20250708T060000Z-1a2b3c4d; "
+            "listed in the delivery asset's metadata and under the landing area's deliveries/). "
+            "Overrides delivery_dir."
         ),
     )
 
@@ -63,7 +64,8 @@ def _default_delivery(context, inbox: Path, con) -> Path | None:
     for folder in sorted(folders, key=lambda p: (rejections.folder_stamp(p), p.name), reverse=True):
         if not _settled(folder, now):
             context.log.info(
-                f"inbox folder {folder.name} changed less than {SETTLE_SECONDS}s ago: still arriving"
+                f"inbox folder {folder.name} changed less than {SETTLE_SECONDS}s ago: "
+                "still arriving"
             )
         elif reason := rejections.rejection_of(con, folder):
             context.log.info(
@@ -117,8 +119,9 @@ def _chosen_delivery(
     owners=OWNERS,
     kinds={"duckdb", "file"},
     description="Lands a delivery folder unchanged in the immutable landing area (content hash, "
-    "arrival time) and makes it the current delivery. Launched with no config it takes the newest complete, "
-    "not yet rejected inbox folder, else re-uses the current delivery; `replay_delivery_id` re-activates a past one.",
+    "arrival time) and makes it the current delivery. Launched with no config it takes "
+    "the newest complete, not yet rejected inbox folder, else re-uses the current delivery; "
+    "`replay_delivery_id` re-activates a past one.",
 )
 def delivery(
     context: dg.AssetExecutionContext,
@@ -204,7 +207,8 @@ def _rejected(
     )
     message = f"{exc}; raw.{contract.extract} keeps {prev_text}; {still}"
     not_evaluated = f"not evaluated: {landed.file_name} was rejected whole (see file_accepted)"
-    # On the publication's own page, beside the run's failure: the quarter as published is unchanged.
+    # On the publication's own page, beside the run's failure: the quarter as published is
+    # unchanged.
     unchanged = (
         [
             dg.AssetObservation(
@@ -330,7 +334,8 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
     def _ingest(
         context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None, exports: Path
     ):
-        """Load the delivery's file into raw.<extract>, or keep the previous version; yield the result."""
+        """Load the delivery's file into raw.<extract>, or keep the previous version; yield the
+        result."""
         load.ensure_raw_table(con, contract)
         if landed is None:
             prev = _previous_version(con, contract)
@@ -362,7 +367,8 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
             yield from events
             raise failure from None
         sample = con.execute(
-            "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 10",
+            "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? "
+            "ORDER BY row_number LIMIT 10",
             [f"{d.delivery_id}/{contract.extract}"],
         ).fetchall()
         if not r.reconciles:
@@ -406,7 +412,8 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
                     passed=not r.missing_columns,
                     severity=dg.AssetCheckSeverity.WARN,
                     description=(
-                        f"{landed.file_name}: contract column(s) {', '.join(r.missing_columns)} missing from the "
+                        f"{landed.file_name}: contract column(s) "
+                        f"{', '.join(r.missing_columns)} missing from the "
                         "header: NULL in every row"
                     )
                     if r.missing_columns
@@ -459,8 +466,9 @@ def build_delivery_sensor(job_name: str) -> dg.SensorDefinition:
         job_name=job_name,
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Starts ingestion (and everything downstream) when a new delivery folder in the inbox "
-        f"has been still for {SETTLE_SECONDS}s and was not landed since it last changed.",
+        description="Starts ingestion (and everything downstream) when a new delivery folder "
+        f"in the inbox has been still for {SETTLE_SECONDS}s and was not landed since it last "
+        "changed.",
     )
     def delivery_sensor(context: dg.SensorEvaluationContext, paths: PlatformPaths):
         inbox = Path(paths.inbox)

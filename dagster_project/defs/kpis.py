@@ -91,8 +91,9 @@ def run_config(quarter: Quarter) -> dict:
     owners=OWNERS,
     kinds={"duckdb"},
     deps=[dg.AssetKey(["raw", e]) for e in contracts()],
-    description="Q4.2 measured from the platform itself: warehouse bytes and rows (DuckDB) and pipeline "
-    "runs started in the quarter (the Dagster instance). One row set per reporting quarter, kept across runs.",
+    description="Q4.2 measured from the platform itself: warehouse bytes and rows (DuckDB) and "
+    "pipeline runs started in the quarter (the Dagster instance). One row set per reporting "
+    "quarter, kept across runs.",
 )
 def platform_usage(
     context: dg.AssetExecutionContext, config: QuarterConfig, warehouse: WarehouseResource
@@ -103,14 +104,19 @@ def platform_usage(
     )
     with warehouse.connect() as con:
         size = con.execute(
-            "SELECT sum(total_blocks * block_size) FROM pragma_database_size() WHERE database_name = current_database()"
+            "SELECT sum(total_blocks * block_size) FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
         ).fetchone()[0]
         file_bytes = Path(warehouse.path).stat().st_size
         rows = con.execute(
-            "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE database_name = current_database()"
+            "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
+            "WHERE database_name = current_database()"
         ).fetchone()[0]
-        con.execute("""CREATE TABLE IF NOT EXISTS ops.platform_usage (reporting_quarter VARCHAR, measure VARCHAR,
-            period_type VARCHAR, period_start DATE, period_end DATE, value DOUBLE, unit VARCHAR)""")
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS ops.platform_usage (reporting_quarter VARCHAR, """
+            """measure VARCHAR,
+            period_type VARCHAR, period_start DATE, period_end DATE, value DOUBLE, unit VARCHAR)"""
+        )
         # Measured once per quarter, at its first run, then frozen: a re-run of the quarter must
         # publish byte-identical figures, and these would otherwise change with every run.
         frozen = con.execute(
@@ -192,8 +198,8 @@ def toex_dbt_models(
         with dbt_env(
             warehouse.path, quarter.label, threads
         ):  # read by dbt's subprocess as it starts
-            # Unit tests check the SQL on fixed fixtures, not the data: they run in the test suite and
-            # CI (tests/dbt), not in every pipeline run (dbt's own advice).
+            # Unit tests check the SQL on fixed fixtures, not the data: they run in the test
+            # suite and CI (tests/dbt), not in every pipeline run (dbt's own advice).
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test"],
                 context=context,
@@ -323,8 +329,11 @@ def _describe_tests(tally: Counter) -> str:
 
 def _row_counts(warehouse: WarehouseResource) -> dict[tuple[str, str], int]:
     with warehouse.connect() as con:
-        tables = con.execute("""SELECT table_schema, table_name FROM information_schema.tables
-            WHERE table_schema IN ('staging', 'intermediate', 'marts', 'kpis', 'reference')""").fetchall()
+        tables = con.execute(
+            """SELECT table_schema, table_name FROM information_schema.tables
+            WHERE table_schema IN ('staging', 'intermediate', 'marts', """
+            """'kpis', 'reference')"""
+        ).fetchall()
         return {
             (s, t): con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
             for s, t in tables

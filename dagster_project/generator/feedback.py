@@ -92,8 +92,8 @@ QUOTED = (
         "Bedfordshire",
         "PC",
         (
-            "The researcher ran open source checks I could not do myself and explained the findings "
-            "clearly."
+            "The researcher ran open source checks I could not do myself and explained the "
+            "findings clearly."
         ),
     ),
     (
@@ -101,8 +101,8 @@ QUOTED = (
         "Derbyshire",
         "Analyst",
         (
-            "Searches were turned round quickly and the dashboards made comparing IP addresses easy. "
-            "We will use the DART and translation tools next."
+            "Searches were turned round quickly and the dashboards made comparing IP "
+            "addresses easy. We will use the DART and translation tools next."
         ),
     ),
     (
@@ -278,12 +278,12 @@ CASE_STUDIES = {
         ),
         [
             (
-                "Attributed several social media accounts to people engaging sexually with children "
-                "and passed packages to the relevant forces."
+                "Attributed several social media accounts to people engaging sexually with "
+                "children and passed packages to the relevant forces."
             ),
             (
-                "Found that one suspect on bail for child sexual offences was using social media in "
-                "breach of his conditions, and supplied an evidential product."
+                "Found that one suspect on bail for child sexual offences was using social media "
+                "in breach of his conditions, and supplied an evidential product."
             ),
             "Submitted safeguarding referrals for the children identified.",
         ],
@@ -322,8 +322,8 @@ CASE_STUDIES = {
             "Recommended safeguarding referrals and flagged further individuals of concern.",
         ],
         (
-            "Analysis clarified the subject's role as brothel keeper and exploiter and informed the "
-            "force's decision on the investigation."
+            "Analysis clarified the subject's role as brothel keeper and exploiter and informed "
+            "the force's decision on the investigation."
         ),
     ),
     "NEROCU Op 63": (

@@ -37,13 +37,15 @@ def _list(values) -> str:
 def _macros(con: duckdb.DuckDBPyConnection, seed: int, n_ops: int) -> None:
     forces = "[" + ", ".join(_list(TEAM_FORCES[t] or TERRITORIAL) for t in TEAMS) + "]"
     end = f"DATE '{EXTRACTED.isoformat()}'"
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE MACRO u(i, salt) AS (hash(i, salt, {seed}) % 1000003) / 1000003.0;
         CREATE MACRO pick(i, salt, n) AS CAST(hash(i, salt, {seed}) % n AS BIGINT) + 1;
         CREATE MACRO op_team_no(i) AS pick(i, 1, {len(TEAMS)});
         CREATE MACRO op_team(i) AS {_list(TEAMS)}[op_team_no(i)];
         CREATE MACRO op_ref(i) AS op_team(i) || ' Op ' || CAST(100000 + i AS VARCHAR);
-        CREATE MACRO op_opened(i) AS DATE '{INCEPTION.isoformat()}' + CAST(floor(u(i, 2) * 1550) AS INTEGER);
+        CREATE MACRO op_opened(i) AS DATE '{INCEPTION.isoformat()}' """
+        f"""+ CAST(floor(u(i, 2) * 1550) AS INTEGER);
         CREATE MACRO op_closed(i) AS CASE WHEN u(i, 3) < 0.3 THEN least(
             op_opened(i) + 30 + CAST(floor(u(i, 4) * 700) AS INTEGER), {end}) END;
         CREATE MACRO op_last(i) AS least(coalesce(op_closed(i), {end}), {end});
@@ -52,7 +54,8 @@ def _macros(con: duckdb.DuckDBPyConnection, seed: int, n_ops: int) -> None:
         CREATE MACRO op_of(j, salt) AS pick(j, salt, {n_ops});
         CREATE MACRO forces_of(i) AS {forces}[op_team_no(i)];
         CREATE MACRO padded(prefix, j) AS prefix || lpad(CAST(j AS VARCHAR), 9, '0');
-    """)
+    """
+    )
 
 
 def _copy(con, sql: str, target: Path, tmp: Path) -> None:

@@ -25,7 +25,8 @@ from dagster_project.ingest.rules import quote_identifier, sql_literal
 
 log = logging.getLogger("toex.ingest")
 
-META_DDL = """
+META_DDL = (
+    """
 CREATE SCHEMA IF NOT EXISTS ingest;
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS ingest.deliveries (
@@ -43,11 +44,13 @@ ALTER TABLE ingest.file_loads ADD COLUMN IF NOT EXISTS rows_counted BIGINT;
 ALTER TABLE ingest.file_loads ADD COLUMN IF NOT EXISTS missing_columns VARCHAR[];
 CREATE TABLE IF NOT EXISTS ingest.current_delivery (delivery_id VARCHAR, activated_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS ingest.blocked_deliveries (
-    delivery_id VARCHAR, check_name VARCHAR, reason VARCHAR, blocked_at TIMESTAMP DEFAULT current_timestamp);
+    delivery_id VARCHAR, check_name VARCHAR, reason VARCHAR, """
+    """blocked_at TIMESTAMP DEFAULT current_timestamp);
 CREATE TABLE IF NOT EXISTS ingest.quarantine (
     load_id VARCHAR, delivery_id VARCHAR, extract VARCHAR, file_name VARCHAR, row_number BIGINT,
     reason VARCHAR, row_json VARCHAR);
 """
+)
 
 QUARANTINE_JSON_CHARS = 2_000
 
@@ -74,7 +77,8 @@ class IngestResult:
 
     @property
     def reconciles(self) -> bool:
-        """Every record the file holds (counted independently) is accepted, quarantined or collapsed."""
+        """Every record the file holds (counted independently) is accepted, quarantined or
+        collapsed."""
         accounted = self.rows_accepted + self.rows_quarantined + self.rows_collapsed
         return self.rows_counted == self.rows_read == accounted
 
@@ -91,7 +95,8 @@ def register_delivery(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> Non
     con.execute("DELETE FROM ingest.delivery_files WHERE delivery_id = ?", [delivery.delivery_id])
     con.execute("DELETE FROM ingest.deliveries WHERE delivery_id = ?", [delivery.delivery_id])
     con.execute(
-        "INSERT INTO ingest.deliveries (delivery_id, source_dir, arrived_at, files, unexpected) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO ingest.deliveries (delivery_id, source_dir, arrived_at, files, unexpected) "
+        "VALUES (?, ?, ?, ?, ?)",
         [
             delivery.delivery_id,
             delivery.source_dir,
@@ -159,7 +164,8 @@ def _map_header(
     if missing:
         raise FileRejected(
             f"{file_name}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (extract {contract.extract}); file rejected, previous version kept"
+            f"{', '.join(missing)} (extract {contract.extract}); "
+            "file rejected, previous version kept"
         )
     names = set(contract.names)
     mapping = {c: f"c{seen[c]}" for c in contract.names if c in seen}
@@ -187,8 +193,10 @@ def _raw_record_json(contract: Contract, raw: str | None) -> str:
 
 def _record(con, load_id: str, r: IngestResult, sha: str) -> None:
     con.execute(
-        """INSERT INTO ingest.file_loads (load_id, delivery_id, extract, file_name, sha256, status, message,
-           encoding, rows_read, rows_accepted, rows_quarantined, rows_collapsed, unknown_columns, seconds,
+        """INSERT INTO ingest.file_loads (load_id, delivery_id, extract, file_name, sha256, """
+        """status, message,
+           encoding, rows_read, rows_accepted, rows_quarantined, rows_collapsed, """
+        """unknown_columns, seconds,
            rows_counted, missing_columns)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
@@ -283,19 +291,22 @@ def ingest_file(
         for c in cols
     )
     keys = ", ".join(quote_identifier("t_" + k) for k in contract.key)
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE {tmp}_checked AS
         WITH cleaned AS (SELECT _row_number, {cleaned} FROM {tmp}),
              typed AS (SELECT *, {typed} FROM cleaned),
              checked AS (SELECT *, {reason_sql} AS _reason FROM typed),
              dedup AS (
                 SELECT *, CASE WHEN _reason IS NULL
-                    THEN row_number() OVER (PARTITION BY _reason IS NULL, {every} ORDER BY _row_number) > 1
+                    THEN row_number() OVER (PARTITION BY _reason IS NULL, {every} """
+        f"""ORDER BY _row_number) > 1
                     ELSE false END AS _collapsed
                 FROM checked),
              keyed AS (
                 SELECT *, CASE WHEN _reason IS NULL AND NOT _collapsed
-                    THEN list(_row_number) OVER (PARTITION BY _reason IS NULL AND NOT _collapsed, {keys}) END AS _key_rows
+                    THEN list(_row_number) OVER (PARTITION BY _reason IS NULL """
+        f"""AND NOT _collapsed, {keys}) END AS _key_rows
                 FROM dedup)
         SELECT * EXCLUDE (_reason, _key_rows),
             CASE WHEN _reason IS NOT NULL THEN _reason
@@ -303,7 +314,8 @@ def ingest_file(
                     'conflicting duplicate key ({", ".join(contract.key)}): rows '
                     || array_to_string(list_sort(_key_rows), ', ') || ' differ'
             END AS _reason
-        FROM keyed""")
+        FROM keyed"""
+    )
 
     def sql_value(c):
         t = quote_identifier("t_" + c.name)
@@ -331,10 +343,14 @@ def ingest_file(
             SELECT {sql_literal(delivery_id)} AS _delivery_id, _row_number, {stored}
             FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed ORDER BY _row_number""")
         con.execute("DELETE FROM ingest.quarantine WHERE load_id = ?", [load_id])
-        con.execute(f"""INSERT INTO ingest.quarantine
-            SELECT {sql_literal(load_id)}, {sql_literal(delivery_id)}, {sql_literal(contract.extract)}, {sql_literal(landed.file_name)}, _row_number, _reason,
+        con.execute(
+            f"""INSERT INTO ingest.quarantine
+            SELECT {sql_literal(load_id)}, {sql_literal(delivery_id)}, """
+            f"""{sql_literal(contract.extract)}, {sql_literal(landed.file_name)}, """
+            f"""_row_number, _reason,
                    left(CAST(json_object({json_parts}) AS VARCHAR), {QUARANTINE_JSON_CHARS})
-            FROM {tmp}_checked WHERE _reason IS NOT NULL ORDER BY _row_number""")
+            FROM {tmp}_checked WHERE _reason IS NOT NULL ORDER BY _row_number"""
+        )
         if read.parse_rejects:
             con.executemany(
                 "INSERT INTO ingest.quarantine VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -367,14 +383,17 @@ def ingest_file(
         )
         if not result.reconciles:
             raise RuntimeError(
-                f"{landed.file_name}: reconciliation failed: the file holds {result.rows_counted} rows, read "
-                f"{result.rows_read}, accepted {result.rows_accepted} + quarantined {result.rows_quarantined} "
+                f"{landed.file_name}: reconciliation failed: "
+                f"the file holds {result.rows_counted} rows, read "
+                f"{result.rows_read}, accepted {result.rows_accepted} "
+                f"+ quarantined {result.rows_quarantined} "
                 f"+ collapsed {result.rows_collapsed}"
             )
         result.reasons = dict(
             con.execute(
                 """
-            SELECT trim(regexp_extract(reason, '^[^(:]*')), count(*) FROM ingest.quarantine WHERE load_id = ?
+            SELECT trim(regexp_extract(reason, '^[^(:]*')), count(*) """
+                """FROM ingest.quarantine WHERE load_id = ?
             GROUP BY 1 ORDER BY 2 DESC, 1""",
                 [load_id],
             ).fetchall()
@@ -399,7 +418,8 @@ def ingest_file(
         result.seconds,
     )
     for row, reason in con.execute(
-        "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number LIMIT 20",
+        "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? "
+        "ORDER BY row_number LIMIT 20",
         [load_id],
     ).fetchall():
         log.warning("%s row %d quarantined: %s", landed.file_name, row, reason)

@@ -91,7 +91,7 @@ class Fig:
         return number_word(self.int) if self.ok else NOT_AVAILABLE
 
     @property
-    def Word(self) -> str:
+    def Word(self) -> str:  # noqa: N802 - capitalised .word, used by the pack's template
         return number_word(self.int, capitalise=True) if self.ok else NOT_AVAILABLE.capitalize()
 
     def pct(self, digits: int = 0) -> str:
@@ -169,7 +169,8 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 def ratio(numerator: Fig, denominator: Fig) -> Fig:
-    """numerator / denominator as a share; missing when either is missing or the denominator is 0."""
+    """numerator / denominator as a share; missing when either is missing or the denominator
+    is 0."""
     if numerator.ok and denominator.ok and denominator.value:
         return Fig(numerator.value / denominator.value, "share")
     return Fig(None, "share")

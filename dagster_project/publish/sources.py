@@ -92,7 +92,8 @@ def kpi_values_relation(con: duckdb.DuckDBPyConnection) -> str:
     relation = find_relation(con, "kpi_values", KPI_SCHEMAS)
     if relation is None:
         raise PublishInputError(
-            "kpi_values not found in the warehouse (expected kpis.kpi_values): build the dbt models first"
+            "kpi_values not found in the warehouse (expected kpis.kpi_values): "
+            "build the dbt models first"
         )
     missing = (
         set(KPI_COLUMNS)
@@ -371,7 +372,8 @@ def read_survey_questions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
             if not qid or not text:
                 continue
             rows = con.execute(
-                f"select cast({quote_ident(qid)} as varchar), max(cast({quote_ident(text)} as varchar)) "
+                f"select cast({quote_ident(qid)} as varchar), "
+                f"max(cast({quote_ident(text)} as varchar)) "
                 f"from {relation} group by 1"
             ).fetchall()
             return {str(k): str(v) for k, v in rows if k is not None and v}

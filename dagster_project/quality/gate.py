@@ -75,7 +75,8 @@ def _table(outcomes) -> str:
             :120
         ]
         lines.append(
-            f"| {o.expectation} | {o.severity} | {state} | {observed} | {_short(o.message).replace('|', '/')} |"
+            f"| {o.expectation} | {o.severity} | {state} | {observed} | "
+            f"{_short(o.message).replace('|', '/')} |"
         )
     return "\n".join(lines)
 

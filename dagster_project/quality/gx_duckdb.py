@@ -85,9 +85,12 @@ def ensure_duckdb_support() -> None:
     current = getattr(module, PATCHED_ATTRIBUTE, None)
     if not isinstance(current, tuple) or not hasattr(module, "SqlAlchemyExecutionEngine"):
         raise GXDuckDBPatchError(
-            f"great_expectations {great_expectations.__version__}: {PATCHED_MODULE}.{PATCHED_ATTRIBUTE} is "
-            f"{type(current).__name__}, not the tuple the DuckDB workaround extends (written for {GX_VERSION}). "
-            "See dagster_project/quality/gx_duckdb.py: re-check upstream issues 11579/10738 and adapt or drop it."
+            f"great_expectations {great_expectations.__version__}: "
+            f"{PATCHED_MODULE}.{PATCHED_ATTRIBUTE} is {type(current).__name__}, "
+            "not the tuple the DuckDB workaround extends "
+            f"(written for {GX_VERSION}). "
+            "See dagster_project/quality/gx_duckdb.py: re-check upstream issues 11579/10738 "
+            "and adapt or drop it."
         )
     if DIALECT in current:
         return

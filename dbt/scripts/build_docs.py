@@ -44,7 +44,10 @@ def kpis_section() -> str:
                 "",
                 kpi.description,
                 "",
-                "| measure | breakdown | label | definition | population | unit | periods | disclosure |",
+                (
+                    "| measure | breakdown | label | definition | "
+                    "population | unit | periods | disclosure |"
+                ),
                 "|---|---|---|---|---|---|---|---|",
             ]
             for e in (e for e in cat.entries if e.kpi_id == kpi.kpi_id):
@@ -53,7 +56,8 @@ def kpis_section() -> str:
                 )
                 out.append(
                     f"| `{e.measure}` | `{e.breakdown}` | {_cell(e.label)} | {_cell(definition)} | "
-                    f"{_cell(e.population)} | `{e.unit}` | {', '.join(e.periods)} | {e.disclosure} |"
+                    f"{_cell(e.population)} | `{e.unit}` | "
+                    f"{', '.join(e.periods)} | {e.disclosure} |"
                 )
             out.append("")
     return "\n".join(out)
@@ -69,7 +73,8 @@ def _rule(col) -> str:
         parts.append(f"pattern `{col.pattern}`")
     if col.min is not None or col.max is not None:
         parts.append(
-            f"range {col.min if col.min is not None else ''}..{col.max if col.max is not None else ''}"
+            f"range {col.min if col.min is not None else ''}.."
+            f"{col.max if col.max is not None else ''}"
         )
     if col.on_or_after:
         parts.append(f"on or after `{col.on_or_after}`")
@@ -98,7 +103,8 @@ def extracts_section() -> str:
             "|---|---|---|---|---|",
         ]
         out += [
-            f"| `{col.name}` | {col.type} | {'yes' if col.required else ''} | {_cell(_rule(col))} | "
+            f"| `{col.name}` | {col.type} | {'yes' if col.required else ''} | "
+            f"{_cell(_rule(col))} | "
             f"{_cell(col.description)} |"
             for col in c.columns
         ]

@@ -93,13 +93,15 @@ OPS_SOURCE = {
     "tables": [
         {
             "name": "platform_usage",
-            "description": "Q4.2 usage and storage measured from the warehouse itself and the Dagster "
-            "instance, one row per reporting quarter and measure.",
+            "description": "Q4.2 usage and storage measured from the warehouse itself and the "
+            "Dagster instance, one row per reporting quarter and measure.",
             "columns": [
                 {"name": "reporting_quarter", "description": "e.g. `2025-26 Q1`."},
                 {
                     "name": "measure",
-                    "description": "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter).",
+                    "description": (
+                        "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter)."
+                    ),
                 },
                 {"name": "period_type", "description": "`as_at` or `quarter`."},
                 {"name": "period_start", "description": "Start of the period."},

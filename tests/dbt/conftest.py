@@ -53,10 +53,15 @@ def dbt_demo(tmp_path_factory) -> DbtDemo:
                 ingest_file(con, contract, delivery.files[name], delivery.delivery_id, TEST_KEY)
         con.execute("CREATE SCHEMA IF NOT EXISTS ops")
         con.execute(PLATFORM_USAGE_DDL)
-        con.execute("""INSERT INTO ops.platform_usage VALUES
-            ('2025-26 Q1', 'warehouse_bytes', 'as_at', DATE '2025-06-30', DATE '2025-06-30', 25000000, 'bytes'),
-            ('2025-26 Q1', 'warehouse_rows', 'as_at', DATE '2025-06-30', DATE '2025-06-30', 40000, 'count'),
-            ('2025-26 Q1', 'pipeline_runs', 'quarter', DATE '2025-04-01', DATE '2025-06-30', 3, 'count')""")
+        con.execute(
+            """INSERT INTO ops.platform_usage VALUES
+            ('2025-26 Q1', 'warehouse_bytes', 'as_at', DATE '2025-06-30', DATE '2025-06-30', """
+            """25000000, 'bytes'),
+            ('2025-26 Q1', 'warehouse_rows', 'as_at', DATE '2025-06-30', DATE '2025-06-30', """
+            """40000, 'count'),
+            ('2025-26 Q1', 'pipeline_runs', 'quarter', DATE '2025-04-01', DATE '2025-06-30', """
+            """3, 'count')"""
+        )
     finally:
         con.close()
     result = run_dbt(["build"], warehouse, root)

@@ -1,4 +1,5 @@
-"""Q3, the Capabilities Environment: the TDA pipeline (Q3.1), the environment in operation (Q3.2), capability deployments (Q3.3)."""
+"""Q3, the Capabilities Environment: the TDA pipeline (Q3.1), the environment in operation
+(Q3.2), capability deployments (Q3.3)."""
 
 from __future__ import annotations
 
