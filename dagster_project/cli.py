@@ -7,7 +7,8 @@
   toex demo                                           generate the demo delivery and run it
   toex backfill --to 2025-26-Q1 [--from Q] [--extracts DIR] publish every quarter of a range
   toex prepare                                        build the dbt manifest (once, at setup)
-  toex run ... --engine spark                         dbt, quality and exports on Spark (TOEX_ENGINE)
+  toex run ... --engine spark                         dbt, quality and exports on Spark
+                                                      (TOEX_ENGINE)
   toex spark up|down|status                           the local Spark cluster (master + worker)
 
 Exit codes of `run`: 0 all well, 1 a blocking check or step failed (reason on stderr),
@@ -180,7 +181,8 @@ def cmd_run(args) -> int:
     quarter = _quarter(args.quarter)
     if bool(args.extracts) == bool(args.replay):
         raise UsageError(
-            "give exactly one of --extracts DIR (a new delivery) or --replay DELIVERY_ID (a landed one)"
+            "give exactly one of --extracts DIR (a new delivery) "
+            "or --replay DELIVERY_ID (a landed one)"
         )
     extracts = Path(args.extracts) if args.extracts else None
     if extracts and not extracts.is_dir():
@@ -324,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument(
         "--external-release",
         action="store_true",
-        help="also publish <out>/external/<quarter>/ with disclosure control (small counts suppressed)",
+        help=(
+            "also publish <out>/external/<quarter>/ with disclosure control "
+            "(small counts suppressed)"
+        ),
     )
     r.add_argument(
         "--threshold",

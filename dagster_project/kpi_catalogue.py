@@ -8,8 +8,8 @@ live in `dbt/dbt_project.yml` `vars`. Python reads both from here and keeps no c
     catalogue().entry("Q1.3", "disruptions", "threat_type").population
     dbt_var("large_decrease_points")   # 150
 
-`catalogue_csv()` renders the dbt seed `seeds/kpi_catalogue_entries.csv` (dbt/scripts/build_seeds.py,
-with a drift check), one row per (kpi_id, measure, breakdown).
+`catalogue_csv()` renders the dbt seed `seeds/kpi_catalogue_entries.csv`
+(dbt/scripts/build_seeds.py, with a drift check), one row per (kpi_id, measure, breakdown).
 """
 
 from __future__ import annotations

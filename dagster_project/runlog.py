@@ -228,8 +228,9 @@ class Progress:
         c = self.counts[stage]
         if stage == "ingest":
             text = (
-                f"{c['files']} files, {c['rows_read']:,} rows read: {c['rows_accepted']:,} accepted, "
-                f"{c['rows_quarantined']:,} quarantined, {c['rows_collapsed']:,} duplicates collapsed"
+                f"{c['files']} files, {c['rows_read']:,} rows read: "
+                f"{c['rows_accepted']:,} accepted, {c['rows_quarantined']:,} quarantined, "
+                f"{c['rows_collapsed']:,} duplicates collapsed"
             )
             if c["files rejected"]:
                 text += f"; {c['files rejected']} file(s) REJECTED"

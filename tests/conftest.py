@@ -35,7 +35,8 @@ class Ingested:
 
     def quarantine(self) -> list[tuple[int, str]]:
         return self.con.execute(
-            "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? ORDER BY row_number",
+            "SELECT row_number, reason FROM ingest.quarantine "
+            "WHERE load_id = ? ORDER BY row_number",
             [f"{self.result.delivery_id}/{self.result.extract}"],
         ).fetchall()
 
@@ -213,7 +214,8 @@ DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
 
 def pytest_collection_modifyitems(config, items):
     """Tests on the demo run share one xdist worker, so the pipeline runs once per session; they
-    run the whole pipeline, so they are slow whatever their module says (`make test-fast` skips them)."""
+    run the whole pipeline, so they are slow whatever their module says (`make test-fast` skips
+    them)."""
     for item in items:
         if DEMO_RUN_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("demo_run"))

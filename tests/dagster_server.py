@@ -35,7 +35,8 @@ def dagster_dev(env: dict[str, str], log_path: Path, start_timeout: float = 180)
     """Start `dagster dev` on the project's workspace.yaml with `env`; yield its URL."""
     port = free_port()
     dagster = str(Path(sys.executable).parent / "dagster")
-    log = open(log_path, "w")
+    # Handed to the `dagster dev` child as its stdout for the server's life; closed in `finally`.
+    log = open(log_path, "w")  # noqa: SIM115
     # Its own session: `dagster dev` ignores SIGTERM when backgrounded; we stop the whole group.
     proc = subprocess.Popen(
         [dagster, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],

@@ -18,15 +18,17 @@ def test_catalogue_and_kpi_values_describe_the_same_figures(demo_warehouse):
     published = set(demo_warehouse.execute(KEYS.format(table="kpi_values")).fetchall())
     catalogued = set(demo_warehouse.execute(KEYS.format(table="kpi_catalogue")).fetchall())
     assert published - catalogued == set() and catalogued - published == set()
-    empty = demo_warehouse.execute("""SELECT count(*) FROM kpis.kpi_catalogue WHERE coalesce(label, '') = ''
-        OR coalesce(definition, '') = '' OR coalesce(population, '') = '' OR coalesce(unit, '') = ''""").fetchone()[
-        0
-    ]
+    empty = demo_warehouse.execute(
+        """SELECT count(*) FROM kpis.kpi_catalogue WHERE coalesce(label, '') = ''
+        OR coalesce(definition, '') = '' OR coalesce(population, '') = '' """
+        "OR coalesce(unit, '') = ''"
+    ).fetchone()[0]
     assert empty == 0
-    wrong_unit = demo_warehouse.execute("""SELECT count(*) FROM kpis.kpi_values v
-        JOIN kpis.kpi_catalogue c USING (kpi_id, measure, breakdown) WHERE v.unit <> c.unit""").fetchone()[
-        0
-    ]
+    wrong_unit = demo_warehouse.execute(
+        """SELECT count(*) FROM kpis.kpi_values v
+        JOIN kpis.kpi_catalogue c USING (kpi_id, measure, breakdown) """
+        "WHERE v.unit <> c.unit"
+    ).fetchone()[0]
     assert wrong_unit == 0
 
 
@@ -55,9 +57,12 @@ def test_kpi_values_is_unambiguous(demo_warehouse):
         "disruptions_per_operation": "ratio",
         "warehouse_bytes": "bytes",
     }
-    fys = demo_warehouse.execute("""SELECT period_label FROM kpis.kpi_values WHERE reporting_quarter = '2025-26 Q1'
-        AND measure = 'safeguarding_referrals' AND kpi_id = 'Q1.1' AND period_type = 'financial_year'
-        ORDER BY period_start""").fetchall()
+    fys = demo_warehouse.execute(
+        """SELECT period_label FROM kpis.kpi_values WHERE reporting_quarter = '2025-26 Q1'
+        AND measure = 'safeguarding_referrals' AND kpi_id = 'Q1.1' """
+        """AND period_type = 'financial_year'
+        ORDER BY period_start"""
+    ).fetchall()
     assert [r[0] for r in fys] == ["FY 2021-22", "FY 2022-23", "FY 2023-24", "FY 2024-25"]
     populations = dict(
         demo_warehouse.execute("""SELECT DISTINCT breakdown, population FROM kpis.kpi_values
@@ -69,8 +74,11 @@ def test_kpi_values_is_unambiguous(demo_warehouse):
 
 def test_the_quarter_has_its_own_mann_whitney_test(demo_warehouse):
     rows = dict(
-        demo_warehouse.execute("""SELECT measure, value FROM kpis.kpi_values
-        WHERE reporting_quarter = '2025-26 Q1' AND period_type = 'quarter' AND measure LIKE 'score_change_%'""").fetchall()
+        demo_warehouse.execute(
+            """SELECT measure, value FROM kpis.kpi_values
+        WHERE reporting_quarter = '2025-26 Q1' AND period_type = 'quarter' """
+            "AND measure LIKE 'score_change_%'"
+        ).fetchall()
     )
     assert set(rows) == {
         "score_change_p_value",

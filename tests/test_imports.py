@@ -21,7 +21,8 @@ RUNTIME_EXTRAS = {
     "spark"
 }  # installed from the lockfile beside the base dependencies; `dev` is tooling
 PROJECT_MODULES = ["dagster_project.definitions", "dagster_project.cli"]
-# Top-level modules a dependency ships that the platform never imports, and why they cannot import here.
+# Top-level modules a dependency ships that the platform never imports, and why they cannot
+# import here.
 NOT_IMPORTABLE = {
     "adbc_driver_duckdb": "duckdb's ADBC driver needs adbc-driver-manager, which nothing here uses"
 }
@@ -44,7 +45,8 @@ def _normal(name: str) -> str:
 
 
 def runtime_modules() -> list[str]:
-    """The top-level modules of the project's installed runtime dependencies, then its own modules."""
+    """The top-level modules of the project's installed runtime dependencies, then its own
+    modules."""
     wanted = set()
     for text in metadata.distribution(PROJECT).requires or []:
         req = Requirement(text)
@@ -64,8 +66,9 @@ def test_the_module_list_is_derived_and_covers_the_stack():
 
 
 def test_every_runtime_dependency_imports_when_main_is_not_a_file():
-    """One `python -c` child, cwd /tmp (not the project), imports each module and says so after each:
-    an import that exits stops the child early, and the first module not confirmed is the culprit."""
+    """One `python -c` child, cwd /tmp (not the project), imports each module and says so after
+    each: an import that exits stops the child early, and the first module not confirmed is the
+    culprit."""
     modules = runtime_modules()
     script = "".join(f"import {m}; print('imported {m}', flush=True)\n" for m in modules)
     proc = subprocess.run(
@@ -78,6 +81,7 @@ def test_every_runtime_dependency_imports_when_main_is_not_a_file():
     ]
     missing = [m for m in modules if m not in confirmed]
     assert proc.returncode == 0 and not missing, (
-        f"import of {missing[0] if missing else '?'} ended the process (exit {proc.returncode}) instead of "
+        f"import of {missing[0] if missing else '?'} ended the process "
+        f"(exit {proc.returncode}) instead of "
         f"importing; not imported: {missing}\nstderr:\n{proc.stderr[-3000:]}"
     )

@@ -223,11 +223,17 @@ def test_a_blocked_delivery_is_never_the_baseline(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ensure_meta(con)
     con.execute("CREATE TABLE raw.disruptions (_delivery_id VARCHAR)")
-    con.execute("""INSERT INTO ingest.deliveries (delivery_id, arrived_at) VALUES
-        ('good', '2025-07-01T09:00:00Z'), ('halved', '2025-07-02T09:00:00Z'), ('again', '2025-07-03T09:00:00Z')""")
-    con.execute("""INSERT INTO ingest.file_loads (load_id, delivery_id, extract, status, rows_accepted) VALUES
+    con.execute(
+        """INSERT INTO ingest.deliveries (delivery_id, arrived_at) VALUES
+        ('good', '2025-07-01T09:00:00Z'), ('halved', '2025-07-02T09:00:00Z'), """
+        "('again', '2025-07-03T09:00:00Z')"
+    )
+    con.execute(
+        "INSERT INTO ingest.file_loads "
+        """(load_id, delivery_id, extract, status, rows_accepted) VALUES
         ('good/disruptions', 'good', 'disruptions', 'loaded', 3756),
-        ('halved/disruptions', 'halved', 'disruptions', 'loaded', 1878)""")
+        ('halved/disruptions', 'halved', 'disruptions', 'loaded', 1878)"""
+    )
     con.execute("INSERT INTO ingest.current_delivery VALUES ('halved', now())")
     con.execute("INSERT INTO raw.disruptions VALUES ('halved')")
     assert previous_row_count(con, "disruptions", "raw.disruptions") == (3756, "good")
@@ -236,14 +242,16 @@ def test_a_blocked_delivery_is_never_the_baseline(tmp_path):
         == "halved"
     )
     con.execute(
-        "DELETE FROM ingest.current_delivery; INSERT INTO ingest.current_delivery VALUES ('again', now())"
+        "DELETE FROM ingest.current_delivery; "
+        "INSERT INTO ingest.current_delivery VALUES ('again', now())"
     )
     con.execute("UPDATE raw.disruptions SET _delivery_id = 'again'")
     assert previous_row_count(con, "disruptions", "raw.disruptions") == (3756, "good")
 
 
 def test_count_cost_at_scale(tmp_path):
-    """The independent count is a small fraction of the load: a 40 MB extract in well under a second."""
+    """The independent count is a small fraction of the load: a 40 MB extract in well under a
+    second."""
     import time
 
     path = Path(tmp_path / "big.csv")

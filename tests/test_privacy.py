@@ -48,14 +48,18 @@ def _scan_duckdb(path: Path, needles: set[str]) -> list[str]:
     hits = []
     con = duckdb.connect(str(path), read_only=True)
     try:
-        text_columns = con.execute("""SELECT table_schema, table_name, column_name FROM information_schema.columns
-            WHERE data_type = 'VARCHAR'""").fetchall()
+        text_columns = con.execute(
+            """SELECT table_schema, table_name, column_name FROM information_schema.columns
+            WHERE data_type = 'VARCHAR'"""
+        ).fetchall()
         con.execute(
             "CREATE TEMP TABLE needles AS SELECT unnest(?::VARCHAR[]) AS n", [sorted(needles)]
         )
         for schema, table, column in text_columns:
-            found = con.execute(f"""SELECT n FROM needles WHERE EXISTS (
-                SELECT 1 FROM "{schema}"."{table}" WHERE contains(lower("{column}"), n)) LIMIT 1""").fetchall()
+            found = con.execute(
+                f"""SELECT n FROM needles WHERE EXISTS (
+                SELECT 1 FROM "{schema}"."{table}" WHERE contains(lower("{column}"), n)) LIMIT 1"""
+            ).fetchall()
             hits += [f"{path.name}:{schema}.{table}.{column}: {f[0][:3]}…" for f in found]
     finally:
         con.close()

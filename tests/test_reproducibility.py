@@ -44,7 +44,8 @@ def _exports(root: Path) -> tuple[bytes, bytes]:
 
 
 def _moderate_one_awaiting_disruption(src: Path, dst: Path) -> str:
-    """A later delivery: one TOEX disruption from before 2025-26 Q1, awaiting moderation, is now moderated."""
+    """A later delivery: one TOEX disruption from before 2025-26 Q1, awaiting moderation, is now
+    moderated."""
     shutil.copytree(src, dst)
     path = dst / "disruptions.csv"
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
@@ -79,8 +80,11 @@ def test_rerun_replay_and_revisions(published_copy, tmp_path):
     _run(env, "--extracts", str(later))
     assert _exports(root) != original
     con = duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True)
-    revised = con.execute("""SELECT reporting_quarter, kpi_id, measure, period_type, breakdown_value, old_value, new_value
-        FROM ops.kpi_revisions WHERE reporting_quarter = '2025-26 Q1' ORDER BY ALL""").fetchall()
+    revised = con.execute(
+        "SELECT reporting_quarter, kpi_id, measure, period_type, breakdown_value, "
+        """old_value, new_value
+        FROM ops.kpi_revisions WHERE reporting_quarter = '2025-26 Q1' ORDER BY ALL"""
+    ).fetchall()
     con.close()
     assert (
         "2025-26 Q1",

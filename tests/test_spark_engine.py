@@ -26,7 +26,8 @@ def test_engine_defaults_to_duckdb_and_rejects_unknown(monkeypatch):
 
 def test_default_definitions_do_not_import_pyspark():
     code = (
-        "import sys; from dagster_project.definitions import build_definitions; build_definitions(); "
+        "import sys; from dagster_project.definitions import build_definitions; "
+        "build_definitions(); "
         "import dagster_project.cli, dagster_project.pipeline; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')))"
     )

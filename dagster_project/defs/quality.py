@@ -36,8 +36,10 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                 asset=key,
                 blocking=True,
                 additional_deps=reads,
-                description=f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), blocking: "
-                + ", ".join(e.name for e in errors),
+                description=(
+                    f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), "
+                    "blocking: " + ", ".join(e.name for e in errors)
+                ),
                 metadata={"suite_file": f"expectations/{suite.path.name}", "severity": "error"},
             )
         )
@@ -48,8 +50,10 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                 asset=key,
                 blocking=False,
                 additional_deps=reads,
-                description=f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), warnings: "
-                + ", ".join(e.name for e in warns),
+                description=(
+                    f"Great Expectations suite {suite.name} (expectations/{suite.path.name}), "
+                    "warnings: " + ", ".join(e.name for e in warns)
+                ),
                 metadata={"suite_file": f"expectations/{suite.path.name}", "severity": "warn"},
             )
         )

@@ -41,12 +41,12 @@ DBT_TARGET = "spark"
 # Tables Spark builds (dbt materialisations `table`); staging models are views, not files.
 TABLE_SCHEMAS = ("intermediate", "marts", "kpis")
 NOT_ON_SPARK = {
-    "exports__analyst_copy": "the analysts' copy is a copy of the DuckDB warehouse file; on the Spark engine "
-    "the marts and KPI tables are Spark's, in {tables} (Parquet)",
-    "revisions": "revision detection compares against the publication history in the DuckDB warehouse "
-    "(ops.published_kpi_values); not run on the Spark engine",
-    "exports__dbt_docs": "the dbt docs site is generated against the DuckDB target; not generated on the "
-    "Spark engine",
+    "exports__analyst_copy": "the analysts' copy is a copy of the DuckDB warehouse file; "
+    "on the Spark engine the marts and KPI tables are Spark's, in {tables} (Parquet)",
+    "revisions": "revision detection compares against the publication history in the DuckDB "
+    "warehouse (ops.published_kpi_values); not run on the Spark engine",
+    "exports__dbt_docs": "the dbt docs site is generated against the DuckDB target; "
+    "not generated on the Spark engine",
 }
 
 
@@ -125,7 +125,8 @@ def dbt_environment(quarter_label: str | None = None) -> dict[str, str]:
 
 
 def hand_over_ops(warehouse, folder: Path) -> Path:
-    """`ops.platform_usage` (measured at the edge, in DuckDB) as Parquet for Spark's `ops` source."""
+    """`ops.platform_usage` (measured at the edge, in DuckDB) as Parquet for Spark's `ops`
+    source."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "platform_usage.parquet"
     with warehouse.connect(read_only=True) as con:
@@ -136,7 +137,8 @@ def hand_over_ops(warehouse, folder: Path) -> Path:
 def register_sources(
     validated: Path, ops_folder: Path, env: dict[str, str], target_path: Path
 ) -> None:
-    """`dbt run-operation toex_spark_register_sources`: each dbt source a Spark view over its Parquet."""
+    """`dbt run-operation toex_spark_register_sources`: each dbt source a Spark view over its
+    Parquet."""
     from dagster_project.dbt_project import dbt_executable
 
     cmd = [

@@ -191,4 +191,7 @@ def _describe_unexpected_rows(
         o.observed_value = {"unexpected_rows": count, "first_rows": _jsonable(rows)}
         shown = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in rows)
         spec = next(e for e in suite.expectations if e.name == name)
-        o.message = f"{spec.description + ' — ' if spec.description else ''}{count} unexpected row(s): {shown}"
+        o.message = (
+            f"{spec.description + ' — ' if spec.description else ''}"
+            f"{count} unexpected row(s): {shown}"
+        )

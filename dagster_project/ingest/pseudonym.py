@@ -47,23 +47,25 @@ def resolve_key(synthetic_demo: bool = False) -> bytes:
     if key:
         if len(key.encode()) < MIN_KEY_BYTES:
             raise WeakPseudonymKey(
-                f"TOEX_PSEUDONYM_KEY is {len(key.encode())} bytes: at least {MIN_KEY_BYTES} are required "
+                f"TOEX_PSEUDONYM_KEY is {len(key.encode())} bytes: "
+                f"at least {MIN_KEY_BYTES} are required "
                 "(a short key can be recovered from one pseudonym); generate one with "
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`"
             )
         return key.encode()
     if demo_mode() and synthetic_demo:
         log.warning(
-            "TOEX_PSEUDONYM_KEY is not set: DEMO MODE uses the public development key %r for the synthetic "
-            "demo delivery. Never use it for real data.",
+            "TOEX_PSEUDONYM_KEY is not set: DEMO MODE uses the public development key %r "
+            "for the synthetic demo delivery. Never use it for real data.",
             DEV_KEY,
         )
         return DEV_KEY.encode()
     if demo_mode():
         raise MissingPseudonymKey(
-            "TOEX_PSEUDONYM_KEY is not set and this is not the unchanged synthetic demo delivery (no "
-            "SYNTHETIC_DEMO.json marker matching every file): TOEX_DEMO=1 allows the public development key "
-            "for that delivery only. Set TOEX_PSEUDONYM_KEY (outside the repository) for any other data."
+            "TOEX_PSEUDONYM_KEY is not set and this is not the unchanged synthetic demo delivery "
+            "(no SYNTHETIC_DEMO.json marker matching every file): TOEX_DEMO=1 allows the public "
+            "development key for that delivery only. Set TOEX_PSEUDONYM_KEY (outside the "
+            "repository) for any other data."
         )
     raise MissingPseudonymKey(
         "TOEX_PSEUDONYM_KEY is not set: refusing to ingest personal columns. Set the secret key "
@@ -98,4 +100,7 @@ def hmac_sql(expr: str, key: bytes) -> str:
     ipad = bytes(b ^ 0x36 for b in block).hex()
     opad = bytes(b ^ 0x5C for b in block).hex()
     inner = f"unhex(sha256(unhex('{ipad}') || encode(lower(trim({expr})))))"
-    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE '{PREFIX}' || left(sha256(unhex('{opad}') || {inner}), {LENGTH}) END"
+    return (
+        f"CASE WHEN {expr} IS NULL THEN NULL ELSE '{PREFIX}' || "
+        f"left(sha256(unhex('{opad}') || {inner}), {LENGTH}) END"
+    )

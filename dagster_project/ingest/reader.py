@@ -100,12 +100,14 @@ def _check_records(counted: records.RecordCount, name: str) -> None:
     row, size = counted.longest()
     if size > MAX_LINE_BYTES:
         raise FileRejected(
-            f"{name}: row {row} is {size:,} bytes long, over the {MAX_LINE_BYTES:,} a record may have "
+            f"{name}: row {row} is {size:,} bytes long, "
+            f"over the {MAX_LINE_BYTES:,} a record may have "
             "(the CSV reader would drop it unreported); file rejected, previous version kept"
         )
     if counted.open_quote_row and counted.lines_in_open_record > 1:
         raise FileRejected(
-            f"{name}: row {counted.open_quote_row}: a quoted field opened there never closes, so the "
+            f"{name}: row {counted.open_quote_row}: "
+            "a quoted field opened there never closes, so the "
             f"{counted.lines_in_open_record - 1} line(s) after it cannot be split into rows; "
             "file rejected, previous version kept"
         )
@@ -117,8 +119,8 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) 
     if encoding == "cp1252":
         # Windows-1252 from Excel: transcode once, loudly, rather than garble.
         log.warning("%s is Windows-1252, not UTF-8: transcoding to UTF-8 before loading", name)
-        tmp = tempfile.NamedTemporaryFile(prefix="toex-", suffix=".csv", delete=False)
         with (
+            tempfile.NamedTemporaryFile(prefix="toex-", suffix=".csv", delete=False) as tmp,
             open(path, encoding="cp1252", newline="") as src,
             open(tmp.name, "w", encoding="utf-8", newline="") as dst,
         ):
@@ -150,7 +152,8 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str) 
     # drift (blank lines, CRLF, multi-line fields), so each reject is placed by the record
     # that holds its line's first byte, from the independent count.
     rej = con.execute(
-        f"""SELECT min(line_byte_position), string_agg(DISTINCT error_type || ': ' || error_message, '; '),
+        "SELECT min(line_byte_position), "
+        f"""string_agg(DISTINCT error_type || ': ' || error_message, '; '),
                    any_value(csv_line)
             FROM {rejects} GROUP BY line ORDER BY 1"""
     ).fetchall()
@@ -187,8 +190,9 @@ def _placed_rejects(
             )
         if "\n" in text:
             raise FileRejected(
-                f"{name}: row {row}: an unreadable record runs over {text.count(chr(10)) + 1} lines, so the rows "
-                f"in it cannot be counted ({message.splitlines()[0][:120]}); file rejected, previous version kept"
+                f"{name}: row {row}: an unreadable record runs over "
+                f"{text.count(chr(10)) + 1} lines, so the rows in it cannot be counted "
+                f"({message.splitlines()[0][:120]}); file rejected, previous version kept"
             )
         placed[row] = (row, f"unparseable CSV record ({message})", raw)
     return sorted(placed.values())
@@ -200,11 +204,13 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, rejected_rows: list
         not rejected_rows
     ):  # the common case: one copy, not two (8.5 M rows in the largest extract at scale 1000)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid + 1 AS _row_number, * FROM {table}_read"
+            f"CREATE OR REPLACE TEMP TABLE {table} AS "
+            f"SELECT rowid + 1 AS _row_number, * FROM {table}_read"
         )
     else:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table}_ord AS SELECT rowid + 1 AS ordinal, * FROM {table}_read"
+            f"CREATE OR REPLACE TEMP TABLE {table}_ord AS "
+            f"SELECT rowid + 1 AS ordinal, * FROM {table}_read"
         )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table}_rej AS SELECT unnest(?::BIGINT[]) AS r",
@@ -215,12 +221,14 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str, rejected_rows: list
             f"""CREATE OR REPLACE TEMP TABLE {table} AS
             WITH numbers AS (
                 SELECT r, row_number() OVER (ORDER BY r) AS ordinal
-                FROM (SELECT range + 1 AS r FROM range({n})) WHERE r NOT IN (SELECT r FROM {table}_rej))
+                FROM (SELECT range + 1 AS r FROM range({n})) """
+            f"""WHERE r NOT IN (SELECT r FROM {table}_rej))
             SELECT numbers.r AS _row_number, o.* EXCLUDE (ordinal)
             FROM {table}_ord o JOIN numbers USING (ordinal) ORDER BY 1"""
         )
     con.execute(
-        f"DROP TABLE IF EXISTS {table}_read; DROP TABLE IF EXISTS {table}_ord; DROP TABLE IF EXISTS {table}_rej"
+        f"DROP TABLE IF EXISTS {table}_read; DROP TABLE IF EXISTS {table}_ord; "
+        f"DROP TABLE IF EXISTS {table}_rej"
     )
 
 
@@ -318,7 +326,8 @@ def read_xlsx(
             cells = (cells + [None] * width)[:width]
             if unvalued:
                 what = "; ".join(
-                    f"{header[j] or f'column {j + 1}'}: formula {str(frow[j])[:60]!r} has no cached value"
+                    f"{header[j] or f'column {j + 1}'}: "
+                    f"formula {str(frow[j])[:60]!r} has no cached value"
                     for j in unvalued
                 )
                 raw = ",".join(
@@ -335,7 +344,8 @@ def read_xlsx(
     counted = sheets.count_data_rows(body, sheet_path, header_row)
     if counted != len(numbers) + len(rejects):
         raise FileRejected(
-            f"{name}: sheet {ws.title!r} holds {counted} data rows but the reader read {len(numbers) + len(rejects)}; "
+            f"{name}: sheet {ws.title!r} holds {counted} data rows "
+            f"but the reader read {len(numbers) + len(rejects)}; "
             "file rejected, previous version kept"
         )
     arrow = pa.table(

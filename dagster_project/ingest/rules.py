@@ -61,10 +61,16 @@ def typed(col: Column, v: str) -> str:
         return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
     if col.type == "integer":
         whole = f"regexp_replace({v}, '\\.0+$', '')"
-        return f"CASE WHEN regexp_full_match({v}, {sql_literal(INTEGER_TEXT)}) THEN try_cast({whole} AS BIGINT) END"
+        return (
+            f"CASE WHEN regexp_full_match({v}, {sql_literal(INTEGER_TEXT)}) "
+            f"THEN try_cast({whole} AS BIGINT) END"
+        )
     if col.type == "number":
         d = f"try_cast({v} AS DOUBLE)"
-        return f"CASE WHEN regexp_full_match({v}, {sql_literal(NUMBER_TEXT)}) AND isfinite({d}) THEN {d} END"
+        return (
+            f"CASE WHEN regexp_full_match({v}, {sql_literal(NUMBER_TEXT)}) "
+            f"AND isfinite({d}) THEN {d} END"
+        )
     return v
 
 
@@ -87,7 +93,9 @@ def reasons(contract: Contract, refs_available: set[str]) -> list[str]:
             )
         limit = MAX_FREE_TEXT if col.free_text else MAX_TEXT
         out.append(
-            f"CASE WHEN length({v}) > {limit} THEN {sql_literal(f'{n}: longer than {limit} characters (')} || length({v}) || ')' END"
+            f"CASE WHEN length({v}) > {limit} "
+            f"THEN {sql_literal(f'{n}: longer than {limit} characters (')} || "
+            f"length({v}) || ')' END"
         )
         if col.allowed is not None:
             what = (
@@ -96,43 +104,58 @@ def reasons(contract: Contract, refs_available: set[str]) -> list[str]:
                 else "allowed values " + "/".join(col.allowed)
             )
             out.append(
-                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' not in ' + what)} END"
+                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL "
+                f"THEN {sql_literal(n + ': ')} || {_shown(col, v)} || "
+                f"{sql_literal(' not in ' + what)} END"
             )
         elif col.type != "text":
             out.append(
-                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' is not a valid ' + col.type)} END"
+                f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL "
+                f"THEN {sql_literal(n + ': ')} || {_shown(col, v)} || "
+                f"{sql_literal(' is not a valid ' + col.type)} END"
             )
         if col.pattern:
             out.append(
-                f"CASE WHEN {v} IS NOT NULL AND NOT regexp_full_match({v}, {sql_literal(col.pattern)}) THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(' does not match ' + col.pattern)} END"
+                f"CASE WHEN {v} IS NOT NULL "
+                f"AND NOT regexp_full_match({v}, {sql_literal(col.pattern)}) "
+                f"THEN {sql_literal(n + ': ')} || {_shown(col, v)} || "
+                f"{sql_literal(' does not match ' + col.pattern)} END"
             )
         if col.type in ("date", "month"):
             out.append(
-                f"CASE WHEN {t} < DATE '{EARLIEST}' OR {t} >= DATE '{LATEST}' THEN {sql_literal(n + ': ')} || {t} || "
+                f"CASE WHEN {t} < DATE '{EARLIEST}' OR {t} >= DATE '{LATEST}' "
+                f"THEN {sql_literal(n + ': ')} || {t} || "
                 f"{sql_literal(f' outside the plausible range {EARLIEST} to {LATEST}')} END"
             )
         if col.min is not None:
             out.append(
-                f"CASE WHEN {t} < {col.min} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' below the minimum {col.min}')} END"
+                f"CASE WHEN {t} < {col.min} THEN {sql_literal(n + ': ')} || {t} || "
+                f"{sql_literal(f' below the minimum {col.min}')} END"
             )
         if col.max is not None:
             out.append(
-                f"CASE WHEN {t} > {col.max} THEN {sql_literal(n + ': ')} || {t} || {sql_literal(f' above the maximum {col.max}')} END"
+                f"CASE WHEN {t} > {col.max} THEN {sql_literal(n + ': ')} || {t} || "
+                f"{sql_literal(f' above the maximum {col.max}')} END"
             )
         if col.on_or_after:
             o = quote_identifier(f"t_{col.on_or_after}")
             out.append(
-                f"CASE WHEN {t} < {o} THEN {sql_literal(f'{n}: before {col.on_or_after} (')} || {t} || ' < ' || {o} || ')' END"
+                f"CASE WHEN {t} < {o} THEN {sql_literal(f'{n}: before {col.on_or_after} (')} || "
+                f"{t} || ' < ' || {o} || ')' END"
             )
         if col.required_when:
             other, value = col.required_when
             out.append(
-                f"CASE WHEN {t} IS NULL AND {quote_identifier('t_' + other)} = {sql_literal(value)} THEN {sql_literal(f'{n}: required when {other} is {value}')} END"
+                f"CASE WHEN {t} IS NULL "
+                f"AND {quote_identifier('t_' + other)} = {sql_literal(value)} "
+                f"THEN {sql_literal(f'{n}: required when {other} is {value}')} END"
             )
         if col.references and col.references[0] in refs_available:
             ref_extract, ref_col = col.references
             out.append(
-                f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN (SELECT {quote_identifier(ref_col)} FROM raw.{quote_identifier(ref_extract)}) "
-                f"THEN {sql_literal(n + ': ')} || {_shown(col, v)} || {sql_literal(f' not found in {ref_extract}.{ref_col}')} END"
+                f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN "
+                f"(SELECT {quote_identifier(ref_col)} FROM raw.{quote_identifier(ref_extract)}) "
+                f"THEN {sql_literal(n + ': ')} || {_shown(col, v)} || "
+                f"{sql_literal(f' not found in {ref_extract}.{ref_col}')} END"
             )
     return out

@@ -142,10 +142,12 @@ def column_chart(
     out = [_svg_open(width, height, title)]
     for t in ticks:
         out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#e0e0e0"/>'
+            f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" '
+            'stroke="#e0e0e0"/>'
         )
         out.append(
-            f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" fill="#555">{_t(value_fmt(t))}</text>'
+            f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" '
+            f'fill="#555">{_t(value_fmt(t))}</text>'
         )
     out.append(
         f'<line x1="{left}" x2="{width - right}" y1="{_n(y(0))}" y2="{_n(y(0))}" stroke="#555"/>'
@@ -174,17 +176,21 @@ def column_chart(
                 base, top_v, bx = 0.0, v, x0 + bar_w * j
             y1, y2 = sorted((y(base), y(top_v)))
             out.append(
-                f'<rect x="{_n(bx)}" y="{_n(y1)}" width="{_n(bar_w)}" height="{_n(max(y2 - y1, 0.5))}" '
-                f'fill="{color}"><title>{_t(category)}, {_t(s.name)}: {_t(value_fmt(v))}</title></rect>'
+                f'<rect x="{_n(bx)}" y="{_n(y1)}" width="{_n(bar_w)}" '
+                f'height="{_n(max(y2 - y1, 0.5))}" '
+                f'fill="{color}">'
+                f"<title>{_t(category)}, {_t(s.name)}: {_t(value_fmt(v))}</title></rect>"
             )
             if show_labels and not stacked:
                 ly = y1 - 3 if v >= 0 else y2 + 11
                 out.append(
-                    f'<text x="{_n(bx + bar_w / 2)}" y="{_n(ly)}" text-anchor="middle">{_t(value_fmt(v))}</text>'
+                    f'<text x="{_n(bx + bar_w / 2)}" y="{_n(ly)}" '
+                    f'text-anchor="middle">{_t(value_fmt(v))}</text>'
                 )
         if stacked and show_labels:
             out.append(
-                f'<text x="{_n(x0 + bar_w / 2)}" y="{_n(y(up) - 3)}" text-anchor="middle">{_t(value_fmt(up + down))}</text>'
+                f'<text x="{_n(x0 + bar_w / 2)}" y="{_n(y(up) - 3)}" '
+                f'text-anchor="middle">{_t(value_fmt(up + down))}</text>'
             )
         cx = left + band * (i + 0.5)
         if crowded:
@@ -251,10 +257,12 @@ def hbar_chart(
     out = [_svg_open(width, height, title)]
     for t in ticks:
         out.append(
-            f'<line x1="{_n(x(t))}" x2="{_n(x(t))}" y1="{top}" y2="{height - bottom}" stroke="#e0e0e0"/>'
+            f'<line x1="{_n(x(t))}" x2="{_n(x(t))}" y1="{top}" y2="{height - bottom}" '
+            'stroke="#e0e0e0"/>'
         )
         out.append(
-            f'<text x="{_n(x(t))}" y="{height - 6}" text-anchor="middle" fill="#555">{_t(value_fmt(t))}</text>'
+            f'<text x="{_n(x(t))}" y="{height - 6}" text-anchor="middle" '
+            f'fill="#555">{_t(value_fmt(t))}</text>'
         )
     out.append(
         f'<line x1="{_n(x(0))}" x2="{_n(x(0))}" y1="{top}" y2="{height - bottom}" stroke="#555"/>'
@@ -264,11 +272,13 @@ def hbar_chart(
         x1, x2 = sorted((x(0), x(v)))
         fill = (NEGATIVE if v < 0 else POSITIVE if v > 0 else NEUTRAL) if diverging else color
         out.append(
-            f'<text x="{_n(left - 6)}" y="{_n(y0 + 14)}" text-anchor="end">{_t(_fit(label, label_w, 7.0))}'
+            f'<text x="{_n(left - 6)}" y="{_n(y0 + 14)}" '
+            f'text-anchor="end">{_t(_fit(label, label_w, 7.0))}'
             f"<title>{_t(label)}</title></text>"
         )
         out.append(
-            f'<rect x="{_n(x1)}" y="{_n(y0 + 3)}" width="{_n(max(x2 - x1, 1.0))}" height="{row_h - 6}" fill="{fill}">'
+            f'<rect x="{_n(x1)}" y="{_n(y0 + 3)}" width="{_n(max(x2 - x1, 1.0))}" '
+            f'height="{row_h - 6}" fill="{fill}">'
             f"<title>{_t(label)}: {_t(value_fmt(v))}</title></rect>"
         )
         lx, anchor = (x2 + 4, "start") if v >= 0 else (x1 - 4, "end")
@@ -298,7 +308,8 @@ def stacked_share_chart(
         total = sum((s.values[i] or 0) for s in segments) or 1.0
         cursor = float(left)
         out.append(
-            f'<text x="{_n(left - 6)}" y="{_n(y0 + 15)}" text-anchor="end">{_t(_fit(label, label_w, 6.6))}'
+            f'<text x="{_n(left - 6)}" y="{_n(y0 + 15)}" '
+            f'text-anchor="end">{_t(_fit(label, label_w, 6.6))}'
             f"<title>{_t(label)}</title></text>"
         )
         for j, s in enumerate(segments):
@@ -308,12 +319,14 @@ def stacked_share_chart(
                 continue
             color = s.color or PALETTE[j % len(PALETTE)]
             out.append(
-                f'<rect x="{_n(cursor)}" y="{_n(y0 + 3)}" width="{_n(w)}" height="{row_h - 6}" fill="{color}">'
+                f'<rect x="{_n(cursor)}" y="{_n(y0 + 3)}" width="{_n(w)}" height="{row_h - 6}" '
+                f'fill="{color}">'
                 f"<title>{_t(label)}, {_t(s.name)}: {v / total * 100:.1f}%</title></rect>"
             )
             if w > 34:
                 out.append(
-                    f'<text x="{_n(cursor + w / 2)}" y="{_n(y0 + 15)}" text-anchor="middle" fill="#fff">'
+                    f'<text x="{_n(cursor + w / 2)}" y="{_n(y0 + 15)}" text-anchor="middle" '
+                    'fill="#fff">'
                     f"{v / total * 100:.0f}%</text>"
                 )
             cursor += w
@@ -350,20 +363,24 @@ def line_chart(
     out = [_svg_open(width, height, title)]
     for t in ticks:
         out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#e0e0e0"/>'
+            f'<line x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" '
+            'stroke="#e0e0e0"/>'
         )
         out.append(
-            f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" fill="#555">{_t(value_fmt(t))}</text>'
+            f'<text x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" '
+            f'fill="#555">{_t(value_fmt(t))}</text>'
         )
     for i, category in enumerate(categories):
         if crowded:
             out.append(
                 f'<text x="{_n(x(i))}" y="{_n(height - bottom + 12)}" text-anchor="end" '
-                f'transform="rotate(-45 {_n(x(i))} {_n(height - bottom + 12)})">{_t(category)}</text>'
+                f'transform="rotate(-45 {_n(x(i))} {_n(height - bottom + 12)})">'
+                f"{_t(category)}</text>"
             )
         else:
             out.append(
-                f'<text x="{_n(x(i))}" y="{_n(height - bottom + 16)}" text-anchor="middle">{_t(category)}</text>'
+                f'<text x="{_n(x(i))}" y="{_n(height - bottom + 16)}" '
+                f'text-anchor="middle">{_t(category)}</text>'
             )
     for j, s in enumerate(series):
         color = s.color or PALETTE[j % len(PALETTE)]
@@ -384,7 +401,8 @@ def line_chart(
             paths.append(segment)
         for points in paths:
             out.append(
-                f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" stroke-width="2"/>'
+                f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
+                'stroke-width="2"/>'
             )
     if len(series) > 1:
         out.append(_legend(series, left, 14))

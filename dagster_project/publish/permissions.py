@@ -51,7 +51,8 @@ def set_dir(path: Path) -> None:
 
 
 def set_tree(root: Path) -> None:
-    """`root` and everything under it: folders `dir_mode`, files `file_mode` (symlinks untouched)."""
+    """`root` and everything under it: folders `dir_mode`, files `file_mode` (symlinks
+    untouched)."""
     root = Path(root)
     set_dir(root)
     for folder, dirs, files in os.walk(root):

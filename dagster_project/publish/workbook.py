@@ -145,7 +145,8 @@ def _question_sheet(
         ws,
         title,
         f"{quarter.label} ({quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}). Values are "
-        "unrounded; the Value column's format rounds them for display. Definitions: the Definitions sheet.",
+        "unrounded; the Value column's format rounds them for display. "
+        "Definitions: the Definitions sheet.",
         HEADER,
         WIDTHS,
         KEY_COLUMNS,
@@ -198,8 +199,8 @@ def _series_sheet(wb: Workbook, history: Sequence[tuple[Quarter, KpiRow]], quart
     _table_head(
         ws,
         f"Quarterly series since inception, {first.label} to {quarter.label}",
-        "Each quarter's own figure (period_type quarter), as published for that quarter: the series "
-        "behind the pack's charts. Columns: KPI, label and breakdown (see Definitions).",
+        "Each quarter's own figure (period_type quarter), as published for that quarter: "
+        "the series behind the pack's charts. Columns: KPI, label and breakdown (see Definitions).",
         header,
         [12, 13, 13] + [22] * len(series),
         1,
@@ -273,8 +274,9 @@ def _definitions_sheet(wb: Workbook) -> int:
         ws,
         "Definitions: the KPI catalogue",
         "One row per (KPI, measure, breakdown), from "
-        "dbt/catalogue/kpi_catalogue.yml (the warehouse table kpis.kpi_catalogue). A breakdown can change "
-        "who is counted: read Population. Leave rows that repeat another KPI's figure out of sums.",
+        "dbt/catalogue/kpi_catalogue.yml (the warehouse table kpis.kpi_catalogue). "
+        "A breakdown can change who is counted: read Population. "
+        "Leave rows that repeat another KPI's figure out of sums.",
         header,
         (7, 30, 14, 34, 70, 44, 9, 30, 26, 14, 34),
         3,
@@ -378,7 +380,8 @@ def build_workbook(
         2,
         1,
         "The quarter's figures from kpi_values (the same rows as kpi_values.csv), one sheet per "
-        "research question in the pack's order, then the quarterly series, the detail tables and the definitions.",
+        "research question in the pack's order, then the quarterly series, the detail tables "
+        "and the definitions.",
     )
     for col, (head, width) in enumerate(
         zip(("Sheet", "Contents", "KPIs", "Rows"), (20, 100, 28, 8), strict=False), 1

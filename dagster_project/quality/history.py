@@ -77,7 +77,8 @@ def record(
             con.execute(f"DELETE FROM {TABLE} WHERE run_id = ? AND suite = ?", [run_id, suite])
         if rows:
             con.executemany(
-                f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(COLUMNS))})",
                 rows,
             )
         con.execute("COMMIT")
@@ -94,7 +95,8 @@ def results_for_run(
     severity: str | None = None,
     failed_only: bool = False,
 ) -> list[dict]:
-    """A run's outcomes as dicts (columns above), failures first, then by asset, suite, expectation."""
+    """A run's outcomes as dicts (columns above), failures first, then by asset, suite,
+    expectation."""
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'quality' "
         "AND table_name = 'validation_results'"

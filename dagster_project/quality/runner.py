@@ -89,8 +89,11 @@ def as_of_date(con: duckdb.DuckDBPyConnection) -> date:
         return date.fromisoformat(override)
     if not _has_tables(con, "ingest.current_delivery", "ingest.deliveries"):
         return datetime.now(LONDON).date()
-    row = con.execute("""SELECT d.arrived_at FROM ingest.current_delivery c
-        JOIN ingest.deliveries d USING (delivery_id) ORDER BY c.activated_at DESC LIMIT 1""").fetchone()
+    row = con.execute(
+        """SELECT d.arrived_at FROM ingest.current_delivery c
+        JOIN ingest.deliveries d USING (delivery_id) """
+        "ORDER BY c.activated_at DESC LIMIT 1"
+    ).fetchone()
     if not row or not row[0]:
         return datetime.now(LONDON).date()
     arrived = datetime.fromisoformat(str(row[0]))
@@ -199,7 +202,8 @@ def _describe(exp_type: str, kwargs: dict, result: dict) -> tuple[Any, str]:
             "unexpected_percent": result.get("unexpected_percent"),
         }
         msg = (
-            f"{result.get('unexpected_count')} of {result.get('element_count')} {kwargs.get('column', 'values')} "
+            f"{result.get('unexpected_count')} of {result.get('element_count')} "
+            f"{kwargs.get('column', 'values')} "
             f"values outside {json.dumps(_jsonable(bounds))}"
             + (f" (e.g. {shown})" if shown else "")
         )
@@ -471,7 +475,10 @@ def _describe_unexpected_rows(
             o.observed_value = {"unexpected_rows": count, "first_rows": _jsonable(rows)}
             shown = "; ".join(", ".join(f"{k}={v}" for k, v in r.items()) for r in rows)
             spec = next(e for e in suite.expectations if e.name == name)
-            o.message = f"{spec.description + ' — ' if spec.description else ''}{count} unexpected row(s): {shown}"
+            o.message = (
+                f"{spec.description + ' — ' if spec.description else ''}"
+                f"{count} unexpected row(s): {shown}"
+            )
 
 
 def _build_docs(context, suite: Suite, run_id: str | None) -> tuple[str | None, str | None]:

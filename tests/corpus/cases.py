@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 OPS_HEADER = "operation_ref,team,owning_force,opened_date,closed_date,soc_master_list\n"
 OPS_GOOD = (
-    OPS_HEADER
-    + "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\nLONDON Op 35,LONDON,Metropolitan Police,2022-06-01,,N\n"
+    OPS_HEADER + "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\n"
+    "LONDON Op 35,LONDON,Metropolitan Police,2022-06-01,,N\n"
 )
 DIS_HEADER = (
     "disruption_id,operation_ref,disruption_date,threat_type,impact,moderation_status,moderated_date,"
@@ -85,7 +85,8 @@ CASES = [
     Case(
         "missing_required_column",
         {
-            "operations.csv": "operation_ref,team,opened_date,soc_master_list\nTARIAN Op 1,TARIAN,2023-01-01,Y\n"
+            "operations.csv": "operation_ref,team,opened_date,soc_master_list\n"
+            "TARIAN Op 1,TARIAN,2023-01-01,Y\n"
         },
         "operations",
         "rejected",
@@ -432,7 +433,8 @@ CASES = [
     Case(
         "header_case_and_whitespace",
         {
-            "operations.csv": " Operation_REF ,TEAM,owning_force , Opened_Date,closed_date,SOC_Master_List\n"
+            "operations.csv": " Operation_REF ,TEAM,owning_force , Opened_Date,"
+            "closed_date,SOC_Master_List\n"
             "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\n"
         },
         "operations",
@@ -440,8 +442,9 @@ CASES = [
         accepted=1,
     ),
     # --- issue 12, "figures changed silently": each was exit 0 with rows lost or changed.
-    # A stray quote (after a space, so not a field start): the parser swallowed every later row into one
-    # reject; the independent count of the bytes sees the rows and the file is refused naming the row.
+    # A stray quote (after a space, so not a field start): the parser swallowed every later row
+    # into one reject; the independent count of the bytes sees the rows and the file is refused
+    # naming the row.
     Case(
         "stray_quote_swallows_the_rest",
         _dis(
@@ -482,8 +485,8 @@ CASES = [
         "rejected",
         "disruptions.csv: row 2: an unreadable record runs over 2 lines",
     ),
-    # Over the reader's record limit (64 MB in production; 1 MB here so the case stays small): the parser
-    # drops such a record and files its reject against the row before it.
+    # Over the reader's record limit (64 MB in production; 1 MB here so the case stays small): the
+    # parser drops such a record and files its reject against the row before it.
     Case(
         "record_over_the_line_limit",
         _dis(
@@ -502,7 +505,8 @@ CASES = [
         {
             "operations.csv": OPS_GOOD,
             "morile_assessments.csv": ASSESS_HEADER + "A1,TARIAN Op 49,MSHT,2025-01-01,1234.5,3\n"
-            "A2,TARIAN Op 49,MSHT,2025-01-01,2.5,3\nA3,TARIAN Op 49,MSHT,2025-01-01,300,0x10\nA4,TARIAN Op 49,MSHT,2025-01-01,1e3,2\n"
+            "A2,TARIAN Op 49,MSHT,2025-01-01,2.5,3\nA3,TARIAN Op 49,MSHT,2025-01-01,300,0x10\n"
+            "A4,TARIAN Op 49,MSHT,2025-01-01,1e3,2\n"
             'A5,TARIAN Op 49,MSHT,2025-01-01,"1,234",2\nA6,TARIAN Op 49,MSHT,2025-01-01,\'300,2\n',
         },
         "morile_assessments",
@@ -587,7 +591,8 @@ CASES = [
     Case(
         "zero_width_and_no_break_space_in_headers",
         {
-            "operations.csv": "\ufeffoperation_ref,\u00a0team,owning_force\u200b,opened_date,closed_date\u2060,soc_master_list\n"
+            "operations.csv": "\ufeffoperation_ref,\u00a0team,owning_force\u200b,opened_date,"
+            "closed_date\u2060,soc_master_list\n"
             "TARIAN Op 49,TARIAN,South Wales,2023-01-05,,Y\n"
         },
         "operations",

@@ -1,4 +1,5 @@
-"""The pack's data-quality and revisions sections: what the checks found, what changed since the last publication."""
+"""The pack's data-quality and revisions sections: what the checks found, what changed since
+the last publication."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Q1, impact on identification, prioritisation, disruption and protection: the view models of KPIs Q1.1 to Q1.4."""
+"""Q1, impact on identification, prioritisation, disruption and protection: the view models of
+KPIs Q1.1 to Q1.4."""
 
 from __future__ import annotations
 
@@ -106,8 +107,8 @@ def q1_2(figs: Figures, quarter: Quarter, inputs: Inputs) -> dict:
     table_note, large_total = "", len(large)
     if detail is not None and len(table) > PACK_DETAIL_ROWS:
         table_note = (
-            f"Showing the {PACK_DETAIL_ROWS} largest decreases of {len(table):,} assessments; every "
-            "assessment is in kpis.kpi_toex_risk_score_changes (analysts' copy and Parquet)."
+            f"Showing the {PACK_DETAIL_ROWS} largest decreases of {len(table):,} assessments; "
+            "every assessment is in kpis.kpi_toex_risk_score_changes (analysts' copy and Parquet)."
         )
         table = table[:PACK_DETAIL_ROWS]
         if len(large) > PACK_DETAIL_ROWS:
