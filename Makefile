@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO    := data/source/demo_delivery
 export TOEX_HOME ?= $(CURDIR)
 
-.PHONY: setup demo test test-fast dev manifest clean bench
+.PHONY: setup demo test test-fast lint dev manifest clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,6 +29,15 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+# Style, enforced in CI: ruff (rules and line length in pyproject.toml), ruff's formatter, sqlfluff
+# for the dbt SQL (dbt/.sqlfluff), and the generated dbt files (seeds, sources, docs) up to date.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python dbt/scripts/build_seeds.py --check
+	$(BIN)/python dbt/scripts/build_docs.py --check
+	cd dbt && ../$(BIN)/sqlfluff lint models macros tests
 
 # Scale benchmark (not part of the tests): pipeline vs the DuckDB floor at each scale, results in
 # data/bench/results.md (docs/SCALE.md). All four scales: ~20 min on 2 cores, ~10 GB of disk at scale 1000.

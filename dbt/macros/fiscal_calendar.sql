@@ -90,32 +90,3 @@
 {% macro date_literal(iso_date) -%}
     cast('{{ iso_date }}' as date)
 {%- endmacro %}
-
-{#- Labels of period_label: '30 June 2025' and 'April 2025' from 'YYYY-MM-DD' (compile time, so
-    every engine prints the same English month name). -#}
-
-{% macro toex_month_name(iso_date) -%}
-    {{ ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
-        'October', 'November', 'December'][(iso_date[5:7] | int) - 1] }}
-{%- endmacro %}
-
-{% macro long_date_label(iso_date) -%}
-    {{ iso_date[8:10] | int }} {{ toex_month_name(iso_date) }} {{ iso_date[0:4] }}
-{%- endmacro %}
-
-{% macro month_name_label(iso_date) -%}
-    {{ toex_month_name(iso_date) }} {{ iso_date[0:4] }}
-{%- endmacro %}
-
-{#- The last select of a fact model: every column of `relation` plus the fiscal_year and
-    fiscal_quarter (dim_fiscal_quarters keys) of `date_column`. Null when the date lies outside
-    the calendar (before the inception quarter or after the reporting quarter). -#}
-{% macro with_fiscal_quarter(relation, date_column) %}
-    select
-        {{ relation }}.*,
-        fiscal.fiscal_year,
-        fiscal.fiscal_quarter
-    from {{ relation }}
-    left join {{ ref('dim_fiscal_quarters') }} as fiscal
-        on {{ relation }}.{{ date_column }} between fiscal.quarter_start and fiscal.quarter_end
-{% endmacro %}

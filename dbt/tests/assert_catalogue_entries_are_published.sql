@@ -34,7 +34,7 @@ published as (
 
 select expected.kpi_id, expected.measure, expected.breakdown, expected.period_type
 from expected
-where exists (select 1 from {{ ref('kpi_values') }} where value <> 0)
+where exists (select 1 from {{ ref('kpi_values') }} as any_figure where any_figure.value <> 0)
 and not exists (
     select 1
     from published

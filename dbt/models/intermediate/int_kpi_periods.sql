@@ -29,11 +29,13 @@ periods as (
            {{ date_literal(inception) }}, {{ date_literal(q.quarter_end) }}, 'Since inception'
     union all
     select '{{ q.label }}', 'as_at',
-           {{ date_literal(q.quarter_end) }}, {{ date_literal(q.quarter_end) }}, 'As at {{ long_date_label(q.quarter_end) }}'
+           {{ date_literal(q.quarter_end) }}, {{ date_literal(q.quarter_end) }},
+           'As at {{ long_date_label(q.quarter_end) }}'
     {%- for m in q.months %}
     union all
     select '{{ q.label }}', 'month',
-           {{ date_literal(m.month_start) }}, {{ date_literal(m.month_end) }}, '{{ month_name_label(m.month_start) }}'
+           {{ date_literal(m.month_start) }}, {{ date_literal(m.month_end) }},
+           '{{ month_name_label(m.month_start) }}'
     {%- endfor %}
     {%- for fy in range(quarters[0].fy_start_year, q.fy_start_year) %}
     union all
