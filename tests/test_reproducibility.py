@@ -72,8 +72,13 @@ def test_rerun_replay_and_revisions(published_copy, tmp_path):
     first_delivery = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
     con.close()
 
+    docs = root / "published" / "dbt_docs.html"
+    docs_before = docs.read_bytes()
     _run(env, "--extracts", str(delivery))
     assert _exports(root) == original, "same delivery, byte-identical kpi_values.csv and .parquet"
+    # The docs site embeds the time dbt generated it: unchanged bytes mean it was not rebuilt, as
+    # neither the project nor the warehouse's schema changed.
+    assert docs.read_bytes() == docs_before, "dbt docs rebuilt although nothing they show changed"
 
     later = tmp_path / "later_delivery"
     moderated = _moderate_one_awaiting_disruption(delivery, later)
