@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 
 from dagster_project.quality.runner import (
     SAMPLE_ROWS,
-    ExpectationOutcome,
     SuiteRun,
     _build_docs,
     _context,
     _jsonable,
     _outcomes,
+    suite_errored,
 )
 from dagster_project.quality.suites import Suite
 
@@ -138,19 +138,9 @@ def run_suite_on_spark(
         Exception
     ) as exc:  # the suite could not run at all: every expectation fails with the error
         log.exception("suite %s could not run on Spark", suite.name)
-        run.outcomes = [
-            ExpectationOutcome(
-                suite.name,
-                e.name,
-                e.severity,
-                False,
-                None,
-                f"suite could not run on Spark: {type(exc).__name__}: {exc}",
-                True,
-                e.type,
-            )
-            for e in suite.expectations
-        ]
+        run.outcomes = suite_errored(
+            suite, f"suite could not run on Spark: {type(exc).__name__}: {exc}"
+        )
     if result is not None:
         run.outcomes = _outcomes(suite, result)
         _describe_unexpected_rows(spark, suite, result, run.outcomes, reporting_quarter)

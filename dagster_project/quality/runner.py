@@ -334,19 +334,7 @@ def run_suite(
         Exception
     ) as exc:  # the suite could not run at all: every expectation fails with the error
         log.exception("suite %s could not run", suite.name)
-        run.outcomes = [
-            ExpectationOutcome(
-                suite.name,
-                e.name,
-                e.severity,
-                False,
-                None,
-                f"suite could not run: {type(exc).__name__}: {exc}",
-                True,
-                e.type,
-            )
-            for e in suite.expectations
-        ]
+        run.outcomes = suite_errored(suite, f"suite could not run: {type(exc).__name__}: {exc}")
     finally:
         if datasource is not None:
             gx_duckdb.release(datasource)
@@ -358,6 +346,14 @@ def run_suite(
             run.docs_index, run.docs_page = _build_docs(context, suite, run_id)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def suite_errored(suite: Suite, message: str) -> list[ExpectationOutcome]:
+    """The suite could not run at all: every expectation fails (errored) with `message`."""
+    return [
+        ExpectationOutcome(suite.name, e.name, e.severity, False, None, message, True, e.type)
+        for e in suite.expectations
+    ]
 
 
 def _outcomes(suite: Suite, result) -> list[ExpectationOutcome]:
