@@ -34,6 +34,7 @@ from pathlib import Path
 
 from benchmarks.procmon import run_measured
 from dagster_project.ingest.delivery import DEMO_MARKER
+from dagster_project.publish.figures import KPI_GRAIN
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -41,17 +42,7 @@ QUARTER = "2025-26-Q1"
 SLUG = QUARTER  # the quarter's exports folder
 SEED = 20250630
 MIB = 1024 * 1024
-KEY = (
-    "reporting_quarter",
-    "kpi_id",
-    "measure",
-    "period_type",
-    "period_start",
-    "period_end",
-    "breakdown",
-    "breakdown_value",
-    "unit",
-)
+KEY = (*KPI_GRAIN, "unit")
 STAGES = ("ingest", "dbt", "quality", "export")
 
 

@@ -10,16 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
-GRAIN = (
-    "reporting_quarter",
-    "kpi_id",
-    "measure",
-    "period_type",
-    "period_start",
-    "period_end",
-    "breakdown",
-    "breakdown_value",
-)
+from dagster_project.publish.figures import KPI_GRAIN as GRAIN
+
 _G = ", ".join(GRAIN)
 _ON = " AND ".join(f"p.{c} IS NOT DISTINCT FROM k.{c}" for c in GRAIN)
 

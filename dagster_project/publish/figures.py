@@ -20,7 +20,8 @@ from .text import number_word
 NOT_AVAILABLE = "not available"
 DASH = "\u2013"  # shown in tables for a figure that is not available
 
-KPI_COLUMNS = (
+# kpi_values' grain: one published figure per combination (revisions compare on it).
+KPI_GRAIN = (
     "reporting_quarter",
     "kpi_id",
     "measure",
@@ -29,11 +30,8 @@ KPI_COLUMNS = (
     "period_end",
     "breakdown",
     "breakdown_value",
-    "value",
-    "unit",
-    "period_label",
-    "population",
 )
+KPI_COLUMNS = (*KPI_GRAIN, "value", "unit", "period_label", "population")
 
 
 class KpiRow(NamedTuple):
