@@ -10,7 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project import run_owner
-from dagster_project.defs import ingest
+from dagster_project.defs import delivery_sensor, ingest
 from dagster_project.resources import default_resources
 from dagster_project.settings import Settings
 
@@ -35,7 +35,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=assets,
         asset_checks=asset_checks,
         jobs=[main_job],
-        sensors=[ingest.build_delivery_sensor(MAIN_JOB), run_owner.build_dead_run_sweeper()],
+        sensors=[
+            delivery_sensor.build_delivery_sensor(MAIN_JOB),
+            run_owner.build_dead_run_sweeper(),
+        ],
         schedules=[exports.build_quarterly_schedule(MAIN_JOB)],
         resources={**default_resources(settings), **kpis.resources},
         executor=dg.in_process_executor,

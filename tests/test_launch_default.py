@@ -14,6 +14,7 @@ import pytest
 from sample_data import OPERATIONS_OK
 
 from dagster_project.defs import ingest
+from dagster_project.defs.delivery_sensor import build_delivery_sensor
 from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import rejections
 from dagster_project.resources import PlatformPaths, WarehouseResource
@@ -171,7 +172,7 @@ def test_the_sensor_requests_runs_only_for_folders_not_landed_since_they_changed
     ingested = _folder(inbox, "2025-07-01", age_seconds=3600)
     deliveries.land(ingested, landing)  # as a UI launch or `toex run` did
     new = _folder(inbox, "2025-07-08", age_seconds=600)
-    sensor = ingest.build_delivery_sensor("toex_quarterly")
+    sensor = build_delivery_sensor("toex_quarterly")
     paths = PlatformPaths(inbox=str(inbox), landing=str(landing), exports=str(tmp_path / "exports"))
     with dg.DagsterInstance.ephemeral() as instance:
         requests = sensor(dg.build_sensor_context(instance=instance, resources={"paths": paths}))

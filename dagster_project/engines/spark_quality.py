@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dagster_project.quality.gx_context import build_docs, gx_context
 from dagster_project.quality.runner import (
     SAMPLE_ROWS,
     SuiteRun,
-    _build_docs,
-    _context,
     _jsonable,
     _outcomes,
     suite_errored,
@@ -115,7 +114,7 @@ def run_suite_on_spark(
         engine.register_tables(
             spark, landing, delivery_id, layers=not suite.table.startswith("raw.")
         )
-        context = _context(store_dir, docs_dir)
+        context = gx_context(store_dir, docs_dir)
         gx_suite = context.suites.add_or_update(gx.ExpectationSuite(**_spark_suite_body(suite)))
         asset = context.data_sources.add_spark(name=DATASOURCE).add_dataframe_asset(name=suite.name)
         validation = context.validation_definitions.add(
@@ -145,7 +144,7 @@ def run_suite_on_spark(
         run.outcomes = _outcomes(suite, result)
         _describe_unexpected_rows(spark, suite, result, run.outcomes, reporting_quarter)
         if docs_dir is not None:
-            run.docs_index, run.docs_page = _build_docs(context, suite, run_id)
+            run.docs_index, run.docs_page = build_docs(context, suite, run_id)
     run.seconds = time.perf_counter() - started
     return run
 

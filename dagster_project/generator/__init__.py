@@ -40,6 +40,7 @@ from . import (
     jobs,
     operations,
     people,
+    tools,
 )
 from .common import Table
 from .mess import DUPLICATE_ROWS, PLANTED_MESS, QUARANTINED_ROWS, Mess, apply_mess
@@ -93,7 +94,7 @@ def build_tables(seed: int = DEFAULT_SEED) -> dict[str, Table]:
         capabilities.capabilities_table(w),
         capabilities.onboarding_table(w),
         capabilities.platform_users_table(w),
-        capabilities.tool_usage_table(w),
+        tools.tool_usage_table(w),
     ]
     by_name = {t.extract: t for t in tables}
     missing = set(contracts()) ^ set(by_name)

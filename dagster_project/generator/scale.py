@@ -18,8 +18,8 @@ import duckdb
 
 from dagster_project.contract import code_lists
 
-from .capabilities import TOOL_START, UNIT_TYPE
 from .common import EXTRACTED, INCEPTION, TEAM_FORCES, TEAMS, TERRITORIAL, Table, month_starts, ym
+from .tools import TOOL_START, UNIT_TYPE
 
 log = logging.getLogger("toex.generator")
 CE_LIVE = min(TOOL_START.values())  # tools exist from the Capabilities Environment's go-live

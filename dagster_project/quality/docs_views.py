@@ -4,7 +4,7 @@ GX builds each Data Docs page with a view that creates a fresh Jinja `Environmen
 build parses and compiles the same templates again: about 0.3 s per suite, 18 suites per run.
 These views are GX's own with one change, an in-memory bytecode cache shared by all their
 environments (Jinja's documented `BytecodeCache` extension point); the HTML is unchanged.
-They are configured through the site builder's `view` settings (`runner._context`).
+They are configured through the site builder's `view` settings (`gx_context.gx_context`).
 """
 
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from dagster_project.quality.gx_context import build_docs, gx_context
 from dagster_project.quality.suites import Suite
 
 log = logging.getLogger("toex.quality")
@@ -33,7 +34,6 @@ LONDON = ZoneInfo("Europe/London")
 DEFAULT_MEMORY_LIMIT = "512MB"
 SAMPLE_ROWS = 5
 DATASOURCE = "warehouse"
-DOCS_SITE = "toex_gx_docs"
 
 
 @dataclass
@@ -213,48 +213,6 @@ def _describe(exp_type: str, kwargs: dict, result: dict) -> tuple[Any, str]:
     return observed, f"observed {observed!r}, expected {json.dumps(_jsonable(bounds))}"
 
 
-# --------------------------------------------------------------------------- GX
-
-
-def _context(store_dir: Path | None, docs_dir: Path | None):
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    defaults = InMemoryStoreBackendDefaults()
-    stores = dict(defaults.stores)
-    if (
-        store_dir is not None
-    ):  # keep suites and results on disk: the docs index then shows every run
-        for name, sub in (
-            (defaults.expectations_store_name, "expectations"),
-            (defaults.validation_results_store_name, "validations"),
-        ):
-            stores[name] = {
-                **stores[name],
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(store_dir / sub),
-                },
-            }
-    sites = {}
-    if docs_dir is not None:
-        from dagster_project.quality.docs_views import site_config
-
-        sites[DOCS_SITE] = site_config(str(docs_dir))
-    config = DataContextConfig(
-        store_backend_defaults=defaults,
-        stores=stores,
-        data_docs_sites=sites,
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-    )
-    return gx.get_context(mode="ephemeral", project_config=config)
-
-
 def run_suite(
     suite: Suite,
     warehouse: Path | str,
@@ -285,7 +243,7 @@ def run_suite(
     run = SuiteRun(
         suite=suite, outcomes=[], parameters=dict(parameters), gx_import_seconds=import_seconds
     )
-    context = _context(store_dir, docs_dir)
+    context = gx_context(store_dir, docs_dir)
     body = suite.raw_json()
     body.pop("id", None)
     gx_suite = context.suites.add_or_update(gx.ExpectationSuite(**body))
@@ -343,7 +301,7 @@ def run_suite(
         run.outcomes = _outcomes(suite, result)
         _describe_unexpected_rows(warehouse, suite, result, run.outcomes, reporting_quarter)
         if docs_dir is not None:
-            run.docs_index, run.docs_page = _build_docs(context, suite, run_id)
+            run.docs_index, run.docs_page = build_docs(context, suite, run_id)
     run.seconds = time.perf_counter() - started
     return run
 
@@ -475,36 +433,3 @@ def _describe_unexpected_rows(
                 f"{spec.description + ' — ' if spec.description else ''}"
                 f"{count} unexpected row(s): {shown}"
             )
-
-
-def _build_docs(context, suite: Suite, run_id: str | None) -> tuple[str | None, str | None]:
-    try:
-        from great_expectations.data_context.types.resource_identifiers import (
-            ExpectationSuiteIdentifier,
-        )
-
-        keys = [
-            k
-            for k in context.validation_results_store.list_keys()
-            if k.expectation_suite_identifier.name == suite.name
-            and k.run_id.run_name == (run_id or "adhoc")
-        ]
-        key = max(keys, key=lambda k: k.run_id.run_time) if keys else None
-        ids = [ExpectationSuiteIdentifier(name=suite.name)] + ([key] if key else [])
-        index = context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=ids).get(
-            DOCS_SITE
-        )
-        page = None
-        if key is not None:
-            urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE)
-            page = urls[0].get("site_url") if urls else None
-        return _file_path(index), _file_path(page)
-    except Exception:  # docs are a convenience: never fail a gate because they could not be built
-        log.exception("could not build Data Docs for suite %s", suite.name)
-        return None, None
-
-
-def _file_path(url: str | None) -> str | None:
-    if url and url.startswith("file://"):
-        return url[len("file://") :]
-    return url
