@@ -137,7 +137,10 @@ def _read_pid(cfg: ClusterConfig, daemon: str) -> int | None:
 
 
 def _port_free(port: int) -> bool:
+    """Nothing listens on the port. SO_REUSEADDR as the JVM's servers set it: a port a cluster
+    just left (TIME_WAIT) is free for the next `toex spark up`."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
