@@ -125,6 +125,14 @@ def execute(
             outcome.step_failures.append(
                 f"{event.step_key}: {describe(event.step_failure_data.error)}"
             )
+    if outcome.exit_code == 0:
+        # Nothing failed, yet a step did not run (an output its inputs needed was never
+        # emitted): the quarter is not fully published, so the run has not succeeded.
+        outcome.step_failures += [
+            f"{event.step_key}: not run: {one_line(event.message or 'skipped')}"
+            for event in result.all_events
+            if event.event_type == dg.DagsterEventType.STEP_SKIPPED
+        ]
     return outcome
 
 

@@ -233,6 +233,7 @@ def quality_session():
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.locality.wait", "0s")  # as in dbt/profiles.yml: no 3 s wait per task
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.showConsoleProgress", "false")  # as in dbt/profiles.yml
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
