@@ -200,6 +200,9 @@ def test_b_the_delivery_sensor_starts_a_run_for_a_new_inbox_folder(server):
 
 
 def test_c_the_daemon_ticks_the_quarterly_schedule_and_its_run_publishes(server):
+    # Its own delivery: the test must not depend on a and b having run on this server (xdist
+    # may start the module's server on another worker).
+    _settled_copy(server.demo_delivery, server.data / "inbox" / "2025-07-22-scheduled")
     sel = {**LOCATION, "scheduleName": "quarterly_publication"}
     answer = graphql(server.url, START_SCHEDULE, {"sel": sel})
     assert answer["startSchedule"]["__typename"] == "ScheduleStateResult", answer

@@ -376,6 +376,7 @@ def dbt_docs(
     _publish_mode(tmp)
     os.replace(tmp, site)
     stamp.write_text(fingerprint)
+    _publish_mode(stamp)
     shutil.rmtree(invocation.target_path, ignore_errors=True)
     roots = paths.output_roots()
     return dg.MaterializeResult(metadata={"dbt_docs": outputs.link(site, roots), "rebuilt": True})
@@ -387,9 +388,13 @@ def _docs_fingerprint(warehouse: WarehouseResource) -> str:
     digest = hashlib.sha256(Path(toex_dbt.manifest_path).read_bytes())
     # Never read_only in-process: DuckDB refuses mixed configurations.
     with warehouse.connect() as con:
+        # What dbt documents: its sources (raw, ops.platform_usage) and models; not the
+        # platform's own bookkeeping tables, which appear as runs go (revisions, rejections).
         columns = con.execute(
             "SELECT table_schema, table_name, column_name, data_type "
-            "FROM information_schema.columns ORDER BY ALL"
+            "FROM information_schema.columns WHERE table_schema IN "
+            "('raw', 'staging', 'intermediate', 'marts', 'kpis') "
+            "OR (table_schema = 'ops' AND table_name = 'platform_usage') ORDER BY ALL"
         ).fetchall()
     digest.update(repr(columns).encode())
     return digest.hexdigest()
