@@ -116,6 +116,21 @@ def current_target(link: Path) -> Path | None:
     return None
 
 
+def promote(staging: Path, root: Path, link: Path, run_name: str) -> tuple[Path, Path | None]:
+    """Make a complete `staging` folder a version under `root` and point `link` at it in one
+    atomic step; returns (version, previous target). If that fails, the new version is removed
+    unless the link already shows it (the caller removes its staging folder)."""
+    version = unique_version_dir(root, run_name)
+    try:
+        staging.rename(version)
+        fsync_dir(root)
+        return version, swap_symlink(link, version, root)
+    except BaseException:
+        if current_target(link) != version.resolve():
+            shutil.rmtree(version, ignore_errors=True)
+        raise
+
+
 def swap_symlink(link: Path, target: Path, versions_root: Path) -> Path | None:
     """Point `link` at `target` in one atomic step; return the previous target.
 

@@ -89,7 +89,6 @@ def publish_quarter(
     with atomic.slug_lock(versions_root):
         atomic.remove_stale_staging(versions_root)
         staging = atomic.new_staging_dir(versions_root, run_name)
-        version_dir: Path | None = None
         try:
             inputs = sources.read_inputs(con, quarter)
             withheld = None
@@ -159,14 +158,9 @@ def publish_quarter(
             atomic.fsync_dir(staging)
             atomic.verify_directory(staging)  # re-read from disk: what readers will get
 
-            version_dir = atomic.unique_version_dir(versions_root, run_name)
-            staging.rename(version_dir)
-            atomic.fsync_dir(versions_root)
-            previous = atomic.swap_symlink(link, version_dir, versions_root)
+            version_dir, previous = atomic.promote(staging, versions_root, link, run_name)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
-            if version_dir is not None and atomic.current_target(link) != version_dir.resolve():
-                shutil.rmtree(version_dir, ignore_errors=True)
             raise
 
         removed = atomic.prune_versions(versions_root, keep_versions, {version_dir, previous})

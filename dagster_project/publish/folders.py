@@ -65,17 +65,11 @@ def publish_folder(link: Path, run_id: str, keep: Path | None = None) -> Iterato
         atomic.remove_stale_staging(root)
         remove_stale_temp(link.parent, keep)
         staging = atomic.new_staging_dir(root, run_name)
-        version: Path | None = None
         try:
             yield staging
             permissions.set_tree(staging)
-            version = atomic.unique_version_dir(root, run_name)
-            staging.rename(version)
-            atomic.fsync_dir(root)
-            previous = atomic.swap_symlink(link, version, root)
+            version, previous = atomic.promote(staging, root, link, run_name)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
-            if version is not None and atomic.current_target(link) != version.resolve():
-                shutil.rmtree(version, ignore_errors=True)
             raise
         atomic.prune_versions(root, KEEP_VERSIONS, {version, previous})
