@@ -60,4 +60,4 @@ def tag_run_with_quarter(context) -> None:
     whichever way it was launched (UI, sensor, backfill), so runs filter by quarter."""
     key = context.run.tags.get("dagster/partition")
     if key and QUARTER_TAG not in context.run.tags:
-        context.instance.add_run_tags(context.run_id, {QUARTER_TAG: Quarter.parse(key).label})
+        context.instance.add_run_tags(context.run.run_id, {QUARTER_TAG: Quarter.parse(key).label})

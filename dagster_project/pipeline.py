@@ -1,7 +1,8 @@
 """Run a quarter end to end through the Dagster definitions, in this process.
 
-`toex run` and tests call `run_quarter`; it executes the same job the UI shows
-(`toex_quarterly`) with Dagster's in-process executor under an exclusive run lock.
+`toex run` and tests call `run_quarter`; it executes the same two jobs the UI and the daemon
+run (`toex_quarterly`, the ingest, then `toex_publish` when it succeeded; `defs/jobs.py`) with
+Dagster's in-process executor under an exclusive run lock.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dagster._utils.error import serializable_error_info_from_exc_info
 
 from dagster_project import runlog
 from dagster_project import warehouse as wh
-from dagster_project.definitions import MAIN_JOB, build_definitions
+from dagster_project.definitions import MAIN_JOB, PUBLISH_JOB, build_definitions
+from dagster_project.defs.jobs import INGEST_RUN_TAG, PUBLISH_RUN_TAG
 from dagster_project.failure import describe, one_line
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import ensure_quarter_partitions
@@ -30,38 +32,41 @@ MAX_WARNING_LINES = 30
 
 @dataclass
 class RunOutcome:
+    """A quarter's outcome: `run_id` is the last run that ran (the publish run, or the ingest run
+    that stopped it); `run_ids` every run, in order."""
+
     success: bool
     run_id: str
     blocking_failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         return 0 if self.success and not self.blocking_failures and not self.step_failures else 1
 
 
-def run_config(
-    quarter: Quarter,
-    extracts: Path | None = None,
-    replay_delivery_id: str = "",
-    external_threshold: int | None = None,
-) -> dict:
+def ingest_config(extracts: Path | None = None, replay_delivery_id: str = "") -> dict:
+    delivery = {
+        "delivery_dir": str(extracts.resolve()) if extracts else "",
+        "replay_delivery_id": replay_delivery_id,
+    }
+    return _with_console({"ingest__delivery": {"config": delivery}})
+
+
+def publish_config(quarter: Quarter, external_threshold: int | None = None) -> dict:
     from dagster_project.defs import kpis
 
-    ops = {
-        "ingest__delivery": {
-            "config": {
-                "delivery_dir": str(extracts.resolve()) if extracts else "",
-                "replay_delivery_id": replay_delivery_id,
-            }
-        }
-    }
-    ops.update(kpis.run_config(quarter))
+    ops = kpis.run_config(quarter)
     if external_threshold is not None:
         ops["exports__external_release"] = {
             "config": {"enabled": True, "threshold": external_threshold}
         }
+    return _with_console(ops)
+
+
+def _with_console(ops: dict) -> dict:
     # Dagster's own DEBUG events stay in the instance's event log; the console shows INFO.
     return {"ops": ops, "loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -77,15 +82,13 @@ def execute(
     run_id: str | None = None,
     listener=None,
 ) -> RunOutcome:
-    """Run the main job for `quarter` in this process; `exports_only` re-publishes from the
-    warehouse as it stands (a backfill's earlier quarters). `listener(entry)` sees each event
-    as it is written (runlog.Progress)."""
-    job = _main_job(settings, exports_only)
+    """Ingest then publish `quarter` in this process, one run each (the publish only when the
+    ingest succeeded); `exports_only` re-publishes from the warehouse as it stands (a backfill's
+    earlier quarters) in one publish run. `run_id` is the publish run's. `listener(entry)` sees
+    each event as it is written (runlog.Progress)."""
     instance = instance or dg.DagsterInstance.get()
     ensure_quarter_partitions(instance, quarter)
-    run_id = run_id or str(uuid.uuid4())
-    if listener is not None:
-        instance.add_event_listener(run_id, listener)
+    publish_id = run_id or str(uuid.uuid4())
     log.info("running %s for %s: warehouse %s", MAIN_JOB, quarter.label, settings.warehouse)
     from dagster_project import engine
 
@@ -93,24 +96,94 @@ def execute(
         from dagster_project.engines.spark import announce
 
         announce(log)
-    config = (
-        {"loggers": run_config(quarter)["loggers"]}
-        if exports_only
-        else run_config(quarter, extracts, replay_delivery_id, external_threshold)
+    try:
+        return _execute_runs(
+            quarter,
+            settings,
+            instance,
+            publish_id,
+            extracts,
+            replay_delivery_id,
+            exports_only,
+            external_threshold,
+            listener,
+        )
+    finally:
+        for job_name in (MAIN_JOB, PUBLISH_JOB):
+            try:
+                runlog.prune_runs(instance, job_name, settings.keep_runs)
+            except Exception:  # housekeeping: never fail a finished run for it
+                log.exception("could not prune old runs (TOEX_KEEP_RUNS)")
+
+
+def _execute_runs(
+    quarter: Quarter,
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    publish_id: str,
+    extracts: Path | None,
+    replay_delivery_id: str,
+    exports_only: bool,
+    external_threshold: int | None,
+    listener,
+) -> RunOutcome:
+    tags = {"toex/quarter": quarter.label}
+    if exports_only:
+        return _execute_job(
+            _job(settings, PUBLISH_JOB, exports_only=True),
+            _with_console({}),
+            quarter,
+            instance,
+            publish_id,
+            tags,
+            listener,
+        )
+    ingest_id = str(uuid.uuid4())
+    ingested = _execute_job(
+        _job(settings, MAIN_JOB),
+        ingest_config(extracts, replay_delivery_id),
+        quarter,
+        instance,
+        ingest_id,
+        tags | {PUBLISH_RUN_TAG: publish_id},
+        listener,
     )
+    if ingested.exit_code:
+        return ingested
+    published = _execute_job(
+        _job(settings, PUBLISH_JOB),
+        publish_config(quarter, external_threshold),
+        quarter,
+        instance,
+        publish_id,
+        tags | {INGEST_RUN_TAG: ingest_id},
+        listener,
+    )
+    published.warnings = ingested.warnings + published.warnings
+    published.run_ids = [ingest_id, publish_id]
+    return published
+
+
+def _execute_job(
+    job: dg.JobDefinition,
+    config: dict,
+    quarter: Quarter,
+    instance: dg.DagsterInstance,
+    run_id: str,
+    tags: dict,
+    listener,
+) -> RunOutcome:
+    if listener is not None:
+        instance.add_event_listener(run_id, listener)
     result = job.execute_in_process(
         run_config=config,
         instance=instance,
         run_id=run_id,
         raise_on_error=False,
         partition_key=quarter.label,
-        tags={"toex/quarter": quarter.label},
+        tags=tags,
     )
-    outcome = RunOutcome(success=result.success, run_id=result.run_id)
-    try:
-        runlog.prune_runs(instance, MAIN_JOB, settings.keep_runs)
-    except Exception:  # housekeeping: never fail a finished run for it
-        log.exception("could not prune old runs (TOEX_KEEP_RUNS)")
+    outcome = RunOutcome(success=result.success, run_id=result.run_id, run_ids=[result.run_id])
     for ev in result.get_asset_check_evaluations():
         name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
         text = f"{name} — {one_line(ev.description or 'failed')}"
@@ -136,16 +209,17 @@ def execute(
     return outcome
 
 
-def _main_job(settings: Settings, exports_only: bool = False) -> dg.JobDefinition:
-    job = build_definitions(settings).resolve_job_def(MAIN_JOB)
+def _job(settings: Settings, name: str, exports_only: bool = False) -> dg.JobDefinition:
+    job = build_definitions(settings).resolve_job_def(name)
     if exports_only:
         job = job.get_subset(asset_selection={dg.AssetKey(["exports", "quarter_exports"])})
     return job
 
 
 def step_keys(settings: Settings, exports_only: bool = False) -> set[str]:
-    """The steps a run of the main job executes (one per op: assets and checks)."""
-    return {node.name for node in _main_job(settings, exports_only).graph.nodes}
+    """The steps a quarter's runs execute (one per op: assets and checks)."""
+    names = [PUBLISH_JOB] if exports_only else [MAIN_JOB, PUBLISH_JOB]
+    return {node.name for name in names for node in _job(settings, name, exports_only).graph.nodes}
 
 
 def _report(
@@ -176,15 +250,18 @@ def _report(
     took = f" in {runlog.elapsed(started)}" if started is not None else ""
     if outcome.exit_code == 0:
         if settings is not None:
-            for path in progress.published if progress else []:
+            say(f"published: {settings.exports / quarter.slug} (pack, workbook, kpi_values)")
+            for path in progress.published if progress else []:  # an external release
                 say(f"published: {path}")
             if progress is None or "exports__analyst_copy" in progress.started:
                 say(
                     f"analysts' copy: {settings.published / 'toex.duckdb'} "
                     "(+ parquet/, dbt_docs.html)"
                 )
+        after = f", after ingest run {outcome.run_ids[0]}" if len(outcome.run_ids) > 1 else ""
         say(
-            f"run {outcome.run_id} for {quarter.label} succeeded{took} ({len(warnings)} warning(s))"
+            f"run {outcome.run_id} for {quarter.label} succeeded{took}{after} "
+            f"({len(warnings)} warning(s))"
         )
     else:
         where = settings.exports / quarter.slug if settings is not None else None
@@ -206,7 +283,8 @@ def _execute_reported(quarter: Quarter, settings: Settings, verbose: bool, **kwa
     log_path = settings.logs / f"{run_id}.log"
     started = time.monotonic()
     with runlog.captured(log_path, verbose) as console:
-        console.say(f"toex: {quarter.label}, run {run_id}")
+        runs = "publish" if kwargs.get("exports_only") else "ingest, then publish"
+        console.say(f"toex: {quarter.label}: {runs} run {run_id}")
         progress = runlog.Progress(console, step_keys(settings, kwargs.get("exports_only", False)))
         collector = runlog.WarningCollector(progress)
         logging.getLogger().addHandler(collector)

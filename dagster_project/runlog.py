@@ -284,7 +284,7 @@ class WarningCollector(logging.Handler):
 
 def elapsed(since: float) -> str:
     s = time.monotonic() - since
-    return f"{s / 60:.0f} min {s % 60:.0f} s" if s >= 60 else f"{s:.1f} s"
+    return f"{int(s // 60)} min {int(s % 60)} s" if s >= 60 else f"{s:.1f} s"
 
 
 def prune_runs(instance, job_name: str, keep: int | None) -> int:

@@ -133,10 +133,11 @@ def demo_run(tmp_path_factory):
     try:
         with dg.DagsterInstance.ephemeral() as instance:
             outcome = execute(Quarter.parse("2025-26-Q1"), settings, delivery, instance=instance)
-            event_log = [e.message or "" for e in instance.all_logs(outcome.run_id)]
+            entries = [e for run_id in outcome.run_ids for e in instance.all_logs(run_id)]
+            event_log = [e.message or "" for e in entries]
             event_log += [
                 str(e.dagster_event.event_specific_data)
-                for e in instance.all_logs(outcome.run_id)
+                for e in entries
                 if e.dagster_event is not None
             ]
             events = [
@@ -146,7 +147,7 @@ def demo_run(tmp_path_factory):
                     e.dagster_event.event_type_value if e.dagster_event else None,
                     e.user_message,
                 )
-                for e in instance.all_logs(outcome.run_id)
+                for e in entries
             ]
     finally:
         logging.getLogger().removeHandler(logs)

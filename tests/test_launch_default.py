@@ -15,10 +15,13 @@ from sample_data import OPERATIONS_OK
 
 from dagster_project.defs import ingest
 from dagster_project.defs.delivery_sensor import build_delivery_sensor
+from dagster_project.fiscal import Quarter
 from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import rejections
+from dagster_project.partitions import ensure_quarter_partitions
 from dagster_project.resources import PlatformPaths, WarehouseResource
 
+QUARTER = Quarter.parse("2025-26-Q1")
 RAW_OPERATIONS = next(a for a in ingest.raw_assets if a.key == ingest.raw_key("operations"))
 
 
@@ -48,12 +51,14 @@ def _launch(
         ),
     }
     with dg.DagsterInstance.ephemeral() as instance:
+        ensure_quarter_partitions(instance, QUARTER)
         result = dg.materialize(
             assets or [ingest.delivery],
             resources=resources,
             instance=instance,
             raise_on_error=False,
             run_config=run_config,
+            partition_key=QUARTER.label,  # the delivery is ingested for a quarter
         )
         logs = "\n".join(e.message or "" for e in instance.all_logs(result.run_id))
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))

@@ -5,9 +5,11 @@ daemon, code server; run workers started by the daemon's run launcher):
 (b) the delivery sensor, turned on through the API, starting a run for a new inbox folder;
 (c) the quarterly schedule, turned on through the API and ticked by the daemon.
 
-Each run must succeed and publish. One server for the three (start-up costs ~30 s); the tests run
-in file order on one xdist worker. The schedule's timing comes from TOEX_PUBLICATION_CRON, set here
-to every minute: the daemon then ticks the real schedule definition, nothing is called by hand.
+Each launch is an ingest run, which must succeed; the daemon's follow-on sensor must then start
+the quarter's publish run, which must succeed and publish. One server for the three (start-up
+costs ~30 s); the tests run in file order on one xdist worker. The schedule's timing comes from
+TOEX_PUBLICATION_CRON, set here to every minute: the daemon then ticks the real schedule
+definition, nothing is called by hand.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import pytest
 from dagster_server import dagster_dev, graphql
 
 from dagster_project.cli import INSTANCE_CONFIG
+from dagster_project.definitions import MAIN_JOB, PUBLISH_JOB
+from dagster_project.defs.jobs import INGEST_RUN_TAG
 from dagster_project.fiscal import Quarter
-from dagster_project.partitions import ensure_quarter_partitions
+from dagster_project.partitions import QUARTER_TAG, ensure_quarter_partitions
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("launch_paths")]
 
@@ -123,17 +127,27 @@ class Server:
             time.sleep(3)
         raise AssertionError(f"no run tagged {key}={value} within {timeout}s")
 
-    def assert_published(self, run_id: str) -> None:
-        status = self.wait_for(run_id)
-        assert status == "SUCCESS", f"run {run_id} ended {status}:\n{self.failure_report(run_id)}"
+    def assert_published(self, ingest_run_id: str) -> None:
+        """The ingest run succeeds, the daemon's follow-on sensor starts the publish run for its
+        quarter, and that run publishes."""
+        self._assert_succeeded(ingest_run_id)
+        run_id = self.wait_for_run_tagged(INGEST_RUN_TAG, ingest_run_id, timeout=300)
+        self._assert_succeeded(run_id)
         with self.instance() as instance:
-            run = instance.get_run_by_id(run_id)
+            runs = {r: instance.get_run_by_id(r) for r in (ingest_run_id, run_id)}
             published = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
-        assert run.tags.get("dagster/partition") == QUARTER.label
+        assert runs[ingest_run_id].job_name == MAIN_JOB and runs[run_id].job_name == PUBLISH_JOB
+        for run in runs.values():
+            assert run.tags.get("dagster/partition") == QUARTER.label
+            assert run.tags.get(QUARTER_TAG) == QUARTER.label
         assert any(e.dagster_event.asset_key == EXPORTS_KEY for e in published), (
             "quarter_exports materialised"
         )
         assert (self.data / "exports" / QUARTER.slug / "kpi_values.csv").is_file()
+
+    def _assert_succeeded(self, run_id: str) -> None:
+        status = self.wait_for(run_id)
+        assert status == "SUCCESS", f"run {run_id} ended {status}:\n{self.failure_report(run_id)}"
 
 
 def _settled_copy(source: Path, target: Path) -> Path:
@@ -177,7 +191,7 @@ def server(tmp_path_factory):
 def test_a_partition_launched_from_the_ui_with_no_config_publishes(server):
     _settled_copy(server.demo_delivery, server.data / "inbox" / "2025-07-08")
     params = {
-        "selector": {**LOCATION, "pipelineName": "toex_quarterly"},
+        "selector": {**LOCATION, "pipelineName": MAIN_JOB},
         "runConfigData": {},
         "mode": "default",
         "executionMetadata": {"tags": [{"key": "dagster/partition", "value": QUARTER.label}]},

@@ -205,6 +205,8 @@ def _materialise_delivery(tmp_path: Path, config: dict):
     import dagster as dg
 
     from dagster_project.defs.ingest import delivery
+    from dagster_project.fiscal import Quarter
+    from dagster_project.partitions import ensure_quarter_partitions
     from dagster_project.resources import PlatformPaths, WarehouseResource
 
     paths = PlatformPaths(
@@ -212,12 +214,20 @@ def _materialise_delivery(tmp_path: Path, config: dict):
         landing=str(tmp_path / "landing"),
         exports=str(tmp_path / "exports"),
     )
-    return dg.materialize(
-        [delivery],
-        resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")), "paths": paths},
-        run_config={"ops": {"ingest__delivery": {"config": config}}},
-        raise_on_error=False,
-    )
+    quarter = Quarter.parse("2025-26-Q1")
+    with dg.DagsterInstance.ephemeral() as instance:
+        ensure_quarter_partitions(instance, quarter)
+        return dg.materialize(
+            [delivery],
+            resources={
+                "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
+                "paths": paths,
+            },
+            run_config={"ops": {"ingest__delivery": {"config": config}}},
+            raise_on_error=False,
+            instance=instance,
+            partition_key=quarter.label,  # the delivery is ingested for a quarter
+        )
 
 
 def _failure_message(result) -> str:

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from dagster_server import dagster_dev, free_port
+from dagster_server import dagster_dev, free_port, graphql
 
 from dagster_project.ingest.delivery import write_demo_marker
 
@@ -33,6 +33,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Past ingestion: a model, the KPI table with its checks, the publication.
+DOWNSTREAM = [["marts", "fct_disruptions"], ["kpis", "kpi_values"], ["exports", "quarter_exports"]]
+DOWNSTREAM_CHECKS = [(["kpis", "kpi_values"], "quality_gate")]
+LATEST_RUNS = """query Latest($keys: [AssetKeyInput!]!) {
+  assetsLatestInfo(assetKeys: $keys) { assetKey { path } latestRun { id status } }
+}"""
+CHECK_RUNS = """query Checks($key: AssetKeyInput!, $check: String!) {
+  assetCheckExecutions(assetKey: $key, checkName: $check, limit: 5) { runId status }
+}"""
 
 
 @pytest.fixture
@@ -211,6 +222,19 @@ def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operate
         page.goto(f"{url}/assets/raw/toex_jobs?view=checks", wait_until="domcontentloaded")
         page.get_by_text("file_accepted").first.wait_for(timeout=60_000)
         page.screenshot(path=str(tmp_path / "raw_toex_jobs_checks.png"), full_page=True)
+
+        # Downstream stays as published: the rejected run planned nothing past ingestion, so the
+        # UI shows no failed model, check or publication (screenshot: the exports group).
+        page.goto(f"{url}/asset-groups/exports", wait_until="domcontentloaded")
+        page.get_by_text("quarter_exports").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(tmp_path / "exports_group_after_rejection.png"), full_page=True)
         browser.close()
+    latest = graphql(url, LATEST_RUNS, {"keys": [{"path": p} for p in DOWNSTREAM]})
+    for info in latest["assetsLatestInfo"]:
+        assert info["latestRun"] is None or info["latestRun"]["id"] != rejected_run, info
+    for asset, check in DOWNSTREAM_CHECKS:
+        runs = graphql(url, CHECK_RUNS, {"key": {"path": asset}, "check": check})
+        assert rejected_run not in {e["runId"] for e in runs["assetCheckExecutions"]}, check
     for png in tmp_path.glob("*.png"):
         shutil.copy(png, ARTEFACTS / png.name)

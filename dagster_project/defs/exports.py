@@ -12,6 +12,7 @@ import dagster as dg
 
 from dagster_project import engine, outputs, revisions
 from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, toex_dbt
+from dagster_project.defs.jobs import runs_of_publication
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import (
     default_reporting_quarter,
@@ -97,13 +98,18 @@ def _check_message(ev, descriptions: dict[str, str]) -> str:
     )
 
 
-def run_check_results(instance: dg.DagsterInstance, run_id: str) -> list[dict]:
-    """Every asset check evaluated in this run (ingest checks, dbt tests, quality suites)."""
+def run_check_results(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[dict]:
+    """Every asset check evaluated for this publication: its ingest run's (ingest checks, raw
+    suites) and its own (dbt tests, quality suites)."""
     descriptions = _dbt_test_descriptions()
     out = []
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records
+    records = [
+        rec
+        for run_id in runs_of_publication(run)
+        for rec in instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ).records
+    ]
     for rec in records:
         ev = rec.event_log_entry.dagster_event.event_specific_data
         out.append(
@@ -139,7 +145,7 @@ def quarter_exports(
     from dagster_project.publish import publish_quarter
 
     quarter = Quarter.parse(context.partition_key)
-    checks = run_check_results(context.instance, context.run.run_id)
+    checks = run_check_results(context.instance, context.run)
     with (
         warehouse.connect() as con
     ):  # never read_only in-process: DuckDB refuses mixed configurations

@@ -13,6 +13,7 @@ from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import load, pseudonym, rejections
 from dagster_project.ingest.reader import FileRejected
 from dagster_project.partitions import (
+    fiscal_quarters,
     run_quarter_of,
     tag_run_with_quarter,
 )
@@ -112,13 +113,17 @@ def _chosen_delivery(
 
 @dg.asset(
     key=DELIVERY_KEY,
+    # Per quarter: which delivery each quarter's publication was ingested from, and a rejected
+    # delivery fails that quarter's ingest (the launch the UI, sensor and schedule make).
+    partitions_def=fiscal_quarters,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"duckdb", "file"},
     description="Lands a delivery folder unchanged in the immutable landing area (content hash, "
     "arrival time) and makes it the current delivery. Launched with no config it takes "
     "the newest complete, not yet rejected inbox folder, else re-uses the current delivery; "
-    "`replay_delivery_id` re-activates a past one.",
+    "`replay_delivery_id` re-activates a past one. One partition per reporting quarter: the "
+    "delivery that quarter was ingested from.",
 )
 def delivery(
     context: dg.AssetExecutionContext,

@@ -22,6 +22,7 @@ from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from dagster_project import engine
 from dagster_project.contract import contracts
 from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, dbt_threads, toex_dbt
+from dagster_project.defs.jobs import PUBLISH_JOB
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import default_reporting_quarter, run_quarter_of
 from dagster_project.resources import PlatformPaths, WarehouseResource
@@ -99,9 +100,15 @@ def platform_usage(
     context: dg.AssetExecutionContext, config: QuarterConfig, warehouse: WarehouseResource
 ):
     q = reporting_quarter(context, config)
-    runs = context.instance.get_run_records(
-        dg.RunsFilter(created_after=_utc(q.start), created_before=_utc(q.next().start))
-    )
+    # A publish run is the second half of a pipeline run (defs/jobs.py): counted once, by its
+    # ingest run.
+    runs = [
+        r
+        for r in context.instance.get_run_records(
+            dg.RunsFilter(created_after=_utc(q.start), created_before=_utc(q.next().start))
+        )
+        if r.dagster_run.job_name != PUBLISH_JOB
+    ]
     with warehouse.connect() as con:
         size = con.execute(
             "SELECT sum(total_blocks * block_size) FROM pragma_database_size() "
