@@ -7,9 +7,11 @@
 holds every closed code list (shared lists by name, per-column `values` lists as
 `<extract>.<column>`) plus the platform's own `involvement` list. KPI models zero-fill
 their breakdowns from it. `models/staging/_sources.yml` declares source `raw` (one table per
-extract, the contract's title and column descriptions, unique/not_null on a one-column key)
-and source `ops`. `seeds/kpi_catalogue_entries.csv` is `catalogue/kpi_catalogue.yml`, one row
-per (kpi_id, measure, breakdown). `tests/dbt/test_dbt_seeds.py` runs the check.
+extract, the contract's title, column descriptions and warehouse types, unique/not_null on a
+one-column key) and source `ops`. The staging models cast each column to its `data_type` there
+(macro `stage_source`), so a column's type is written once, in its contract.
+`seeds/kpi_catalogue_entries.csv` is `catalogue/kpi_catalogue.yml`, one row per (kpi_id,
+measure, breakdown). `tests/dbt/test_dbt_seeds.py` runs the check.
 """
 
 from __future__ import annotations
@@ -76,16 +78,35 @@ def code_values_csv() -> str:
     return _csv(["code_list", "code_value", "sort_order"], rows)
 
 
-# Columns the ingestion adds to every raw table.
+# Columns the ingestion adds to every raw table (dagster_project.contract.raw_table_ddl).
 LOAD_COLUMNS = (
-    {"name": "_delivery_id", "description": "The delivery the row was loaded from."},
-    {"name": "_row_number", "description": "The row's number in its delivery file."},
+    ("_delivery_id", "varchar", "The delivery the row was loaded from."),
+    ("_row_number", "bigint", "The row's number in its delivery file."),
 )
 RAW_DESCRIPTION = (
     "Accepted rows of each source extract, as loaded by the ingestion (typed, trimmed, code lists "
     "canonical, quarantined rows and exact duplicates removed, personal identifiers pseudonymised)."
 )
 # Written by the Dagster asset ops/platform_usage (dagster_project/defs/kpis.py), not an extract.
+OPS_COLUMNS = (
+    ("reporting_quarter", "varchar", "e.g. `2025-26 Q1`."),
+    (
+        "measure",
+        "varchar",
+        "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter).",
+    ),
+    ("period_type", "varchar", "`as_at` or `quarter`."),
+    ("period_start", "date", "Start of the period."),
+    ("period_end", "date", "End of the period."),
+    ("value", "double", "The measured value."),
+    ("unit", "varchar", "`bytes` or `count`."),
+)
+
+
+def _column(name: str, data_type: str, description: str) -> dict:
+    return {"name": name, "description": description, "data_type": data_type}
+
+
 OPS_SOURCE = {
     "name": "ops",
     "description": "Operational tables written by Dagster assets (not extracts).",
@@ -95,20 +116,7 @@ OPS_SOURCE = {
             "name": "platform_usage",
             "description": "Q4.2 usage and storage measured from the warehouse itself and the "
             "Dagster instance, one row per reporting quarter and measure.",
-            "columns": [
-                {"name": "reporting_quarter", "description": "e.g. `2025-26 Q1`."},
-                {
-                    "name": "measure",
-                    "description": (
-                        "`warehouse_bytes`, `warehouse_rows` (as_at) or `pipeline_runs` (quarter)."
-                    ),
-                },
-                {"name": "period_type", "description": "`as_at` or `quarter`."},
-                {"name": "period_start", "description": "Start of the period."},
-                {"name": "period_end", "description": "End of the period."},
-                {"name": "value", "description": "The measured value."},
-                {"name": "unit", "description": "`bytes` or `count`."},
-            ],
+            "columns": [_column(*c) for c in OPS_COLUMNS],
         }
     ],
 }
@@ -117,9 +125,9 @@ OPS_SOURCE = {
 def _raw_table(contract) -> dict:
     system = f" ({contract.source_system})"
     origin = "" if contract.title.endswith(system) else system
-    columns = [dict(c) for c in LOAD_COLUMNS]
+    columns = [_column(*c) for c in LOAD_COLUMNS]
     for col in contract.stored_columns:
-        entry = {"name": col.name, "description": col.description}
+        entry = _column(col.name, col.sql_type.lower(), col.description)
         if contract.key == (col.name,):
             entry["data_tests"] = ["unique", "not_null"]
         columns.append(entry)

@@ -3,8 +3,31 @@
 sqlfluff renders the models without dbt, so the dbt names the models use are stubbed here
 with DuckDB-shaped output. The fiscal calendar macros return values (dbt's `return`), which
 plain Jinja cannot, so `fiscal_quarters()` is stubbed too (one quarter, 2025-26 Q1) and
-macros/fiscal_calendar.sql is excluded from the macro path.
+macros/fiscal_calendar.sql is excluded from the macro path. `graph.sources` is read from
+models/staging/_sources.yml, so the staging models (macro `stage_source`) are linted as they
+compile, column by column.
 """
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import yaml
+
+execute = True
+
+
+def _graph():
+    sources_yml = Path(__file__).resolve().parent.parent / "models" / "staging" / "_sources.yml"
+    sources = {}
+    for src in yaml.safe_load(sources_yml.read_text())["sources"]:
+        for table in src["tables"]:
+            columns = {c["name"]: c for c in table.get("columns", [])}
+            node = {"source_name": src["name"], "name": table["name"], "columns": columns}
+            sources[f"source.toex.{src['name']}.{table['name']}"] = node
+    return SimpleNamespace(sources=sources)
+
+
+graph = _graph()
 
 
 class _Target:

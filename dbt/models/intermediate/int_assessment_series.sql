@@ -10,23 +10,11 @@
 -#}
 with
 
-assessments as (
-
-    select * from {{ ref('stg_morile_assessments') }}
-
-),
-
-job_periods as (
-
-    select * from {{ ref('int_toex_job_support_periods') }}
-
-),
-
-operation_support as (
-
-    select * from {{ ref('int_operation_support') }}
-
-),
+{{ import_ctes([
+    ('assessments', 'stg_morile_assessments'),
+    ('job_periods', 'int_toex_job_support_periods'),
+    ('operation_support', 'int_operation_support'),
+]) }},
 
 sequenced as (
 

@@ -2,15 +2,11 @@
     dated on or before the quarter end. A quarter with no snapshot yet has no rows. -#}
 with
 
+{{ import_ctes([('positions', 'stg_hr_positions')]) }},
+
 quarters as (
 
     select reporting_quarter, quarter_end from {{ ref('int_fiscal_quarters') }}
-
-),
-
-positions as (
-
-    select * from {{ ref('stg_hr_positions') }}
 
 ),
 

@@ -4,11 +4,7 @@
     date even when earlier. -#}
 with
 
-records as (
-
-    select * from {{ ref('stg_identifications') }}
-
-),
+{{ import_ctes([('records', 'stg_identifications')]) }},
 
 verified as (
 

@@ -2,11 +2,7 @@
     earliest job's allocated_date) and which job that was. -#}
 with
 
-job_periods as (
-
-    select * from {{ ref('int_toex_job_support_periods') }}
-
-),
+{{ import_ctes([('job_periods', 'int_toex_job_support_periods')]) }},
 
 final as (
 

@@ -4,15 +4,11 @@
     that date. -#}
 with
 
+{{ import_ctes([('staff', 'stg_hr_staff')]) }},
+
 month_ends as (
 
     select reporting_quarter, month_label, month_end, is_quarter_end from {{ ref('int_fiscal_months') }}
-
-),
-
-staff as (
-
-    select * from {{ ref('stg_hr_staff') }}
 
 ),
 

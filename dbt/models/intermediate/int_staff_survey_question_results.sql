@@ -3,11 +3,7 @@
     (the latest earlier wave of the survey; null when the question was not asked in it). -#}
 with
 
-answers as (
-
-    select * from {{ ref('stg_staff_survey') }}
-
-),
+{{ import_ctes([('answers', 'stg_staff_survey')]) }},
 
 waves as (
 

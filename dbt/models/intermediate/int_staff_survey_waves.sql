@@ -3,17 +3,10 @@
     wave's questions of each question's Yes share among those who answered it). -#}
 with
 
-answers as (
-
-    select * from {{ ref('stg_staff_survey') }}
-
-),
-
-questions as (
-
-    select * from {{ ref('int_staff_survey_question_results') }}
-
-),
+{{ import_ctes([
+    ('answers', 'stg_staff_survey'),
+    ('questions', 'int_staff_survey_question_results'),
+]) }},
 
 months as (
 

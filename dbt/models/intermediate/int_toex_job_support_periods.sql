@@ -4,11 +4,7 @@
     that date was open on it), never from the exported status. -#}
 with
 
-jobs as (
-
-    select * from {{ ref('stg_toex_jobs') }}
-
-),
+{{ import_ctes([('jobs', 'stg_toex_jobs')]) }},
 
 final as (
 

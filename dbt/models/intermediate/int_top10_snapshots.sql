@@ -11,6 +11,8 @@
 -#}
 with
 
+{{ import_ctes([('job_periods', 'int_toex_job_support_periods')]) }},
+
 month_ends as (
 
     select reporting_quarter, month_label, month_end from {{ ref('int_fiscal_months') }}
@@ -37,12 +39,6 @@ assessments as (
     from {{ ref('stg_morile_assessments') }} as assessments
     inner join threats on assessments.threat_type = threats.threat_type
     inner join soc_operations on assessments.operation_ref = soc_operations.operation_ref
-
-),
-
-job_periods as (
-
-    select * from {{ ref('int_toex_job_support_periods') }}
 
 ),
 

@@ -5,11 +5,7 @@
     one row per question found in kpi_values. -#}
 with
 
-entries as (
-
-    select * from {{ ref('kpi_catalogue_entries') }}
-
-),
+{{ import_ctes([('entries', 'kpi_catalogue_entries')]) }},
 
 published as (
 

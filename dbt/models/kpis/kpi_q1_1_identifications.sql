@@ -2,6 +2,8 @@
     record, dated by its earliest verified record) of each category dated in the period. -#}
 with
 
+{{ import_ctes([('identifications', 'fct_identifications')]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'fy_to_date', 'financial_year', 'since_inception']) }}
@@ -11,12 +13,6 @@ periods as (
 categories as (
 
     {{ code_list('identifications.category', 'category') }}
-
-),
-
-identifications as (
-
-    select * from {{ ref('fct_identifications') }}
 
 ),
 

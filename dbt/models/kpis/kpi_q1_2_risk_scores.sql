@@ -5,6 +5,8 @@
     its p-value, U and the two sample sizes. -#}
 with
 
+{{ import_ctes([('assessments', 'fct_assessments')]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'since_inception']) }}
@@ -14,12 +16,6 @@ periods as (
 involvements as (
 
     {{ code_list('involvement', 'involvement') }}
-
-),
-
-assessments as (
-
-    select * from {{ ref('fct_assessments') }}
 
 ),
 

@@ -3,6 +3,8 @@
     apart (TOEX-involved, disruption_date in the period). -#}
 with
 
+{{ import_ctes([('disruptions', 'fct_disruptions')]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'fy_to_date', 'financial_year', 'since_inception']) }}
@@ -24,12 +26,6 @@ threat_types as (
 impacts as (
 
     {{ code_list('disruptions.impact', 'impact') }}
-
-),
-
-disruptions as (
-
-    select * from {{ ref('fct_disruptions') }}
 
 ),
 

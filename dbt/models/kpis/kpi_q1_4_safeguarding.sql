@@ -3,15 +3,11 @@
     verified record). -#}
 with
 
+{{ import_ctes([('referrals', 'fct_identifications', "category = 'safeguarding_referral'")]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'fy_to_date', 'financial_year', 'since_inception']) }}
-
-),
-
-referrals as (
-
-    select * from {{ ref('fct_identifications') }} where category = 'safeguarding_referral'
 
 ),
 

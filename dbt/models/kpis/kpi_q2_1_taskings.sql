@@ -5,6 +5,8 @@
     closing, the rest from allocation to the quarter end). -#}
 with
 
+{{ import_ctes([('jobs', 'fct_jobs')]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'as_at']) }}
@@ -16,12 +18,6 @@ origins as (
     {{ code_list('toex_jobs.origin', 'origin') }}
     union all
     select 'all' as origin, 0 as sort_order
-
-),
-
-jobs as (
-
-    select * from {{ ref('fct_jobs') }}
 
 ),
 

@@ -5,6 +5,8 @@
                      'q4_timescales_met', 'q5_terms_of_reference', 'q6_product_useful'] -%}
 with
 
+{{ import_ctes([('responses', 'fct_client_feedback')]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'since_inception']) }}
@@ -14,12 +16,6 @@ periods as (
 answers as (
 
     {{ code_list('likert', 'answer') }}
-
-),
-
-responses as (
-
-    select * from {{ ref('fct_client_feedback') }}
 
 ),
 

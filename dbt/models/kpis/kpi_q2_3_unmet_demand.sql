@@ -13,6 +13,13 @@
 -#}
 with
 
+{{ import_ctes([
+    ('operations', 'dim_operation'),
+    ('operation_threats', 'bridge_operation_threats', 'is_soc_exploitation_threat'),
+    ('assessments', 'fct_assessments'),
+    ('top10', 'int_top10_snapshots'),
+]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'since_inception', 'as_at']) }}
@@ -22,30 +29,6 @@ periods as (
 threat_types as (
 
     {{ code_list('soc_exploitation_threat_type', 'threat_type') }}
-
-),
-
-operations as (
-
-    select * from {{ ref('dim_operation') }}
-
-),
-
-operation_threats as (
-
-    select * from {{ ref('bridge_operation_threats') }} where is_soc_exploitation_threat
-
-),
-
-assessments as (
-
-    select * from {{ ref('fct_assessments') }}
-
-),
-
-top10 as (
-
-    select * from {{ ref('int_top10_snapshots') }}
 
 ),
 

@@ -12,6 +12,14 @@
 -#}
 with
 
+{{ import_ctes([
+    ('positions', 'int_hr_positions_as_at'),
+    ('staff', 'fct_hr_staff'),
+    ('in_post', 'int_staff_in_post', 'is_quarter_end'),
+    ('waves', 'int_staff_survey_waves'),
+    ('questions', 'int_staff_survey_question_results'),
+]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'as_at']) }}
@@ -29,36 +37,6 @@ leaving_reasons as (
     {{ code_list('hr_staff.leaving_reason', 'leaving_reason') }}
     union all
     select 'not_recorded' as leaving_reason, 99 as sort_order
-
-),
-
-positions as (
-
-    select * from {{ ref('int_hr_positions_as_at') }}
-
-),
-
-staff as (
-
-    select * from {{ ref('fct_hr_staff') }}
-
-),
-
-in_post as (
-
-    select * from {{ ref('int_staff_in_post') }} where is_quarter_end
-
-),
-
-waves as (
-
-    select * from {{ ref('int_staff_survey_waves') }}
-
-),
-
-questions as (
-
-    select * from {{ ref('int_staff_survey_question_results') }}
 
 ),
 

@@ -4,15 +4,11 @@
     latest month instead of summing. -#}
 with
 
+{{ import_ctes([('metrics', 'fct_comms_metrics')]) }},
+
 periods as (
 
     {{ kpi_periods(['month', 'quarter', 'since_inception']) }}
-
-),
-
-metrics as (
-
-    select * from {{ ref('fct_comms_metrics') }}
 
 ),
 

@@ -4,6 +4,11 @@
     over capabilities deployed since inception by the quarter end that have an idea date. -#}
 with
 
+{{ import_ctes([
+    ('stages_as_at', 'int_capability_stages_as_at'),
+    ('stages', 'fct_capability_stages'),
+]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'since_inception', 'as_at']) }}
@@ -13,18 +18,6 @@ periods as (
 stage_list as (
 
     {{ code_list('capabilities.stage', 'stage') }}
-
-),
-
-stages_as_at as (
-
-    select * from {{ ref('int_capability_stages_as_at') }}
-
-),
-
-stages as (
-
-    select * from {{ ref('fct_capability_stages') }}
 
 ),
 

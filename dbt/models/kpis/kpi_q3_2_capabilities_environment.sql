@@ -4,6 +4,12 @@
     quarter's costs of cost centre CE. -#}
 with
 
+{{ import_ctes([
+    ('statuses', 'int_onboarding_status_as_at'),
+    ('forces', 'dim_force'),
+    ('costs', 'fct_costs', "cost_centre = 'CE'"),
+]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'as_at']) }}
@@ -13,24 +19,6 @@ periods as (
 org_types as (
 
     {{ code_list('onboarding.org_type', 'org_type') }}
-
-),
-
-statuses as (
-
-    select * from {{ ref('int_onboarding_status_as_at') }}
-
-),
-
-forces as (
-
-    select * from {{ ref('dim_force') }}
-
-),
-
-costs as (
-
-    select * from {{ ref('fct_costs') }} where cost_centre = 'CE'
 
 ),
 

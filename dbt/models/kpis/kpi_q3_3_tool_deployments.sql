@@ -3,6 +3,11 @@
     organisations with jobs (jobs > 0); the peak month's total active users. -#}
 with
 
+{{ import_ctes([
+    ('disruptions', 'fct_disruptions', 'is_moderated and has_technical_tool'),
+    ('usage', 'fct_tool_usage'),
+]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'since_inception']) }}
@@ -12,18 +17,6 @@ periods as (
 tools as (
 
     {{ code_list('tool', 'tool') }}
-
-),
-
-disruptions as (
-
-    select * from {{ ref('fct_disruptions') }} where is_moderated and has_technical_tool
-
-),
-
-usage as (
-
-    select * from {{ ref('fct_tool_usage') }}
 
 ),
 

@@ -5,6 +5,8 @@
     quarter start or not recorded). -#}
 with
 
+{{ import_ctes([('users', 'fct_platform_users')]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'as_at']) }}
@@ -20,12 +22,6 @@ platforms as (
 roles as (
 
     {{ code_list('platform_users.role', 'role') }}
-
-),
-
-users as (
-
-    select * from {{ ref('fct_platform_users') }}
 
 ),
 

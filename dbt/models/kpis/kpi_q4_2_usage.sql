@@ -4,15 +4,11 @@
     catalogue's (a quarter's measurements are frozen when first recorded, units included). -#}
 with
 
+{{ import_ctes([('usage', 'stg_ops_platform_usage')]) }},
+
 quarters as (
 
     select reporting_quarter from {{ ref('int_fiscal_quarters') }}
-
-),
-
-usage as (
-
-    select * from {{ ref('stg_ops_platform_usage') }}
 
 ),
 

@@ -1,15 +1,11 @@
 {#- Q4.3 Cost of the Data Platform: costs of cost centre DP in the period (by month). -#}
 with
 
+{{ import_ctes([('costs', 'fct_costs', "cost_centre = 'DP'")]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'fy_to_date', 'since_inception']) }}
-
-),
-
-costs as (
-
-    select * from {{ ref('fct_costs') }} where cost_centre = 'DP'
 
 ),
 

@@ -3,6 +3,12 @@
     same period (absent when there were none). -#}
 with
 
+{{ import_ctes([
+    ('costs', 'fct_costs'),
+    ('disruptions', 'fct_disruptions', 'is_toex_involved and is_moderated'),
+    ('referrals', 'fct_identifications', "category = 'safeguarding_referral'"),
+]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'fy_to_date', 'financial_year', 'since_inception']) }}
@@ -18,24 +24,6 @@ categories as (
 cost_centres as (
 
     {{ code_list('cost_centre', 'cost_centre') }}
-
-),
-
-costs as (
-
-    select * from {{ ref('fct_costs') }}
-
-),
-
-disruptions as (
-
-    select * from {{ ref('fct_disruptions') }} where is_toex_involved and is_moderated
-
-),
-
-referrals as (
-
-    select * from {{ ref('fct_identifications') }} where category = 'safeguarding_referral'
 
 ),
 

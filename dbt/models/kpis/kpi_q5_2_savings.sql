@@ -4,6 +4,11 @@
     CE in the same period. -#}
 with
 
+{{ import_ctes([
+    ('usage', 'fct_tool_usage', 'gross_saving_gbp is not null'),
+    ('ce_costs', 'fct_costs', "cost_centre = 'CE'"),
+]) }},
+
 periods as (
 
     {{ kpi_periods(['quarter', 'fy_to_date', 'financial_year', 'since_inception']) }}
@@ -13,18 +18,6 @@ periods as (
 rated_tools as (
 
     select distinct tool from {{ ref('commercial_rates') }}
-
-),
-
-usage as (
-
-    select * from {{ ref('fct_tool_usage') }} where gross_saving_gbp is not null
-
-),
-
-ce_costs as (
-
-    select * from {{ ref('fct_costs') }} where cost_centre = 'CE'
 
 ),
 

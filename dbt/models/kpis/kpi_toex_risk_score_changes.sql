@@ -3,15 +3,11 @@
     increase last; first assessments, which have no change, after all changes). -#}
 with
 
+{{ import_ctes([('assessments', 'fct_assessments', 'is_toex_involved')]) }},
+
 quarters as (
 
     select reporting_quarter, quarter_start, quarter_end from {{ ref('int_fiscal_quarters') }}
-
-),
-
-assessments as (
-
-    select * from {{ ref('fct_assessments') }} where is_toex_involved
 
 ),
 

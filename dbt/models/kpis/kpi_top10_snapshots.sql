@@ -3,11 +3,7 @@
     active on the month end). See int_top10_snapshots for the ranking rule. -#}
 with
 
-snapshots as (
-
-    select * from {{ ref('int_top10_snapshots') }}
-
-),
+{{ import_ctes([('snapshots', 'int_top10_snapshots')]) }},
 
 final as (
 

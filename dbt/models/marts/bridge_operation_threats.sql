@@ -1,11 +1,7 @@
 {#- One row per operation and threat type recorded against it (sub-threats folded into flags). -#}
 with
 
-threats as (
-
-    select * from {{ ref('stg_operation_threats') }}
-
-),
+{{ import_ctes([('threats', 'stg_operation_threats')]) }},
 
 soc_exploitation as (
 

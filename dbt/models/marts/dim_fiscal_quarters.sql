@@ -4,11 +4,7 @@
     facts carry fiscal_year / fiscal_quarter keys from it (macro with_fiscal_quarter). -#}
 with
 
-quarters as (
-
-    select * from {{ ref('int_fiscal_quarters') }}
-
-),
+{{ import_ctes([('quarters', 'int_fiscal_quarters')]) }},
 
 final as (
 

@@ -2,11 +2,7 @@
     force_teams (generated from dagster_project/contracts/code_lists.yml). -#}
 with
 
-forces as (
-
-    select * from {{ ref('force_teams') }}
-
-),
+{{ import_ctes([('forces', 'force_teams')]) }},
 
 final as (
 

@@ -2,17 +2,11 @@
     ROCU, its threat flags and when TOEX support commenced. -#}
 with
 
-operations as (
-
-    select * from {{ ref('stg_operations') }}
-
-),
-
-forces as (
-
-    select * from {{ ref('dim_force') }}
-
-),
+{{ import_ctes([
+    ('operations', 'stg_operations'),
+    ('forces', 'dim_force'),
+    ('support', 'int_operation_support'),
+]) }},
 
 threats as (
 
@@ -27,12 +21,6 @@ threats as (
         count(*) as threat_types
     from {{ ref('bridge_operation_threats') }}
     group by operation_ref
-
-),
-
-support as (
-
-    select * from {{ ref('int_operation_support') }}
 
 ),
 

@@ -2,11 +2,7 @@
     ORI change, first / TOEX-involved / first-after-support flags): see int_assessment_series. -#}
 with
 
-series as (
-
-    select * from {{ ref('int_assessment_series') }}
-
-),
+{{ import_ctes([('series', 'int_assessment_series')]) }},
 
 operations as (
 

@@ -1,11 +1,7 @@
 {#- One row per capability and TDA stage it entered, with the stage's pipeline order. -#}
 with
 
-stages as (
-
-    select * from {{ ref('stg_capabilities') }}
-
-),
+{{ import_ctes([('stages', 'stg_capabilities')]) }},
 
 stage_order as (
 

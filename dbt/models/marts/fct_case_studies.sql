@@ -1,11 +1,7 @@
 {#- Case studies for the evaluation pack (only published ones go into it). -#}
 with
 
-case_studies as (
-
-    select * from {{ ref('stg_case_studies') }}
-
-),
+{{ import_ctes([('case_studies', 'stg_case_studies')]) }},
 
 final as (
 

@@ -1,11 +1,7 @@
 {#- One row per operational feedback survey response. Blank answers stay null (not counted). -#}
 with
 
-responses as (
-
-    select * from {{ ref('stg_client_feedback') }}
-
-),
+{{ import_ctes([('responses', 'stg_client_feedback')]) }},
 
 final as (
 

@@ -2,11 +2,7 @@
     last month), every other metric a flow (a longer period sums its months). -#}
 with
 
-metrics as (
-
-    select * from {{ ref('stg_comms_metrics') }}
-
-),
+{{ import_ctes([('metrics', 'stg_comms_metrics')]) }},
 
 final as (
 

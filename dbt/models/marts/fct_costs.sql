@@ -1,11 +1,7 @@
 {#- One row per month, cost centre and category (amounts in pounds, credits negative). -#}
 with
 
-costs as (
-
-    select * from {{ ref('stg_costs') }}
-
-),
+{{ import_ctes([('costs', 'stg_costs')]) }},
 
 final as (
 

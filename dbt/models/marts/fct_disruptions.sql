@@ -3,11 +3,7 @@
     apart; rejected ones never count. The moderation status is the one in the extract. -#}
 with
 
-disruptions as (
-
-    select * from {{ ref('stg_disruptions') }}
-
-),
+{{ import_ctes([('disruptions', 'stg_disruptions')]) }},
 
 exploitation as (
 

@@ -1,11 +1,7 @@
 {#- One row per HR stint (a member of staff joining the programme, possibly leaving). -#}
 with
 
-staff as (
-
-    select * from {{ ref('stg_hr_staff') }}
-
-),
+{{ import_ctes([('staff', 'stg_hr_staff')]) }},
 
 final as (
 

@@ -2,11 +2,7 @@
     attributed by its earliest verified record: see int_identifications_deduplicated. -#}
 with
 
-identifications as (
-
-    select * from {{ ref('int_identifications_deduplicated') }}
-
-),
+{{ import_ctes([('identifications', 'int_identifications_deduplicated')]) }},
 
 final as (
 

@@ -2,11 +2,7 @@
     closed_date (see int_toex_job_support_periods). -#}
 with
 
-jobs as (
-
-    select * from {{ ref('stg_toex_jobs') }}
-
-),
+{{ import_ctes([('jobs', 'stg_toex_jobs')]) }},
 
 periods as (
 

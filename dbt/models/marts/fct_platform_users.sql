@@ -1,11 +1,7 @@
 {#- One row per user and platform (Capabilities Environment, Data Platform). -#}
 with
 
-users as (
-
-    select * from {{ ref('stg_platform_users') }}
-
-),
+{{ import_ctes([('users', 'stg_platform_users')]) }},
 
 final as (
 

@@ -3,17 +3,10 @@
     only; tools with no agreed rate have a null saving). -#}
 with
 
-usage as (
-
-    select * from {{ ref('stg_tool_usage') }}
-
-),
-
-rates as (
-
-    select * from {{ ref('commercial_rates') }}
-
-),
+{{ import_ctes([
+    ('usage', 'stg_tool_usage'),
+    ('rates', 'commercial_rates'),
+]) }},
 
 final as (
 
