@@ -57,7 +57,7 @@ def tail(proc) -> str:
 def _descendants(pid: int) -> list[str]:
     """The command lines of every process under `pid` (dbt is a child, or deeper)."""
     out = subprocess.run(
-        ["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True
+        ["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True
     ).stdout.splitlines()
     rows = [line.split(None, 2) for line in out]
     below, found = {pid}, []
