@@ -15,6 +15,7 @@ import pytest
 from sample_data import TEST_KEY
 from session_once import once_per_session
 
+from dagster_project import instance_sync
 from dagster_project.contract import contracts
 from dagster_project.ingest.delivery import land
 from dagster_project.ingest.load import (
@@ -98,8 +99,9 @@ def pytest_configure(config):
     """Dagster instances of the tests live in a temporary folder, never in the checkout's data/."""
     global _TEST_DAGSTER_HOME
     # Scratch instances: no disk syncs for their SQLite files (dagster_project/instance_sync.py),
-    # ~8 s of each `toex run`'s event writes; subprocesses inherit it.
+    # ~8 s of each `toex run`'s event writes; `toex` subprocesses inherit the variable.
     os.environ.setdefault("TOEX_DAGSTER_SQLITE_SYNC", "off")
+    instance_sync.apply_from_env()  # and the instances the tests open in this process
     if "DAGSTER_HOME" not in os.environ:
         _TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="toex-dagster-home-")
         os.environ["DAGSTER_HOME"] = _TEST_DAGSTER_HOME
