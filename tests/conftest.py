@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import xdist_groups
 from sample_data import TEST_KEY
 from session_once import once_per_session
 
@@ -102,12 +103,14 @@ def pytest_configure(config):
     # ~8 s of each `toex run`'s event writes; `toex` subprocesses inherit the variable.
     os.environ.setdefault("TOEX_DAGSTER_SQLITE_SYNC", "off")
     instance_sync.apply_from_env()  # and the instances the tests open in this process
+    xdist_groups.choose_file(config)
     if "DAGSTER_HOME" not in os.environ:
         _TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="toex-dagster-home-")
         os.environ["DAGSTER_HOME"] = _TEST_DAGSTER_HOME
 
 
 def pytest_unconfigure(config):
+    xdist_groups.remove_file(config)
     if _TEST_DAGSTER_HOME:
         shutil.rmtree(_TEST_DAGSTER_HOME, ignore_errors=True)
 
@@ -282,6 +285,7 @@ DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
 SHARED_RUN_FIXTURES = {"crash_sequence", "demo_rerun"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     """Tests on the demo run run the whole pipeline, so they are slow whatever their module says
     (`make test-fast` skips them).
@@ -309,3 +313,10 @@ def pytest_collection_modifyitems(config, items):
         return 2 if SHARED_RUN_FIXTURES & fixtures else 3  # several runs each: start them early
 
     items.sort(key=rank)  # stable: modules stay together within a rank
+    xdist_groups.write(items)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadgroup":
+        return xdist_groups.make_scheduler(config, log)
