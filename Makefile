@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/toex demo --quarter 2025-26-Q1
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=40
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"

@@ -87,6 +87,9 @@ def _dagster_home(data_dir: Path) -> Path:
     if current is None or (current.startswith("# Written by toex") and current != INSTANCE_CONFIG):
         cfg.write_text(INSTANCE_CONFIG)
     os.environ["DAGSTER_HOME"] = str(home)
+    from dagster_project import instance_sync
+
+    instance_sync.apply_from_env()  # TOEX_DAGSTER_SQLITE_SYNC, before the instance opens
     return home
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
+import xdist_groups
 from sample_data import TEST_KEY
+from session_once import once_per_session
 
+from dagster_project import instance_sync
 from dagster_project.contract import contracts
 from dagster_project.ingest.delivery import land
 from dagster_project.ingest.load import (
@@ -95,19 +99,31 @@ _TEST_DAGSTER_HOME: str | None = None
 def pytest_configure(config):
     """Dagster instances of the tests live in a temporary folder, never in the checkout's data/."""
     global _TEST_DAGSTER_HOME
+    # Scratch instances: no disk syncs for their SQLite files (dagster_project/instance_sync.py),
+    # ~8 s of each `toex run`'s event writes; `toex` subprocesses inherit the variable.
+    os.environ.setdefault("TOEX_DAGSTER_SQLITE_SYNC", "off")
+    instance_sync.apply_from_env()  # and the instances the tests open in this process
+    xdist_groups.choose_file(config)
     if "DAGSTER_HOME" not in os.environ:
         _TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="toex-dagster-home-")
         os.environ["DAGSTER_HOME"] = _TEST_DAGSTER_HOME
 
 
 def pytest_unconfigure(config):
+    xdist_groups.remove_file(config)
     if _TEST_DAGSTER_HOME:
         shutil.rmtree(_TEST_DAGSTER_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
-    """The whole pipeline, once per test session, on the calibrated demo delivery (2025-26 Q1)."""
+def demo_run(tmp_path_factory, worker_id):
+    """The whole pipeline, once per `make test` (its xdist workers share it), on the calibrated
+    demo delivery (2025-26 Q1). So the tests on the demo run need not share one worker; its data
+    folder is read by several processes, and tests that change it work on `published_copy`."""
+    return DemoRun(*once_per_session(tmp_path_factory, worker_id, "demo_run", _run_demo))
+
+
+def _run_demo(root: Path) -> tuple:
     import dagster as dg
 
     from dagster_project.fiscal import Quarter
@@ -115,7 +131,6 @@ def demo_run(tmp_path_factory):
     from dagster_project.pipeline import execute
     from dagster_project.settings import Settings
 
-    root = tmp_path_factory.mktemp("demo")
     delivery = root / "delivery"
     generate(delivery, seed=20250630, scale=1)
     settings = Settings.from_env(
@@ -152,7 +167,7 @@ def demo_run(tmp_path_factory):
     finally:
         logging.getLogger().removeHandler(logs)
         mp.undo()
-    return DemoRun(settings, outcome, delivery, logs.lines + event_log, events)
+    return settings, outcome, delivery, logs.lines + event_log, events
 
 
 class _LogCapture(logging.Handler):
@@ -188,36 +203,121 @@ def demo_warehouse(demo_run):
 @pytest.fixture
 def published_copy(demo_run, tmp_path):
     """A private copy of the demo run's data folder (warehouse, landing, exports, published)."""
+    return _private_copy(demo_run, tmp_path)
+
+
+def _private_copy(demo_run, folder: Path) -> tuple[Path, dict, Path]:
     settings, _, delivery = demo_run
-    root = tmp_path / "data"
+    root = folder / "data"
     shutil.copytree(
         settings.data_dir,
         root,
         symlinks=True,
-        ignore=shutil.ignore_patterns("delivery", "dagster_home*"),
+        ignore=shutil.ignore_patterns("delivery", "dagster_home*", "*.pickle"),
     )
     env = {
         **os.environ,
         "TOEX_DEMO": "1",
         "TOEX_DATA_DIR": str(root),
-        "TOEX_HOME": str(tmp_path),
+        "TOEX_HOME": str(folder),
         "TOEX_WAREHOUSE": str(root / "warehouse" / "toex.duckdb"),
         "TOEX_LANDING": str(root / "landing"),
         "TOEX_EXPORTS": str(root / "exports"),
         "TOEX_INBOX": str(root / "inbox"),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "DAGSTER_HOME": str(folder / "dagster_home"),
     }
     return root, env, delivery
 
 
+@pytest.fixture(scope="session")
+def crash_sequence(demo_run, tmp_path_factory):
+    """Runs killed at chosen points and the runs after them, on a private copy of the demo run
+    (tests/crash_sequence.py); its tests share one xdist group, so it runs once."""
+    from crash_sequence import run_crash_sequence
+
+    return run_crash_sequence(*_private_copy(demo_run, tmp_path_factory.mktemp("crash")))
+
+
+@dataclass
+class DemoRerun:
+    """`toex run` of the demo's own delivery again, on a private copy of the demo run."""
+
+    root: Path
+    env: dict
+    delivery: Path
+    delivery_id: str  # the demo delivery's, as the demo run published it
+    exports_before: tuple[bytes, bytes]  # the quarter's kpi_values.csv and .parquet
+    docs_before: bytes  # the published dbt docs site
+    done: subprocess.CompletedProcess
+    detail_log: str  # the run's full log, read before a later run can compress it
+
+
+@pytest.fixture(scope="session")
+def demo_rerun(demo_run, tmp_path_factory) -> DemoRerun:
+    """One CLI run that the console-output test and the reproducibility test both assert on (the
+    latter then carries on with later runs on the same copy); they share one xdist group."""
+    import re
+    import sys
+
+    root, env, delivery = _private_copy(demo_run, tmp_path_factory.mktemp("rerun"))
+    exports, docs = root / "exports" / "2025-26-Q1", root / "published" / "dbt_docs.html"
+    before = (
+        (exports / "kpi_values.csv").read_bytes(),
+        (exports / "kpi_values.parquet").read_bytes(),
+    )
+    docs_before = docs.read_bytes()
+    with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
+        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
+    done = subprocess.run(
+        [sys.executable, "-m", "dagster_project.cli", "run", "--extracts", str(delivery)]
+        + ["--quarter", "2025-26-Q1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    log = re.search(r"full log: (\S+)", done.stdout)
+    detail = Path(log.group(1)).read_text() if log and Path(log.group(1)).is_file() else ""
+    return DemoRerun(root, env, delivery, delivery_id, before, docs_before, done, detail)
+
+
 DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
+# Session fixtures whose runs several tests assert on: their tests share a worker, so they run once.
+SHARED_RUN_FIXTURES = {"crash_sequence", "demo_rerun"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Tests on the demo run share one xdist worker, so the pipeline runs once per session; they
-    run the whole pipeline, so they are slow whatever their module says (`make test-fast` skips
-    them)."""
+    """Tests on the demo run run the whole pipeline, so they are slow whatever their module says
+    (`make test-fast` skips them).
+
+    Order, for `make test`'s two workers (`--dist loadgroup --no-loadscope-reorder` hands out
+    tests, or whole xdist groups, in this order as workers free up): the Spark parity test first
+    (the longest, ~7 min: it must not start last), then the other slow tests: those with runs of
+    their own (they need not wait for the shared demo run), the groups sharing several runs, the
+    other tests on the demo run; then the fast ones to fill the end."""
     for item in items:
-        if DEMO_RUN_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("demo_run"))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if DEMO_RUN_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
+        for shared in SHARED_RUN_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.xdist_group(shared))
+
+    def rank(item) -> int:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("spark"):
+            return 0
+        if not item.get_closest_marker("slow"):
+            return 4
+        if not DEMO_RUN_FIXTURES & fixtures:
+            return 1
+        return 2 if SHARED_RUN_FIXTURES & fixtures else 3  # several runs each: start them early
+
+    items.sort(key=rank)  # stable: modules stay together within a rank
+    xdist_groups.write(items)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadgroup":
+        return xdist_groups.make_scheduler(config, log)

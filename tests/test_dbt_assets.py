@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from dagster_project.defs.kpis import _describe_tests
+from dagster_project.defs.kpis import DBT_OP, _describe_tests
 
 
 def test_describe_tests_names_what_did_not_pass():
@@ -51,3 +51,15 @@ def test_dbt_models_materialise_while_dbt_runs(demo_run):
     assert len(materialised) > 50
     before = [t for t in materialised if t < finished]
     assert len(before) >= 0.9 * len(materialised), (len(before), len(materialised))
+
+
+def test_row_counts_are_observed_for_the_tables_dbt_built_not_its_views(demo_run):
+    import json
+
+    from dagster_project.dbt_project import toex_dbt
+
+    nodes = json.loads(toex_dbt.manifest_path.read_text())["nodes"].values()
+    materialized = [n["config"]["materialized"] for n in nodes if n["resource_type"] == "model"]
+    observed = [e for e in demo_run.events if e[1] == DBT_OP and e[2] == "ASSET_OBSERVATION"]
+    assert materialized.count("view") > 0
+    assert len(observed) == materialized.count("table"), (len(observed), materialized)

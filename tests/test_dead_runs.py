@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRun
 
-from dagster_project.cli import INSTANCE_CONFIG
 from dagster_project.run_owner import HOST_TAG, PID_TAG, fail_dead_runs, owner_tags
 
 
@@ -66,68 +60,16 @@ def test_a_reused_pid_does_not_keep_a_dead_run_alive():
 
 
 @pytest.mark.slow
-def test_a_killed_toex_run_is_failed_and_the_next_run_succeeds(tmp_path):
-    """SIGKILL `toex run` mid-run (after its run has started): the run stays STARTED; the next
-    `toex run` marks it failed with the reason and itself succeeds."""
-    from dagster_project.generator import generate
-
-    delivery = tmp_path / "delivery"
-    generate(delivery, seed=20250630, scale=1)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOEX_")}
-    env.update(
-        {"DAGSTER_HOME": str(home), "TOEX_DATA_DIR": str(tmp_path / "data"), "TOEX_DEMO": "1"}
-    )
-    toex = [
-        str(Path(sys.executable).parent / "toex"),
-        "run",
-        "--extracts",
-        str(delivery),
-        "--quarter",
-        "2025-26-Q1",
-    ]
-    first = subprocess.Popen(
-        toex, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        run_id = _wait_for_owned_run(home, first)
-        time.sleep(2)
-        os.killpg(
-            first.pid, signal.SIGKILL
-        )  # toex and its dbt child, as an OOM kill or `kill -9` would
-        first.wait()
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait()
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED, (
-            "left unfinished by the kill"
-        )
-
-    second = subprocess.run(toex, env=env, capture_output=True, text=True, timeout=1200)
-    assert second.returncode == 0, second.stderr[-3000:]
+def test_a_killed_toex_run_is_failed_and_the_next_run_succeeds(crash_sequence):
+    """SIGKILL `toex run` mid-run (tests/crash_sequence.py, step 1: toex and its dbt child, as an
+    OOM kill or `kill -9` would): the run stays STARTED; the next `toex run` marks it failed with
+    the reason and itself succeeds."""
+    s = crash_sequence
+    assert s.dead_status_after_kill == dg.DagsterRunStatus.STARTED, "left unfinished by the kill"
+    assert s.recovery.returncode == 0, s.recovery.output
     assert (
-        f"run {run_id} was left unfinished by a process that is gone: marked failed"
-        in second.stderr
+        f"run {s.dead_run_id} was left unfinished by a process that is gone: marked failed"
+        in s.recovery.output
     )
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
-        failure = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
-        assert f"its process {first.pid} on {socket.gethostname()} is gone" in failure.message
-
-
-def _wait_for_owned_run(home: Path, proc: subprocess.Popen, timeout: float = 600) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, (
-            f"toex run ended (exit {proc.returncode}) before it could be killed"
-        )
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            runs = instance.get_runs(filters=dg.RunsFilter(tags={PID_TAG: str(proc.pid)}))
-        if runs and runs[0].status == dg.DagsterRunStatus.STARTED:
-            return runs[0].run_id
-        time.sleep(1)
-    raise AssertionError(f"no started run owned by pid {proc.pid} within {timeout}s")
+    assert s.dead_status_after_next_run == dg.DagsterRunStatus.FAILURE
+    assert f"its process {s.dead_pid} on {s.host} is gone" in s.dead_failure_message

@@ -65,20 +65,19 @@ def _moderate_one_awaiting_disruption(src: Path, dst: Path) -> str:
     pytest.fail("the demo delivery has no awaiting TOEX disruption before 2025-26 Q1 to moderate")
 
 
-def test_rerun_replay_and_revisions(published_copy, tmp_path):
-    root, env, delivery = published_copy
-    original = _exports(root)
-    con = duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True)
-    first_delivery = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
-    con.close()
+def test_rerun_replay_and_revisions(demo_rerun, tmp_path):
+    # The same delivery again: `demo_rerun`'s run (shared with tests/test_operations.py).
+    root, env, delivery = demo_rerun.root, demo_rerun.env, demo_rerun.delivery
+    original, first_delivery = demo_rerun.exports_before, demo_rerun.delivery_id
 
-    docs = root / "published" / "dbt_docs.html"
-    docs_before = docs.read_bytes()
-    _run(env, "--extracts", str(delivery))
+    assert demo_rerun.done.returncode == 0, demo_rerun.done.stderr[-3000:]
     assert _exports(root) == original, "same delivery, byte-identical kpi_values.csv and .parquet"
     # The docs site embeds the time dbt generated it: unchanged bytes mean it was not rebuilt, as
     # neither the project nor the warehouse's schema changed.
-    assert docs.read_bytes() == docs_before, "dbt docs rebuilt although nothing they show changed"
+    docs = root / "published" / "dbt_docs.html"
+    assert docs.read_bytes() == demo_rerun.docs_before, (
+        "dbt docs rebuilt although nothing they show changed"
+    )
 
     later = tmp_path / "later_delivery"
     moderated = _moderate_one_awaiting_disruption(delivery, later)

@@ -8,7 +8,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from test_crash_safety import _complete_run, _kill_when, _start
 
 pytestmark = pytest.mark.slow
 
@@ -40,31 +39,13 @@ def test_published_files_are_owner_and_group_only(demo_run):
     assert modes["published/toex.duckdb"] == 0o440
 
 
-def test_sigkill_during_the_analysts_parquet_copy(published_copy):
-    root, env, delivery = published_copy
-    published = root / "published"
-    versions = published / ".parquet.versions"
-    table = published / "parquet" / "kpis" / "kpi_values.parquet"
-    before = os.readlink(published / "parquet")
-    proc = _start(env, delivery)
-    _kill_when(
-        proc,
-        lambda: (
-            versions.is_dir() and any(p.name.startswith(".staging-") for p in versions.iterdir())
-        ),
-        timeout=1200,
-    )  # the whole run comes first: minutes on a loaded machine
-    assert os.readlink(published / "parquet") == before and table.is_file(), (
+def test_sigkill_during_the_analysts_parquet_copy(crash_sequence):
+    """A run killed while the analysts' Parquet copy is staged (tests/crash_sequence.py, step 4)."""
+    s = crash_sequence
+    assert s.parquet_link_after_kill == s.parquet_link_before and s.parquet_table_after_kill, (
         "the previous copy is still served"
     )
-    assert [p for p in versions.iterdir() if p.name.startswith(".staging-")], (
-        "the kill left a staging folder"
-    )
-    _complete_run(env, delivery)
-    assert os.readlink(published / "parquet") != before and table.is_file()
-    left = [
-        p.name
-        for p in [*versions.iterdir(), *published.iterdir()]
-        if ".staging-" in p.name or p.name.endswith(".tmp")
-    ]
-    assert left == [], "the next run removed what the killed one left"
+    assert s.parquet_staging_after_kill, "the kill left a staging folder"
+    assert s.final.returncode == 0, s.final.output
+    assert s.parquet_link_after_final != s.parquet_link_before and s.parquet_table_after_final
+    assert s.parquet_leftovers_after_final == [], "the next run removed what the killed one left"

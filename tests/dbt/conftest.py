@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _dbt_helpers import PLATFORM_USAGE_DDL, run_dbt
+from session_once import once_per_session
 
 DEMO_SEED = 20250630
 TEST_KEY = b"dbt-tests-pseudonym-key"
@@ -27,7 +28,12 @@ class DbtDemo:
 
 
 @pytest.fixture(scope="session")
-def dbt_demo(tmp_path_factory) -> DbtDemo:
+def dbt_demo(tmp_path_factory, worker_id) -> DbtDemo:
+    """Once per `make test`: its xdist workers share it."""
+    return DbtDemo(*once_per_session(tmp_path_factory, worker_id, "dbt_demo", _build_dbt_demo))
+
+
+def _build_dbt_demo(root: Path) -> tuple:
     from dagster_project.contract import contracts
     from dagster_project.generator import generate
     from dagster_project.ingest.delivery import land
@@ -38,7 +44,6 @@ def dbt_demo(tmp_path_factory) -> DbtDemo:
         register_delivery,
     )
 
-    root = tmp_path_factory.mktemp("dbt_demo")
     generate(root / "delivery", seed=DEMO_SEED, scale=1)
     warehouse = root / "warehouse" / "toex.duckdb"
     warehouse.parent.mkdir()
@@ -65,7 +70,7 @@ def dbt_demo(tmp_path_factory) -> DbtDemo:
     finally:
         con.close()
     result = run_dbt(["build"], warehouse, root)
-    return DbtDemo(warehouse, result.stdout, result.returncode)
+    return warehouse, result.stdout, result.returncode
 
 
 @pytest.fixture(scope="session")
