@@ -145,9 +145,11 @@ class CrashSequence:
 
 
 def _owned_run(home: Path, pid: int) -> dg.DagsterRun:
+    """The run the process was in when killed: its newest (its ingest run, if any, finished)."""
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        (run,) = instance.get_runs(filters=dg.RunsFilter(tags={PID_TAG: str(pid)}))
-        return run
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={PID_TAG: str(pid)}))
+        assert runs, f"no run owned by process {pid}"
+        return runs[0]  # newest first
 
 
 def _complete(root: Path, env, delivery) -> Completed:
