@@ -229,13 +229,16 @@ def _mark_repeats(
     Only rows whose key is shared can be either, so one GROUP BY on the key finds them; the
     row-by-row comparison (windows over every column) then runs on those few rows alone, and
     the checked table is updated in place for them only (no copy, no re-sort of every row)."""
-    same_key = " AND ".join(f"c.{k} IS NOT DISTINCT FROM s.{k}" for k in keys)
     key_list = ", ".join(keys)
+    # Grouped by the key's hash (a number, cheaper to group than text): rows whose key shares a
+    # hash include every row whose key is shared, and a collision only adds rows the windows,
+    # partitioned by the values themselves, then find unique.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {checked}_repeats AS
-        WITH valid AS (SELECT * FROM {checked} WHERE _reason IS NULL),
-             shared AS (SELECT {key_list} FROM valid GROUP BY ALL HAVING count(*) > 1),
-             candidates AS (SELECT c.* FROM valid c SEMI JOIN shared s ON {same_key}),
+        WITH valid AS NOT MATERIALIZED (
+                SELECT *, hash({key_list}) AS _key_hash FROM {checked} WHERE _reason IS NULL),
+             shared AS (SELECT _key_hash FROM valid GROUP BY ALL HAVING count(*) > 1),
+             candidates AS (SELECT * FROM valid SEMI JOIN shared USING (_key_hash)),
              dedup AS (
                 SELECT _row_number, {key_list},
                     row_number() OVER (PARTITION BY {every} ORDER BY _row_number) > 1
@@ -342,6 +345,7 @@ def ingest_file(
         FROM checked"""
     )
     _mark_repeats(con, f"{tmp}_checked", keys, every, contract.key)
+    release(con, tmp)  # the file's text is in the checked table now: free its memory early
 
     def sql_value(c):
         t = quote_identifier("t_" + c.name)
