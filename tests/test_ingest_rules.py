@@ -212,6 +212,48 @@ def test_repeats_among_many_rows_match_a_plain_reading_of_the_rule(deliveries):
     assert sorted(quarantined) == sorted(invalid | set(conflicts))
 
 
+def test_a_large_file_lands_in_file_order_with_its_reference_rule(deliveries, tmp_path):
+    """Accepted rows go into the raw table and the validated Parquet in file order, without a
+    sort: the rules run in one order-keeping pass and the reference rule after it, in place.
+    A file of several row groups (read in parallel), unknown references and other broken rows
+    spread through it, and a row breaking both."""
+    from dagster_project.ingest.load import export_validated
+
+    ops = [f"TARIAN Op {i}" for i in range(1, 10_001)]
+    operations = OPERATIONS_HEADER + "".join(f"{o},TARIAN,Gwent,2023-01-05,,Y\n" for o in ops)
+    threats = ["CSA", "MSHT", "OIC", "Drugs", "Fraud", "Other"]
+    subs = ["", "Sexual Exploitation", "Labour Exploitation", "Criminal Exploitation"]
+    subs += ["Domestic Servitude", "Online CSA", "Other"]
+    lines, broken = [], {}
+    for n in range(1, 300_001):  # every row its own key: (operation, threat, sub-threat)
+        ref, threat, sub = ops[n % 10_000], threats[n // 10_000 % 6], subs[n // 60_000]
+        if n % 9_973 == 0:
+            ref = f"NWROCU Op {n}"
+            broken[n] = f"operation_ref: '{ref}' not found in operations.operation_ref"
+        if n % 12_345 == 0 or n == 9_973 * 7:
+            threat = "Cyber"
+            reason = "threat_type: 'Cyber' not in code list threat_type"
+            broken[n] = f"{broken[n]}; {reason}" if n in broken else reason
+        lines.append(f"{ref},{threat},{sub}\n")
+    body = "operation_ref,threat_type,sub_threat\n" + "".join(lines)
+    got = deliveries.ingest(
+        {"operations.csv": operations, "operation_threats.csv": body}, "operation_threats"
+    )
+    assert "; " in broken[9_973 * 7], "one row breaks the reference and another rule"
+    reconciles(got.result, 300_000, 300_000 - len(broken), len(broken))
+    assert dict(got.quarantine()) == broken
+    expected = [n for n in range(1, 300_001) if n not in broken]
+    numbers = deliveries.con.execute(
+        "SELECT _row_number FROM raw.operation_threats ORDER BY rowid"
+    ).fetchall()
+    assert [n for (n,) in numbers] == expected, "insertion order is file order"
+    parquet = export_validated(
+        deliveries.con, "operation_threats", tmp_path / "landing", got.result.delivery_id
+    )
+    in_file = deliveries.con.execute(f"SELECT _row_number FROM '{parquet}'").fetchall()
+    assert [n for (n,) in in_file] == expected
+
+
 def test_missing_required_column_rejects_file_and_keeps_previous(deliveries):
     deliveries.ingest({"operations.csv": OPERATIONS_OK})
     with pytest.raises(FileRejected, match=r"operations.csv: missing required column owning_force"):

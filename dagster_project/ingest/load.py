@@ -327,23 +327,32 @@ def ingest_file(
         f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}"
         for c in cols
     )
-    reasons = "concat_ws('; ', " + ", ".join(rules.reasons(contract, existing)) + ")"
+
+    def reasons_sql(refs_available: set[str]) -> str:
+        return "concat_ws('; ', " + ", ".join(rules.reasons(contract, refs_available)) + ")"
+
     every = ", ".join(
         quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name)
         for c in cols
     )
     keys = [quote_identifier("t_" + k) for k in contract.key]
-    # The rules, row by row, in one pass. The reasons are joined in a column of their own:
-    # NULLIF over the joined text would repeat it, and with it a reference rule's subquery.
+    # The rules, row by row, in one pass over the file's rows, which keeps their order (one
+    # table, no join), so the accepted rows go in without a sort. The reference rules (a join)
+    # are checked after, in place: only the rows they break get their reasons again, all rules.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {tmp}_checked AS
         WITH cleaned AS (SELECT _row_number, {cleaned} FROM {tmp}),
              typed AS (SELECT *, {typed} FROM cleaned),
-             checked AS (SELECT *, {reasons} AS _reasons FROM typed)
+             checked AS (SELECT *, {reasons_sql(set())} AS _reasons FROM typed)
         SELECT * EXCLUDE (_reasons), NULLIF(_reasons, '') AS _reason, false AS _collapsed
         FROM checked"""
     )
+    if unknown := rules.unknown_references(contract, existing):
+        con.execute(
+            f"UPDATE {tmp}_checked SET _reason = NULLIF({reasons_sql(existing)}, '') "
+            f"WHERE {unknown}"
+        )
     _mark_repeats(con, f"{tmp}_checked", keys, every, contract.key)
     release(con, tmp)  # the file's text is in the checked table now: free its memory early
 
@@ -369,9 +378,10 @@ def ingest_file(
     try:
         con.execute(f"DROP TABLE IF EXISTS raw.{quote_identifier(contract.extract)}")
         con.execute(raw_table_ddl(contract))
+        # No ORDER BY: the checked table holds the rows in file order (above).
         con.execute(f"""INSERT INTO raw.{quote_identifier(contract.extract)}
             SELECT {sql_literal(delivery_id)} AS _delivery_id, _row_number, {stored}
-            FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed ORDER BY _row_number""")
+            FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed""")
         con.execute("DELETE FROM ingest.quarantine WHERE load_id = ?", [load_id])
         con.execute(
             f"""INSERT INTO ingest.quarantine
@@ -468,8 +478,8 @@ def export_validated(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{extract}.parquet"
     tmp = folder / f".{extract}.parquet.tmp"
-    # Insertion order is row order already (ingest_file inserts ORDER BY _row_number, and DuckDB
-    # keeps insertion order): no second sort.
+    # Insertion order is row order already (ingest_file inserts the checked rows in file order,
+    # and DuckDB keeps insertion order): no sort.
     con.execute(f"COPY (SELECT * FROM raw.{quote_identifier(extract)}) TO '{tmp}' (FORMAT parquet)")
     tmp.replace(target)
     return target
