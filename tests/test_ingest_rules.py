@@ -162,6 +162,98 @@ def test_exact_duplicates_collapsed(deliveries):
     reconciles(got.result, 3, 2, 0, collapsed=1)
 
 
+def test_repeats_among_many_rows_match_a_plain_reading_of_the_rule(deliveries):
+    """Exact duplicates of an earlier valid row collapse; valid rows still sharing a key are all
+    quarantined, naming every row of the key. Checked against a row-by-row reading in Python on
+    a file full of repeats: composite key, a dropped personal column (names differ, so not
+    duplicates), spellings that type alike, and invalid rows sharing keys (never counted)."""
+    import random
+
+    rng = random.Random(14)
+    header = "staff_number,full_name,team,start_date,end_date,leaving_reason,promoted_date\n"
+    lines, rows = [], []
+    for n in range(1, 401):
+        staff = f"S{rng.randint(1, 60)}"
+        day = rng.choice(["2024-04-01", "2024-05-01"])
+        start = day if rng.random() < 0.5 else f"{day[8:]}/{day[5:7]}/{day[:4]}"  # UK spelling
+        team = rng.choice(["TARIAN", " tarian ", "LONDON", "NOPE"])
+        name = rng.choice(["A", "B"])
+        lines.append(f"{staff},{name},{team},{start},,,\n")
+        rows.append((n, staff, name, team.strip().upper(), day))
+    got = deliveries.ingest({"hr_staff.csv": header + "".join(lines)}, "hr_staff")
+
+    invalid = {n for n, *_, team, _ in rows if team == "NOPE"}
+    seen, kept, collapsed = set(), [], 0
+    for n, staff, name, team, day in rows:
+        if n in invalid:
+            continue
+        if (staff, name, team, day) in seen:
+            collapsed += 1
+        else:
+            seen.add((staff, name, team, day))
+            kept.append((n, (staff, day)))
+    by_key: dict[tuple, list[int]] = {}
+    for n, key in kept:
+        by_key.setdefault(key, []).append(n)
+    conflicts = {
+        n: "conflicting duplicate key (staff_number, start_date): rows "
+        + ", ".join(map(str, ns))
+        + " differ"
+        for ns in by_key.values()
+        if len(ns) > 1
+        for n in ns
+    }
+    accepted = [n for n, key in kept if n not in conflicts]
+    assert collapsed and conflicts and accepted, "the sample exercises every outcome"
+    reconciles(got.result, 400, len(accepted), len(invalid) + len(conflicts), collapsed)
+    assert [r[0] for r in got.raw("hr_staff")] == accepted
+    quarantined = dict(got.quarantine())
+    assert {n: quarantined[n] for n in conflicts} == conflicts
+    assert sorted(quarantined) == sorted(invalid | set(conflicts))
+
+
+def test_a_large_file_lands_in_file_order_with_its_reference_rule(deliveries, tmp_path):
+    """Accepted rows go into the raw table and the validated Parquet in file order, without a
+    sort: the rules run in one order-keeping pass and the reference rule after it, in place.
+    A file of several row groups (read in parallel), unknown references and other broken rows
+    spread through it, and a row breaking both."""
+    from dagster_project.ingest.load import export_validated
+
+    ops = [f"TARIAN Op {i}" for i in range(1, 10_001)]
+    operations = OPERATIONS_HEADER + "".join(f"{o},TARIAN,Gwent,2023-01-05,,Y\n" for o in ops)
+    threats = ["CSA", "MSHT", "OIC", "Drugs", "Fraud", "Other"]
+    subs = ["", "Sexual Exploitation", "Labour Exploitation", "Criminal Exploitation"]
+    subs += ["Domestic Servitude", "Online CSA", "Other"]
+    lines, broken = [], {}
+    for n in range(1, 300_001):  # every row its own key: (operation, threat, sub-threat)
+        ref, threat, sub = ops[n % 10_000], threats[n // 10_000 % 6], subs[n // 60_000]
+        if n % 9_973 == 0:
+            ref = f"NWROCU Op {n}"
+            broken[n] = f"operation_ref: '{ref}' not found in operations.operation_ref"
+        if n % 12_345 == 0 or n == 9_973 * 7:
+            threat = "Cyber"
+            reason = "threat_type: 'Cyber' not in code list threat_type"
+            broken[n] = f"{broken[n]}; {reason}" if n in broken else reason
+        lines.append(f"{ref},{threat},{sub}\n")
+    body = "operation_ref,threat_type,sub_threat\n" + "".join(lines)
+    got = deliveries.ingest(
+        {"operations.csv": operations, "operation_threats.csv": body}, "operation_threats"
+    )
+    assert "; " in broken[9_973 * 7], "one row breaks the reference and another rule"
+    reconciles(got.result, 300_000, 300_000 - len(broken), len(broken))
+    assert dict(got.quarantine()) == broken
+    expected = [n for n in range(1, 300_001) if n not in broken]
+    numbers = deliveries.con.execute(
+        "SELECT _row_number FROM raw.operation_threats ORDER BY rowid"
+    ).fetchall()
+    assert [n for (n,) in numbers] == expected, "insertion order is file order"
+    parquet = export_validated(
+        deliveries.con, "operation_threats", tmp_path / "landing", got.result.delivery_id
+    )
+    in_file = deliveries.con.execute(f"SELECT _row_number FROM '{parquet}'").fetchall()
+    assert [n for (n,) in in_file] == expected
+
+
 def test_missing_required_column_rejects_file_and_keeps_previous(deliveries):
     deliveries.ingest({"operations.csv": OPERATIONS_OK})
     with pytest.raises(FileRejected, match=r"operations.csv: missing required column owning_force"):

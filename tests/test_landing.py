@@ -50,3 +50,19 @@ def test_unsafe_entries_and_two_files_for_one_extract(deliveries, tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(DeliveryError, match="does not exist"):
         land(tmp_path / "nope", tmp_path / "landing")
+
+
+def test_a_file_changed_after_hashing_is_not_landed(deliveries, tmp_path):
+    """The copy is checked against the hash the delivery id and the key check were made from:
+    a file that changes in between is refused and nothing of it stays in the landing area."""
+    folder = deliveries.folder({"operations.csv": OPERATIONS_OK})
+    landing = tmp_path / "landing"
+
+    def append_a_row(files, synthetic_demo):
+        with open(files["operations"], "a") as f:
+            f.write("LONDON Op 36,LONDON,Metropolitan Police,2022-06-02,,N\n")
+
+    with pytest.raises(DeliveryError, match="operations.csv: changed while being copied"):
+        land(folder, landing, before_landing=append_a_row)
+    assert list((landing / "objects").iterdir()) == []
+    assert list((landing / "deliveries").iterdir()) == []

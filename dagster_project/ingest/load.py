@@ -20,7 +20,7 @@ import duckdb
 from dagster_project.contract import Contract, raw_table_ddl
 from dagster_project.ingest import pseudonym, rules
 from dagster_project.ingest.delivery import Delivery, LandedFile, check_delivery_id
-from dagster_project.ingest.reader import FileRejected, read_file
+from dagster_project.ingest.reader import FileRejected, read_file, release
 from dagster_project.ingest.rules import quote_identifier, sql_literal
 
 log = logging.getLogger("toex.ingest")
@@ -220,6 +220,48 @@ def _record(con, load_id: str, r: IngestResult, sha: str) -> None:
     )
 
 
+def _mark_repeats(
+    con: duckdb.DuckDBPyConnection, checked: str, keys: list[str], every: str, key_names: list[str]
+) -> None:
+    """Among the rows that pass every rule, mark exact duplicates of an earlier row collapsed,
+    and quarantine every remaining row whose key another remaining row shares (naming them all).
+
+    Only rows whose key is shared can be either, so one GROUP BY on the key finds them; the
+    row-by-row comparison (windows over every column) then runs on those few rows alone, and
+    the checked table is updated in place for them only (no copy, no re-sort of every row)."""
+    key_list = ", ".join(keys)
+    # Grouped by the key's hash (a number, cheaper to group than text): rows whose key shares a
+    # hash include every row whose key is shared, and a collision only adds rows the windows,
+    # partitioned by the values themselves, then find unique.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {checked}_repeats AS
+        WITH valid AS NOT MATERIALIZED (
+                SELECT *, hash({key_list}) AS _key_hash FROM {checked} WHERE _reason IS NULL),
+             shared AS (SELECT _key_hash FROM valid GROUP BY ALL HAVING count(*) > 1),
+             candidates AS (SELECT * FROM valid SEMI JOIN shared USING (_key_hash)),
+             dedup AS (
+                SELECT _row_number, {key_list},
+                    row_number() OVER (PARTITION BY {every} ORDER BY _row_number) > 1
+                        AS _is_copy
+                FROM candidates),
+             keyed AS (
+                SELECT *, list(_row_number) OVER (PARTITION BY _is_copy, {key_list}) AS _key_rows
+                FROM dedup)
+        SELECT _row_number, _is_copy,
+            CASE WHEN NOT _is_copy AND len(_key_rows) > 1 THEN
+                'conflicting duplicate key ({", ".join(key_names)}): rows '
+                || array_to_string(list_sort(_key_rows), ', ') || ' differ'
+            END AS _conflict
+        FROM keyed WHERE _is_copy OR len(_key_rows) > 1"""
+    )
+    if con.execute(f"SELECT count(*) FROM {checked}_repeats").fetchone()[0]:
+        con.execute(
+            f"""UPDATE {checked} SET _collapsed = r._is_copy, _reason = r._conflict
+            FROM {checked}_repeats r WHERE {checked}._row_number = r._row_number"""
+        )
+    con.execute(f"DROP TABLE {checked}_repeats")
+
+
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     ensure_meta(con)
     con.execute(raw_table_ddl(contract))
@@ -285,37 +327,34 @@ def ingest_file(
         f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}"
         for c in cols
     )
-    reason_sql = "NULLIF(concat_ws('; ', " + ", ".join(rules.reasons(contract, existing)) + "), '')"
+
+    def reasons_sql(refs_available: set[str]) -> str:
+        return "concat_ws('; ', " + ", ".join(rules.reasons(contract, refs_available)) + ")"
+
     every = ", ".join(
         quote_identifier("t_" + c.name) if c.stored else quote_identifier("v_" + c.name)
         for c in cols
     )
-    keys = ", ".join(quote_identifier("t_" + k) for k in contract.key)
+    keys = [quote_identifier("t_" + k) for k in contract.key]
+    # The rules, row by row, in one pass over the file's rows, which keeps their order (one
+    # table, no join), so the accepted rows go in without a sort. The reference rules (a join)
+    # are checked after, in place: only the rows they break get their reasons again, all rules.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {tmp}_checked AS
         WITH cleaned AS (SELECT _row_number, {cleaned} FROM {tmp}),
              typed AS (SELECT *, {typed} FROM cleaned),
-             checked AS (SELECT *, {reason_sql} AS _reason FROM typed),
-             dedup AS (
-                SELECT *, CASE WHEN _reason IS NULL
-                    THEN row_number() OVER (PARTITION BY _reason IS NULL, {every} """
-        f"""ORDER BY _row_number) > 1
-                    ELSE false END AS _collapsed
-                FROM checked),
-             keyed AS (
-                SELECT *, CASE WHEN _reason IS NULL AND NOT _collapsed
-                    THEN list(_row_number) OVER (PARTITION BY _reason IS NULL """
-        f"""AND NOT _collapsed, {keys}) END AS _key_rows
-                FROM dedup)
-        SELECT * EXCLUDE (_reason, _key_rows),
-            CASE WHEN _reason IS NOT NULL THEN _reason
-                 WHEN NOT _collapsed AND len(_key_rows) > 1 THEN
-                    'conflicting duplicate key ({", ".join(contract.key)}): rows '
-                    || array_to_string(list_sort(_key_rows), ', ') || ' differ'
-            END AS _reason
-        FROM keyed"""
+             checked AS (SELECT *, {reasons_sql(set())} AS _reasons FROM typed)
+        SELECT * EXCLUDE (_reasons), NULLIF(_reasons, '') AS _reason, false AS _collapsed
+        FROM checked"""
     )
+    if unknown := rules.unknown_references(contract, existing):
+        con.execute(
+            f"UPDATE {tmp}_checked SET _reason = NULLIF({reasons_sql(existing)}, '') "
+            f"WHERE {unknown}"
+        )
+    _mark_repeats(con, f"{tmp}_checked", keys, every, contract.key)
+    release(con, tmp)  # the file's text is in the checked table now: free its memory early
 
     def sql_value(c):
         t = quote_identifier("t_" + c.name)
@@ -339,9 +378,10 @@ def ingest_file(
     try:
         con.execute(f"DROP TABLE IF EXISTS raw.{quote_identifier(contract.extract)}")
         con.execute(raw_table_ddl(contract))
+        # No ORDER BY: the checked table holds the rows in file order (above).
         con.execute(f"""INSERT INTO raw.{quote_identifier(contract.extract)}
             SELECT {sql_literal(delivery_id)} AS _delivery_id, _row_number, {stored}
-            FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed ORDER BY _row_number""")
+            FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed""")
         con.execute("DELETE FROM ingest.quarantine WHERE load_id = ?", [load_id])
         con.execute(
             f"""INSERT INTO ingest.quarantine
@@ -405,8 +445,8 @@ def ingest_file(
         con.execute("ROLLBACK")
         raise
     finally:
-        for suffix in ("", "_checked"):
-            con.execute(f"DROP TABLE IF EXISTS {tmp}{suffix}")
+        con.execute(f"DROP TABLE IF EXISTS {tmp}_checked")
+        release(con, tmp)
     log.info(
         "%s: holds %d rows, read %d = accepted %d + quarantined %d + collapsed %d (%.2fs)",
         landed.file_name,
@@ -438,8 +478,8 @@ def export_validated(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{extract}.parquet"
     tmp = folder / f".{extract}.parquet.tmp"
-    # Insertion order is row order already (ingest_file inserts ORDER BY _row_number, and DuckDB
-    # keeps insertion order): no second sort.
+    # Insertion order is row order already (ingest_file inserts the checked rows in file order,
+    # and DuckDB keeps insertion order): no sort.
     con.execute(f"COPY (SELECT * FROM raw.{quote_identifier(extract)}) TO '{tmp}' (FORMAT parquet)")
     tmp.replace(target)
     return target

@@ -153,9 +153,29 @@ def reasons(contract: Contract, refs_available: set[str]) -> list[str]:
         if col.references and col.references[0] in refs_available:
             ref_extract, ref_col = col.references
             out.append(
-                f"CASE WHEN {t} IS NOT NULL AND {t} NOT IN "
-                f"(SELECT {quote_identifier(ref_col)} FROM raw.{quote_identifier(ref_extract)}) "
+                f"CASE WHEN {_unknown_reference(col)} "
                 f"THEN {sql_literal(n + ': ')} || {_shown(col, v)} || "
                 f"{sql_literal(f' not found in {ref_extract}.{ref_col}')} END"
             )
     return out
+
+
+def _unknown_reference(col: Column) -> str:
+    """True where `t_<col>` is not among the referenced extract's values (a subquery)."""
+    t = quote_identifier(f"t_{col.name}")
+    ref_extract, ref_col = col.references
+    return (
+        f"{t} IS NOT NULL AND {t} NOT IN "
+        f"(SELECT {quote_identifier(ref_col)} FROM raw.{quote_identifier(ref_extract)})"
+    )
+
+
+def unknown_references(contract: Contract, refs_available: set[str]) -> str | None:
+    """SQL true for a row holding a value its referenced extract lacks; None when the contract
+    has no reference to check (none, or the referenced extract not loaded)."""
+    checks = [
+        f"({_unknown_reference(c)})"
+        for c in contract.columns
+        if c.references and c.references[0] in refs_available
+    ]
+    return " OR ".join(checks) or None
