@@ -3,8 +3,6 @@ each piece without a pipeline run; the five-run measurement is in test_operation
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import pytest
 
@@ -15,8 +13,11 @@ REBUILT = 6  # tables, each rebuilt as dbt's table materialisation does
 
 
 def _rebuild_all(path, run: int, checkpoint_each: bool) -> None:
-    """dbt's table materialisation: build `t__tmp` beside `t`, swap the names, drop the old."""
+    """dbt's table materialisation: build `t__tmp` beside `t`, swap the names, drop the old;
+    `checkpoint_each` as dbt's profile sets it (dbt/profiles.yml)."""
     con = duckdb.connect(str(path))
+    if checkpoint_each:
+        con.execute("SET checkpoint_threshold = '0b'")
     for t in range(REBUILT):
         con.execute(f"CREATE TABLE IF NOT EXISTS t{t} AS SELECT 1 AS i WHERE false")
         con.execute(
@@ -26,8 +27,6 @@ def _rebuild_all(path, run: int, checkpoint_each: bool) -> None:
         con.execute(f"ALTER TABLE t{t} RENAME TO t{t}__bak")
         con.execute(f"ALTER TABLE t{t}__tmp RENAME TO t{t}")
         con.execute(f"DROP TABLE t{t}__bak")
-        if checkpoint_each:
-            con.execute("FORCE CHECKPOINT")
     con.close()
 
 
@@ -41,11 +40,12 @@ def _blocks(path) -> tuple[int, int]:
     return total, free
 
 
-def test_a_checkpoint_after_each_rebuilt_table_keeps_the_file_from_doubling(tmp_path):
+def test_a_checkpoint_at_each_commit_keeps_the_file_from_doubling(tmp_path):
     """The cause measured in the pipeline (docs/OPERATIONS.md): DuckDB reuses a dropped table's
-    blocks only after a checkpoint, so a process that rebuilds every table and checkpoints at
-    exit leaves the file about twice its data; one checkpoint per table (the dbt post-hook,
-    dbt/macros/checkpoint.sql) bounds the step by the tables in flight."""
+    blocks only after a checkpoint, and large tables bypass the write-ahead log, so a process
+    that rebuilds every table checkpoints only at exit and leaves the file about twice its data;
+    checkpointing at every commit (`checkpoint_threshold` 0, dbt's profile) bounds the step by
+    the tables in flight."""
     sizes = {}
     for checkpoint_each in (False, True):
         path = tmp_path / f"w{checkpoint_each}.duckdb"
@@ -60,21 +60,14 @@ def test_a_checkpoint_after_each_rebuilt_table_keeps_the_file_from_doubling(tmp_
     assert after_ckpt - first_ckpt <= 2.5 * first_ckpt / REBUILT, sizes
 
 
-def test_dbt_checkpoints_after_every_model_and_seed():
-    from dagster_project.dbt_project import toex_dbt
+def test_dbt_checkpoints_at_every_commit():
+    import yaml
 
-    manifest = json.loads(toex_dbt.manifest_path.read_text())
-    built = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
-    assert built
-    missing = [
-        n["name"]
-        for n in built
-        if not any(
-            "toex_checkpoint()" in h["sql"] and not h["transaction"]
-            for h in n["config"]["post-hook"]
-        )
-    ]
-    assert missing == []
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    settings = profile["toex"]["outputs"]["duckdb"]["settings"]
+    assert settings["checkpoint_threshold"] == "0b"
 
 
 def test_the_analysts_copy_leaves_free_blocks_behind(tmp_path):
