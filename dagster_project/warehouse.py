@@ -29,8 +29,8 @@ MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT = "TOEX_DUCKDB_MEMORY_LIMIT", "1GB"
 
 # The analysts' copy is written through DuckDB (compact) instead of copied byte for byte when
 # more than this share of the warehouse file holds no live data (docs/OPERATIONS.md). At scale 1
-# the file keeps 3-12 % free between runs; at 5 % a byte copy could carry ~1 MB of it, and with
-# the warehouse's own slack that came within 0.2 MB of issue 11's 5 MB bound.
+# the file keeps 3-12 % free between runs: at 5 % a byte copy could carry ~1.2 MB of it, which
+# with the warehouse's own could take five runs past issue 11's 5 MB (4.0 MB measured at 5 %).
 COMPACT_COPY_SLACK = 0.02
 
 
