@@ -78,7 +78,14 @@ def test_a_killed_toex_run_is_failed_and_the_next_run_succeeds(tmp_path):
     (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOEX_")}
     env.update(
-        {"DAGSTER_HOME": str(home), "TOEX_DATA_DIR": str(tmp_path / "data"), "TOEX_DEMO": "1"}
+        {
+            "DAGSTER_HOME": str(home),
+            "TOEX_DATA_DIR": str(tmp_path / "data"),
+            "TOEX_DEMO": "1",
+            # The killed run is older than the second run's success: the default retention
+            # (docs/OPERATIONS.md) would delete it before this test reads how it was marked.
+            "TOEX_KEEP_RUNS": "all",
+        }
     )
     toex = [
         str(Path(sys.executable).parent / "toex"),
