@@ -287,24 +287,35 @@ def elapsed(since: float) -> str:
     return f"{int(s // 60)} min {int(s % 60)} s" if s >= 60 else f"{s:.1f} s"
 
 
-def prune_runs(instance, job_name: str, keep: int | None) -> int:
-    """With TOEX_KEEP_RUNS set: delete the job's finished runs beyond the newest `keep` from the
-    Dagster instance (run record, events, captured logs; on the default SQLite storage also the
-    run's own event-log file, which deleting its events leaves behind). Off by default: the
-    UI's partition status and asset history come from these runs."""
+def prune_runs(instance, job_name: str | None, keep: int | None) -> int:
+    """Delete old finished runs from the Dagster instance (run record, events, captured logs; on
+    the default SQLite storage also the run's own event-log file, which deleting its events
+    leaves behind). For each job and partition (quarter) it keeps the newest `keep` runs and the
+    newest successful one, whose events are what the UI shows as that quarter's materialised
+    state; `keep=None` keeps every run. `job_name=None` prunes every job's runs.
+    TOEX_KEEP_RUNS, docs/OPERATIONS.md: each run costs ~5 MB of history at any scale."""
     import dagster as dg
 
-    if not keep or keep < 1:
+    if keep is None:
         return 0
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1 run, got {keep}")
     finished = [
         dg.DagsterRunStatus.SUCCESS,
         dg.DagsterRunStatus.FAILURE,
         dg.DagsterRunStatus.CANCELED,
     ]
     records = instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=finished))
-    old = records[keep:]  # newest first
-    for record in old:
-        run_id = record.dagster_run.run_id
+    groups: dict[tuple, list] = defaultdict(list)
+    for record in records:  # newest first
+        run = record.dagster_run
+        groups[(run.job_name, run.tags.get("dagster/partition"))].append(run)
+    old = []
+    for runs in groups.values():
+        successes = [r for r in runs if r.status == dg.DagsterRunStatus.SUCCESS]
+        kept = {r.run_id for r in runs[:keep]} | {r.run_id for r in successes[:1]}
+        old += [r.run_id for r in runs if r.run_id not in kept]
+    for run_id in old:
         instance.delete_run(run_id)
         shard = getattr(instance.event_log_storage, "path_for_shard", None)
         if shard is not None:
@@ -314,8 +325,8 @@ def prune_runs(instance, job_name: str, keep: int | None) -> int:
             instance.compute_log_manager.delete_logs(prefix=[run_id])
     shard = getattr(instance.event_log_storage, "path_for_shard", None)
     if old and shard is not None:
-        kept = [r.dagster_run.run_id for r in instance.get_run_records()]
-        _compact_sqlite_index(Path(shard("index")), kept)
+        kept_ids = [r.dagster_run.run_id for r in instance.get_run_records()]
+        _compact_sqlite_index(Path(shard("index")), kept_ids)
     return len(old)
 
 

@@ -15,8 +15,9 @@ TOEX_PUBLISH_MODE  mode of published files, octal (default 0640; folders 0750):
                  publish/permissions.py
 TOEX_KEEP_VERSIONS  publications kept per quarter under <exports>/.versions (default 3, at least 2:
                  the live one and the one before it are never deleted)
-TOEX_KEEP_RUNS   toex_quarterly runs kept in the Dagster instance after each CLI run (default:
-                 all; ~4 MB of event log each, docs/OPERATIONS.md)
+TOEX_KEEP_RUNS   runs kept per quarter in the Dagster instance after each CLI run, besides the
+                 quarter's newest successful run (default 1; `all` keeps every run: ~5 MB of
+                 event log each, docs/OPERATIONS.md)
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ from dagster_project.kpi_catalogue import inception_date
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# One run per quarter (and that quarter's newest success): every retained run is ~5 MB of
+# Dagster event log whatever the data's size, so keeping them all grows the data folder
+# without bound (issue 11; docs/OPERATIONS.md, "What grows on disk").
+DEFAULT_KEEP_RUNS = 1
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class Settings:
     exports: Path
     inception: date
     keep_versions: int = 3
-    keep_runs: int | None = None  # Dagster run history kept (TOEX_KEEP_RUNS); None keeps every run
+    keep_runs: int | None = DEFAULT_KEEP_RUNS  # per quarter (TOEX_KEEP_RUNS); None keeps all
 
     @property
     def published(self) -> Path:
@@ -71,7 +76,7 @@ class Settings:
             if env.get("TOEX_INCEPTION")
             else inception_date(),
             keep_versions=int(env.get("TOEX_KEEP_VERSIONS") or 3),
-            keep_runs=int(env["TOEX_KEEP_RUNS"]) if env.get("TOEX_KEEP_RUNS") else None,
+            keep_runs=_keep_runs(env.get("TOEX_KEEP_RUNS") or str(DEFAULT_KEEP_RUNS)),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         for k, v in values.items():
@@ -82,3 +87,12 @@ class Settings:
 
 def published_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "published"
+
+
+def _keep_runs(text: str) -> int | None:
+    """TOEX_KEEP_RUNS: a number of runs (at least 1) or `all`."""
+    if text.strip().lower() == "all":
+        return None
+    if text.strip().isdigit() and int(text) >= 1:
+        return int(text)
+    raise ValueError(f"TOEX_KEEP_RUNS must be a number of runs (at least 1) or 'all', got {text!r}")

@@ -27,6 +27,13 @@ SCHEMAS = ("raw", "ingest", "ops")
 MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT = "TOEX_DUCKDB_MEMORY_LIMIT", "1GB"
 
 
+# The analysts' copy is written through DuckDB (compact) instead of copied byte for byte when
+# more than this share of the warehouse file holds no live data (docs/OPERATIONS.md). At scale 1
+# the file keeps 3-12 % free between runs: at 5 % a byte copy could carry ~1.2 MB of it, which
+# with the warehouse's own could take five runs past issue 11's 5 MB (4.0 MB measured at 5 %).
+COMPACT_COPY_SLACK = 0.02
+
+
 def memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
 
@@ -102,3 +109,25 @@ def run_lock(warehouse: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def slack(con: duckdb.DuckDBPyConnection, path: Path) -> float:
+    """The share of the file at `path` that is free blocks (DuckDB reuses them, never returns
+    them), so a byte copy would carry them too."""
+    used = con.execute(
+        "SELECT used_blocks * block_size FROM pragma_database_size() "
+        "WHERE database_name = current_database()"
+    ).fetchone()[0]
+    size = Path(path).stat().st_size
+    return max(0.0, 1 - used / size) if size else 0.0
+
+
+def copy_database(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """The database `con` is connected to, written into a new file `target` as one consistent
+    snapshot (one transaction): only live data, freshly packed, no free blocks."""
+    con.execute(f"ATTACH '{target}' AS copy_target")
+    try:
+        source = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f'COPY FROM DATABASE "{source}" TO copy_target')
+    finally:
+        con.execute("DETACH copy_target")

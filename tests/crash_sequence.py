@@ -161,6 +161,9 @@ def _complete(root: Path, env, delivery) -> Completed:
 
 
 def run_crash_sequence(root: Path, env: dict, delivery: Path) -> CrashSequence:
+    # The killed run is older than the next run's success: the default retention
+    # (TOEX_KEEP_RUNS=1, docs/OPERATIONS.md) would delete it before the tests read how it ended.
+    env = {**env, "TOEX_KEEP_RUNS": "all"}
     home = Path(env["DAGSTER_HOME"])
     published = root / "published"
     exports_versions = root / "exports" / ".versions" / SLUG

@@ -150,30 +150,19 @@ def _size(path: Path, skip=()) -> int:
 
 @pytest.mark.slow
 def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
-    """The default layout (everything, the Dagster instance too, under TOEX_DATA_DIR), five runs of
-    the same delivery through the CLI. After the second run, disk use is flat: runs 3 to 5 add at
-    most 5 MB to the data folder and dbt/target beyond the retained export versions. Between the
-    first and the second run the DuckDB file (and so its byte copy, the analysts' copy) grows once
-    by the blocks the rebuilt tables freed, which DuckDB reuses but never returns
-    (docs/OPERATIONS.md); that step is bounded by the warehouse's own size. No run leaves its dbt
-    target folder behind."""
+    """Issue 11's must-show: five consecutive runs of the same delivery leave the data folder and
+    dbt/target no more than 5 MB larger than after the first, beyond the retained export
+    versions. The default layout (everything, the Dagster instance too, under TOEX_DATA_DIR) and
+    the default retention: no TOEX_KEEP_RUNS, no TOEX_KEEP_VERSIONS (docs/OPERATIONS.md). No run
+    leaves its dbt target folder behind."""
     from dagster_project.generator import generate
 
     root = tmp_path / "data"
     delivery = tmp_path / "delivery"
     generate(delivery, seed=20250630, scale=1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOEX_") and k != "DAGSTER_HOME"}
-    env.update(
-        {
-            "TOEX_HOME": str(tmp_path),
-            "TOEX_DATA_DIR": str(root),
-            "TOEX_DEMO": "1",
-            "TOEX_KEEP_VERSIONS": "3",
-            "TOEX_KEEP_RUNS": "2",
-        }
-    )
+    env.update({"TOEX_HOME": str(tmp_path), "TOEX_DATA_DIR": str(root), "TOEX_DEMO": "1"})
     target = DBT_PROJECT_DIR / "target"
-    warehouse = root / "warehouse" / "toex.duckdb"
 
     def in_flight() -> set[str]:  # other builds' folders (another test worker): not ours to count
         return {p.name for p in target.glob("*-*") if p.is_dir()}
@@ -189,16 +178,17 @@ def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
             | {"dbt/target": _size(target, skip=in_flight())}
         )
 
-    def beyond_exports(i: int) -> int:
+    def beyond_export_versions(i: int) -> int:
+        # exports/ holds nothing but the publication's versions (the live one, ~270 KB and the
+        # same every run, and the retained ones) and the links to them.
         return sum(sizes[i].values()) - sizes[i]["exports"]
 
-    run_once()
-    first_warehouse = warehouse.stat().st_size
-    for _ in range(4):
+    for _ in range(5):
         run_once()
-    assert beyond_exports(4) - beyond_exports(1) <= 5 * MB, sizes
-    assert warehouse.stat().st_size <= 2 * first_warehouse, sizes
-    assert beyond_exports(4) - beyond_exports(0) <= 5 * MB + 2 * first_warehouse, sizes
+    growth = [beyond_export_versions(i) - beyond_export_versions(0) for i in range(5)]
+    report = f"growth beyond run 1 (MB): {[round(g / MB, 2) for g in growth]}\n{sizes}"
+    print(report)  # the measurement docs/OPERATIONS.md quotes (pytest -s shows it)
+    assert max(growth[1:]) <= 5 * MB, report
     versions = list((root / "exports" / ".versions" / "2025-26-Q1").iterdir())
     assert len([v for v in versions if v.is_dir() and not v.name.startswith(".")]) <= 3
     assert (root / "dagster_home").is_dir()

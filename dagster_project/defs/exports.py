@@ -426,19 +426,16 @@ def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:
     """The warehouse file as it stands between steps: this run holds the run lock, every
     connection is closed and checkpointed, so the file is complete and nothing writes to it.
     A byte copy takes seconds where `COPY FROM DATABASE` re-encodes every table (38 s at
-    scale 1000). Should a write-ahead log remain, the copy goes through DuckDB instead."""
+    scale 1000). The copy goes through DuckDB instead should a write-ahead log remain, or when
+    free blocks make up more than `COMPACT_COPY_SLACK` of the file (docs/OPERATIONS.md)."""
+    from dagster_project import warehouse as wh
+
     source = Path(warehouse.path)
     wal = Path(str(source) + ".wal")
-    if wal.exists() and wal.stat().st_size:
-        with warehouse.connect() as con:
-            con.execute(f"ATTACH '{target}' AS analyst_copy")
-            con.execute(
-                "COPY FROM DATABASE {} TO analyst_copy".format(
-                    con.execute("SELECT current_database()").fetchone()[0]
-                )
-            )
-            con.execute("DETACH analyst_copy")
-        return
+    with warehouse.connect() as con:
+        if (wal.exists() and wal.stat().st_size) or wh.slack(con, source) > wh.COMPACT_COPY_SLACK:
+            wh.copy_database(con, target)
+            return
     shutil.copyfile(source, target)
 
 

@@ -8,6 +8,7 @@ keeps the previous good version and the rejection is recorded with its reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -471,7 +472,12 @@ def export_validated(
 ) -> Path:
     """Write the extract's accepted rows, as the warehouse now holds them, to
     `<landing>/validated/<delivery_id>/<extract>.parquet`: the engine-neutral copy of the
-    validated raw layer that another engine (Spark) reads instead of the DuckDB file."""
+    validated raw layer that another engine (Spark) reads instead of the DuckDB file.
+
+    It is this run's hand-over, derived again by every run (a replay too, from the landed
+    objects), and only the current delivery's is ever read: the same extract's copy under any
+    other delivery is removed, or the landing area would grow by the whole raw layer
+    (~0.5 MB at scale 1) with every run (docs/OPERATIONS.md, "What grows on disk")."""
     folder = (
         landing_root / "validated" / check_delivery_id(delivery_id)
     )  # never a path out of landing
@@ -482,4 +488,9 @@ def export_validated(
     # and DuckDB keeps insertion order): no sort.
     con.execute(f"COPY (SELECT * FROM raw.{quote_identifier(extract)}) TO '{tmp}' (FORMAT parquet)")
     tmp.replace(target)
+    for stale in folder.parent.glob(f"*/{extract}.parquet"):
+        if stale.parent != folder:
+            stale.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty yet: its other extracts go later
+                stale.parent.rmdir()
     return target
