@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project import run_owner
-from dagster_project.defs import delivery_sensor, ingest, jobs
+from dagster_project.defs import delivery_sensor, ingest, jobs, retention
 from dagster_project.resources import default_resources
 from dagster_project.settings import Settings
 
@@ -32,6 +32,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             delivery_sensor.build_delivery_sensor(MAIN_JOB),
             jobs.build_publish_sensor(ingest_job, publish_job),
             run_owner.build_dead_run_sweeper(),
+            retention.build_run_retention_sensor(),
         ],
         schedules=[exports.build_quarterly_schedule(MAIN_JOB)],
         resources={**default_resources(settings), **kpis.resources},

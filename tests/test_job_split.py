@@ -91,3 +91,37 @@ def test_a_publication_reports_the_checks_of_its_ingest_run_too():
     assert runs_of_publication(follows) == ["i", "p"]
     alone = dg.DagsterRun(job_name=PUBLISH_JOB, run_id="p")  # a backfill's exports-only run
     assert runs_of_publication(alone) == ["p"]
+
+
+def test_the_daemon_prunes_run_history_as_toex_run_does(tmp_path, monkeypatch):
+    """Runs launched from the UI are pruned too: per job and quarter the newest finished run and
+    the newest success stay (TOEX_KEEP_RUNS=1, the default)."""
+    monkeypatch.delenv("TOEX_KEEP_RUNS", raising=False)
+    finished = [
+        dg.DagsterRunStatus.SUCCESS,
+        dg.DagsterRunStatus.SUCCESS,
+        dg.DagsterRunStatus.FAILURE,
+    ]
+    sensor = defs.get_sensor_def("run_history_retention")
+    with dg.DagsterInstance.local_temp(tempdir=str(tmp_path)) as instance:
+        for i, status in enumerate(finished):
+            instance.add_run(
+                dg.DagsterRun(
+                    job_name=MAIN_JOB,
+                    run_id=f"ingest-{i}",
+                    status=status,
+                    tags={"dagster/partition": "2025-26 Q1"},
+                )
+            )
+        other_quarter = dg.DagsterRun(
+            job_name=MAIN_JOB,
+            run_id="ingest-q4",
+            status=dg.DagsterRunStatus.SUCCESS,
+            tags={"dagster/partition": "2024-25 Q4"},
+        )
+        instance.add_run(other_quarter)
+        result = sensor(dg.build_sensor_context(instance=instance))
+        assert "deleted 1 old run(s)" in result.skip_message
+        kept = {r.dagster_run.run_id for r in instance.get_run_records()}
+    # ingest-2 newest (failed), ingest-1 newest success; ingest-0 goes; the other quarter stays.
+    assert kept == {"ingest-2", "ingest-1", "ingest-q4"}
