@@ -81,6 +81,14 @@ def dbt_env(
         values[QUARTER_ENV] = reporting_quarter
     if threads:
         values[THREADS_ENV] = str(threads)
+    with environ(values):
+        yield
+
+
+@contextlib.contextmanager
+def environ(values: dict[str, str]):
+    """`values` in this process's environment (read by a subprocess started inside the block),
+    the previous values restored afterwards."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -109,11 +109,10 @@ def execute(
             listener,
         )
     finally:
-        for job_name in (MAIN_JOB, PUBLISH_JOB):
-            try:
-                runlog.prune_runs(instance, job_name, settings.keep_runs)
-            except Exception:  # housekeeping: never fail a finished run for it
-                log.exception("could not prune old runs (TOEX_KEEP_RUNS)")
+        try:  # both jobs' runs, per job and quarter, as the daemon's run_history_retention does
+            runlog.prune_runs(instance, None, settings.keep_runs)
+        except Exception:  # housekeeping: never fail a finished run for it
+            log.exception("could not prune old runs (TOEX_KEEP_RUNS)")
 
 
 def _execute_runs(

@@ -186,20 +186,14 @@ def dbt_build(context, dbt, warehouse, landing: Path, quarter_label: str):
         f"tables in {spark_dir() / 'warehouse'}"
     )
     register_sources(validated, ops.parent, env, work / "target")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # read by dbt's subprocess as it starts
-    try:
+    from dagster_project.dbt_project import environ
+
+    with environ(env):  # read by dbt's subprocess as it starts
         return dbt.cli(
             ["build", "--target", DBT_TARGET, "--exclude-resource-type", "unit_test"],
             context=context,
             raise_on_error=False,
         )
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # --------------------------------------------------------------------------- quality and exports
