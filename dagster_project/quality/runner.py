@@ -288,6 +288,9 @@ def run_suites(
                 ),
             )
             gx_duckdb.prepare(datasource)
+            gx_duckdb.prefetch_reflection(
+                datasource, [b.suite.table for b in batches if not b.suite.quarter_column]
+            )
         except Exception as exc:  # no suite can run: each fails with the error
             log.exception("could not open the warehouse for the quality suites")
             setup_error = exc
