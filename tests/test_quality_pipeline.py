@@ -22,6 +22,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from dagster_project.defs.quality import step_of
 from dagster_project.fiscal import Quarter
 from dagster_project.ingest.delivery import write_demo_marker
 from dagster_project.quality import history
