@@ -1,6 +1,6 @@
-"""Evaluate a suite inside a Dagster asset check: parameters from the warehouse, validation
-through GX (imported here, at run time only), history row per expectation, and one
-`AssetCheckResult` per severity: `quality_gate` (error expectations, blocking) and
+"""Evaluate suites inside a Dagster asset check step: parameters from the warehouse,
+validation through GX (imported here, at run time only), history row per expectation, and per
+suite one `AssetCheckResult` per severity: `quality_gate` (error expectations, blocking) and
 `quality_warnings` (warn expectations)."""
 
 from __future__ import annotations
