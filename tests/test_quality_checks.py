@@ -24,7 +24,7 @@ def test_loading_the_quality_definitions_does_not_import_great_expectations():
     code = (
         "import sys, time; t = time.perf_counter(); import dagster_project.defs.quality as q; "
         "assert 'great_expectations' not in sys.modules, 'GX imported at definitions load'; "
-        "print(len(q.asset_checks), round(time.perf_counter() - t, 2))"
+        "print(sum(len(s) for s in q.STEPS.values()), round(time.perf_counter() - t, 2))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -87,7 +87,7 @@ def test_the_checks_fit_the_platform_definitions():
     job = defs.resolve_job_def(
         MAIN_JOB
     )  # no cycle: every suite only reads upstream or sibling assets
-    assert any(n.name == "gx_raw_disruptions" for n in job.nodes)
+    assert any(n.name == quality.step_of("raw/disruptions") for n in job.nodes)
 
 
 # ----------------------------------------------------------------------- a small job
@@ -186,3 +186,60 @@ def test_an_error_blocks_downstream_and_names_the_expectation(small_job):
         e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS
     }
     assert "marts__fct_comms_metrics" not in ran
+
+
+# ----------------------------------------------------------------- suites sharing one step
+
+
+def test_the_steps_cover_every_suite_once_and_keep_gating_suites_apart():
+    names = [s.name for suites in quality.STEPS.values() for s in suites]
+    assert sorted(names) == sorted(load_suites())
+    # raw/operations' gate must pass before the raw tables that reference it load
+    assert quality.STEPS[quality.step_of("raw/operations")] == [load_suites()["raw_operations"]]
+    assert len(quality.STEPS[quality.step_of("raw/costs")]) > 1
+
+
+@dg.asset(key=["raw", "costs"])
+def costs_never_loaded(context):
+    context.log.info("no raw.costs table")
+
+
+def test_suites_in_one_step_keep_their_own_results(tmp_path):
+    """A suite that cannot run fails its own gate only; the step fails (blocking) after every
+    suite's results are recorded."""
+    suites = load_suites()
+    step = quality.build_step("gx_shared", [suites["raw_comms_metrics"], suites["raw_costs"]])
+    defs = dg.Definitions(
+        assets=[comms_metrics, costs_never_loaded],
+        asset_checks=[step],
+        jobs=[
+            dg.define_asset_job(
+                "shared", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
+            )
+        ],
+        resources={
+            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse" / "toex.duckdb")),
+            "paths": PlatformPaths(
+                inbox=str(tmp_path / "inbox"),
+                landing=str(tmp_path / "landing"),
+                exports=str(tmp_path / "exports"),
+                data_dir=str(tmp_path),
+            ),
+        },
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("shared").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    assert not result.success
+    evs = {
+        (e.asset_key.to_user_string(), e.check_name): e
+        for e in result.get_asset_check_evaluations()
+    }
+    assert evs[("raw/comms_metrics", GATE)].passed
+    assert not evs[("raw/comms_metrics", WARNINGS)].passed  # the fixture's known warning
+    costs = evs[("raw/costs", GATE)]
+    assert not costs.passed and "ERRORED" in costs.description
+    with duckdb.connect(str(tmp_path / "warehouse" / "toex.duckdb"), read_only=True) as con:
+        recorded = {r["asset"] for r in history.results_for_run(con, result.run_id)}
+    assert recorded == {"raw/comms_metrics", "raw/costs"}

@@ -114,3 +114,53 @@ def test_upstream_still_needs_the_workaround(table, tmp_path):
         env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
     )
     assert "ERRORED" in out.stdout, out.stdout + out.stderr
+
+
+def test_prefetched_columns_are_what_per_table_reflection_gives(table):
+    """prefetch_reflection answers GX's column reflection from one query: the same columns,
+    types and flags as the per-table path; a table not prefetched is reflected as before."""
+    gx_duckdb.ensure_duckdb_support()
+    import great_expectations as gx
+    from sqlalchemy import event, inspect
+
+    with duckdb.connect(str(table)) as con:
+        con.execute("CREATE TABLE raw.other (k VARCHAR NOT NULL, amount DECIMAL(18, 3))")
+    context = gx.get_context(mode="ephemeral")
+    ds = context.data_sources.add_sql(
+        name="w",
+        connection_string=gx_duckdb.connection_string(str(table)),
+        kwargs=gx_duckdb.engine_kwargs(str(table), "128MB"),
+    )
+    try:
+        engine = ds.get_execution_engine().engine
+        before = {n: inspect(engine).get_columns(n, schema="raw") for n in ("t", "other")}
+        gx_duckdb.prefetch_reflection(ds, ["raw.t"])
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        after = {"t": inspect(engine).get_columns("t", schema="raw")}
+        assert not statements, "a prefetched table is reflected without a query"
+        after["other"] = inspect(engine).get_columns("other", schema="raw")
+    finally:
+        gx_duckdb.release(ds)
+    assert repr(after) == repr(before)
+    assert [c["name"] for c in after["t"]] == ["id", "v", "d"]
+
+
+def test_scipy_stats_waits_until_it_is_used():
+    """GX's import no longer executes scipy.stats (no suite uses it); it still works when used."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from dagster_project.quality import gx_duckdb
+        gx_duckdb.ensure_duckdb_support()
+        assert "great_expectations" in sys.modules
+        assert "scipy.stats._stats_py" not in sys.modules, "scipy.stats loaded with GX"
+        from scipy import stats
+        assert stats.norm.cdf(0) == 0.5
+        assert "scipy.stats._stats_py" in sys.modules
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -22,6 +22,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from dagster_project.defs.quality import step_of
 from dagster_project.fiscal import Quarter
 from dagster_project.ingest.delivery import write_demo_marker
 from dagster_project.quality import history
@@ -232,7 +233,7 @@ def test_a_raw_violation_stops_the_quarter_naming_the_expectation(
         outcome.blocking_failures
     )  # only the injected violation
     assert [f.split(":")[0] for f in outcome.step_failures] == [
-        blocked.split(":")[0].replace("raw/", "gx_raw_")
+        step_of(blocked.split(":")[0])
     ], outcome
     assert not kpi_materialisations  # dbt never ran on the bad delivery
     assert not (root / "exports" / QUARTER.slug).exists()

@@ -144,7 +144,8 @@ def run_suite_on_spark(
         run.outcomes = _outcomes(suite, result)
         _describe_unexpected_rows(spark, suite, result, run.outcomes, reporting_quarter)
         if docs_dir is not None:
-            run.docs_index, run.docs_page = build_docs(context, suite, run_id)
+            run.docs_index, pages = build_docs(context, [suite], run_id)
+            run.docs_page = pages.get(suite.name)
     run.seconds = time.perf_counter() - started
     return run
 

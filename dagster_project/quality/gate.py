@@ -1,6 +1,6 @@
-"""Evaluate a suite inside a Dagster asset check: parameters from the warehouse, validation
-through GX (imported here, at run time only), history row per expectation, and one
-`AssetCheckResult` per severity: `quality_gate` (error expectations, blocking) and
+"""Evaluate suites inside a Dagster asset check step: parameters from the warehouse,
+validation through GX (imported here, at run time only), history row per expectation, and per
+suite one `AssetCheckResult` per severity: `quality_gate` (error expectations, blocking) and
 `quality_warnings` (warn expectations)."""
 
 from __future__ import annotations
@@ -84,40 +84,70 @@ def _table(outcomes) -> str:
 def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | None = None):
     """Run `suite` and yield its check results (for the severities the suite has). `landing`
     (where the validated Parquet is) is needed on the Spark engine only."""
-    from dagster_project.quality.runner import run_suite, runtime_parameters
+    yield from evaluate_suites(context, [suite], warehouse, data_dir, landing)
 
+
+def evaluate_suites(
+    context,
+    suites: list[Suite],
+    warehouse,
+    data_dir: Path,
+    landing: Path | None = None,
+    selected: set[tuple[str, str]] | None = None,
+):
+    """Run `suites` in one step and yield their check results: each suite's own results, as if
+    it had run alone; what they share is the set-up (one read of the parameters, one GX context
+    and connection, one Data Docs build, one write of the history). `selected`: the
+    (asset path, check name) pairs to report (all by default)."""
+    from dagster_project.quality.runner import SuiteBatch, run_suites, runtime_parameters
+
+    batches, notes = [], {}
     with warehouse.connect(read_only=True) as con:
-        quarter = reporting_quarter(context, con, suite)
-        params, notes = runtime_parameters(con, suite)
+        for suite in suites:
+            quarter = reporting_quarter(context, con, suite)
+            params, notes[suite.name] = runtime_parameters(con, suite)
+            batches.append(SuiteBatch(suite, params, quarter))
     run_id = context.run.run_id if context is not None else "adhoc"
     from dagster_project import engine
 
     if (
         engine.is_spark()
-    ):  # the same suite, GX's Spark datasource on the cluster (engines/spark_quality.py)
-        run = _run_on_spark(suite, warehouse, data_dir, landing, quarter, params, run_id)
+    ):  # the same suites, GX's Spark datasource on the cluster (engines/spark_quality.py)
+        runs = [
+            _run_on_spark(
+                b.suite, warehouse, data_dir, landing, b.reporting_quarter, b.parameters, run_id
+            )
+            for b in batches
+        ]
     else:
-        run = run_suite(
-            suite,
+        runs = run_suites(
+            batches,
             warehouse.path,
-            reporting_quarter=quarter,
-            parameters=params,
             run_id=run_id,
             docs_dir=docs_dir(data_dir),
             store_dir=store_dir(data_dir, run_id),
         )
     _prune_stores(data_dir)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
-    blocking = [o for o in run.outcomes if o.severity == "error" and not o.success]
     with warehouse.connect() as con:
-        history.record(con, run_id, checked_at, suite.asset_path, run.outcomes)
-        if blocking:
-            from dagster_project.ingest.load import block_current_delivery
+        for run in runs:
+            history.record(con, run_id, checked_at, run.suite.asset_path, run.outcomes)
+            blocking = [o for o in run.outcomes if o.severity == "error" and not o.success]
+            if blocking:
+                from dagster_project.ingest.load import block_current_delivery
 
-            block_current_delivery(
-                con, f"{suite.asset_path}:{GATE}", "; ".join(_short(o.line()) for o in blocking)
-            )
+                block_current_delivery(
+                    con,
+                    f"{run.suite.asset_path}:{GATE}",
+                    "; ".join(_short(o.line()) for o in blocking),
+                )
+    roots = outputs.output_roots(data_dir)  # links that open from the UI (outputs_server)
+    for b, run in zip(batches, runs, strict=True):
+        yield from _check_results(b, run, notes[b.suite.name], roots, selected)
 
+
+def _check_results(batch, run, notes: dict, roots, selected: set[tuple[str, str]] | None):
+    suite, quarter = batch.suite, batch.reporting_quarter
     common: dict = {
         "suite": suite.name,
         "suite_file": f"expectations/{suite.path.name}",
@@ -131,7 +161,6 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | N
         run.gx_import_seconds > 0.05
     ):  # the first suite of a process pays for `import great_expectations`
         common["gx_import_seconds"] = round(run.gx_import_seconds, 3)
-    roots = outputs.output_roots(data_dir)  # links that open from the UI (outputs_server)
     if run.docs_index:
         common["data_docs"] = outputs.link(run.docs_index, roots)
     if run.docs_page:
@@ -140,6 +169,8 @@ def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | N
     for severity, check_name in CHECK_FOR_SEVERITY.items():
         outcomes = [o for o in run.outcomes if o.severity == severity]
         if not outcomes:
+            continue
+        if selected is not None and (suite.asset_path, check_name) not in selected:
             continue
         failed = [o for o in outcomes if not o.success]
         if failed:

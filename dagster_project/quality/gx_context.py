@@ -1,4 +1,4 @@
-"""Great Expectations' ephemeral context for one suite run (stores on disk when asked, the
+"""Great Expectations' ephemeral context for a step's suites (stores on disk when asked, the
 Data Docs site with the cached views of docs_views.py) and the Data Docs pages of a run:
 shared by the DuckDB runner (runner.py) and the Spark one (engines/spark_quality.py)."""
 
@@ -53,31 +53,45 @@ def gx_context(store_dir: Path | None, docs_dir: Path | None):
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def build_docs(context, suite: Suite, run_id: str | None) -> tuple[str | None, str | None]:
+def build_docs(
+    context, suites: list[Suite], run_id: str | None
+) -> tuple[str | None, dict[str, str]]:
+    """Build the Data Docs pages of `suites` and their validations in this run, and the index,
+    in one `build_data_docs` call: (index path, {suite name: validation page path}).
+
+    One call per step, not per suite: GX rebuilds the index (every validation in the run's
+    store) on every call, so building per suite rendered the index once per suite."""
+    if not suites:
+        return None, {}
     try:
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
         )
 
-        keys = [
-            k
-            for k in context.validation_results_store.list_keys()
-            if k.expectation_suite_identifier.name == suite.name
-            and k.run_id.run_name == (run_id or "adhoc")
-        ]
-        key = max(keys, key=lambda k: k.run_id.run_time) if keys else None
-        ids = [ExpectationSuiteIdentifier(name=suite.name)] + ([key] if key else [])
+        names = {s.name for s in suites}
+        latest: dict[str, object] = {}
+        for k in context.validation_results_store.list_keys():
+            name = k.expectation_suite_identifier.name
+            if name not in names or k.run_id.run_name != (run_id or "adhoc"):
+                continue
+            if name not in latest or k.run_id.run_time > latest[name].run_id.run_time:
+                latest[name] = k
+        ids = [ExpectationSuiteIdentifier(name=s.name) for s in suites] + list(latest.values())
         index = context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=ids).get(
             DOCS_SITE
         )
-        page = None
-        if key is not None:
+        pages = {}
+        for name, key in latest.items():
             urls = context.get_docs_sites_urls(resource_identifier=key, site_name=DOCS_SITE)
-            page = urls[0].get("site_url") if urls else None
-        return _file_path(index), _file_path(page)
+            page = _file_path(urls[0].get("site_url")) if urls else None
+            if page:
+                pages[name] = page
+        return _file_path(index), pages
     except Exception:  # docs are a convenience: never fail a gate because they could not be built
-        log.exception("could not build Data Docs for suite %s", suite.name)
-        return None, None
+        log.exception(
+            "could not build Data Docs for suite(s) %s", ", ".join(s.name for s in suites)
+        )
+        return None, {}
 
 
 def _file_path(url: str | None) -> str | None:

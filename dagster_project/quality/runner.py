@@ -3,7 +3,7 @@ datasource, and turn GX's result into plain outcomes.
 
 Everything is computed by SQL inside DuckDB (read-only connection, `memory_limit`): no
 table is pulled into pandas, so a ten-million-row table validates in bounded memory.
-`import great_expectations` happens inside `run_suite`, never at module import.
+`import great_expectations` happens inside `run_suites`, never at module import.
 
 An expectation whose metrics raised (GX reports `exception_info.raised_exception`) is a
 *failure* whose message is the error: an expectation that could not be evaluated has not
@@ -225,85 +225,141 @@ def run_suite(
     memory_limit: str | None = None,
 ) -> SuiteRun:
     """Validate `suite` against the warehouse file. Parameters default to `runtime_parameters`."""
-    warehouse = Path(warehouse)
-    started = time.perf_counter()
     if parameters is None:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with duckdb.connect(str(Path(warehouse)), read_only=True) as con:
             parameters, _ = runtime_parameters(con, suite)
+    return run_suites(
+        [SuiteBatch(suite, parameters, reporting_quarter)],
+        warehouse,
+        run_id=run_id,
+        docs_dir=docs_dir,
+        store_dir=store_dir,
+        memory_limit=memory_limit,
+    )[0]
 
+
+@dataclass
+class SuiteBatch:
+    """One suite to validate, with its runtime parameters and (for a quarter-filtered suite)
+    the reporting quarter."""
+
+    suite: Suite
+    parameters: dict[str, Any]
+    reporting_quarter: str | None = None
+
+
+def run_suites(
+    batches: list[SuiteBatch],
+    warehouse: Path | str,
+    *,
+    run_id: str | None = None,
+    docs_dir: Path | None = None,
+    store_dir: Path | None = None,
+    memory_limit: str | None = None,
+) -> list[SuiteRun]:
+    """Validate several suites with one GX context and one connection to the warehouse, and
+    build their Data Docs in one go. Each suite is validated on its own (an error in one fails
+    that suite only); what is shared is GX's set-up: the context, the SQL datasource and its
+    connection, the Data Docs build."""
+    warehouse = Path(warehouse)
     t_import = time.perf_counter()
     from dagster_project.quality import gx_duckdb
 
     gx_duckdb.ensure_duckdb_support()
     import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
 
     import_seconds = time.perf_counter() - t_import
 
-    run = SuiteRun(
-        suite=suite, outcomes=[], parameters=dict(parameters), gx_import_seconds=import_seconds
-    )
     context = gx_context(store_dir, docs_dir)
-    body = suite.raw_json()
-    body.pop("id", None)
-    gx_suite = context.suites.add_or_update(gx.ExpectationSuite(**body))
     path = str(warehouse.resolve())
+    runs = [SuiteRun(suite=b.suite, outcomes=[], parameters=dict(b.parameters)) for b in batches]
+    results: list[Any] = [None] * len(batches)
     datasource = None
-    result = None
     try:
-        datasource = context.data_sources.add_sql(
-            name=DATASOURCE,
-            connection_string=gx_duckdb.connection_string(path),
-            kwargs=gx_duckdb.engine_kwargs(
-                path,
-                memory_limit or os.environ.get("TOEX_QUALITY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
-            ),
-        )
-        gx_duckdb.prepare(datasource)
-        schema, _, table = suite.table.rpartition(".")
-        if suite.quarter_column:
-            if not reporting_quarter:
-                raise ValueError(f"suite {suite.name} validates one reporting quarter: none given")
-            quoted = reporting_quarter.replace("'", "''")
-            asset = datasource.add_query_asset(
-                name=suite.name,
-                query=f"SELECT * FROM {suite.table} WHERE {suite.quarter_column} = '{quoted}'",
+        setup_error = None
+        try:
+            datasource = context.data_sources.add_sql(
+                name=DATASOURCE,
+                connection_string=gx_duckdb.connection_string(path),
+                kwargs=gx_duckdb.engine_kwargs(
+                    path,
+                    memory_limit
+                    or os.environ.get("TOEX_QUALITY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+                ),
             )
-        else:
-            with (
-                warnings.catch_warnings()
-            ):  # GX 1.24 deprecates schema_name; DuckDB has no per-connection schema here
-                warnings.simplefilter("ignore", DeprecationWarning)
-                asset = datasource.add_table_asset(
-                    name=suite.name, table_name=table, schema_name=schema or None
+            gx_duckdb.prepare(datasource)
+            gx_duckdb.prefetch_reflection(
+                datasource, [b.suite.table for b in batches if not b.suite.quarter_column]
+            )
+        except Exception as exc:  # no suite can run: each fails with the error
+            log.exception("could not open the warehouse for the quality suites")
+            setup_error = exc
+        for i, (b, run) in enumerate(zip(batches, runs, strict=True)):
+            started = time.perf_counter()
+            try:
+                if setup_error is not None:
+                    raise setup_error
+                results[i] = _validate(gx, context, datasource, b, run_id)
+                run.outcomes = _outcomes(b.suite, results[i])
+            except Exception as exc:  # the suite could not run: every expectation fails
+                log.exception("suite %s could not run", b.suite.name)
+                run.outcomes = suite_errored(
+                    b.suite, f"suite could not run: {type(exc).__name__}: {exc}"
                 )
-        batch_definition = asset.add_batch_definition_whole_table("whole")
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
-        )
-        result = validation.run(
-            expectation_parameters=parameters,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
-            run_id=RunIdentifier(
-                run_name=run_id or "adhoc", run_time=datetime.now(ZoneInfo("UTC"))
-            ),
-        )
-    except (
-        Exception
-    ) as exc:  # the suite could not run at all: every expectation fails with the error
-        log.exception("suite %s could not run", suite.name)
-        run.outcomes = suite_errored(suite, f"suite could not run: {type(exc).__name__}: {exc}")
+            run.seconds = time.perf_counter() - started
     finally:
         if datasource is not None:
             gx_duckdb.release(datasource)
 
-    if result is not None:
-        run.outcomes = _outcomes(suite, result)
-        _describe_unexpected_rows(warehouse, suite, result, run.outcomes, reporting_quarter)
-        if docs_dir is not None:
-            run.docs_index, run.docs_page = build_docs(context, suite, run_id)
-    run.seconds = time.perf_counter() - started
-    return run
+    for b, run, result in zip(batches, runs, results, strict=True):
+        if result is not None:  # read after GX has let go of the file
+            started = time.perf_counter()
+            _describe_unexpected_rows(warehouse, b.suite, result, run.outcomes, b.reporting_quarter)
+            run.seconds += time.perf_counter() - started
+    if docs_dir is not None:
+        validated = [b.suite for b, result in zip(batches, results, strict=True) if result]
+        index, pages = build_docs(context, validated, run_id)
+        for run in runs:
+            run.docs_index, run.docs_page = index, pages.get(run.suite.name)
+    if runs:
+        runs[0].gx_import_seconds = import_seconds
+    return runs
+
+
+def _validate(gx, context, datasource, batch: SuiteBatch, run_id: str | None):
+    """GX's result of one suite on its batch: the whole table, or the reporting quarter's rows."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    suite = batch.suite
+    body = suite.raw_json()
+    body.pop("id", None)
+    gx_suite = context.suites.add_or_update(gx.ExpectationSuite(**body))
+    schema, _, table = suite.table.rpartition(".")
+    if suite.quarter_column:
+        if not batch.reporting_quarter:
+            raise ValueError(f"suite {suite.name} validates one reporting quarter: none given")
+        quoted = batch.reporting_quarter.replace("'", "''")
+        asset = datasource.add_query_asset(
+            name=suite.name,
+            query=f"SELECT * FROM {suite.table} WHERE {suite.quarter_column} = '{quoted}'",
+        )
+    else:
+        with (
+            warnings.catch_warnings()
+        ):  # GX 1.24 deprecates schema_name; DuckDB has no per-connection schema here
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asset = datasource.add_table_asset(
+                name=suite.name, table_name=table, schema_name=schema or None
+            )
+    batch_definition = asset.add_batch_definition_whole_table("whole")
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+    )
+    return validation.run(
+        expectation_parameters=batch.parameters,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
+        run_id=RunIdentifier(run_name=run_id or "adhoc", run_time=datetime.now(ZoneInfo("UTC"))),
+    )
 
 
 def suite_errored(suite: Suite, message: str) -> list[ExpectationOutcome]:
