@@ -3,10 +3,7 @@ the reporting layer's dbt tests as asset checks, plus the platform-usage measure
 dbt reads."""
 
 import contextlib
-import queue
 import shutil
-import signal
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -210,11 +207,8 @@ def toex_dbt_models(
         ):  # read by dbt's subprocess as it starts
             # Unit tests check the SQL on fixed fixtures, not the data: they run in the test
             # suite and CI (tests/dbt), not in every pipeline run (dbt's own advice).
-            # dbt.log only for warnings and errors: at debug level it wrote ~7,500 JSON events
-            # (every SQL statement) for the demo, ~6 % of dbt's CPU, into a target folder that a
-            # successful build deletes; a failed one keeps its compiled SQL (target/run).
             invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"],
+                ["build", "--exclude-resource-type", "unit_test"],
                 context=context,
                 raise_on_error=False,
             )
@@ -264,7 +258,7 @@ def _asset_events(context, invocation):
     checks = context.selected_asset_check_keys
     pending = _dbt_side_tests(manifest, translator, checks)
     tallies, held = defaultdict(Counter), {}
-    for raw in _drained(invocation):
+    for raw in invocation.stream_raw_events():
         data = raw.raw_event["data"]
         unique_id = data.get("node_info", {}).get("unique_id", "")
         if raw.raw_event["info"]["name"] == "LogTestResult" and unique_id in pending["parent"]:
@@ -293,46 +287,6 @@ def _asset_events(context, invocation):
             yield event
     for key, (_, event) in held.items():  # tests that never reported (skipped, or not selected)
         yield _with_tests(event, tallies.get(key))
-
-
-_END = object()
-POLL_SECONDS = 0.5  # how often the waiting step looks up for an interrupt
-
-
-def _drained(invocation):
-    """dagster-dbt's raw events, read from dbt's stdout by a thread of its own as fast as dbt
-    writes them. Read in the step's thread, dbt waited for Dagster: each model's events are
-    written to the run's event log (SQLite, tens of ms each) between two reads, and once the
-    pipe's 64 KB were full dbt stopped writing, and building, until the step caught up
-    (docs/SCALE.md, "The dbt step"). An interrupted step stops dbt as dagster-dbt does."""
-    events: queue.SimpleQueue = queue.SimpleQueue()
-
-    def read():
-        try:
-            for raw in invocation.stream_raw_events():
-                events.put(raw)
-        except BaseException as exc:  # handed to the step, which raises it
-            events.put(exc)
-        events.put(_END)
-
-    reader = threading.Thread(target=read, name="dbt-stdout", daemon=True)
-    reader.start()
-    try:
-        while True:
-            try:
-                item = events.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                continue
-            if item is _END:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    except dg.DagsterExecutionInterruptedError:
-        invocation.process.send_signal(signal.SIGINT)
-        invocation.process.wait(timeout=invocation.termination_timeout_seconds)
-        raise
-    reader.join()
 
 
 def _ancestors(manifest, unique_id: str) -> set[str]:
