@@ -112,4 +112,11 @@ def prepare(warehouse: str | Path) -> Path:
     (Path(toex_dbt.project_dir) / "target" / "partial_parse.msgpack").unlink(missing_ok=True)
     with dbt_env(warehouse):
         toex_dbt.preparer.prepare(toex_dbt)
+        # dagster-dbt's preparer then invalidates the seeds in the saved parse (for a project
+        # prepared in one place and run in another), so every run re-parsed the 4 seeds and
+        # the files around them. Runs use the project where it is prepared: a second parse
+        # saves the seeds as they are, here (docs/SCALE.md, "The dbt step").
+        DbtCliResource(project_dir=toex_dbt, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=toex_dbt.target_path
+        ).wait()
     return toex_dbt.manifest_path

@@ -208,8 +208,11 @@ def toex_dbt_models(
         ):  # read by dbt's subprocess as it starts
             # Unit tests check the SQL on fixed fixtures, not the data: they run in the test
             # suite and CI (tests/dbt), not in every pipeline run (dbt's own advice).
+            # dbt.log only for warnings and errors: at debug level it wrote ~7,500 JSON events
+            # (every SQL statement) for the demo, ~1 s of dbt's ~16 s CPU, into a target folder
+            # that a successful build deletes; a failed one keeps its compiled SQL (target/run).
             invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test"],
+                ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"],
                 context=context,
                 raise_on_error=False,
             )
