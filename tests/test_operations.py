@@ -149,6 +149,7 @@ def _size(path: Path, skip=()) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.runs(5)
 def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
     """Issue 11's must-show: five consecutive runs of the same delivery leave the data folder and
     dbt/target no more than 5 MB larger than after the first, beyond the retained export

@@ -20,7 +20,7 @@ import pytest
 
 from dagster_project.ingest.delivery import write_demo_marker
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.runs(2)]
 
 TOEX = str(Path(sys.executable).parent / "toex")
 SLUG = "2025-26-Q1"
