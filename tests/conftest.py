@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,54 +243,21 @@ def crash_sequence(demo_run, tmp_path_factory):
     return run_crash_sequence(*_private_copy(demo_run, tmp_path_factory.mktemp("crash")))
 
 
-@dataclass
-class DemoRerun:
-    """`toex run` of the demo's own delivery again, on a private copy of the demo run."""
-
-    root: Path
-    env: dict
-    delivery: Path
-    delivery_id: str  # the demo delivery's, as the demo run published it
-    exports_before: tuple[bytes, bytes]  # the quarter's kpi_values.csv and .parquet
-    docs_before: bytes  # the published dbt docs site
-    done: subprocess.CompletedProcess
-    detail_log: str  # the run's full log, read before a later run can compress it
-
-
 @pytest.fixture(scope="session")
-def demo_rerun(demo_run, tmp_path_factory) -> DemoRerun:
-    """One CLI run that the console-output test and the reproducibility test both assert on (the
-    latter then carries on with later runs on the same copy); they share one xdist group."""
-    import re
-    import sys
+def repeated_runs(tmp_path_factory):
+    """Five `toex run`s of the demo delivery from an empty data folder, with the defaults
+    (tests/repeated_runs.py): the disk, console-output and reproducibility tests assert on them
+    and share one xdist group, so they run once."""
+    from repeated_runs import run_repeatedly
 
-    root, env, delivery = _private_copy(demo_run, tmp_path_factory.mktemp("rerun"))
-    exports, docs = root / "exports" / "2025-26-Q1", root / "published" / "dbt_docs.html"
-    before = (
-        (exports / "kpi_values.csv").read_bytes(),
-        (exports / "kpi_values.parquet").read_bytes(),
-    )
-    docs_before = docs.read_bytes()
-    with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
-        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
-    done = subprocess.run(
-        [sys.executable, "-m", "dagster_project.cli", "run", "--extracts", str(delivery)]
-        + ["--quarter", "2025-26-Q1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    log = re.search(r"full log: (\S+)", done.stdout)
-    detail = Path(log.group(1)).read_text() if log and Path(log.group(1)).is_file() else ""
-    return DemoRerun(root, env, delivery, delivery_id, before, docs_before, done, detail)
+    return run_repeatedly(tmp_path_factory.mktemp("repeated"))
 
 
 DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
 # Session fixtures whose runs several tests assert on: their tests share a worker, so they run once.
 # The value: what the fixture costs, in whole pipeline runs (the `runs` mark's unit, below).
 # `dbt_demo` (tests/dbt): ingest and `dbt build` without Dagster, read by quick tests.
-SHARED_RUN_FIXTURES = {"crash_sequence": 4, "demo_rerun": 1, "dev_server": 0.5, "dbt_demo": 0.7}
+SHARED_RUN_FIXTURES = {"crash_sequence": 4, "repeated_runs": 5, "dev_server": 0.5, "dbt_demo": 0.7}
 
 
 def _cost(item) -> float:
