@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xdist_groups
+from dagster_server import dev_server  # noqa: F401  (a fixture: registered here)
 from sample_data import TEST_KEY
 from session_once import once_per_session
 
@@ -99,6 +99,11 @@ _TEST_DAGSTER_HOME: str | None = None
 def pytest_configure(config):
     """Dagster instances of the tests live in a temporary folder, never in the checkout's data/."""
     global _TEST_DAGSTER_HOME
+    config.addinivalue_line(
+        "markers",
+        "runs(n): about n whole pipeline runs' time (a `dagster dev` start-up, a run stopped at a "
+        "gate or a `dbt build` count as fractions); `make test` starts the costliest first",
+    )
     # Scratch instances: no disk syncs for their SQLite files (dagster_project/instance_sync.py),
     # ~8 s of each `toex run`'s event writes; `toex` subprocesses inherit the variable.
     os.environ.setdefault("TOEX_DAGSTER_SQLITE_SYNC", "off")
@@ -238,52 +243,28 @@ def crash_sequence(demo_run, tmp_path_factory):
     return run_crash_sequence(*_private_copy(demo_run, tmp_path_factory.mktemp("crash")))
 
 
-@dataclass
-class DemoRerun:
-    """`toex run` of the demo's own delivery again, on a private copy of the demo run."""
-
-    root: Path
-    env: dict
-    delivery: Path
-    delivery_id: str  # the demo delivery's, as the demo run published it
-    exports_before: tuple[bytes, bytes]  # the quarter's kpi_values.csv and .parquet
-    docs_before: bytes  # the published dbt docs site
-    done: subprocess.CompletedProcess
-    detail_log: str  # the run's full log, read before a later run can compress it
-
-
 @pytest.fixture(scope="session")
-def demo_rerun(demo_run, tmp_path_factory) -> DemoRerun:
-    """One CLI run that the console-output test and the reproducibility test both assert on (the
-    latter then carries on with later runs on the same copy); they share one xdist group."""
-    import re
-    import sys
+def repeated_runs(tmp_path_factory):
+    """Five `toex run`s of the demo delivery from an empty data folder, with the defaults
+    (tests/repeated_runs.py): the disk, console-output and reproducibility tests assert on them
+    and share one xdist group, so they run once."""
+    from repeated_runs import run_repeatedly
 
-    root, env, delivery = _private_copy(demo_run, tmp_path_factory.mktemp("rerun"))
-    exports, docs = root / "exports" / "2025-26-Q1", root / "published" / "dbt_docs.html"
-    before = (
-        (exports / "kpi_values.csv").read_bytes(),
-        (exports / "kpi_values.parquet").read_bytes(),
-    )
-    docs_before = docs.read_bytes()
-    with duckdb.connect(str(root / "warehouse" / "toex.duckdb"), read_only=True) as con:
-        delivery_id = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()[0]
-    done = subprocess.run(
-        [sys.executable, "-m", "dagster_project.cli", "run", "--extracts", str(delivery)]
-        + ["--quarter", "2025-26-Q1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    log = re.search(r"full log: (\S+)", done.stdout)
-    detail = Path(log.group(1)).read_text() if log and Path(log.group(1)).is_file() else ""
-    return DemoRerun(root, env, delivery, delivery_id, before, docs_before, done, detail)
+    return run_repeatedly(tmp_path_factory.mktemp("repeated"))
 
 
 DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
 # Session fixtures whose runs several tests assert on: their tests share a worker, so they run once.
-SHARED_RUN_FIXTURES = {"crash_sequence", "demo_rerun"}
+# The value: what the fixture costs, in whole pipeline runs (the `runs` mark's unit, below).
+# `dbt_demo` (tests/dbt): ingest and `dbt build` without Dagster, read by quick tests.
+SHARED_RUN_FIXTURES = {"crash_sequence": 4, "repeated_runs": 5, "dev_server": 0.5, "dbt_demo": 0.7}
+
+
+def _cost(item) -> float:
+    """The test's own `runs` mark: about how many whole pipeline runs' time it takes (a
+    `dagster dev` start-up, a run stopped at a gate or a `dbt build` count as fractions)."""
+    mark = item.get_closest_marker("runs")
+    return float(mark.args[0]) if mark else 0.0
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
@@ -293,28 +274,41 @@ def pytest_collection_modifyitems(config, items):
 
     Order, for `make test`'s two workers (`--dist loadgroup --no-loadscope-reorder` hands out
     tests, or whole xdist groups, in this order as workers free up): the Spark parity test first
-    (the longest, ~7 min: it must not start last), then the other slow tests: those with runs of
-    their own (they need not wait for the shared demo run), the groups sharing several runs, the
-    other tests on the demo run; then the fast ones to fill the end."""
+    (the longest: it must not start last), then the other units of work (a test, or an xdist
+    group) longest first, by their `runs` marks and the shared runs they use (the greedy
+    longest-first rule, which leaves the two workers ending close together); then the tests that
+    only read the demo run; then the fast ones. tests/xdist_groups.py keeps a worker busy with a
+    long test from holding the next long unit meanwhile."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if DEMO_RUN_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
-        for shared in SHARED_RUN_FIXTURES & fixtures:
+        for shared in SHARED_RUN_FIXTURES.keys() & fixtures:
             item.add_marker(pytest.mark.xdist_group(shared))
 
-    def rank(item) -> int:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if item.get_closest_marker("spark"):
-            return 0
-        if not item.get_closest_marker("slow"):
-            return 4
-        if not DEMO_RUN_FIXTURES & fixtures:
-            return 1
-        return 2 if SHARED_RUN_FIXTURES & fixtures else 3  # several runs each: start them early
+    units: dict[str, list] = {}
+    for item in items:
+        units.setdefault(xdist_groups.group_of(item) or item.nodeid, []).append(item)
+    cost = {}
+    for unit, members in units.items():
+        shared = set().union(*(set(getattr(i, "fixturenames", ())) for i in members))
+        cost[unit] = sum(map(_cost, members)) + sum(
+            SHARED_RUN_FIXTURES[f] for f in SHARED_RUN_FIXTURES.keys() & shared
+        )
 
-    items.sort(key=rank)  # stable: modules stay together within a rank
-    xdist_groups.write(items)
+    def rank(unit: str) -> tuple:
+        first = units[unit][0]
+        if first.get_closest_marker("spark"):
+            return (0, 0.0)
+        if cost[unit]:
+            return (1, -cost[unit])
+        return (2, 0.0) if first.get_closest_marker("slow") else (3, 0.0)
+
+    order = sorted(units, key=rank)  # stable: modules stay together within a rank
+    items[:] = [item for unit in order for item in units[unit]]
+    xdist_groups.write(
+        items, {i.nodeid for i in items if cost[xdist_groups.group_of(i) or i.nodeid]}
+    )
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -123,6 +123,7 @@ def test_formula_payloads_are_neutralised_in_the_workbook():
 
 
 @pytest.mark.slow
+@pytest.mark.runs(0.3)
 def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(published_copy, tmp_path):
     """Through the whole pipeline: a file missing a required column fails the blocking
     `file_accepted` check, `toex run` exits 1 naming it, and the published quarter is untouched."""
@@ -181,6 +182,7 @@ def _toex_run(env: dict, folder: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@pytest.mark.runs(0.6)
 def test_blocked_delivery_sent_again_is_still_blocked(published_copy, tmp_path):
     """Issue 12 #3: a halved disruptions.csv fails the volume band; the failed delivery must not
     become the baseline, so sending the same folder again fails again (it used to publish)."""
@@ -205,6 +207,7 @@ def test_blocked_delivery_sent_again_is_still_blocked(published_copy, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.runs(0.3)
 def test_stray_quote_fails_the_run_naming_the_row(published_copy, tmp_path):
     """Issue 12 #1: a stray quote in a data row used to swallow the rest of the file into one
     empty reject, with exit 0; now the file is refused naming the row and the run exits 1."""

@@ -143,6 +143,7 @@ def test_a_real_step_failure_from_a_job():
 
 
 @pytest.mark.slow
+@pytest.mark.runs(0.2)
 def test_cli_run_against_a_held_warehouse_says_who_holds_it(tmp_path):
     """End to end: another process holds the DuckDB file; `toex run`'s last lines name it."""
     data = tmp_path / "data"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project.runlog import Console, Progress, _tally, stage_of
-from dagster_project.settings import DBT_PROJECT_DIR, Settings
+from dagster_project.settings import Settings
 
 TOEX = [sys.executable, "-m", "dagster_project.cli"]
 CHATTER = re.compile(
@@ -112,19 +112,10 @@ def test_stage_lines_are_printed_when_a_stage_ends():
     assert _tally("5 pass, 1 warn (accepted_values_y)") == [(5, "pass"), (1, "warn")]
 
 
-def _run(env: dict, delivery: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*TOEX, *extra, "run", "--extracts", str(delivery), "--quarter", "2025-26-Q1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-
-
 @pytest.mark.slow
-def test_cli_run_prints_stages_warnings_and_summary_only(demo_rerun):
-    done = demo_rerun.done  # `toex run` again on a copy of the demo run, shared (tests/conftest.py)
+def test_cli_run_prints_stages_warnings_and_summary_only(repeated_runs):
+    run = repeated_runs.runs[1]  # `toex run` of the demo delivery again (tests/repeated_runs.py)
+    done = run.done
     lines = (done.stdout + done.stderr).splitlines()
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(lines) <= 60, "\n".join(lines)
@@ -135,69 +126,33 @@ def test_cli_run_prints_stages_warnings_and_summary_only(demo_rerun):
         )
     log = re.search(r"full log: (\S+)", done.stdout)
     assert log, done.stdout
-    assert Path(log.group(1)).parent == demo_rerun.root / "logs"
-    detail = demo_rerun.detail_log
+    assert Path(log.group(1)).parent == repeated_runs.root / "logs"
+    detail = run.detail_log
     assert "Running dbt command" in detail and "read 3756" in detail
 
 
-def _size(path: Path, skip=()) -> int:
-    total = 0
-    for p in path.rglob("*"):
-        if p.is_file() and not p.is_symlink() and not any(part in skip for part in p.parts):
-            total += p.stat().st_size
-    return total
-
-
 @pytest.mark.slow
-def test_five_runs_of_one_delivery_leave_disk_bounded(tmp_path):
+def test_five_runs_of_one_delivery_leave_disk_bounded(repeated_runs):
     """Issue 11's must-show: five consecutive runs of the same delivery leave the data folder and
     dbt/target no more than 5 MB larger than after the first, beyond the retained export
     versions. The default layout (everything, the Dagster instance too, under TOEX_DATA_DIR) and
-    the default retention: no TOEX_KEEP_RUNS, no TOEX_KEEP_VERSIONS (docs/OPERATIONS.md). No run
-    leaves its dbt target folder behind."""
-    from dagster_project.generator import generate
-
-    root = tmp_path / "data"
-    delivery = tmp_path / "delivery"
-    generate(delivery, seed=20250630, scale=1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOEX_") and k != "DAGSTER_HOME"}
-    env.update({"TOEX_HOME": str(tmp_path), "TOEX_DATA_DIR": str(root), "TOEX_DEMO": "1"})
-    target = DBT_PROJECT_DIR / "target"
-
-    def in_flight() -> set[str]:  # other builds' folders (another test worker): not ours to count
-        return {p.name for p in target.glob("*-*") if p.is_dir()}
-
-    run_ids, sizes = [], []
-
-    def run_once():
-        done = _run(env, delivery)
-        assert done.returncode == 0, done.stdout + done.stderr
-        run_ids.append(re.search(r"run (\S+) for 2025-26 Q1 succeeded", done.stdout).group(1))
-        sizes.append(
-            {p.name: _size(p) for p in root.iterdir()}
-            | {"dbt/target": _size(target, skip=in_flight())}
-        )
+    the default retention: no TOEX_KEEP_RUNS, no TOEX_KEEP_VERSIONS (docs/OPERATIONS.md), as
+    tests/repeated_runs.py runs them. No run leaves its dbt target folder behind."""
+    sizes = [run.sizes for run in repeated_runs.runs]
+    assert len(sizes) == 5
 
     def beyond_export_versions(i: int) -> int:
         # exports/ holds nothing but the publication's versions (the live one, ~270 KB and the
         # same every run, and the retained ones) and the links to them.
         return sum(sizes[i].values()) - sizes[i]["exports"]
 
-    for _ in range(5):
-        run_once()
     growth = [beyond_export_versions(i) - beyond_export_versions(0) for i in range(5)]
     report = f"growth beyond run 1 (MB): {[round(g / MB, 2) for g in growth]}\n{sizes}"
     print(report)  # the measurement docs/OPERATIONS.md quotes (pytest -s shows it)
     assert max(growth[1:]) <= 5 * MB, report
-    versions = list((root / "exports" / ".versions" / "2025-26-Q1").iterdir())
-    assert len([v for v in versions if v.is_dir() and not v.name.startswith(".")]) <= 3
-    assert (root / "dagster_home").is_dir()
-    leftovers = [
-        p.name
-        for p in target.glob("toex_dbt_models-*")
-        if any(p.name[16:23] == r[:7] for r in run_ids)
-    ]
-    assert leftovers == []
+    assert len(repeated_runs.export_versions) <= 3, repeated_runs.export_versions
+    assert "dagster_home" in sizes[-1]  # the instance is under the data folder, and counted
+    assert repeated_runs.dbt_target_leftovers == []
 
 
 def test_pruned_gx_runs_take_their_data_docs_pages_with_them(tmp_path):

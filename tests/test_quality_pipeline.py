@@ -214,6 +214,7 @@ def _implausible_risk_scores(d: Path) -> None:
     ],
     ids=["volume", "future_date", "reference_coverage", "distribution"],
 )
+@pytest.mark.runs(0.3)
 def test_a_raw_violation_stops_the_quarter_naming_the_expectation(
     demo, run_pipeline, tmp_path, inject, blocked
 ):
@@ -239,6 +240,7 @@ def test_a_raw_violation_stops_the_quarter_naming_the_expectation(
     assert not (root / "exports" / QUARTER.slug).exists()
 
 
+@pytest.mark.runs(0.8)
 def test_a_missing_kpi_fails_the_kpi_gate_and_nothing_is_published(run_pipeline, demo, tmp_path):
     _, demo_delivery, _ = demo
     root = tmp_path / "first"

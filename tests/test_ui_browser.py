@@ -9,7 +9,6 @@ Needs Debian's chromium (/usr/bin/chromium, installed by .ci/run); skipped if ab
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -46,25 +45,6 @@ CHECK_RUNS = """query Checks($key: AssetKeyInput!, $check: String!) {
 }"""
 
 
-@pytest.fixture
-def dagster_ui(demo_run, tmp_path):
-    settings, _, _ = demo_run
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "TOEX_WAREHOUSE": str(settings.warehouse),
-        "TOEX_EXPORTS": str(settings.exports),
-        "TOEX_LANDING": str(settings.landing),
-        "TOEX_INBOX": str(settings.inbox),
-        "TOEX_DEMO": "1",
-        "TOEX_REPORTING_QUARTER": "2025-26-Q1",
-    }
-    with dagster_dev(env, tmp_path / "dagster_dev.log") as url:
-        yield url
-
-
 def _dismiss_welcome(page) -> None:
     """A fresh instance greets with a newsletter modal; skip it so screenshots show the page."""
     skip = page.get_by_role("button", name="Skip")
@@ -73,9 +53,13 @@ def _dismiss_welcome(page) -> None:
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
-def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(dagster_ui, demo_run, tmp_path):
+@pytest.mark.runs(0.2)
+def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(dev_server, demo_run, tmp_path):
+    """On the launch-path tests' `dagster dev` (a start-up saved): the asset pages come from the
+    definitions, whatever the instance holds; the pack is the demo run's."""
     from playwright.sync_api import sync_playwright
 
+    dagster_ui = dev_server.url
     settings, _, _ = demo_run
     pack = next((settings.exports / "2025-26-Q1").glob("evaluation_pack_*.html"))
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -169,6 +153,7 @@ def operated_ui(published_copy, tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+@pytest.mark.runs(1)
 def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operated_ui, tmp_path):
     from playwright.sync_api import sync_playwright
 
