@@ -58,10 +58,15 @@ INSTANCE_CONFIG_HEADER = (
 )
 # The one instance config for `toex`, `make dev` and the tests' servers. One run at a time: DuckDB
 # allows one writer. Run monitoring fails runs stuck starting or canceling; runs whose process died
-# are failed by run_owner.py (the default run launcher offers no worker health check).
+# are failed by run_owner.py (the default run launcher offers no worker health check). The scheduler
+# is Dagster's default, loaded from instance_sync.py so that every process opening the instance (the
+# UI's webserver and daemon too) applies TOEX_DAGSTER_SQLITE_SYNC to its SQLite files.
 INSTANCE_CONFIG = (
     INSTANCE_CONFIG_HEADER
     + """
+scheduler:
+  module: dagster_project.instance_sync
+  class: SyncedDaemonScheduler
 concurrency:
   runs:
     max_concurrent_runs: 1
