@@ -26,6 +26,12 @@ def _probe(dbapi_connection, _record, _proxy):
     if type(dbapi_connection).__module__ == "sqlite3":
         seen.append(dbapi_connection.execute("PRAGMA synchronous").fetchone()[0])
 
+engines = set()
+
+@sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "engine_connect")
+def _engine(connection):
+    engines.add(id(connection.engine))
+
 @dg.op
 def step():
     return 1
@@ -38,7 +44,8 @@ with dg.DagsterInstance.from_config(home) as instance:
     job.execute_in_process(instance=instance)
 wal = sorted(os.path.basename(p) for p in glob.glob(f"{home}/history/**/*.db-wal", recursive=True))
 print(json.dumps({"applied": applied or instance_sync._applied, "pragmas": sorted(set(seen)),
-                  "connections": len(seen), "wal_files_before_exit": len(wal)}))
+                  "connections": len(seen), "engines": len(engines),
+                  "wal_files_before_exit": len(wal)}))
 """
 
 
@@ -81,6 +88,17 @@ def test_normal_holds_each_file_open_so_closing_a_connection_does_not_checkpoint
     seen = _probe(tmp_path, level)
     assert (seen["wal_files_before_exit"] > 0) is held, seen
     assert seen["wal_files_after_exit"] == 0, seen
+
+
+@pytest.mark.parametrize("level, reused", [(None, True), ("full", False)])
+def test_one_engine_per_file_serves_dagster_s_connections(tmp_path, level, reused):
+    """Dagster creates an SQLAlchemy engine per connection; `normal` and `off` reuse one per file
+    (by replacing `create_engine` in Dagster's SQLite storage modules: this fails if an upgrade
+    moves it, as does apply_from_env itself)."""
+    seen = _probe(tmp_path, level)
+    files = 4  # runs, index, schedules and the run's own event log
+    assert seen["connections"] > 5 * files, seen
+    assert (seen["engines"] <= files) is reused, seen
 
 
 def test_toex_instance_config_applies_the_level_in_processes_that_only_open_the_instance(
