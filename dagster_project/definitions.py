@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project import run_owner
+from dagster_project import instance_sync, run_owner
 from dagster_project.defs import delivery_sensor, ingest, jobs, retention
 from dagster_project.resources import default_resources
 from dagster_project.settings import Settings
 
 MAIN_JOB, PUBLISH_JOB = jobs.MAIN_JOB, jobs.PUBLISH_JOB
+# The code location's and the run workers' own instance connections (`toex` applied it already).
+instance_sync.apply_from_env()
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:

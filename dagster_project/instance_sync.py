@@ -1,43 +1,187 @@
 """How hard the Dagster instance's SQLite files are synced to disk (TOEX_DAGSTER_SQLITE_SYNC).
 
-A run of the quarterly job writes ~970 events to the instance's SQLite files (the run's own file
-and the index), one commit each, and Dagster opens a fresh connection for every one; with SQLite's
-default (`synchronous=FULL`) every commit waits for the disk. Measured here (docs/SCALE.md): ~10 ms
-an event with the syncs, ~2.5 ms without, so ~8 s of a scale-1 run.
+A run of the quarterly job writes ~950 events to the instance's SQLite files (the run's own file
+and the index), one commit each, and Dagster opens a fresh connection for every one. With
+SQLite's default (`synchronous=FULL`) every commit waits for the disk, and so does every close:
+the last connection to a WAL database checkpoints it (two syncs) and deletes the log.
+Measured (docs/SCALE.md, "Fixed cost (scale 1)"): ~12-23 ms a commit on this machine, ~0.3-0.8 ms
+with `normal` as applied here.
 
-- unset or `full`: SQLite's default, unchanged;
-- `normal`: the syncs SQLite's WAL mode (which Dagster uses) needs to stay consistent;
-- `off`: no syncs. A process that dies (SIGKILL, OOM) loses nothing, but a power loss or an
-  operating-system crash during a run can lose or corrupt the run history. The warehouse, the
-  landing area and the publications are other files with their own atomicity: not affected.
+- unset or `normal` (the default): `PRAGMA synchronous=NORMAL` on every SQLite connection, and
+  one idle connection per database file held open by the process (`_Keeper`), so closing
+  Dagster's per-write connections no longer checkpoints. Dagster opens its SQLite files in WAL
+  mode, where NORMAL stays consistent: a power loss or operating-system crash may lose the last
+  commits before a checkpoint, never corrupts the run history (SQLite: "WAL mode is safe from
+  corruption with synchronous=NORMAL"). SQLite still checkpoints every ~4 MB of log and when the
+  process ends (the held connections are closed at exit);
+- `full`: SQLite's default, as Dagster runs it (every commit and close synced);
+- `off`: no syncs at all. A process that dies (SIGKILL, OOM) loses nothing, but a power loss
+  or an operating-system crash during a run can lose or corrupt the run history.
+The warehouse, the landing area and the publications are other files with their own atomicity:
+not affected by any level.
 
-The tests use `off` (tests/conftest.py): their instances are scratch."""
+Every process that opens the instance applies it: `toex` (cli.py, before it opens the instance),
+the code location and the run workers (definitions.py), and `dagster dev`'s webserver and daemon
+through the instance's scheduler class (`SyncedDaemonScheduler`, named in the dagster.yaml toex
+writes). The tests use `off` (tests/conftest.py): their instances are scratch."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import sqlite3
+import threading
+from collections import OrderedDict
+
+from dagster._core.scheduler import DagsterDaemonScheduler
 
 SYNC_ENV = "TOEX_DAGSTER_SQLITE_SYNC"
 LEVELS = ("full", "normal", "off")
+DEFAULT_LEVEL = "normal"
 _applied: str | None = None
+
+
+def level_from_env() -> str:
+    level = (os.environ.get(SYNC_ENV) or DEFAULT_LEVEL).strip().lower()
+    if level not in LEVELS:
+        raise SystemExit(f"toex: {SYNC_ENV}={level!r}: expected one of {', '.join(LEVELS)}")
+    return level
 
 
 def apply_from_env() -> str:
     """Set the level for every SQLite connection this process opens from now on (SQLAlchemy's
-    `connect` event, which Dagster's storages go through); returns it."""
+    `connect` event, which Dagster's storages go through); returns it. The first call decides."""
     global _applied
-    level = (os.environ.get(SYNC_ENV) or "full").strip().lower()
-    if level not in LEVELS:
-        raise SystemExit(f"toex: {SYNC_ENV}={level!r}: expected one of {', '.join(LEVELS)}")
-    if level == "full" or _applied is not None:
-        return _applied or level
+    level = level_from_env()
+    if _applied is not None:
+        return _applied
+    _applied = level
+    if level == "full":
+        return level
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+
+    _reuse_engines()
+    keeper = _Keeper()
 
     @event.listens_for(Engine, "connect")
     def _sync(dbapi_connection, _record):
         if type(dbapi_connection).__module__ == "sqlite3":
             dbapi_connection.execute(f"PRAGMA synchronous={level.upper()}")
+            keeper.hold(dbapi_connection)
 
-    _applied = level
     return level
+
+
+# Dagster's SQLite storages call SQLAlchemy's create_engine for every connection they open (~6,000 a
+# scale-1 run); an engine without a pool holds no connection, so one per file serves them all.
+_STORAGE_MODULES = (
+    "dagster._core.storage.event_log.sqlite.sqlite_event_log",
+    "dagster._core.storage.runs.sqlite.sqlite_run_storage",
+    "dagster._core.storage.schedules.sqlite.sqlite_schedule_storage",
+)
+_ENGINES_KEPT = 64  # files: a webserver opens many runs' files; an engine costs nothing held
+
+
+def _reuse_engines() -> None:
+    """The same connections as before, one engine per file: halves the CPU of an event write
+    (docs/SCALE.md). Patches the modules' `create_engine` name: pinned Dagster
+    (requirements.lock); tests/test_instance_sync.py fails loudly if an upgrade moves it."""
+    import importlib
+
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    engines: OrderedDict[tuple, object] = OrderedDict()
+    lock = threading.Lock()
+
+    def create_engine(url, **kwargs):
+        if kwargs.get("poolclass") is not NullPool:
+            return sqlalchemy.create_engine(url, **kwargs)
+        key = (str(url), repr(sorted(kwargs.items())))
+        with lock:
+            engine = engines.get(key)
+            if engine is None:
+                engine = engines[key] = sqlalchemy.create_engine(url, **kwargs)
+                if len(engines) > _ENGINES_KEPT:
+                    engines.popitem(last=False)
+        return engine
+
+    for name in _STORAGE_MODULES:
+        module = importlib.import_module(name)
+        if module.create_engine is not sqlalchemy.create_engine:
+            raise RuntimeError(f"{name}.create_engine is not SQLAlchemy's: Dagster changed")
+        module.create_engine = create_engine
+
+
+class _Keeper:
+    """One idle connection per WAL database file, so the file is never left without a
+    connection between Dagster's per-write ones (whose close would then checkpoint it). It reads
+    once, to map the WAL index, and never holds a transaction. Bounded (a webserver reads many
+    runs' files); closed at exit, when SQLite checkpoints and removes the log."""
+
+    MAX_FILES = 8
+
+    def __init__(self):
+        self._held: OrderedDict[str, sqlite3.Connection] = OrderedDict()
+        self._lock = threading.Lock()
+        atexit.register(self.close_all)
+        # A forked child must not use or close its parent's connections (SQLite's rule).
+        os.register_at_fork(after_in_child=self._forget)
+
+    def hold(self, dbapi_connection) -> None:
+        path = next(
+            (
+                row[2]
+                for row in dbapi_connection.execute("PRAGMA database_list")
+                if row[1] == "main"
+            ),
+            "",
+        )
+        if not path:
+            return  # in-memory
+        with self._lock:
+            if path in self._held:
+                self._held.move_to_end(path)
+                return
+        if dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            return  # a database being created: Dagster switches it to WAL in this connection
+        held = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        held.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        with self._lock:
+            if path in self._held:
+                extra = held
+            else:
+                self._held[path] = held
+                extra = (
+                    self._held.popitem(last=False)[1] if len(self._held) > self.MAX_FILES else None
+                )
+        if extra is not None:
+            extra.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            held, self._held = list(self._held.values()), OrderedDict()
+        for con in held:
+            with contextlib.suppress(sqlite3.Error):
+                con.close()
+
+    def _forget(self) -> None:
+        _inherited.extend(self._held.values())  # kept referenced: never closed in the child
+        self._held = OrderedDict()
+        self._lock = threading.Lock()
+
+
+_inherited: list = []
+
+
+class SyncedDaemonScheduler(DagsterDaemonScheduler):
+    """Dagster's default scheduler, unchanged. Named in the dagster.yaml toex writes because every
+    process that opens the instance loads it at once (the storage first, then this), and it needs
+    no path in its config: how `dagster dev`'s webserver and daemon apply the level."""
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        apply_from_env()
+        return super().from_config_value(inst_data, config_value)

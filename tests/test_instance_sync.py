@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 
 # In a fresh interpreter: the setting is process-wide (an SQLAlchemy event) and sticks.
+# `apply` False: the instance's dagster.yaml (toex's, naming the scheduler class) must apply it.
 PROBE = """
-import sys, tempfile
+import glob, json, os, sys
 import dagster as dg
 import sqlalchemy
 from dagster_project import instance_sync
 
-print(instance_sync.apply_from_env())
+home, apply = sys.argv[1], sys.argv[2] == "1"
+applied = instance_sync.apply_from_env() if apply else None
 seen = []
 
-@sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "connect")
-def _probe(dbapi_connection, _record):
+# At checkout, after every `connect` listener (the level's may be registered after this one).
+@sqlalchemy.event.listens_for(sqlalchemy.pool.Pool, "checkout")
+def _probe(dbapi_connection, _record, _proxy):
     if type(dbapi_connection).__module__ == "sqlite3":
         seen.append(dbapi_connection.execute("PRAGMA synchronous").fetchone()[0])
+
+engines = set()
+
+@sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "engine_connect")
+def _engine(connection):
+    engines.add(id(connection.engine))
 
 @dg.op
 def step():
@@ -30,27 +40,76 @@ def step():
 def job():
     step()
 
-with dg.DagsterInstance.local_temp(tempdir=tempfile.mkdtemp()) as instance:
+with dg.DagsterInstance.from_config(home) as instance:
     job.execute_in_process(instance=instance)
-print(sorted(set(seen)), len(seen))
+wal = sorted(os.path.basename(p) for p in glob.glob(f"{home}/history/**/*.db-wal", recursive=True))
+print(json.dumps({"applied": applied or instance_sync._applied, "pragmas": sorted(set(seen)),
+                  "connections": len(seen), "engines": len(engines),
+                  "wal_files_before_exit": len(wal)}))
 """
 
 
-def _probe(level: str | None) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin"} | ({"TOEX_DAGSTER_SQLITE_SYNC": level} if level else {})
-    return subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+def _probe(tmp_path, level: str | None, apply: bool = True, config: str = "") -> dict:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(config or "telemetry:\n  enabled: false\n")
+    env = {"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(home)}
+    env |= {"TOEX_DAGSTER_SQLITE_SYNC": level} if level else {}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(home), "1" if apply else "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-
-
-@pytest.mark.parametrize("level, pragma", [(None, 2), ("Off", 0)])  # SQLite: FULL 2, OFF 0
-def test_the_instance_connections_get_the_level(level, pragma):
-    done = _probe(level)
     assert done.returncode == 0, done.stderr[-3000:]
-    applied, seen = done.stdout.splitlines()[-2:]
-    assert applied == (level or "full").lower()
-    levels, count = seen.rsplit(" ", 1)
-    assert levels == f"[{pragma}]" and int(count) > 5, done.stdout
+    result = json.loads(done.stdout.splitlines()[-1])
+    # Whatever the level, the process leaves no write-ahead log behind when it ends.
+    result["wal_files_after_exit"] = len(list(home.glob("history/**/*.db-wal")))
+    return result
+
+
+# SQLite's PRAGMA synchronous: FULL 2, NORMAL 1, OFF 0.
+@pytest.mark.parametrize("level, pragma", [(None, 1), ("Off", 0), ("full", 2)])
+def test_the_instance_connections_get_the_level(tmp_path, level, pragma):
+    seen = _probe(tmp_path, level)
+    assert seen["applied"] == (level or "normal").lower()
+    assert seen["pragmas"] == [pragma] and seen["connections"] > 5, seen
+    assert seen["wal_files_after_exit"] == 0, seen
+
+
+@pytest.mark.parametrize("level, held", [(None, True), ("full", False)])
+def test_normal_holds_each_file_open_so_closing_a_connection_does_not_checkpoint(
+    tmp_path, level, held
+):
+    """The gain of `normal`: with one connection kept open, Dagster's per-write connections do
+    not checkpoint (and sync) as they close, so their log stays until the process ends; under
+    `full` every close checkpoints it away."""
+    seen = _probe(tmp_path, level)
+    assert (seen["wal_files_before_exit"] > 0) is held, seen
+    assert seen["wal_files_after_exit"] == 0, seen
+
+
+@pytest.mark.parametrize("level, reused", [(None, True), ("full", False)])
+def test_one_engine_per_file_serves_dagster_s_connections(tmp_path, level, reused):
+    """Dagster creates an SQLAlchemy engine per connection; `normal` and `off` reuse one per file
+    (by replacing `create_engine` in Dagster's SQLite storage modules: this fails if an upgrade
+    moves it, as does apply_from_env itself)."""
+    seen = _probe(tmp_path, level)
+    files = 4  # runs, index, schedules and the run's own event log
+    assert seen["connections"] > 5 * files, seen
+    assert (seen["engines"] <= files) is reused, seen
+
+
+def test_toex_instance_config_applies_the_level_in_processes_that_only_open_the_instance(
+    tmp_path,
+):
+    """`dagster dev`'s webserver and daemon import no toex code but the dagster.yaml's classes."""
+    from dagster_project.cli import INSTANCE_CONFIG
+
+    seen = _probe(tmp_path, None, apply=False, config=INSTANCE_CONFIG)
+    assert seen["applied"] == "normal"
+    assert 1 in seen["pragmas"], seen
 
 
 def test_an_unknown_level_is_refused_naming_the_variable(monkeypatch):

@@ -348,12 +348,21 @@ def dbt_docs(
     site = paths.published / "dbt_docs.html"
     stamp = site.with_name(".dbt_docs.fingerprint")
     fingerprint = _docs_fingerprint(warehouse)
+    roots = paths.output_roots()
     if site.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
         # The site shows the project and the warehouse's tables and columns, no figures: it
         # changes only when they do (docs/SCALE.md: 3-5 s a run saved).
         context.log.info("dbt docs unchanged: same project manifest and warehouse schema")
         return dg.MaterializeResult(
-            metadata={"dbt_docs": outputs.link(site, paths.output_roots()), "rebuilt": False}
+            metadata={"dbt_docs": outputs.link(site, roots), "rebuilt": False}
+        )
+    cached = _docs_cache() / f"{fingerprint}.html"
+    if cached.is_file():
+        # Generated already for the same project and schema (another data folder, a fresh one).
+        context.log.info(f"dbt docs: the site generated for the same project and schema ({cached})")
+        _publish_site(cached, site, stamp, fingerprint)
+        return dg.MaterializeResult(
+            metadata={"dbt_docs": outputs.link(site, roots), "rebuilt": False}
         )
     # In a target folder of its own, never the project's target/ that the definitions read.
     # `--no-compile` documents the prepared manifest, which it reads from that folder.
@@ -370,22 +379,52 @@ def dbt_docs(
     invocation.wait()
     if not invocation.is_successful():
         raise dg.Failure(f"dbt docs generate failed: {invocation.get_error()}"[:4000])
+    generated = invocation.target_path / "static_index.html"
+    _publish_site(generated, site, stamp, fingerprint)
+    _keep_in_cache(generated, cached)
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
+    return dg.MaterializeResult(metadata={"dbt_docs": outputs.link(site, roots), "rebuilt": True})
+
+
+# Sites kept in the project's target/ for other data folders (~3.7 MB each): the newest few, one
+# per project and schema version.
+DOCS_CACHE_KEEP = 3
+
+
+def _docs_cache() -> Path:
+    return Path(toex_dbt.project_dir) / "target" / "dbt_docs_sites"
+
+
+def _publish_site(source: Path, site: Path, stamp: Path, fingerprint: str) -> None:
+    """`source` becomes the published site, atomically, with the fingerprint it was made for."""
     site.parent.mkdir(parents=True, exist_ok=True)
     tmp = site.with_suffix(".tmp")
-    shutil.copyfile(invocation.target_path / "static_index.html", tmp)
+    shutil.copyfile(source, tmp)
     _publish_mode(tmp)
     os.replace(tmp, site)
     stamp.write_text(fingerprint)
     _publish_mode(stamp)
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
-    roots = paths.output_roots()
-    return dg.MaterializeResult(metadata={"dbt_docs": outputs.link(site, roots), "rebuilt": True})
+
+
+def _keep_in_cache(generated: Path, cached: Path) -> None:
+    """Housekeeping: a failure here never fails the step (the site is published already)."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        shutil.copyfile(generated, tmp)
+        os.replace(tmp, cached)  # another process may write the same site: same content
+        sites = sorted(cached.parent.glob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in sites[DOCS_CACHE_KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _docs_fingerprint(warehouse: WarehouseResource) -> str:
     """What the dbt docs site is made of: the prepared manifest (models, columns, tests, lineage)
-    and the catalog, i.e. the warehouse's relations and column types (no row counts)."""
-    digest = hashlib.sha256(Path(toex_dbt.manifest_path).read_bytes())
+    and the catalog, i.e. the warehouse's relations and column types (no row counts). Not the
+    manifest's parse times and ids, which every `toex prepare` renews with nothing else changed."""
+    digest = hashlib.sha256(_manifest_content(Path(toex_dbt.manifest_path)))
     # Never read_only in-process: DuckDB refuses mixed configurations.
     with warehouse.connect() as con:
         # What dbt documents: its sources (raw, ops.platform_usage) and models; not the
@@ -398,6 +437,27 @@ def _docs_fingerprint(warehouse: WarehouseResource) -> str:
         ).fetchall()
     digest.update(repr(columns).encode())
     return digest.hexdigest()
+
+
+# Renewed by every parse although the project is the same (dbt's artifact metadata, node times).
+_PARSE_STAMPS = frozenset(
+    {"generated_at", "invocation_id", "invocation_started_at", "run_started_at", "user_id"}
+)
+
+
+def _manifest_content(manifest: Path) -> bytes:
+    import json
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "created_at"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    data = json.loads(manifest.read_bytes())
+    data["metadata"] = {k: v for k, v in data.get("metadata", {}).items() if k not in _PARSE_STAMPS}
+    return json.dumps(strip(data), sort_keys=True).encode()
 
 
 def _publish_mode(path: Path) -> None:

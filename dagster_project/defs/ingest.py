@@ -157,10 +157,9 @@ def delivery(
     )
 
 
-def current_delivery(warehouse: WarehouseResource, landing: Path) -> deliveries.Delivery:
-    with warehouse.connect() as con:
-        load.ensure_meta(con)
-        row = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()
+def current_delivery(con, landing: Path) -> deliveries.Delivery:
+    load.ensure_meta(con)
+    row = con.execute("SELECT delivery_id FROM ingest.current_delivery").fetchone()
     if not row:
         raise dg.Failure("no current delivery: materialise ingest/delivery first")
     return deliveries.load_manifest(landing, row[0])
@@ -323,9 +322,10 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         },
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
-        d = current_delivery(warehouse, Path(paths.landing))
-        landed = d.files.get(contract.extract)
+        # One connection a step: opening the warehouse costs ~20 ms of CPU (docs/SCALE.md).
         with warehouse.connect() as con:
+            d = current_delivery(con, Path(paths.landing))
+            landed = d.files.get(contract.extract)
             try:
                 yield from _ingest(context, con, d, landed, Path(paths.exports))
             except dg.Failure:  # rejected: the kept version is still this delivery's validated copy
