@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO    := data/source/demo_delivery
 export TOEX_HOME ?= $(CURDIR)
 
-.PHONY: setup demo test test-fast lint dev manifest clean bench
+.PHONY: setup demo test test-fast test-spark lint dev manifest clean bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,8 +24,14 @@ manifest: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/toex demo --quarter 2025-26-Q1
 
+# Every test but the Spark engine's parity run, which alone takes ~6 min on 2 cores: `make test-spark`,
+# its own CI step (.ci/run runs both).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=40
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=40 -m "not spark"
+
+# The whole job on a local Spark cluster against the DuckDB engine (needs Java 17).
+test-spark: $(STAMP)
+	$(BIN)/python -m pytest -m spark --durations=5
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow"
