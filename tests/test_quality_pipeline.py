@@ -233,9 +233,9 @@ def test_a_raw_violation_stops_the_quarter_naming_the_expectation(
     assert len(outcome.blocking_failures) == 1, (
         outcome.blocking_failures
     )  # only the injected violation
-    assert [f.split(":")[0] for f in outcome.step_failures] == [
-        step_of(blocked.split(":")[0])
-    ], outcome
+    assert [f.split(":")[0] for f in outcome.step_failures] == [step_of(blocked.split(":")[0])], (
+        outcome
+    )
     assert not kpi_materialisations  # dbt never ran on the bad delivery
     assert not (root / "exports" / QUARTER.slug).exists()
 
