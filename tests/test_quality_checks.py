@@ -112,15 +112,14 @@ def downstream(context):
     context.log.info("downstream ran")
 
 
-@pytest.fixture
-def small_job(tmp_path):
-    suite_check = quality.build_suite_check(load_suites()["raw_comms_metrics"])
-    defs = dg.Definitions(
-        assets=[comms_metrics, downstream],
-        asset_checks=[suite_check],
+def one_job_defs(tmp_path, job: str, assets: list, checks: list) -> dg.Definitions:
+    """`assets` and `checks` in one in-process job, on a warehouse and folders under tmp_path."""
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
         jobs=[
             dg.define_asset_job(
-                "small", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
+                job, selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
             )
         ],
         resources={
@@ -133,6 +132,12 @@ def small_job(tmp_path):
             ),
         },
     )
+
+
+@pytest.fixture
+def small_job(tmp_path):
+    suite_check = quality.build_suite_check(load_suites()["raw_comms_metrics"])
+    defs = one_job_defs(tmp_path, "small", [comms_metrics, downstream], [suite_check])
     return defs.resolve_job_def("small"), tmp_path
 
 
@@ -209,24 +214,7 @@ def test_suites_in_one_step_keep_their_own_results(tmp_path):
     suite's results are recorded."""
     suites = load_suites()
     step = quality.build_step("gx_shared", [suites["raw_comms_metrics"], suites["raw_costs"]])
-    defs = dg.Definitions(
-        assets=[comms_metrics, costs_never_loaded],
-        asset_checks=[step],
-        jobs=[
-            dg.define_asset_job(
-                "shared", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
-            )
-        ],
-        resources={
-            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse" / "toex.duckdb")),
-            "paths": PlatformPaths(
-                inbox=str(tmp_path / "inbox"),
-                landing=str(tmp_path / "landing"),
-                exports=str(tmp_path / "exports"),
-                data_dir=str(tmp_path),
-            ),
-        },
-    )
+    defs = one_job_defs(tmp_path, "shared", [comms_metrics, costs_never_loaded], [step])
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("shared").execute_in_process(
             instance=instance, raise_on_error=False

@@ -52,18 +52,24 @@ def test_the_private_attribute_the_workaround_extends_exists():
     assert sum(1 for d in getattr(module, gx_duckdb.PATCHED_ATTRIBUTE) if d == "duckdb") == 1
 
 
-@pytest.mark.filterwarnings("ignore:`schema_name` is deprecated:DeprecationWarning")
-def test_expectations_on_a_duckdb_table_evaluate_through_the_sql_datasource(table):
-    gx_duckdb.ensure_duckdb_support()
+def _sql_datasource(table):
+    """GX's SQL datasource on the DuckDB file `table`, in an ephemeral context."""
     import great_expectations as gx
-    import great_expectations.expectations as gxe
 
     context = gx.get_context(mode="ephemeral")
-    ds = context.data_sources.add_sql(
+    return context.data_sources.add_sql(
         name="w",
         connection_string=gx_duckdb.connection_string(str(table)),
         kwargs=gx_duckdb.engine_kwargs(str(table), "128MB"),
     )
+
+
+@pytest.mark.filterwarnings("ignore:`schema_name` is deprecated:DeprecationWarning")
+def test_expectations_on_a_duckdb_table_evaluate_through_the_sql_datasource(table):
+    gx_duckdb.ensure_duckdb_support()
+    import great_expectations.expectations as gxe
+
+    ds = _sql_datasource(table)
     try:
         batch = (
             ds.add_table_asset(name="t", table_name="t", schema_name="raw")
@@ -120,17 +126,11 @@ def test_prefetched_columns_are_what_per_table_reflection_gives(table):
     """prefetch_reflection answers GX's column reflection from one query: the same columns,
     types and flags as the per-table path; a table not prefetched is reflected as before."""
     gx_duckdb.ensure_duckdb_support()
-    import great_expectations as gx
     from sqlalchemy import event, inspect
 
     with duckdb.connect(str(table)) as con:
         con.execute("CREATE TABLE raw.other (k VARCHAR NOT NULL, amount DECIMAL(18, 3))")
-    context = gx.get_context(mode="ephemeral")
-    ds = context.data_sources.add_sql(
-        name="w",
-        connection_string=gx_duckdb.connection_string(str(table)),
-        kwargs=gx_duckdb.engine_kwargs(str(table), "128MB"),
-    )
+    ds = _sql_datasource(table)
     try:
         engine = ds.get_execution_engine().engine
         before = {n: inspect(engine).get_columns(n, schema="raw") for n in ("t", "other")}
