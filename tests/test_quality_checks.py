@@ -136,7 +136,7 @@ def one_job_defs(tmp_path, job: str, assets: list, checks: list) -> dg.Definitio
 
 @pytest.fixture
 def small_job(tmp_path):
-    suite_check = quality.build_suite_check(load_suites()["raw_comms_metrics"])
+    suite_check = quality.build_step("gx_raw_comms_metrics", [load_suites()["raw_comms_metrics"]])
     defs = one_job_defs(tmp_path, "small", [comms_metrics, downstream], [suite_check])
     return defs.resolve_job_def("small"), tmp_path
 

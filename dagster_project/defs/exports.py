@@ -2,6 +2,7 @@
 each successful run, the analysts' read-only copy of the warehouse and the dbt docs site."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -446,8 +447,6 @@ _PARSE_STAMPS = frozenset(
 
 
 def _manifest_content(manifest: Path) -> bytes:
-    import json
-
     def strip(value):
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if k != "created_at"}

@@ -108,11 +108,6 @@ def build_step(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
     return _suites_check
 
 
-def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
-    """One suite in a step of its own, `gx_<suite>`."""
-    return build_step(f"gx_{suite.name}", [suite])
-
-
 STEPS = step_groups(list(load_suites().values()))
 asset_checks: list = [build_step(name, suites) for name, suites in STEPS.items()]
 

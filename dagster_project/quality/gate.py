@@ -81,12 +81,6 @@ def _table(outcomes) -> str:
     return "\n".join(lines)
 
 
-def evaluate(context, suite: Suite, warehouse, data_dir: Path, landing: Path | None = None):
-    """Run `suite` and yield its check results (for the severities the suite has). `landing`
-    (where the validated Parquet is) is needed on the Spark engine only."""
-    yield from evaluate_suites(context, [suite], warehouse, data_dir, landing)
-
-
 def evaluate_suites(
     context,
     suites: list[Suite],
@@ -97,8 +91,9 @@ def evaluate_suites(
 ):
     """Run `suites` in one step and yield their check results: each suite's own results, as if
     it had run alone; what they share is the set-up (one read of the parameters, one GX context
-    and connection, one Data Docs build, one write of the history). `selected`: the
-    (asset path, check name) pairs to report (all by default)."""
+    and connection, one Data Docs build, one write of the history). `landing` (where the
+    validated Parquet is) is needed on the Spark engine only. `selected`: the (asset path, check
+    name) pairs to report (all by default)."""
     from dagster_project.quality.runner import SuiteBatch, run_suites, runtime_parameters
 
     batches, notes = [], {}
