@@ -32,6 +32,7 @@ from .catalogue import (
     row_order,
 )
 from .figures import KpiRow
+from .sheet_rows import DATE, PlainRows, insert_rows
 from .sources import Detail
 from .text import neutralise_formula
 
@@ -62,6 +63,7 @@ WIDTHS = (7, 30, 34, 22, 16, 24, 16, 9, 44, 15, 12, 12, 34)
 KEY_COLUMNS = 4  # KPI, Measure, Label, Period stay in view when scrolling right
 FIRST_DATA_ROW = 5
 UK_DATE = "dd/mm/yyyy"
+DETAIL_NUMBER_FORMAT = "#,##0"  # numbers in a detail column without a format of its own
 
 NUMBER_FORMATS = {
     "share": "0.0%",
@@ -226,8 +228,9 @@ def _detail_sheet(
     detail: Detail,
     columns: Sequence[tuple[str, str, str]],
     frozen: int,
-) -> int:
-    """A record-level table: columns are (key in the detail rows, header, format)."""
+) -> PlainRows:
+    """A record-level table: columns are (key in the detail rows, header, format). Its rows
+    between the first and the last are written as XML by `sheet_rows` (build_workbook)."""
     ws = wb.create_sheet(name)
     rows = detail.rows or []
     _table_head(
@@ -238,21 +241,24 @@ def _detail_sheet(
         [max(12, len(h) + 2) for _, h, _ in columns],
         frozen,
     )
+    plain = PlainRows(ws, UK_DATE)
     for offset, record in enumerate(rows):
-        for col, (key, _, fmt) in enumerate(columns, start=1):
-            value = record.get(key)
-            if fmt == "date":
-                _date(ws, FIRST_DATA_ROW + offset, col, value)
+        r = FIRST_DATA_ROW + offset
+        cells = [(record.get(key), fmt or DETAIL_NUMBER_FORMAT) for key, _, fmt in columns]
+        if 0 < offset < len(rows) - 1 and plain.add(r, cells):
+            continue
+        plain.written_by_openpyxl(r)
+        for col, (value, fmt) in enumerate(cells, start=1):
+            if fmt == DATE:
+                _date(ws, r, col, value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.cell(row=FIRST_DATA_ROW + offset, column=col, value=value).number_format = (
-                    fmt or "#,##0"
-                )
+                ws.cell(row=r, column=col, value=value).number_format = fmt
             else:
-                _text(ws, FIRST_DATA_ROW + offset, col, None if value is None else str(value))
+                _text(ws, r, col, None if value is None else str(value))
     _filter(ws, len(columns), len(rows))
     if detail.rows is None:
         _text(ws, FIRST_DATA_ROW, 1, detail.note or "Not available.")
-    return len(rows)
+    return plain
 
 
 def _definitions_sheet(wb: Workbook) -> int:
@@ -314,7 +320,7 @@ def _definitions_sheet(wb: Workbook) -> int:
 RISK_COLUMNS = (
     ("operation_ref", "Operation", ""),
     ("threat_type", "Threat type", ""),
-    ("assessment_date", "Assessment date", "date"),
+    ("assessment_date", "Assessment date", DATE),
     ("previous_score", "Previous score", "#,##0"),
     ("risk_score", "Risk score", "#,##0"),
     ("score_change", "Change", "+#,##0;-#,##0;0"),
@@ -323,7 +329,7 @@ RISK_COLUMNS = (
 )
 TOP10_COLUMNS = (
     ("threat_type", "Threat type", ""),
-    ("month_end", "Month end", "date"),
+    ("month_end", "Month end", DATE),
     ("rank", "Rank", "0"),
     ("operation_ref", "Operation", ""),
     ("risk_score", "Risk score", "#,##0"),
@@ -356,7 +362,7 @@ def build_workbook(
         )
         counts[name] = _question_sheet(wb, name, title, quarter, members)
     counts[SERIES] = _series_sheet(wb, history, quarter)
-    counts[RISK] = _detail_sheet(
+    risk = _detail_sheet(
         wb,
         RISK,
         f"Q1.2 risk score changes of TOEX-involved assessments, {quarter.label}",
@@ -364,7 +370,8 @@ def build_workbook(
         RISK_COLUMNS,
         2,
     )
-    counts[TOP10] = _detail_sheet(
+    counts[RISK] = len(risk_changes.rows or []) if risk_changes else 0
+    top = _detail_sheet(
         wb,
         TOP10,
         f"Q2.3 Top 10 highest-risk operations at each month end, {quarter.label}",
@@ -372,6 +379,7 @@ def build_workbook(
         TOP10_COLUMNS,
         3,
     )
+    counts[TOP10] = len(top10.rows or []) if top10 else 0
     counts[DEFINITIONS] = _definitions_sheet(wb)
 
     _text(contents, 1, 1, f"TOEX KPIs {quarter.label}", _TITLE)
@@ -427,4 +435,5 @@ def build_workbook(
 
     buffer = io.BytesIO()
     wb.save(buffer)
-    return buffer.getvalue(), {CONTENTS: counts.pop(CONTENTS), **counts}
+    xlsx = insert_rows(buffer.getvalue(), [risk, top])
+    return xlsx, {CONTENTS: counts.pop(CONTENTS), **counts}

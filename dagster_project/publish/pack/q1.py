@@ -67,52 +67,57 @@ def q1_1(figs: Figures, quarter: Quarter, history: History) -> dict:
     return {"tiles": tiles, "chart": chart}
 
 
+def _risk_change_row(r: dict) -> dict:
+    change = r["score_change"]
+    return {
+        "operation_ref": plain(r["operation_ref"]),
+        "threat_type": plain(r["threat_type"]),
+        "assessment_date": r["assessment_date"].isoformat()
+        if hasattr(r["assessment_date"], "isoformat")
+        else plain(r["assessment_date"]),
+        "previous_score": plain(r["previous_score"])
+        if r["previous_score"] is not None
+        else "first assessment",
+        "risk_score": plain(r["risk_score"]),
+        "score_change": signed(change) if change is not None else "",
+        "previous_ori": plain(r["previous_ori"]),
+        "ori": plain(r["ori"]),
+        "cls": "dec" if (change or 0) < 0 else "inc" if (change or 0) > 0 else "",
+    }
+
+
 def q1_2(figs: Figures, quarter: Quarter, inputs: Inputs) -> dict:
     def t(m, p="quarter"):
         return figs.get("Q1.2", m, p, "involvement", "toex")
 
     detail = inputs.risk_changes.rows
-    decreases, large, table = [], [], []
+    decreases, large, large_total, table = [], [], 0, []
     if detail is not None:
         for r in detail:
             change = r["score_change"]
             if change is not None and change < 0:
                 decreases.append(change)
             if change is not None and change < -LARGE_DECREASE_POINTS:
-                large.append(
-                    f"{plain(r['operation_ref'])} decreased from {plain(r['previous_score'])} to "
-                    f"{plain(r['risk_score'])} [{signed(change)}]"
-                )
-            table.append(
-                {
-                    "operation_ref": plain(r["operation_ref"]),
-                    "threat_type": plain(r["threat_type"]),
-                    "assessment_date": r["assessment_date"].isoformat()
-                    if hasattr(r["assessment_date"], "isoformat")
-                    else plain(r["assessment_date"]),
-                    "previous_score": plain(r["previous_score"])
-                    if r["previous_score"] is not None
-                    else "first assessment",
-                    "risk_score": plain(r["risk_score"]),
-                    "score_change": signed(change) if change is not None else "",
-                    "previous_ori": plain(r["previous_ori"]),
-                    "ori": plain(r["ori"]),
-                    "cls": "dec" if (change or 0) < 0 else "inc" if (change or 0) > 0 else "",
-                }
-            )
+                large_total += 1
+                if len(large) < PACK_DETAIL_ROWS:  # the pack lists no more (below)
+                    large.append(
+                        f"{plain(r['operation_ref'])} decreased from {plain(r['previous_score'])} "
+                        f"to {plain(r['risk_score'])} [{signed(change)}]"
+                    )
+        # Only the rows the pack shows (175k assessments a quarter at scale 1000).
+        table = [_risk_change_row(r) for r in detail[:PACK_DETAIL_ROWS]]
     decreases.sort(reverse=True)  # -4, -16, -434 as the pack lists them
     has_ori = detail is not None and any(
         r["ori"] is not None or r["previous_ori"] is not None for r in detail
     )
-    table_note, large_total = "", len(large)
-    if detail is not None and len(table) > PACK_DETAIL_ROWS:
+    table_note = ""
+    if detail is not None and len(detail) > PACK_DETAIL_ROWS:
         table_note = (
-            f"Showing the {PACK_DETAIL_ROWS} largest decreases of {len(table):,} assessments; "
+            f"Showing the {PACK_DETAIL_ROWS} largest decreases of {len(detail):,} assessments; "
             "every assessment is in kpis.kpi_toex_risk_score_changes (analysts' copy and Parquet)."
         )
-        table = table[:PACK_DETAIL_ROWS]
-        if len(large) > PACK_DETAIL_ROWS:
-            large = [*large[:PACK_DETAIL_ROWS], f"… and {len(large) - PACK_DETAIL_ROWS:,} more"]
+        if large_total > PACK_DETAIL_ROWS:
+            large = [*large, f"… and {large_total - PACK_DETAIL_ROWS:,} more"]
     if len(decreases) > PACK_DETAIL_ROWS:
         decreases = []  # the template then gives the mean decrease instead of every amount
     if detail:
