@@ -1,4 +1,4 @@
-"""`toex_kpis_<slug>.xlsx` (openpyxl), sheets in the pack's order:
+"""`toex_kpis_<slug>.xlsx` (openpyxl; the detail sheets' rows as XML, `sheet_rows`), in order:
 
     Contents | Q1 .. Q5 (the quarter's figures, catalogue order) | Time series (every quarter since
     inception, the series the pack's charts draw) | Risk score changes | Top 10 | Definitions
