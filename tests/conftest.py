@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xdist_groups
-from dagster_server import dev_server  # noqa: F401  (a fixture: registered here)
+from dagster_server import dev_server, stop_shared_server  # noqa: F401  (dev_server: a fixture)
 from sample_data import TEST_KEY
 from session_once import once_per_session
 
@@ -309,6 +309,18 @@ def pytest_collection_modifyitems(config, items):
     xdist_groups.write(
         items, {i.nodeid for i in items if cost[xdist_groups.group_of(i) or i.nodeid]}
     )
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """The shared `dagster dev` stops after the last of the consecutive tests that use it."""
+    if "dev_server" in getattr(item, "fixturenames", ()) and "dev_server" not in getattr(
+        nextitem, "fixturenames", ()
+    ):
+        stop_shared_server()
+
+
+def pytest_sessionfinish(session):
+    stop_shared_server()  # a run stopped part-way (-x, Ctrl-C) stops the server too
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
