@@ -254,15 +254,19 @@ def repeated_runs(tmp_path_factory):
 
 
 DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
-# Session fixtures whose runs several tests assert on: their tests share a worker, so they run once.
+# Session (or module) fixtures whose runs several tests assert on: their tests share a worker, so
+# they run once.
 # The value: what the fixture costs, in whole pipeline runs (the `runs` mark's unit, below).
 # `dbt_demo` (tests/dbt): ingest and `dbt build` without Dagster, read by quick tests.
 # The crash sequence: three runs killed part-way (dbt, export, Parquet copy), one complete.
+# `built` (tests/dbt/test_dbt_project.py): `dbt build` on an empty raw layer, module-scoped: on
+# two workers it was built twice (xdist hands out a module's tests one by one).
 SHARED_RUN_FIXTURES = {
     "crash_sequence": 3.3,
     "repeated_runs": 5,
     "dev_server": 0.5,
     "dbt_demo": 0.7,
+    "built": 0.4,
 }
 
 
