@@ -33,8 +33,9 @@ test: $(STAMP)
 test-spark: $(STAMP)
 	$(BIN)/python -m pytest -m spark --durations=5
 
+# As `make test`'s scheduling: a module's shared build (tests/conftest.py) runs on one worker, once.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder -m "not slow"
 
 # Style, enforced in CI: ruff (rules and line length in pyproject.toml), ruff's formatter, sqlfluff
 # for the dbt SQL (dbt/.sqlfluff), and the generated dbt files (seeds, sources, docs) up to date.

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xdist_groups
-from dagster_server import dev_server  # noqa: F401  (a fixture: registered here)
+from dagster_server import dev_server, stop_shared_server  # noqa: F401  (dev_server: a fixture)
 from sample_data import TEST_KEY
 from session_once import once_per_session
 
@@ -254,10 +254,20 @@ def repeated_runs(tmp_path_factory):
 
 
 DEMO_RUN_FIXTURES = {"demo_run", "demo_warehouse", "published_copy"}
-# Session fixtures whose runs several tests assert on: their tests share a worker, so they run once.
+# Session (or module) fixtures whose runs several tests assert on: their tests share a worker, so
+# they run once.
 # The value: what the fixture costs, in whole pipeline runs (the `runs` mark's unit, below).
 # `dbt_demo` (tests/dbt): ingest and `dbt build` without Dagster, read by quick tests.
-SHARED_RUN_FIXTURES = {"crash_sequence": 4, "repeated_runs": 5, "dev_server": 0.5, "dbt_demo": 0.7}
+# The crash sequence: three runs killed part-way (dbt, export, Parquet copy), one complete.
+# `built` (tests/dbt/test_dbt_project.py): `dbt build` on an empty raw layer, module-scoped: on
+# two workers it was built twice (xdist hands out a module's tests one by one).
+SHARED_RUN_FIXTURES = {
+    "crash_sequence": 3.3,
+    "repeated_runs": 5,
+    "dev_server": 0.5,
+    "dbt_demo": 0.7,
+    "built": 0.4,
+}
 
 
 def _cost(item) -> float:
@@ -309,6 +319,18 @@ def pytest_collection_modifyitems(config, items):
     xdist_groups.write(
         items, {i.nodeid for i in items if cost[xdist_groups.group_of(i) or i.nodeid]}
     )
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """The shared `dagster dev` stops after the last of the consecutive tests that use it."""
+    if "dev_server" in getattr(item, "fixturenames", ()) and "dev_server" not in getattr(
+        nextitem, "fixturenames", ()
+    ):
+        stop_shared_server()
+
+
+def pytest_sessionfinish(session):
+    stop_shared_server()  # a run stopped part-way (-x, Ctrl-C) stops the server too
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -1,18 +1,21 @@
-"""Runs killed at chosen points, then the runs after them, on one private copy of the demo run.
+"""Runs killed at chosen points, then a run after them, on one private copy of the demo run.
 
 One sequence serves the crash-safety tests (tests/test_crash_safety.py), the killed Parquet copy
 (tests/test_security_pipeline.py) and the dead-run test (tests/test_dead_runs.py): each kill needs
-a run up to its point, and each needs a next run that completes, so they share those runs
+a run up to its point, and each needs a later run that completes, so they share those runs
 instead of each paying for its own (the `crash_sequence` fixture in tests/conftest.py):
 
 1. a run SIGKILLed while dbt builds (toex and its dbt child, as an OOM kill or `kill -9` would);
-2. a complete run, which marks the killed run failed, while an analyst reads the published copy;
-3. a run SIGKILLed while the export writes its staging folder;
-4. a run SIGKILLed while the analysts' Parquet copy is staged (after the export);
-5. a complete run, which cleans up what 3 and 4 left.
+2. a run SIGKILLed while the export writes its staging folder: the run after the kill in dbt,
+   which marks that run failed and must get through ingestion, dbt and the checks to get there;
+3. a run SIGKILLed while the analysts' Parquet copy is staged (after the export);
+4. a complete run, which marks run 3 failed and cleans up what 2 and 3 left, while an analyst
+   reads the published copy.
 
-The sequence records what it saw; the tests assert. Only a run that never reaches its crash
-point, or a fault of the sequence itself, fails it outright (every test on it then errors)."""
+Every run after a kill starts where the kill left the data folder: no complete run between the
+kills (one fewer whole run than a complete run after each kill). The sequence records what it
+saw; the tests assert. Only a run that never reaches its crash point, or a fault of the sequence
+itself, fails it outright (every test on it then errors)."""
 
 from __future__ import annotations
 
@@ -107,6 +110,10 @@ class Kill:
     publication_before: tuple[str, dict]
     publication_after: tuple[str, dict]
     warehouse_counts: tuple[int, int]
+    run_id: str  # the run the killed process was in: its newest (its ingest run, if any, finished)
+    pid: int
+    status_after_kill: dg.DagsterRunStatus
+    output: str  # all the killed `toex run` printed
 
 
 @dataclass
@@ -120,24 +127,22 @@ class Completed:
 class CrashSequence:
     root: Path
     killed_in_dbt: Kill
-    dead_run_id: str
-    dead_pid: int
-    dead_status_after_kill: dg.DagsterRunStatus
+    killed_in_export: Kill
+    killed_in_parquet_copy: Kill
+    final: Completed | None  # set once the last run has ended
+    # The run killed in dbt, once the run after it (the one killed in the export) had started.
     dead_status_after_next_run: dg.DagsterRunStatus | None = None
     dead_failure_message: str = ""
     host: str = field(default_factory=socket.gethostname)
-    recovery: Completed | None = None
     analyst_n: int = 0
     analyst_reads: list[int] = field(default_factory=list)
     analyst_disruptions: float | None = None
     analyst_fresh_n: int | None = None
-    killed_in_export: Kill | None = None
     export_staging_after_kill: list[str] = field(default_factory=list)
     parquet_link_before: str = ""
     parquet_link_after_kill: str = ""
     parquet_table_after_kill: bool = False
     parquet_staging_after_kill: list[str] = field(default_factory=list)
-    final: Completed | None = None
     export_staging_after_final: list[str] = field(default_factory=list)
     parquet_leftovers_after_final: list[str] = field(default_factory=list)
     parquet_table_after_final: bool = False
@@ -152,17 +157,27 @@ def _owned_run(home: Path, pid: int) -> dg.DagsterRun:
         return runs[0]  # newest first
 
 
-def _complete(root: Path, env, delivery) -> Completed:
+def _killed(root: Path, home: Path, env, delivery, ready) -> Kill:
+    """A run from the folder as it stands, SIGKILLed once `ready(its process)`."""
+    before = publication(root)
     proc = start(env, delivery)
-    proc.wait(timeout=1200)
-    return Completed(
-        proc.returncode, tail(proc), publication(root) if proc.returncode == 0 else None
+    kill_when(proc, lambda: ready(proc))
+    time.sleep(0.5)
+    dead = _owned_run(home, proc.pid)
+    return Kill(
+        publication_before=before,
+        publication_after=publication(root),
+        warehouse_counts=warehouse_counts(root),
+        run_id=dead.run_id,
+        pid=proc.pid,
+        status_after_kill=dead.status,
+        output=proc.log_path.read_text(),
     )
 
 
 def run_crash_sequence(root: Path, env: dict, delivery: Path) -> CrashSequence:
-    # The killed run is older than the next run's success: the default retention
-    # (TOEX_KEEP_RUNS=1, docs/OPERATIONS.md) would delete it before the tests read how it ended.
+    # The killed runs are older than the last run's success: the default retention
+    # (TOEX_KEEP_RUNS=1, docs/OPERATIONS.md) would delete them before the tests read how they ended.
     env = {**env, "TOEX_KEEP_RUNS": "all"}
     home = Path(env["DAGSTER_HOME"])
     published = root / "published"
@@ -171,20 +186,47 @@ def run_crash_sequence(root: Path, env: dict, delivery: Path) -> CrashSequence:
     parquet_table = published / "parquet" / "kpis" / "kpi_values.parquet"
 
     # 1. Killed while dbt builds.
-    before = publication(root)
-    proc = start(env, delivery)
-    kill_when(proc, lambda: any("dbt" in c and " build" in c for c in _descendants(proc.pid)))
-    time.sleep(0.5)
-    dead = _owned_run(home, proc.pid)
-    seq = CrashSequence(
-        root=root,
-        killed_in_dbt=Kill(before, publication(root), warehouse_counts(root)),
-        dead_run_id=dead.run_id,
-        dead_pid=proc.pid,
-        dead_status_after_kill=dead.status,
+    in_dbt = _killed(
+        root,
+        home,
+        env,
+        delivery,
+        lambda proc: any("dbt" in c and " build" in c for c in _descendants(proc.pid)),
     )
 
-    # 2. The next run completes while an analyst reads the published copy.
+    # 2. The next run marks the first failed, gets through dbt and is killed while the export
+    # stages the quarter's files.
+    in_export = _killed(root, home, env, delivery, lambda _: bool(staging(exports_versions)))
+    export_staging_after_kill = staging(exports_versions)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        dead_status = instance.get_run_by_id(in_dbt.run_id).status
+        failures = instance.all_logs(in_dbt.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+
+    # 3. Killed while the analysts' Parquet copy is staged.
+    parquet_link_before = os.readlink(published / "parquet")
+    in_parquet = _killed(
+        root,
+        home,
+        env,
+        delivery,
+        lambda _: parquet_versions.is_dir() and bool(staging(parquet_versions)),
+    )
+    seq = CrashSequence(
+        root=root,
+        killed_in_dbt=in_dbt,
+        killed_in_export=in_export,
+        killed_in_parquet_copy=in_parquet,
+        final=None,
+        dead_status_after_next_run=dead_status,
+        dead_failure_message=failures[0].message if failures else "",
+        export_staging_after_kill=export_staging_after_kill,
+        parquet_link_before=parquet_link_before,
+        parquet_link_after_kill=os.readlink(published / "parquet"),
+        parquet_table_after_kill=parquet_table.is_file(),
+        parquet_staging_after_kill=staging(parquet_versions),
+    )
+
+    # 4. The next run completes, and cleans up, while an analyst reads the published copy.
     analyst = duckdb.connect(str(published / "toex.duckdb"), read_only=True)
     try:
         count = "SELECT count(*) FROM kpis.kpi_values"
@@ -198,34 +240,13 @@ def run_crash_sequence(root: Path, env: dict, delivery: Path) -> CrashSequence:
         ).fetchone()[0]
     finally:
         analyst.close()
-    seq.recovery = Completed(
-        proc.returncode, tail(proc), publication(root) if proc.returncode == 0 else None
+    seq.final = Completed(
+        proc.returncode,
+        proc.log_path.read_text(),
+        publication(root) if proc.returncode == 0 else None,
     )
     with duckdb.connect(str(published / "toex.duckdb"), read_only=True) as fresh:
         seq.analyst_fresh_n = fresh.execute(count).fetchone()[0]
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        seq.dead_status_after_next_run = instance.get_run_by_id(dead.run_id).status
-        failures = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-        seq.dead_failure_message = failures[0].message if failures else ""
-    assert seq.recovery.returncode == 0, "the run after the kill in dbt failed: " + tail(proc)
-
-    # 3. Killed while the export stages the quarter's files.
-    before = publication(root)
-    proc = start(env, delivery)
-    kill_when(proc, lambda: bool(staging(exports_versions)))
-    seq.killed_in_export = Kill(before, publication(root), warehouse_counts(root))
-    seq.export_staging_after_kill = staging(exports_versions)
-
-    # 4. Killed while the analysts' Parquet copy is staged.
-    seq.parquet_link_before = os.readlink(published / "parquet")
-    proc = start(env, delivery)
-    kill_when(proc, lambda: parquet_versions.is_dir() and bool(staging(parquet_versions)))
-    seq.parquet_link_after_kill = os.readlink(published / "parquet")
-    seq.parquet_table_after_kill = parquet_table.is_file()
-    seq.parquet_staging_after_kill = staging(parquet_versions)
-
-    # 5. The next run completes and cleans up.
-    seq.final = _complete(root, env, delivery)
     seq.export_staging_after_final = staging(exports_versions)
     seq.parquet_leftovers_after_final = [
         p.name

@@ -198,11 +198,35 @@ def settled_copy(source: Path, target: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="session")
+# The running shared server: (its context, the server), while one runs.
+_shared: list[tuple[contextlib.ExitStack, DevServer]] = []
+
+
+@pytest.fixture
 def dev_server(tmp_path_factory):
     """One `dagster dev` with its own instance and data folder, the quarterly schedule set to
     every minute, for the launch-path tests and the browser test of the asset pages (its tests
-    share an xdist group, tests/conftest.py, so it starts once)."""
+    share an xdist group, tests/conftest.py, and run one after the other: it starts once).
+    Started by the first of them; `stop_shared_server` stops it after the last (an idle
+    `dagster dev` still spends CPU on its daemon's loops, minutes of the rest of the session),
+    and a later test that needs it gets a new one."""
+    if not _shared:
+        stack = contextlib.ExitStack()
+        try:
+            _shared.append((stack, _start_shared(tmp_path_factory, stack)))
+        except BaseException:
+            stack.close()
+            raise
+    return _shared[0][1]
+
+
+def stop_shared_server() -> None:
+    while _shared:
+        stack, _ = _shared.pop()
+        stack.close()
+
+
+def _start_shared(tmp_path_factory, stack: contextlib.ExitStack) -> DevServer:
     import dagster as dg
 
     from dagster_project.cli import INSTANCE_CONFIG
@@ -228,7 +252,7 @@ def dev_server(tmp_path_factory):
             "TOEX_PUBLICATION_CRON": "* * * * *",
         }
     )
-    with dagster_dev(env, root / "dagster_dev.log") as url:
-        s = DevServer(url, home, data)
-        s.demo_delivery = root / "demo_delivery"
-        yield s
+    url = stack.enter_context(dagster_dev(env, root / "dagster_dev.log"))
+    s = DevServer(url, home, data)
+    s.demo_delivery = root / "demo_delivery"
+    return s

@@ -61,15 +61,19 @@ def test_a_reused_pid_does_not_keep_a_dead_run_alive():
 
 @pytest.mark.slow
 def test_a_killed_toex_run_is_failed_and_the_next_run_succeeds(crash_sequence):
-    """SIGKILL `toex run` mid-run (tests/crash_sequence.py, step 1: toex and its dbt child, as an
-    OOM kill or `kill -9` would): the run stays STARTED; the next `toex run` marks it failed with
-    the reason and itself succeeds."""
+    """SIGKILL `toex run` mid-run (tests/crash_sequence.py: toex and its dbt child, as an OOM kill
+    or `kill -9` would): the run stays STARTED; the next `toex run` marks it failed with the
+    reason. Checked twice: the run killed in dbt, marked by the next run (itself killed later in
+    the export), and the run killed in the Parquet copy, marked by the last run, which succeeds."""
     s = crash_sequence
-    assert s.dead_status_after_kill == dg.DagsterRunStatus.STARTED, "left unfinished by the kill"
-    assert s.recovery.returncode == 0, s.recovery.output
-    assert (
-        f"run {s.dead_run_id} was left unfinished by a process that is gone: marked failed"
-        in s.recovery.output
-    )
+    marked = "was left unfinished by a process that is gone: marked failed"
+    in_dbt, next_run = s.killed_in_dbt, s.killed_in_export
+    assert in_dbt.status_after_kill == dg.DagsterRunStatus.STARTED, "left unfinished by the kill"
+    assert f"run {in_dbt.run_id} {marked}" in next_run.output, next_run.output
     assert s.dead_status_after_next_run == dg.DagsterRunStatus.FAILURE
-    assert f"its process {s.dead_pid} on {s.host} is gone" in s.dead_failure_message
+    assert f"its process {in_dbt.pid} on {s.host} is gone" in s.dead_failure_message
+
+    last_killed = s.killed_in_parquet_copy
+    assert last_killed.status_after_kill == dg.DagsterRunStatus.STARTED
+    assert s.final.returncode == 0, s.final.output
+    assert f"run {last_killed.run_id} {marked}" in s.final.output, s.final.output

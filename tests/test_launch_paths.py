@@ -37,8 +37,14 @@ LAUNCH = """mutation Launch($executionParams: ExecutionParams!) {
 }"""
 START_SENSOR = (
     """mutation Start($sel: SensorSelector!) {
-  startSensor(sensorSelector: $sel) { __typename ... on Sensor { sensorState { status } } """
+  startSensor(sensorSelector: $sel) { __typename ... on Sensor { sensorState { id status } } """
     """... on PythonError { message } }
+}"""
+)
+STOP_SENSOR = (
+    """mutation Stop($id: String!) {
+  stopSensor(id: $id) { __typename ... on StopSensorMutationResult { """
+    """instigationState { status } } ... on PythonError { message } }
 }"""
 )
 START_SCHEDULE = (
@@ -80,10 +86,16 @@ def test_b_the_delivery_sensor_starts_a_run_for_a_new_inbox_folder(dev_server):
         dev_server.url, START_SENSOR, {"sel": {**LOCATION, "sensorName": "delivery_sensor"}}
     )["startSensor"]
     assert answer["__typename"] == "Sensor" and answer["sensorState"]["status"] == "RUNNING", answer
-    settled_copy(dev_server.demo_delivery, dev_server.data / "inbox" / "2025-07-15-redelivery")
-    run_id = dev_server.wait_for_run_tagged(
-        "toex/delivery_folder", "2025-07-15-redelivery", timeout=300
-    )
+    try:
+        settled_copy(dev_server.demo_delivery, dev_server.data / "inbox" / "2025-07-15-redelivery")
+        run_id = dev_server.wait_for_run_tagged(
+            "toex/delivery_folder", "2025-07-15-redelivery", timeout=300
+        )
+    finally:
+        # Left on, it would also start a run for test c's inbox folder beside the schedule's
+        # (a whole ingest and publish more, and c no longer on its own).
+        stopped = graphql(dev_server.url, STOP_SENSOR, {"id": answer["sensorState"]["id"]})
+    assert stopped["stopSensor"].get("instigationState", {}).get("status") == "STOPPED", stopped
     dev_server.assert_published(run_id)
 
 

@@ -45,6 +45,10 @@ def _personal_values(delivery: Path) -> set[str]:
 
 
 def _scan_duckdb(path: Path, needles: set[str]) -> list[str]:
+    """Every text column of every table and view, as `schema.table.column: needle…` for each
+    column holding a value that contains a needle (case-insensitive). Each column's distinct
+    values are gathered first and searched once: a value seen in many rows or columns is
+    searched once (~1 s a warehouse at scale 1, where a search per column took ~14 s)."""
     hits = []
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -55,12 +59,21 @@ def _scan_duckdb(path: Path, needles: set[str]) -> list[str]:
         con.execute(
             "CREATE TEMP TABLE needles AS SELECT unnest(?::VARCHAR[]) AS n", [sorted(needles)]
         )
+        con.execute("CREATE TEMP TABLE text_values (col VARCHAR, v VARCHAR)")
+        shortest = min(map(len, needles))
         for schema, table, column in text_columns:
-            found = con.execute(
-                f"""SELECT n FROM needles WHERE EXISTS (
-                SELECT 1 FROM "{schema}"."{table}" WHERE contains(lower("{column}"), n)) LIMIT 1"""
-            ).fetchall()
-            hits += [f"{path.name}:{schema}.{table}.{column}: {f[0][:3]}…" for f in found]
+            con.execute(
+                f"""INSERT INTO text_values SELECT DISTINCT ?, lower("{column}")
+                FROM "{schema}"."{table}" WHERE length("{column}") >= ?""",
+                [f"{schema}.{table}.{column}", shortest],
+            )
+        found = con.execute(
+            """WITH hits AS (SELECT DISTINCT n FROM (SELECT DISTINCT v FROM text_values)
+                JOIN needles ON contains(v, n))
+            SELECT col, min(n) FROM text_values JOIN hits ON contains(v, n)
+            GROUP BY col ORDER BY col"""
+        ).fetchall()
+        hits += [f"{path.name}:{col}: {n[:3]}…" for col, n in found]
     finally:
         con.close()
     return hits
@@ -104,3 +117,21 @@ def test_warehouse_and_landing_are_owner_only(demo_run):
     assert stat.S_IMODE(os.stat(settings.warehouse).st_mode) & 0o077 == 0
     for obj in (settings.landing / "objects").iterdir():
         assert stat.S_IMODE(os.stat(obj).st_mode) == 0o400
+
+
+def test_the_scan_finds_a_value_inside_any_text_column_in_any_case(tmp_path):
+    """The scanner above can fail: a needle inside a longer value, in another case, in a view
+    and a table of another schema, is reported for each column holding it."""
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.t (id INTEGER, note VARCHAR, code VARCHAR)")
+    con.execute(
+        "INSERT INTO marts.t VALUES (1, 'seen by Jane.Doe@Example.org today', 'abc'), "
+        "(2, NULL, 'x')"
+    )
+    con.execute("CREATE VIEW main.v AS SELECT upper(note) AS shout FROM marts.t")
+    con.close()
+    hits = _scan_duckdb(path, {"jane.doe@example.org", "someone else"})
+    assert hits == ["w.duckdb:main.v.shout: jan…", "w.duckdb:marts.t.note: jan…"], hits
+    assert _scan_duckdb(path, {"nobody@example.org"}) == []
