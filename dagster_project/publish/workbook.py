@@ -267,7 +267,7 @@ def _detail_sheet(
     frozen: int,
 ) -> None:
     """A record-level table: columns are (key in the detail rows, header, format). Numbers
-    (not bools) keep the column's format; any other value is written as text."""
+    (not bools) keep the column's format, dates the UK date format; any other value is text."""
     rows = detail.rows or []
     sheet.table_head(
         title,
@@ -276,17 +276,32 @@ def _detail_sheet(
         [max(12, len(h) + 2) for _, h, _ in columns],
         frozen,
     )
-    kinds = [(key, fmt or DETAIL_NUMBER_FORMAT) for key, _, fmt in columns]
-    for offset, record in enumerate(rows):
-        r = FIRST_DATA_ROW + offset
-        for col, (key, fmt) in enumerate(kinds, start=1):
+    ws = sheet.ws
+    plan = [  # (key, column from 0, the column's format, a date column?)
+        (
+            key,
+            col,
+            sheet.formats(None, UK_DATE if fmt == DATE else fmt or DETAIL_NUMBER_FORMAT),
+            fmt == DATE,
+        )
+        for col, (key, _, fmt) in enumerate(columns)
+    ]
+    # The Q1.2 sheet holds every assessment of the quarter (1.4 M cells at scale 1000): ints,
+    # floats and text go to XlsxWriter directly; any other value takes the general path.
+    for row, record in enumerate(rows, start=FIRST_DATA_ROW - 1):
+        for key, col, cell_format, is_date in plan:
             value = record.get(key)
-            if fmt == DATE:
-                sheet.date(r, col, value)
+            kind = type(value)
+            if kind is int or kind is float:
+                ws.write_number(row, col, value, cell_format)
+            elif kind is str and not is_date:
+                ws.write_string(row, col, neutralise_formula(value))
+            elif is_date:
+                sheet.date(row + 1, col + 1, value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                sheet.number(r, col, value, fmt)
-            else:
-                sheet.text(r, col, None if value is None else str(value))
+                ws.write_number(row, col, value, cell_format)
+            elif value is not None:
+                ws.write_string(row, col, neutralise_formula(str(value)))
     sheet.filter(len(columns), len(rows))
     if detail.rows is None:
         sheet.text(FIRST_DATA_ROW, 1, detail.note or "Not available.")
