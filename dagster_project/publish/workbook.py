@@ -136,12 +136,16 @@ class _Sheet:
 
     def text(self, row: int, column: int, value, style: dict | None = None) -> None:
         if value is not None:
-            self.ws.write_string(
-                row - 1,
-                column - 1,
-                neutralise_formula(value),
-                self.formats(style) if style else None,
-            )
+            self._string(row, column, value, self.formats(style) if style else None)
+
+    def _string(self, row: int, column: int, value, cell_format: Format | None) -> None:
+        """Text made inert (`neutralise_formula`); an empty text leaves the cell empty, as
+        openpyxl did (keeping its format, if any)."""
+        text = neutralise_formula(value)
+        if text:
+            self.ws.write_string(row - 1, column - 1, text, cell_format)
+        elif cell_format is not None:
+            self.ws.write_blank(row - 1, column - 1, None, cell_format)
 
     def number(self, row: int, column: int, value, num_format: str | None = None) -> None:
         """A number (unrounded; the format rounds it for display); an empty cell keeps the
@@ -158,8 +162,8 @@ class _Sheet:
             self.ws.write_datetime(row - 1, column - 1, value, fmt)
         elif value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
             self.number(row, column, value, UK_DATE)  # a serial number is a date already
-        else:
-            self.ws.write_string(row - 1, column - 1, neutralise_formula(str(value)), fmt)
+        else:  # text in a date column keeps the column's format, as before
+            self._string(row, column, str(value), fmt)
 
     def table_head(
         self,
@@ -295,13 +299,13 @@ def _detail_sheet(
             if kind is int or kind is float:
                 ws.write_number(row, col, value, cell_format)
             elif kind is str and not is_date:
-                ws.write_string(row, col, neutralise_formula(value))
+                sheet.text(row + 1, col + 1, value)
             elif is_date:
                 sheet.date(row + 1, col + 1, value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 ws.write_number(row, col, value, cell_format)
             elif value is not None:
-                ws.write_string(row, col, neutralise_formula(str(value)))
+                sheet.text(row + 1, col + 1, str(value))
     sheet.filter(len(columns), len(rows))
     if detail.rows is None:
         sheet.text(FIRST_DATA_ROW, 1, detail.note or "Not available.")
