@@ -180,3 +180,36 @@ def test_definitions_sheet_is_the_catalogue(wb):
     assert by_key[("Q1.3", "disruptions", "involvement")][5].startswith("All moderated disruptions")
     assert by_key[("Q1.4", "safeguarding_referrals", "all")][8] == "Q1.1 safeguarding_referrals"
     assert by_key[("Q1.2", "score_change_p_value", "all")][6] == "p_value"
+
+
+def test_detail_cells_of_every_kind_read_back():
+    """The detail sheets' values as XlsxWriter writes them, read back with openpyxl: numbers
+    unrounded in the column's format, text inert and whole up to Excel's limit, dates UK."""
+    odd = {
+        "operation_ref": '=HYPERLINK("http://x","y")',
+        "threat_type": "  padded <&> \x07",
+        "assessment_date": date(2025, 5, 2),
+        "previous_score": 0.8207739307535642,
+        "risk_score": float("nan"),
+        "score_change": True,
+        "previous_ori": None,
+        "ori": 1234567890123456,
+    }
+    other = {**odd, "operation_ref": "x" * 40_000, "assessment_date": "n/a", "ori": "#N/A"}
+    data, _ = build_workbook([], Q, run_id="r", code_version="c", risk_changes=Detail([odd, other]))
+    ws = openpyxl.load_workbook(io.BytesIO(data))["Risk score changes"]
+    a, b = ws[5], ws[6]
+    assert a[0].value == '\'=HYPERLINK("http://x","y")' and a[0].data_type == "s"
+    assert a[1].value == "  padded <&> "  # the control character dropped, spaces kept
+    assert a[2].value.date() == date(2025, 5, 2) and a[2].number_format == "dd/mm/yyyy"
+    # unrounded: 16 significant digits are stored (%.16G, as openpyxl wrote them too)
+    assert a[3].value == 0.8207739307535642 and a[3].number_format == "#,##0"
+    # NaN shown as the constant error #NUM! (XlsxWriter writes it as that formula), not refused
+    assert a[4].value == "=#NUM!"
+    assert a[5].value == "True" and a[5].data_type == "s"  # a bool is text, as before
+    assert a[6].value is None  # an empty cell, as before
+    assert a[7].value == 1234567890123456
+    assert b[0].value == "x" * 32_767  # Excel's limit for a cell's text
+    assert b[2].value == "n/a" and b[2].number_format == "dd/mm/yyyy"
+    assert b[7].value == "#N/A" and b[7].data_type == "s"  # text, not an error value
+    assert ws.freeze_panes == "C5" and ws.auto_filter.ref == "A4:H6"

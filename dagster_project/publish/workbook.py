@@ -1,4 +1,4 @@
-"""`toex_kpis_<slug>.xlsx` (openpyxl; the detail sheets' rows as XML, `sheet_rows`), in order:
+"""`toex_kpis_<slug>.xlsx` (XlsxWriter), sheets in the pack's order:
 
     Contents | Q1 .. Q5 (the quarter's figures, catalogue order) | Time series (every quarter since
     inception, the series the pack's charts draw) | Risk score changes | Top 10 | Definitions
@@ -8,18 +8,23 @@ Values are stored unrounded as numbers; a number format by unit rounds them for 
 as %, p-values as decimals, bytes in MB, gbp as £), so the workbook reads well and still adds up.
 Dates are UK (dd/mm/yyyy); the key columns and header rows are frozen. Every text cell goes
 through `neutralise_formula`. Labels, definitions and order come from the KPI catalogue.
+
+Written with XlsxWriter in `constant_memory` mode: each sheet's rows stream to a temporary file
+as they are written (the Q1.2 detail sheet holds every assessment of the quarter, 1.4 M cells at
+scale 1000; docs/SCALE.md), so every sheet is written top row first and the Contents sheet,
+which needs the other sheets' row counts, is filled last. Text is written with `write_string`
+(never parsed as a formula or URL), numbers with `write_number`.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import date
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from dagster_project.fiscal import Quarter
 
@@ -32,7 +37,6 @@ from .catalogue import (
     row_order,
 )
 from .figures import KpiRow
-from .sheet_rows import DATE, PlainRows, insert_rows
 from .sources import Detail
 from .text import neutralise_formula
 
@@ -61,8 +65,9 @@ HEADER = (
 )
 WIDTHS = (7, 30, 34, 22, 16, 24, 16, 9, 44, 15, 12, 12, 34)
 KEY_COLUMNS = 4  # KPI, Measure, Label, Period stay in view when scrolling right
-FIRST_DATA_ROW = 5
+FIRST_DATA_ROW = 5  # 1-based, as a reader sees it; XlsxWriter counts rows and columns from 0
 UK_DATE = "dd/mm/yyyy"
+DATE = "date"  # the kind of a detail column whose values are dates (shown as UK_DATE)
 DETAIL_NUMBER_FORMAT = "#,##0"  # numbers in a detail column without a format of its own
 
 NUMBER_FORMATS = {
@@ -89,9 +94,28 @@ HEADLINE_SERIES = (
     ("Q5.1", "costs_gbp", "all", "all"),
     ("Q5.2", "gross_savings_gbp", "all", "all"),
 )
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=14)
-_HEAD_FILL = PatternFill("solid", fgColor="DDE4EE")
+BOLD = {"bold": True}
+TITLE = {"bold": True, "font_size": 14}
+HEAD = {"bold": True, "bg_color": "#DDE4EE", "pattern": 1}
+LINK = {"underline": 1, "font_color": "#1F4E79"}
+WRAP_TOP = {"text_wrap": True, "valign": "top"}
+
+
+class _Formats:
+    """One XlsxWriter Format per distinct set of properties (a workbook's formats are shared)."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self._wb = wb
+        self._made: dict[tuple, Format] = {}
+
+    def __call__(self, properties: dict | None = None, num_format: str | None = None) -> Format:
+        props = dict(properties or {})
+        if num_format:
+            props["num_format"] = num_format
+        key = tuple(sorted(props.items()))
+        if key not in self._made:
+            self._made[key] = self._wb.add_format(props)
+        return self._made[key]
 
 
 def number_format(value: float | None, unit: str) -> str:
@@ -102,49 +126,67 @@ def number_format(value: float | None, unit: str) -> str:
     return "#,##0.00"
 
 
-def _text(ws: Worksheet, row: int, column: int, value, font: Font | None = None):
-    cell = ws.cell(
-        row=row, column=column, value=None if value is None else neutralise_formula(value)
-    )
-    if font is not None:
-        cell.font = font
-    return cell
+class _Sheet:
+    """A worksheet addressed as a reader sees it (row 1, column 1 = A1), with the workbook's
+    shared formats."""
+
+    def __init__(self, ws: Worksheet, formats: _Formats):
+        self.ws = ws
+        self.formats = formats
+
+    def text(self, row: int, column: int, value, style: dict | None = None) -> None:
+        if value is not None:
+            self._string(row, column, value, self.formats(style) if style else None)
+
+    def _string(self, row: int, column: int, value, cell_format: Format | None) -> None:
+        """Text made inert (`neutralise_formula`); an empty text leaves the cell empty, as
+        openpyxl did (keeping its format, if any)."""
+        text = neutralise_formula(value)
+        if text:
+            self.ws.write_string(row - 1, column - 1, text, cell_format)
+        elif cell_format is not None:
+            self.ws.write_blank(row - 1, column - 1, None, cell_format)
+
+    def number(self, row: int, column: int, value, num_format: str | None = None) -> None:
+        """A number (unrounded; the format rounds it for display); an empty cell keeps the
+        format."""
+        fmt = self.formats(None, num_format) if num_format else None
+        if value is None:
+            self.ws.write_blank(row - 1, column - 1, None, fmt)
+        else:
+            self.ws.write_number(row - 1, column - 1, value, fmt)
+
+    def date(self, row: int, column: int, value) -> None:
+        fmt = self.formats(None, UK_DATE)
+        if isinstance(value, date):  # datetime too; a timezone-aware one is refused, not shifted
+            self.ws.write_datetime(row - 1, column - 1, value, fmt)
+        elif value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            self.number(row, column, value, UK_DATE)  # a serial number is a date already
+        else:  # text in a date column keeps the column's format, as before
+            self._string(row, column, str(value), fmt)
+
+    def table_head(
+        self,
+        title: str,
+        subtitle: str,
+        header: Sequence[str],
+        widths: Sequence[int],
+        frozen_columns: int,
+    ) -> None:
+        self.text(1, 1, title, TITLE)
+        self.text(2, 1, subtitle)
+        for col, (head, width) in enumerate(zip(header, widths, strict=False), start=1):
+            self.text(FIRST_DATA_ROW - 1, col, head, HEAD)
+            self.ws.set_column(col - 1, col - 1, width)
+        self.ws.freeze_panes(FIRST_DATA_ROW - 1, frozen_columns)
+
+    def filter(self, columns: int, rows: int) -> None:
+        last = max(FIRST_DATA_ROW + rows - 1, FIRST_DATA_ROW - 1)
+        self.ws.autofilter(FIRST_DATA_ROW - 2, 0, last - 1, columns - 1)
 
 
-def _date(ws: Worksheet, row: int, column: int, value):
-    cell = ws.cell(row=row, column=column, value=value)
-    cell.number_format = UK_DATE
-    return cell
-
-
-def _table_head(
-    ws: Worksheet,
-    title: str,
-    subtitle: str,
-    header: Sequence[str],
-    widths: Sequence[int],
-    frozen_columns: int,
-) -> None:
-    _text(ws, 1, 1, title, _TITLE)
-    _text(ws, 2, 1, subtitle)
-    for col, (head, width) in enumerate(zip(header, widths, strict=False), start=1):
-        cell = _text(ws, FIRST_DATA_ROW - 1, col, head, _BOLD)
-        cell.fill = _HEAD_FILL
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=frozen_columns + 1)
-
-
-def _filter(ws: Worksheet, columns: int, rows: int) -> None:
-    last = max(FIRST_DATA_ROW + rows - 1, FIRST_DATA_ROW - 1)
-    ws.auto_filter.ref = f"A{FIRST_DATA_ROW - 1}:{get_column_letter(columns)}{last}"
-
-
-def _question_sheet(
-    wb: Workbook, name: str, title: str, quarter: Quarter, rows: Sequence[KpiRow]
-) -> int:
-    ws = wb.create_sheet(name)
-    _table_head(
-        ws,
+def _question_sheet(sheet: _Sheet, title: str, quarter: Quarter, rows: Sequence[KpiRow]) -> int:
+    sheet.table_head(
         title,
         f"{quarter.label} ({quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y}). Values are "
         "unrounded; the Value column's format rounds them for display. "
@@ -163,24 +205,26 @@ def _question_sheet(
             (row.kpi_id, row.measure, label, period_label(row), row.breakdown, row.breakdown_value),
             start=1,
         ):
-            _text(ws, r, col, value)
-        value = ws.cell(row=r, column=7, value=row.value)
-        value.number_format = number_format(row.value, row.unit)
-        _text(ws, r, 8, row.unit)
-        _text(ws, r, 9, row.population or (entry.population if entry else ""))
-        _text(ws, r, 10, row.period_type)
-        _date(ws, r, 11, row.period_start)
-        _date(ws, r, 12, row.period_end)
-        _text(ws, r, 13, KPI_NAMES.get(row.kpi_id, ""))
-    _filter(ws, len(HEADER), len(rows))
+            sheet.text(r, col, value)
+        sheet.number(r, 7, row.value, number_format(row.value, row.unit))
+        sheet.text(r, 8, row.unit)
+        sheet.text(r, 9, row.population or (entry.population if entry else ""))
+        sheet.text(r, 10, row.period_type)
+        sheet.date(r, 11, row.period_start)
+        sheet.date(r, 12, row.period_end)
+        sheet.text(r, 13, KPI_NAMES.get(row.kpi_id, ""))
+    sheet.filter(len(HEADER), len(rows))
     if not rows:
-        _text(ws, FIRST_DATA_ROW, 1, f"No figures are available for {name} in {quarter.label}.")
+        sheet.text(
+            FIRST_DATA_ROW, 1, f"No figures are available for {sheet.ws.name} in {quarter.label}."
+        )
     return len(rows)
 
 
-def _series_sheet(wb: Workbook, history: Sequence[tuple[Quarter, KpiRow]], quarter: Quarter) -> int:
+def _series_sheet(
+    sheet: _Sheet, history: Sequence[tuple[Quarter, KpiRow]], quarter: Quarter
+) -> int:
     """One row per quarter from the inception quarter (the first in kpi_values) to `quarter`."""
-    ws = wb.create_sheet(SERIES)
     values: dict[tuple, dict[Quarter, KpiRow]] = {}
     for reporting, row in history:
         values.setdefault((row.kpi_id, row.measure, row.breakdown, row.breakdown_value), {})[
@@ -198,8 +242,7 @@ def _series_sheet(wb: Workbook, history: Sequence[tuple[Quarter, KpiRow]], quart
         entry = CATALOGUE.entry(kpi, measure, by)
         label = entry.label if entry else measure
         header.append(f"{kpi} {label}" + ("" if by == "all" else f" ({by} = {value})"))
-    _table_head(
-        ws,
+    sheet.table_head(
         f"Quarterly series since inception, {first.label} to {quarter.label}",
         "Each quarter's own figure (period_type quarter), as published for that quarter: "
         "the series behind the pack's charts. Columns: KPI, label and breakdown (see Definitions).",
@@ -209,60 +252,66 @@ def _series_sheet(wb: Workbook, history: Sequence[tuple[Quarter, KpiRow]], quart
     )
     for offset, q in enumerate(quarters):
         r = FIRST_DATA_ROW + offset
-        _text(ws, r, 1, q.label)
-        _date(ws, r, 2, q.start)
-        _date(ws, r, 3, q.end)
+        sheet.text(r, 1, q.label)
+        sheet.date(r, 2, q.start)
+        sheet.date(r, 3, q.end)
         for col, key in enumerate(series, start=4):
             row = values[key].get(q)
             if row is not None:
-                cell = ws.cell(row=r, column=col, value=row.value)
-                cell.number_format = number_format(row.value, row.unit)
-    _filter(ws, len(header), len(quarters))
+                sheet.number(r, col, row.value, number_format(row.value, row.unit))
+    sheet.filter(len(header), len(quarters))
     return len(quarters)
 
 
 def _detail_sheet(
-    wb: Workbook,
-    name: str,
+    sheet: _Sheet,
     title: str,
     detail: Detail,
     columns: Sequence[tuple[str, str, str]],
     frozen: int,
-) -> PlainRows:
-    """A record-level table: columns are (key in the detail rows, header, format). Its rows
-    between the first and the last are written as XML by `sheet_rows` (build_workbook)."""
-    ws = wb.create_sheet(name)
+) -> None:
+    """A record-level table: columns are (key in the detail rows, header, format). Numbers
+    (not bools) keep the column's format, dates the UK date format; any other value is text."""
     rows = detail.rows or []
-    _table_head(
-        ws,
+    sheet.table_head(
         title,
         detail.note or "Every row of the quarter, from the warehouse's detail table.",
         [h for _, h, _ in columns],
         [max(12, len(h) + 2) for _, h, _ in columns],
         frozen,
     )
-    plain = PlainRows(ws, UK_DATE)
-    for offset, record in enumerate(rows):
-        r = FIRST_DATA_ROW + offset
-        cells = [(record.get(key), fmt or DETAIL_NUMBER_FORMAT) for key, _, fmt in columns]
-        if 0 < offset < len(rows) - 1 and plain.add(r, cells):
-            continue
-        plain.written_by_openpyxl(r)
-        for col, (value, fmt) in enumerate(cells, start=1):
-            if fmt == DATE:
-                _date(ws, r, col, value)
+    ws = sheet.ws
+    plan = [  # (key, column from 0, the column's format, a date column?)
+        (
+            key,
+            col,
+            sheet.formats(None, UK_DATE if fmt == DATE else fmt or DETAIL_NUMBER_FORMAT),
+            fmt == DATE,
+        )
+        for col, (key, _, fmt) in enumerate(columns)
+    ]
+    # The Q1.2 sheet holds every assessment of the quarter (1.4 M cells at scale 1000): ints,
+    # floats and text go to XlsxWriter directly; any other value takes the general path.
+    for row, record in enumerate(rows, start=FIRST_DATA_ROW - 1):
+        for key, col, cell_format, is_date in plan:
+            value = record.get(key)
+            kind = type(value)
+            if kind is int or kind is float:
+                ws.write_number(row, col, value, cell_format)
+            elif kind is str and not is_date:
+                sheet.text(row + 1, col + 1, value)
+            elif is_date:
+                sheet.date(row + 1, col + 1, value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                ws.cell(row=r, column=col, value=value).number_format = fmt
-            else:
-                _text(ws, r, col, None if value is None else str(value))
-    _filter(ws, len(columns), len(rows))
+                ws.write_number(row, col, value, cell_format)
+            elif value is not None:
+                sheet.text(row + 1, col + 1, str(value))
+    sheet.filter(len(columns), len(rows))
     if detail.rows is None:
-        _text(ws, FIRST_DATA_ROW, 1, detail.note or "Not available.")
-    return plain
+        sheet.text(FIRST_DATA_ROW, 1, detail.note or "Not available.")
 
 
-def _definitions_sheet(wb: Workbook) -> int:
-    ws = wb.create_sheet(DEFINITIONS)
+def _definitions_sheet(sheet: _Sheet) -> int:
     header = (
         "KPI",
         "Measure",
@@ -276,8 +325,7 @@ def _definitions_sheet(wb: Workbook) -> int:
         "Disclosure class",
         "KPI name",
     )
-    _table_head(
-        ws,
+    sheet.table_head(
         "Definitions: the KPI catalogue",
         "One row per (KPI, measure, breakdown), from "
         "dbt/catalogue/kpi_catalogue.yml (the warehouse table kpis.kpi_catalogue). "
@@ -305,15 +353,13 @@ def _definitions_sheet(wb: Workbook) -> int:
             ),
             start=1,
         ):
-            cell = _text(ws, r, col, value)
-            if col in (5, 6):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.text(r, col, value, WRAP_TOP if col in (5, 6) else None)
     r = FIRST_DATA_ROW + len(CATALOGUE.entries) + 1
-    _text(ws, r, 1, "Units", _BOLD)
+    sheet.text(r, 1, "Units", BOLD)
     for offset, (unit, meaning) in enumerate(CATALOGUE.units.items(), start=1):
-        _text(ws, r + offset, 1, unit)
-        _text(ws, r + offset, 2, meaning)
-    _filter(ws, len(header), len(CATALOGUE.entries))
+        sheet.text(r + offset, 1, unit)
+        sheet.text(r + offset, 2, meaning)
+    sheet.filter(len(header), len(CATALOGUE.entries))
     return len(CATALOGUE.entries)
 
 
@@ -352,39 +398,42 @@ def build_workbook(
     for row in rows:
         grouped.setdefault(question_of(row.kpi_id) or OTHER, []).append(row)
 
-    wb = Workbook()
-    contents = wb.active
-    contents.title = CONTENTS
+    buffer = io.BytesIO()
+    # nan_inf_to_errors: a NaN or infinite value is shown as #NUM! / #DIV/0!, not refused.
+    wb = xlsxwriter.Workbook(buffer, {"constant_memory": True, "nan_inf_to_errors": True})
+    formats = _Formats(wb)
+
+    def sheet(name: str) -> _Sheet:
+        return _Sheet(wb.add_worksheet(name), formats)
+
+    contents = sheet(CONTENTS)  # first in the tab order, filled last (it lists the row counts)
     counts: dict[str, int] = {}
     for name, members in grouped.items():
         title = (
             f"{name}: {RESEARCH_QUESTIONS[name]}" if name in RESEARCH_QUESTIONS else "Other KPIs"
         )
-        counts[name] = _question_sheet(wb, name, title, quarter, members)
-    counts[SERIES] = _series_sheet(wb, history, quarter)
-    risk = _detail_sheet(
-        wb,
-        RISK,
+        counts[name] = _question_sheet(sheet(name), title, quarter, members)
+    counts[SERIES] = _series_sheet(sheet(SERIES), history, quarter)
+    _detail_sheet(
+        sheet(RISK),
         f"Q1.2 risk score changes of TOEX-involved assessments, {quarter.label}",
         risk_changes or Detail([], None),
         RISK_COLUMNS,
         2,
     )
     counts[RISK] = len(risk_changes.rows or []) if risk_changes else 0
-    top = _detail_sheet(
-        wb,
-        TOP10,
+    _detail_sheet(
+        sheet(TOP10),
         f"Q2.3 Top 10 highest-risk operations at each month end, {quarter.label}",
         top10 or Detail([], None),
         TOP10_COLUMNS,
         3,
     )
     counts[TOP10] = len(top10.rows or []) if top10 else 0
-    counts[DEFINITIONS] = _definitions_sheet(wb)
+    counts[DEFINITIONS] = _definitions_sheet(sheet(DEFINITIONS))
 
-    _text(contents, 1, 1, f"TOEX KPIs {quarter.label}", _TITLE)
-    _text(
-        contents,
+    contents.text(1, 1, f"TOEX KPIs {quarter.label}", TITLE)
+    contents.text(
         2,
         1,
         "The quarter's figures from kpi_values (the same rows as kpi_values.csv), one sheet per "
@@ -394,9 +443,8 @@ def build_workbook(
     for col, (head, width) in enumerate(
         zip(("Sheet", "Contents", "KPIs", "Rows"), (20, 100, 28, 8), strict=False), 1
     ):
-        cell = _text(contents, 4, col, head, _BOLD)
-        cell.fill = _HEAD_FILL
-        contents.column_dimensions[get_column_letter(col)].width = width
+        contents.text(4, col, head, HEAD)
+        contents.ws.set_column(col - 1, col - 1, width)
     described = {
         SERIES: "Every quarter since inception for the headline measures (the pack's charts)",
         RISK: "Every TOEX-involved assessment of the quarter, largest decrease first",
@@ -405,15 +453,17 @@ def build_workbook(
     }
     r = 5
     for name in counts:
-        link = _text(contents, r, 1, name)
-        link.hyperlink = Hyperlink(
-            ref=link.coordinate, location=f"'{name}'!A1"
-        )  # in-workbook, not external
-        link.font = Font(underline="single", color="1F4E79")
+        contents.ws.write_url(  # in-workbook ("internal:"), not external
+            r - 1,
+            0,
+            f"internal:'{name}'!A1",
+            formats(LINK),
+            neutralise_formula(name),
+        )
         text = RESEARCH_QUESTIONS.get(name) or described.get(name, "KPIs outside Q1-Q5")
-        _text(contents, r, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
-        _text(contents, r, 3, ", ".join(sorted({m.kpi_id for m in grouped.get(name, [])})))
-        contents.cell(row=r, column=4, value=counts[name])
+        contents.text(r, 2, text, WRAP_TOP)
+        contents.text(r, 3, ", ".join(sorted({m.kpi_id for m in grouped.get(name, [])})))
+        contents.number(r, 4, counts[name])
         r += 1
     counts[CONTENTS] = r - 5
     r += 1
@@ -428,12 +478,10 @@ def build_workbook(
             "values are stored unrounded; dates dd/mm/yyyy.",
         ),
     ):
-        _text(contents, r, 1, label, _BOLD)
-        _text(contents, r, 2, value)
+        contents.text(r, 1, label, BOLD)
+        contents.text(r, 2, value)
         r += 1
-    contents.freeze_panes = "A5"
+    contents.ws.freeze_panes(4, 0)  # rows 1-4 (title and header) stay in view
 
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    xlsx = insert_rows(buffer.getvalue(), [risk, top])
-    return xlsx, {CONTENTS: counts.pop(CONTENTS), **counts}
+    wb.close()
+    return buffer.getvalue(), {CONTENTS: counts.pop(CONTENTS), **counts}
