@@ -80,9 +80,9 @@
         {%- endif %}
     ),
     broken as (
-        select {{ dbt.listagg(
+        select {{ toex_sorted_list(
             "rule || ': ' || cast(broken as " ~ string ~ ") || ' ' || unit || case when broken > 1 then 's' else '' end",
-            "'; '", "order by rule") }} as message
+            "'; '") }} as message
         from findings
         where broken > 0
     )
