@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from dagster_project.defs.kpis import DBT_OP, _describe_tests
+from dagster_project.defs.kpis import DBT_OP, _describe_tests, _failed_nodes
 
 
 def test_describe_tests_names_what_did_not_pass():
@@ -14,6 +14,34 @@ def test_describe_tests_names_what_did_not_pass():
         {("pass", "not_null_x"): 1, ("pass", "unique_x"): 1, ("warn", "accepted_values_y"): 1}
     )
     assert _describe_tests(tally) == "2 pass, 1 warn (accepted_values_y)"
+
+
+def test_a_failed_build_names_each_failed_node_with_dbts_message(tmp_path):
+    """The dbt step's Failure: the failed nodes from run_results.json, dbt's message on one line
+    (a model_rules test's names the model and each broken rule); nothing for passing nodes."""
+    import json
+
+    (tmp_path / "run_results.json").write_text(
+        json.dumps(
+            {
+                "results": [
+                    {"unique_id": "model.toex.a", "status": "success", "message": "OK"},
+                    {
+                        "unique_id": "test.toex.a_rules.1",
+                        "status": "error",
+                        "message": "Runtime Error in test a_rules\n  Invalid Input Error: "
+                        "a breaks not_null(k): 2 rows",
+                    },
+                    {"unique_id": "model.toex.b", "status": "skipped", "message": None},
+                ]
+            }
+        )
+    )
+    assert _failed_nodes(tmp_path) == (
+        "test.toex.a_rules.1 error: Runtime Error in test a_rules Invalid Input Error: "
+        "a breaks not_null(k): 2 rows"
+    )
+    assert _failed_nodes(tmp_path / "missing") == ""
 
 
 def test_dbt_side_tests_are_summarised_on_their_models(demo_run):

@@ -79,7 +79,24 @@ def test_dbt_tests_are_checks_on_the_reporting_layer_only():
 
     layers = {k.asset_key.path[0] for k in toex_dbt_models.check_keys}
     assert layers == {"kpis"}
-    assert len(toex_dbt_models.check_keys) >= 50
+    assert len(toex_dbt_models.check_keys) >= 30
+
+
+def test_each_reporting_model_has_one_rules_check_that_names_its_rules():
+    """A kpis model's column rules (not null, unique, accepted values, grain) are one dbt test,
+    dbt/tests/generic/model_rules.sql, so one check; its description names every rule."""
+    from dagster_project.defs.kpis import toex_dbt_models
+
+    specs = {(s.asset_key.path[-1], s.name): s for s in toex_dbt_models.check_specs}
+    models = {k.path[-1] for k in toex_dbt_models.keys if k.path[0] == "kpis"}
+    rules = {model: specs.get((model, f"{model}_rules")) for model in models}
+    assert len([m for m in models if m.startswith("kpi_q")]) == 17
+    assert all(rules[m] for m in models if m.startswith("kpi_q")), sorted(
+        m for m, s in rules.items() if s is None
+    )
+    described = rules["kpi_values"].description
+    assert "period_type in {quarter, fy_to_date," in described
+    assert "unique combination: (reporting_quarter, kpi_id, measure," in described
 
 
 @pytest.mark.parametrize("member", ["_cli_version", "_initialize_dbt_core_adapter"])

@@ -3,6 +3,7 @@ the reporting layer's dbt tests as asset checks, plus the platform-usage measure
 dbt reads."""
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -74,12 +75,34 @@ class ToexDbtTranslator(DagsterDbtTranslator):
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
         if asset_spec.key.path[0] not in CHECKED_LAYERS:
             return None
-        return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        rules = manifest["nodes"][unique_id].get("test_metadata") or {}
+        if spec is not None and rules.get("name") == "model_rules" and not spec.description:
+            spec = spec._replace(description=describe_model_rules(rules.get("kwargs", {})))
+        return spec
 
     @staticmethod
     def _layer(props: Mapping[str, Any]) -> str:
         fqn = props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "models"
+
+
+def describe_model_rules(kwargs: Mapping[str, Any]) -> str:
+    """A model_rules check's description (dbt/tests/generic/model_rules.sql): every rule it
+    covers. A broken rule fails the check, and dbt's error names the model and each broken rule
+    with its count of rows or duplicated values."""
+    parts = [f"not null: {', '.join(kwargs['not_null'])}"] if kwargs.get("not_null") else []
+    if kwargs.get("unique"):
+        parts.append(f"unique: {', '.join(kwargs['unique'])}")
+    for column, values in (kwargs.get("accepted_values") or {}).items():
+        parts.append(f"{column} in {{{', '.join(map(str, values))}}} (or null)")
+    for columns in kwargs.get("unique_combinations") or []:
+        parts.append(f"unique combination: ({', '.join(columns)})")
+    for expression in kwargs.get("expressions") or []:
+        parts.append(f"true on every row: {expression}")
+    for column, (low, high) in (kwargs.get("between") or {}).items():
+        parts.append(f"{column} between {low} and {high} (or null)")
+    return "The model's column rules, run by dbt as one test: " + "; ".join(parts) + "."
 
 
 def run_config(quarter: Quarter) -> dict:
@@ -228,7 +251,10 @@ def toex_dbt_models(
                     asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows}
                 )
     if not invocation.is_successful():
-        raise dg.Failure(f"dbt build failed for {quarter.label}: {invocation.get_error()}"[:4000])
+        raise dg.Failure(
+            f"dbt build failed for {quarter.label}: "
+            f"{_failed_nodes(invocation.target_path) or invocation.get_error()}"[:4000]
+        )
     # dagster-dbt gives every invocation a target folder of its own (~17 MB: compiled SQL,
     # run_results, a copy of the partial parse); the events above were its last reader. The
     # latest run_results.json stays where a plain `dbt build` leaves it (node timings: make bench).
@@ -238,6 +264,20 @@ def toex_dbt_models(
             Path(toex_dbt.project_dir) / "target" / "run_results.json",
         )
     shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def _failed_nodes(target_path: Path) -> str:
+    """What failed, from the build's run_results.json: each failed or errored node with dbt's
+    message (a model_rules test's names the model and every broken rule); empty if unreadable."""
+    try:
+        results = json.loads((target_path / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    return "; ".join(
+        f"{r['unique_id']} {r['status']}: {' '.join((r.get('message') or '').split())}"
+        for r in results
+        if r.get("status") in ("error", "fail")
+    )
 
 
 STALE_TARGET_SECONDS = 3 * 3600  # far beyond any dbt build (~3 min at scale 1000, docs/SCALE.md)

@@ -8,7 +8,8 @@ holds every closed code list (shared lists by name, per-column `values` lists as
 `<extract>.<column>`) plus the platform's own `involvement` list. KPI models zero-fill
 their breakdowns from it. `models/staging/_sources.yml` declares source `raw` (one table per
 extract, the contract's title, column descriptions and warehouse types, unique/not_null on a
-one-column key) and source `ops`. The staging models cast each column to its `data_type` there
+one-column key as one `model_rules` test) and source `ops`. The staging models cast each column
+to its `data_type` there
 (macro `stage_source`), so a column's type is written once, in its contract.
 `seeds/kpi_catalogue_entries.csv` is `catalogue/kpi_catalogue.yml`, one row per (kpi_id,
 measure, breakdown). `tests/dbt/test_dbt_seeds.py` runs the check.
@@ -126,16 +127,20 @@ def _raw_table(contract) -> dict:
     system = f" ({contract.source_system})"
     origin = "" if contract.title.endswith(system) else system
     columns = [_column(*c) for c in LOAD_COLUMNS]
-    for col in contract.stored_columns:
-        entry = _column(col.name, col.sql_type.lower(), col.description)
-        if contract.key == (col.name,):
-            entry["data_tests"] = ["unique", "not_null"]
-        columns.append(entry)
-    return {
+    columns += [
+        _column(col.name, col.sql_type.lower(), col.description) for col in contract.stored_columns
+    ]
+    table = {
         "name": contract.extract,
         "description": f"{contract.title}{origin}. Key: {', '.join(contract.key)}.",
         "columns": columns,
     }
+    if len(contract.key) == 1:  # one dbt test for both rules (tests/generic/model_rules.sql)
+        rules = {"not_null": list(contract.key), "unique": list(contract.key)}
+        table["data_tests"] = [
+            {"model_rules": {"name": f"raw_{contract.extract}_rules", "arguments": rules}}
+        ]
+    return table
 
 
 def sources_yml() -> str:

@@ -181,3 +181,33 @@ def test_the_build_ran_and_passed_every_unit_test(built):
     passed = {t for t in tests if any(f"{t} " in line and " PASS " in line for line in lines)}
     assert len(tests) >= 31
     assert passed == tests, sorted(tests - passed)
+
+
+def test_a_broken_rule_fails_its_model_rules_test_naming_model_and_rules(built, tmp_path):
+    """The column rules of a model run as one dbt test (tests/generic/model_rules.sql): a row
+    that breaks some of them fails that test with one error naming the model, each broken rule
+    and its count; the same build's clean model still passes."""
+    import shutil
+
+    _, built_warehouse = built
+    warehouse = tmp_path / "toex.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:  # the calendar is rendered from the vars, so it has rows on an empty raw layer
+        con.execute(
+            "INSERT INTO intermediate.int_fiscal_quarters SELECT * REPLACE "
+            "(5 AS quarter_number, NULL AS quarter_end) FROM intermediate.int_fiscal_quarters "
+            "WHERE is_latest_quarter"
+        )
+    finally:
+        con.close()
+    result = run_dbt(
+        ["test", "-s", "int_fiscal_quarters_rules", "int_kpi_periods_rules"], warehouse, tmp_path
+    )
+    out = result.stdout
+    assert result.returncode != 0, out[-4000:]
+    assert "int_fiscal_quarters breaks accepted_values(quarter_number): 1 row; " in out, out
+    assert "not_null(quarter_end): 1 row; " in out
+    assert "unique(quarter_sequence): 1 value; unique(quarter_start): 1 value" in out
+    assert "unique(quarter_end)" not in out, "a null is not a duplicate (dbt's unique)"
+    assert "PASS=1" in out and "ERROR=1" in out, out[-3000:]
