@@ -92,4 +92,3 @@
       and case when message is not null
           then {{ toex_raise("'" ~ model.identifier ~ " breaks ' || message") }} end is null
 {% endtest %}
-
