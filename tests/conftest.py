@@ -284,11 +284,12 @@ def pytest_collection_modifyitems(config, items):
 
     Order, for `make test`'s two workers (`--dist loadgroup --no-loadscope-reorder` hands out
     tests, or whole xdist groups, in this order as workers free up): the Spark parity test first
-    (the longest: it must not start last), then the other units of work (a test, or an xdist
-    group) longest first, by their `runs` marks and the shared runs they use (the greedy
-    longest-first rule, which leaves the two workers ending close together); then the tests that
-    only read the demo run; then the fast ones. tests/xdist_groups.py keeps a worker busy with a
-    long test from holding the next long unit meanwhile."""
+    when selected (a bare `pytest -n 2`; `make test` leaves it to `make test-spark`), then the
+    other units of work (a test, or an xdist group) longest first, by their `runs` marks and the
+    shared runs they use (the greedy longest-first rule, which leaves the two workers ending
+    close together); then the tests that only read the demo run; then the fast ones.
+    tests/xdist_groups.py keeps a worker busy with a long test from holding the next long unit
+    meanwhile."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if DEMO_RUN_FIXTURES & fixtures:
@@ -316,9 +317,7 @@ def pytest_collection_modifyitems(config, items):
 
     order = sorted(units, key=rank)  # stable: modules stay together within a rank
     items[:] = [item for unit in order for item in units[unit]]
-    xdist_groups.write(
-        items, {i.nodeid for i in items if cost[xdist_groups.group_of(i) or i.nodeid]}
-    )
+    xdist_groups.write(items, {i.nodeid for u in order if cost[u] for i in units[u]})
 
 
 def pytest_runtest_teardown(item, nextitem):

@@ -14,7 +14,6 @@ import pytest
 from dagster_project.runlog import Console, Progress, _tally, stage_of
 from dagster_project.settings import Settings
 
-TOEX = [sys.executable, "-m", "dagster_project.cli"]
 CHATTER = re.compile(
     r"_get_default_value|great_expectations|alembic|Skipping|\bSTART\b.*\[RUN\]|\bPASS\b|"
     r"Running dbt command|dagster - (INFO|DEBUG)"

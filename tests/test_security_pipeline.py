@@ -40,7 +40,7 @@ def test_published_files_are_owner_and_group_only(demo_run):
 
 
 def test_sigkill_during_the_analysts_parquet_copy(crash_sequence):
-    """A run killed while the analysts' Parquet copy is staged (tests/crash_sequence.py, step 4)."""
+    """A run killed while the analysts' Parquet copy is staged (tests/crash_sequence.py, step 3)."""
     s = crash_sequence
     assert s.parquet_link_after_kill == s.parquet_link_before and s.parquet_table_after_kill, (
         "the previous copy is still served"

@@ -13,7 +13,8 @@ datasource, the exports from Spark's tables. Compared:
 - the evaluation pack: every figure (the numbers in its text) outside the provenance and
   data-quality sections, whose run ids, paths and timings differ by nature.
 
-Marked `spark` and `slow`: `make test` and CI run it; it skips only when no Java is installed.
+Marked `spark` and `slow`: `make test-spark` (its own CI step) runs it, `make test` leaves it
+out; it skips only when no Java is installed.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ holds every closed code list (shared lists by name, per-column `values` lists as
 their breakdowns from it. `models/staging/_sources.yml` declares source `raw` (one table per
 extract, the contract's title, column descriptions and warehouse types, unique/not_null on a
 one-column key as one `model_rules` test) and source `ops`. The staging models cast each column
-to its `data_type` there
-(macro `stage_source`), so a column's type is written once, in its contract.
+to its `data_type` there (macro `stage_source`), so a column's type is written once, in its
+contract.
 `seeds/kpi_catalogue_entries.csv` is `catalogue/kpi_catalogue.yml`, one row per (kpi_id,
 measure, breakdown). `tests/dbt/test_dbt_seeds.py` runs the check.
 """
