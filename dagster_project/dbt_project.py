@@ -3,10 +3,11 @@
 seconds per process (see shared notes on `dg` and `prepare_if_dev`).
 
 dbt's partial parsing is kept valid from `toex prepare` to every run: dbt re-parses the whole
-project (5 s) when its `--vars` or its profile's connection (the warehouse path) differ from
-the saved parse. So the warehouse path is the settings' absolute path in both, and the
-reporting quarter reaches dbt as an environment variable: a new value keeps the saved parse, and
-dbt renders the SQL with it when it compiles.
+project (~7 CPU s against ~3) when its `--vars` or its profile's connection (the warehouse path)
+differ from the saved parse. So dbt runs from the warehouse's folder and names the warehouse by
+its file name (`toex-dbt`, dbt_main.py): the same `path` for every data folder's `toex.duckdb`
+(a test's, the benchmark's, production's). The reporting quarter reaches dbt as an environment
+variable: a new value keeps the saved parse, and dbt renders the SQL with it when it compiles.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
+from dagster_project.dbt_main import IN_WAREHOUSE_DIR_ENV, WAREHOUSE_ENV
 from dagster_project.settings import DBT_PROJECT_DIR
 
 toex_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-WAREHOUSE_ENV = "TOEX_WAREHOUSE"  # profiles.yml
 THREADS_ENV = "TOEX_DBT_THREADS"  # profiles.yml
 # Above this many raw rows dbt runs one model at a time. Measured (docs/SCALE.md): at 1.9 M rows two
 # threads are fine; at 18.4 M, under the 1 GB memory cap, two heavy models at once spill and compete
@@ -34,9 +35,13 @@ QUARTER_ENV = "TOEX_DBT_REPORTING_QUARTER"  # macros/fiscal_calendar.sql, toex_r
 
 
 def dbt_executable() -> str:
-    """The venv's dbt, even when `toex` is called by path without the venv on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """The venv's dbt, as `toex-dbt` (dbt_main.py), even when `toex` is called by path without
+    the venv on PATH; plain dbt where `toex-dbt` is not installed (correct, with a full parse)."""
+    for name in ("toex-dbt", "dbt"):
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return str(beside)
+    return shutil.which("toex-dbt") or shutil.which("dbt") or "dbt"
 
 
 class ToexDbtCliResource(DbtCliResource):
@@ -72,9 +77,11 @@ def dbt_threads(raw_rows: int) -> int:
 def dbt_env(
     warehouse: str | Path, reporting_quarter: str | None = None, threads: int | None = None
 ):
-    """Environment for a dbt subprocess started inside the block, restored afterwards."""
+    """Environment for a dbt subprocess started inside the block, restored afterwards.
+    `toex-dbt` runs it from the warehouse's folder (its saved parse stays valid, dbt_main.py)."""
     values = {
         WAREHOUSE_ENV: str(Path(warehouse).resolve()),
+        IN_WAREHOUSE_DIR_ENV: "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     if reporting_quarter:
@@ -110,6 +117,9 @@ def prepare(warehouse: str | Path) -> Path:
     # From scratch: dbt's partial parse can keep a stale view of a YAML-only change (a singular
     # test's config, seen here), and every run's partial parse starts from the state saved now.
     (Path(toex_dbt.project_dir) / "target" / "partial_parse.msgpack").unlink(missing_ok=True)
+    # The runs' dbt starts in the warehouse's folder (dbt_main.py): so does this parse, whose
+    # saved state they reuse, before the first run has made the folder.
+    Path(warehouse).resolve().parent.mkdir(parents=True, exist_ok=True)
     with dbt_env(warehouse):
         toex_dbt.preparer.prepare(toex_dbt)
         # dagster-dbt's preparer then invalidates the seeds in the saved parse (for a project

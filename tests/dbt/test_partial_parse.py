@@ -63,3 +63,32 @@ def test_a_new_quarter_keeps_the_saved_parse(tmp_path):
         _dbt(tmp_path, {}, ("parse", "--vars", json.dumps({"reporting_quarter": "2025-26 Q3"})))
     )
     assert "config vars" in changed.get("UnableToPartialParse", "")
+
+
+def _parse_through_the_dbt_step(warehouse, target) -> dict[str, str]:
+    """`dbt parse` as the pipeline's dbt step starts dbt (ToexDbtCliResource in dbt_env), with
+    its debug events: whether dbt kept the parse saved in `target` or re-parsed everything."""
+    from dagster_project.dbt_project import ToexDbtCliResource, dbt_env
+
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with dbt_env(warehouse):
+        invocation = ToexDbtCliResource.for_project().cli(
+            ["parse", "--log-level", "debug"], target_path=target, raise_on_error=False
+        )
+        events = _names([raw.raw_event for raw in invocation.stream_raw_events()])
+    assert invocation.is_successful(), invocation.get_error()
+    return events
+
+
+def test_another_data_folder_keeps_the_saved_parse(tmp_path):
+    """Each test, the benchmark and production have their warehouse in a folder of their own:
+    dbt must keep the parse saved for one (`toex prepare`) in the others; it hashes the
+    profile's connection values, the warehouse's `path` among them (dbt_main.py). A warehouse
+    with another name is another dbt database: that one is parsed in full."""
+    target = tmp_path / "target"
+    _parse_through_the_dbt_step(tmp_path / "prepared" / "toex.duckdb", target)
+    kept = _parse_through_the_dbt_step(tmp_path / "a" / "test" / "toex.duckdb", target)
+    assert "UnableToPartialParse" not in kept, kept.get("UnableToPartialParse")
+    assert "PartialParsingSkipParsing" in kept, sorted(kept)
+    other = _parse_through_the_dbt_step(tmp_path / "a" / "test" / "other.duckdb", target)
+    assert "profile has changed" in other.get("UnableToPartialParse", ""), sorted(other)
