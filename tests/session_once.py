@@ -2,10 +2,15 @@
 
 pytest-xdist's recipe (its docs, "Making session-scoped fixtures execute only once"): the first
 worker to need the value builds it in the session's shared temporary folder under a file lock and
-pickles it; the others wait for the lock and load it. Without xdist it is simply built."""
+pickles it; the others wait for the lock and load it. Without xdist it is simply built.
+
+With TOEX_TEST_SHARED_DIR set (.ci/run), the value is kept there for later pytest sessions of the
+same checkout too: CI's `make test-spark` reads the demo run `make test` built instead of running
+the whole pipeline again."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 from collections.abc import Callable
@@ -13,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+
+SHARED_DIR_ENV = "TOEX_TEST_SHARED_DIR"
 
 
 def once_per_session(
@@ -23,9 +30,10 @@ def once_per_session(
 ) -> tuple:
     """`build(folder)`'s result, a tuple of picklable values (no class defined in a conftest:
     "conftest" names more than one module), built once in `folder` for all workers."""
-    if worker_id == "master":
+    across_sessions = os.environ.get(SHARED_DIR_ENV)
+    if worker_id == "master" and not across_sessions:
         return build(tmp_path_factory.mktemp(name))
-    shared = tmp_path_factory.getbasetemp().parent / name
+    shared = Path(across_sessions or tmp_path_factory.getbasetemp().parent) / name
     result = shared / "result.pickle"
     with FileLock(str(shared) + ".lock"):
         if result.is_file():
