@@ -19,8 +19,6 @@ unknown quarter, a replay id that is not a landed delivery's, no or a short pseu
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
 import logging
 import os
 import sys
@@ -28,6 +26,7 @@ import time
 from pathlib import Path
 
 from dagster_project.fiscal import Quarter
+from dagster_project.process_exit import exit_now
 from dagster_project.settings import Settings
 
 log = logging.getLogger("toex.cli")
@@ -414,17 +413,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The `toex` command: `main`, then the end of the process without Python's own shutdown,
-    which frees every module and object one at a time: ~1.8 s of CPU after a run has imported
-    Dagster, dbt and Great Expectations (docs/SCALE.md, "Fixed cost"). Nothing of the run needs
-    it: its files and connections are closed, only daemon threads remain, and the atexit handlers
-    (logging's, the instance's SQLite keeper) still run. An exception ends the process as usual."""
-    code = main()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
+    """The `toex` command: `main`, then the end of the process without Python's own shutdown
+    (process_exit.py). An exception ends the process as usual."""
+    exit_now(main())
 
 
 if __name__ == "__main__":

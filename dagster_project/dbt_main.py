@@ -15,8 +15,9 @@ process.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
+
+from dagster_project.process_exit import exit_now
 
 WAREHOUSE_ENV = "TOEX_WAREHOUSE"  # profiles.yml
 IN_WAREHOUSE_DIR_ENV = "TOEX_DBT_IN_WAREHOUSE_DIR"
@@ -35,7 +36,11 @@ def main() -> None:
     enter_warehouse_dir()
     from dbt.cli.main import cli
 
-    sys.exit(cli())
+    try:
+        code = cli()  # click ends with SystemExit(dbt's code)
+    except SystemExit as done:
+        code = done.code
+    exit_now(code)  # without freeing dbt's modules one by one (process_exit.py)
 
 
 if __name__ == "__main__":
