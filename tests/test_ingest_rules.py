@@ -122,6 +122,67 @@ def test_orphan_reference(deliveries):
     ]
 
 
+def test_quarantine_keeps_each_value_as_written(deliveries):
+    """The checked table keeps a typed column's text only where it is not the typed value
+    written out (ingest/load.py, `_kept_sql`): the quarantine still shows every value as the
+    file wrote it (trimmed), and a row found by the reference rule after the first pass gets
+    every rule's reason again, in the contract's column order."""
+    import json
+
+    rows = (
+        ASSESS_HEADER
+        + "A1,TARIAN Op 999, msht ,01/02/2024,12.0,6\n"  # orphan, and ori above the maximum
+        + "A2,TARIAN Op 49,MSHT,2024-02-01,+7,\n"  # valid: '+7' and '2024-02-01'
+        + "A3,TARIAN Op 49,Drugs,2024-02-31,0012,x\n"  # impossible date, ori not a number
+    )
+    got = deliveries.ingest(
+        {"operations.csv": OPERATIONS_OK, "morile_assessments.csv": rows}, "morile_assessments"
+    )
+    reconciles(got.result, 3, 1, 2)
+    assert got.quarantine() == [
+        (
+            1,
+            "operation_ref: 'TARIAN Op 999' not found in operations.operation_ref; "
+            "ori: 6 above the maximum 5",
+        ),
+        (3, "assessment_date: '2024-02-31' is not a valid date; ori: 'x' is not a valid integer"),
+    ]
+    kept = [
+        json.loads(j)
+        for (j,) in got.con.execute(
+            "SELECT row_json FROM ingest.quarantine WHERE extract = 'morile_assessments' "
+            "ORDER BY row_number"
+        ).fetchall()
+    ]
+    assert kept == [
+        {
+            "assessment_id": "A1",
+            "operation_ref": "TARIAN Op 999",
+            "threat_type": "msht",
+            "assessment_date": "01/02/2024",
+            "risk_score": "12.0",
+            "ori": "6",
+        },
+        {
+            "assessment_id": "A3",
+            "operation_ref": "TARIAN Op 49",
+            "threat_type": "Drugs",
+            "assessment_date": "2024-02-31",
+            "risk_score": "0012",
+            "ori": "x",
+        },
+    ]
+    (valid,) = got.raw("morile_assessments")
+    assert valid[1:] == (
+        "A2",
+        "TARIAN Op 49",
+        "MSHT",
+        __import__("datetime").date(2024, 2, 1),
+        7,
+        None,
+    )
+
+
 @pytest.mark.parametrize(
     "score,ori,reason",
     [

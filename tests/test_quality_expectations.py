@@ -178,6 +178,73 @@ def test_toex_disruption_job_coverage_collapse_fails_the_gate(wh):
     assert "without_job=10" in o.message and "share_with_job=0.0" in o.message
 
 
+# The cross-table shares are a LEFT JOIN on the referenced table's distinct keys (docs/SCALE.md,
+# "big2"): the same counts as the NOT EXISTS they replaced, a referenced key listed twice
+# counting once and a row whose key is listed nowhere counting as unlisted.
+
+
+def _identifications(wh, with_job: int, without_job: int) -> None:
+    sql(
+        wh,
+        "INSERT INTO raw.toex_jobs "
+        """(_delivery_id, _row_number, job_id, operation_ref, team, origin, support_level,
+        allocated_date, status) VALUES """
+        "('d', 1, 'J1', 'LONDON Op 1', 'LONDON', 'tasked', 'full', '2024-01-01', 'ongoing'), "
+        "('d', 2, 'J2', 'LONDON Op 1', 'LONDON', 'tasked', 'full', '2024-02-01', 'ongoing')",
+    )
+    rows = [
+        f"('d', {i}, 'I{i}', 'IWT', 'R{i}', "
+        f"'{'LONDON Op 1' if i < with_job else 'LONDON Op 2'}', '2025-05-01', 'ocg', true)"
+        for i in range(with_job + without_job)
+    ] + ["('d', 99, 'I99', 'APMIS', 'R99', 'LONDON Op 3', '2025-05-01', 'ocg', true)"]
+    sql(wh, "INSERT INTO raw.identifications VALUES " + ", ".join(rows))
+
+
+def test_iwt_identification_job_coverage_drift_warns_and_collapse_fails_the_gate(wh):
+    _identifications(wh, with_job=3, without_job=7)
+    out = validate(wh, "raw_identifications")
+    assert "iwt_identifications_have_job" not in failed(out)
+    o = out["iwt_identifications_mostly_have_job"]
+    assert not o.success and o.severity == "warn"
+    assert "iwt_identifications=10, without_job=7, share_with_job=0.3" in o.message
+    sql(wh, "DELETE FROM raw.identifications; DELETE FROM raw.toex_jobs")
+    _identifications(wh, with_job=0, without_job=10)
+    o = validate(wh, "raw_identifications")["iwt_identifications_have_job"]
+    assert not o.success and o.severity == "error" and not o.errored
+    assert "without_job=10" in o.message and "share_with_job=0.0" in o.message
+
+
+def test_open_soc_operations_without_a_threat_fail_the_gate(wh):
+    operations = [
+        f"('d', {i}, 'LONDON Op {i}', 'LONDON', 'Met', '2024-01-01', NULL, true)" for i in range(20)
+    ] + ["('d', 20, 'LONDON Op 20', 'LONDON', 'Met', '2024-01-01', '2024-06-01', true)"]
+    sql(wh, "INSERT INTO raw.operations VALUES " + ", ".join(operations))
+    # Op 0 has two threats (counted once); Op 20 is closed (not counted).
+    threats = [f"('d', {i}, 'LONDON Op {i}', 'CSA', NULL)" for i in range(19)]
+    threats += ["('d', 50, 'LONDON Op 0', 'Drugs', NULL)", "('d', 51, 'LONDON Op 20', 'CSA', NULL)"]
+    sql(wh, "INSERT INTO raw.operation_threats VALUES " + ", ".join(threats))
+    out = validate(wh, "raw_operation_threats")
+    assert "soc_operations_have_threat" not in failed(out), out["soc_operations_have_threat"]
+    sql(
+        wh,
+        "DELETE FROM raw.operation_threats WHERE operation_ref IN ('LONDON Op 1', 'LONDON Op 2')",
+    )
+    o = validate(wh, "raw_operation_threats")["soc_operations_have_threat"]
+    assert not o.success and o.severity == "error" and not o.errored
+    assert "soc_operations=20, without_threat=3, share_with_threat=0.85" in o.message
+
+
+def test_assessments_of_a_threat_not_listed_on_their_operation_warn(wh):
+    threats = ["('d', 1, 'LONDON Op 1', 'CSA', NULL)", "('d', 2, 'LONDON Op 1', 'CSA', 'x')"]
+    sql(wh, "INSERT INTO raw.operation_threats VALUES " + ", ".join(threats))
+    _assessments(wh, [400, 500, 600, 450], [1, 2, 3, 4])
+    assert "assessment_threat_on_operation" not in failed(validate(wh, "raw_morile_assessments"))
+    sql(wh, "UPDATE raw.morile_assessments SET threat_type = 'Drugs' WHERE _row_number < 2")
+    o = validate(wh, "raw_morile_assessments")["assessment_threat_on_operation"]
+    assert not o.success and o.severity == "warn"
+    assert "assessments=4, threat_not_listed=2, share_listed=0.5" in o.message
+
+
 def _assessments(wh, scores, oris):
     rows = [
         f"('d', {i}, 'A{i}', 'LONDON Op 1', 'CSA', '2025-05-01', {s}, "

@@ -222,7 +222,12 @@ def _record(con, load_id: str, r: IngestResult, sha: str) -> None:
 
 
 def _mark_repeats(
-    con: duckdb.DuckDBPyConnection, checked: str, keys: list[str], every: str, key_names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    checked: str,
+    rows: str,
+    keys: list[str],
+    every: str,
+    key_names: list[str],
 ) -> None:
     """Among the rows that pass every rule, mark exact duplicates of an earlier row collapsed,
     and quarantine every remaining row whose key another remaining row shares (naming them all).
@@ -237,7 +242,7 @@ def _mark_repeats(
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {checked}_repeats AS
         WITH valid AS NOT MATERIALIZED (
-                SELECT *, hash({key_list}) AS _key_hash FROM {checked} WHERE _reason IS NULL),
+                SELECT *, hash({key_list}) AS _key_hash FROM {rows} WHERE _reason IS NULL),
              shared AS (SELECT _key_hash FROM valid GROUP BY ALL HAVING count(*) > 1),
              candidates AS (SELECT * FROM valid SEMI JOIN shared USING (_key_hash)),
              dedup AS (
@@ -261,6 +266,31 @@ def _mark_repeats(
             FROM {checked}_repeats r WHERE {checked}._row_number = r._row_number"""
         )
     con.execute(f"DROP TABLE {checked}_repeats")
+
+
+def _plain_text(col) -> bool:
+    """A column whose typed value is its cleaned text itself (text, no code list)."""
+    marker = '"v_"'
+    return rules.typed(col, marker) == marker
+
+
+def _kept_sql(col) -> str:
+    """What the checked table keeps of a column: the typed value, and the cleaned text only
+    where it is not the typed value written out (`12.0`, `01/04/2025`, a value that is not
+    valid, a code in other case). The text of 8.5 M rows twice spilled the table to disk under
+    the memory cap (docs/SCALE.md, "Scale 1000"); `_restored_sql` gives it back exactly."""
+    v, t = quote_identifier("v_" + col.name), quote_identifier("t_" + col.name)
+    if _plain_text(col):
+        return v
+    return f"{t}, CASE WHEN {v} IS DISTINCT FROM CAST({t} AS VARCHAR) THEN {v} END AS {v}"
+
+
+def _restored_sql(col) -> str:
+    """The column's cleaned text `v_` and typed value `t_` from what `_kept_sql` kept."""
+    v, t = quote_identifier("v_" + col.name), quote_identifier("t_" + col.name)
+    if _plain_text(col):
+        return f"{v}, {v} AS {t}"
+    return f"COALESCE({v}, CAST({t} AS VARCHAR)) AS {v}, {t}"
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
@@ -328,6 +358,7 @@ def ingest_file(
         f"{rules.typed(c, quote_identifier('v_' + c.name))} AS {quote_identifier('t_' + c.name)}"
         for c in cols
     )
+    kept = ", ".join(_kept_sql(c) for c in cols)
 
     def reasons_sql(refs_available: set[str]) -> str:
         return "concat_ws('; ', " + ", ".join(rules.reasons(contract, refs_available)) + ")"
@@ -337,24 +368,35 @@ def ingest_file(
         for c in cols
     )
     keys = [quote_identifier("t_" + k) for k in contract.key]
+    checked = f"{tmp}_checked"
+    rows = f"{tmp}_rows"  # the checked rows with every `v_` and `t_` column, as computed
     # The rules, row by row, in one pass over the file's rows, which keeps their order (one
     # table, no join), so the accepted rows go in without a sort. The reference rules (a join)
     # are checked after, in place: only the rows they break get their reasons again, all rules.
+    # The table keeps each value once (`_kept_sql`); the view `rows` gives back the cleaned
+    # text and the typed value of every column exactly as computed here.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {tmp}_checked AS
+        CREATE OR REPLACE TEMP TABLE {checked} AS
         WITH cleaned AS (SELECT _row_number, {cleaned} FROM {tmp}),
              typed AS (SELECT *, {typed} FROM cleaned),
              checked AS (SELECT *, {reasons_sql(set())} AS _reasons FROM typed)
-        SELECT * EXCLUDE (_reasons), NULLIF(_reasons, '') AS _reason, false AS _collapsed
+        SELECT _row_number, {kept}, NULLIF(_reasons, '') AS _reason, false AS _collapsed
         FROM checked"""
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {rows} AS SELECT _row_number, "
+        + ", ".join(_restored_sql(c) for c in cols)
+        + f", _reason, _collapsed FROM {checked}"
     )
     if unknown := rules.unknown_references(contract, existing):
         con.execute(
-            f"UPDATE {tmp}_checked SET _reason = NULLIF({reasons_sql(existing)}, '') "
-            f"WHERE {unknown}"
+            f"""UPDATE {checked} SET _reason = broken._reason
+            FROM (SELECT _row_number, NULLIF({reasons_sql(existing)}, '') AS _reason
+                  FROM {rows} WHERE {unknown}) broken
+            WHERE {checked}._row_number = broken._row_number"""
         )
-    _mark_repeats(con, f"{tmp}_checked", keys, every, contract.key)
+    _mark_repeats(con, checked, rows, keys, every, contract.key)
     release(con, tmp)  # the file's text is in the checked table now: free its memory early
 
     def sql_value(c):
@@ -382,7 +424,7 @@ def ingest_file(
         # No ORDER BY: the checked table holds the rows in file order (above).
         con.execute(f"""INSERT INTO raw.{quote_identifier(contract.extract)}
             SELECT {sql_literal(delivery_id)} AS _delivery_id, _row_number, {stored}
-            FROM {tmp}_checked WHERE _reason IS NULL AND NOT _collapsed""")
+            FROM {rows} WHERE _reason IS NULL AND NOT _collapsed""")
         con.execute("DELETE FROM ingest.quarantine WHERE load_id = ?", [load_id])
         con.execute(
             f"""INSERT INTO ingest.quarantine
@@ -390,7 +432,7 @@ def ingest_file(
             f"""{sql_literal(contract.extract)}, {sql_literal(landed.file_name)}, """
             f"""_row_number, _reason,
                    left(CAST(json_object({json_parts}) AS VARCHAR), {QUARANTINE_JSON_CHARS})
-            FROM {tmp}_checked WHERE _reason IS NOT NULL ORDER BY _row_number"""
+            FROM {rows} WHERE _reason IS NOT NULL ORDER BY _row_number"""
         )
         if read.parse_rejects:
             con.executemany(
@@ -446,7 +488,8 @@ def ingest_file(
         con.execute("ROLLBACK")
         raise
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {tmp}_checked")
+        con.execute(f"DROP VIEW IF EXISTS {rows}")
+        con.execute(f"DROP TABLE IF EXISTS {checked}")
         release(con, tmp)
     log.info(
         "%s: holds %d rows, read %d = accepted %d + quarantined %d + collapsed %d (%.2fs)",

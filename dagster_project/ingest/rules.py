@@ -60,7 +60,8 @@ def typed(col: Column, v: str) -> str:
         f = ", ".join(sql_literal(w) for w in FALSE_WORDS)
         return f"(CASE WHEN lower({v}) IN ({t}) THEN true WHEN lower({v}) IN ({f}) THEN false END)"
     if col.type == "integer":
-        whole = f"regexp_replace({v}, '\\.0+$', '')"
+        # The zero fraction is cut only where there is one: a copy of every value otherwise.
+        whole = f"CASE WHEN contains({v}, '.') THEN regexp_replace({v}, '\\.0+$', '') ELSE {v} END"
         return (
             f"CASE WHEN regexp_full_match({v}, {sql_literal(INTEGER_TEXT)}) "
             f"THEN try_cast({whole} AS BIGINT) END"
