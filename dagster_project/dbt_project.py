@@ -109,24 +109,25 @@ def environ(values: dict[str, str]):
 
 
 def prepare(warehouse: str | Path) -> Path:
-    """Run `dbt deps`/`dbt parse` and leave target/manifest.json for the definitions to load;
-    parsed against `warehouse`, the runs' warehouse, so their parse is partial."""
-    os.environ["PATH"] = (
-        str(Path(dbt_executable()).parent) + os.pathsep + os.environ.get("PATH", "")
-    )
+    """Run `dbt deps` (if the project has packages) and `dbt parse`, leaving target/manifest.json
+    for the definitions to load; parsed as the runs' dbt starts (`toex-dbt` for `warehouse`), so
+    their parse is partial."""
     # From scratch: dbt's partial parse can keep a stale view of a YAML-only change (a singular
     # test's config, seen here), and every run's partial parse starts from the state saved now.
     (Path(toex_dbt.project_dir) / "target" / "partial_parse.msgpack").unlink(missing_ok=True)
     # The runs' dbt starts in the warehouse's folder (dbt_main.py): so does this parse, whose
     # saved state they reuse, before the first run has made the folder.
     Path(warehouse).resolve().parent.mkdir(parents=True, exist_ok=True)
+    # Not dagster-dbt's preparer: it parses with plain `dbt` (the absolute warehouse path, another
+    # profile hash than the runs') and then marks the seeds changed in the saved parse (for a
+    # project prepared in one place and run in another), so every run re-parsed the 4 seeds
+    # and the files around them (docs/SCALE.md, "The dbt step").
+    dbt = ToexDbtCliResource.for_project()
     with dbt_env(warehouse):
-        toex_dbt.preparer.prepare(toex_dbt)
-        # dagster-dbt's preparer then invalidates the seeds in the saved parse (for a project
-        # prepared in one place and run in another), so every run re-parsed the 4 seeds and
-        # the files around them. Runs use the project where it is prepared: a second parse
-        # saves the seeds as they are, here (docs/SCALE.md, "The dbt step").
-        DbtCliResource(project_dir=toex_dbt, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet"], target_path=toex_dbt.target_path
-        ).wait()
+        if any(
+            (Path(toex_dbt.project_dir) / name).exists()
+            for name in ("packages.yml", "dependencies.yml")
+        ):
+            dbt.cli(["deps", "--quiet"], target_path=toex_dbt.target_path).wait()
+        dbt.cli(["parse", "--quiet"], target_path=toex_dbt.target_path).wait()
     return toex_dbt.manifest_path
