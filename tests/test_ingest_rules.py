@@ -4,6 +4,8 @@ collapsed."""
 from __future__ import annotations
 
 import io
+import json
+from datetime import date
 
 import openpyxl
 import pytest
@@ -38,7 +40,7 @@ def test_valid_file_loads_typed_and_canonical(deliveries):
         "TARIAN Op 49",
         "TARIAN",
         "South Wales",
-        __import__("datetime").date(2023, 1, 5),
+        date(2023, 1, 5),
         None,
         True,
     )
@@ -127,8 +129,6 @@ def test_quarantine_keeps_each_value_as_written(deliveries):
     written out (ingest/load.py, `_kept_sql`): the quarantine still shows every value as the
     file wrote it (trimmed), and a row found by the reference rule after the first pass gets
     every rule's reason again, in the contract's column order."""
-    import json
-
     rows = (
         ASSESS_HEADER
         + "A1,TARIAN Op 999, msht ,01/02/2024,12.0,6\n"  # orphan, and ori above the maximum
@@ -177,7 +177,7 @@ def test_quarantine_keeps_each_value_as_written(deliveries):
         "A2",
         "TARIAN Op 49",
         "MSHT",
-        __import__("datetime").date(2024, 2, 1),
+        date(2024, 2, 1),
         7,
         None,
     )
