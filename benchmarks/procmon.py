@@ -65,6 +65,7 @@ class Measured:
     samples: list[tuple[float, int]] = field(default_factory=list)
     max_processes: int = 0
     ru_maxrss_bytes: int = 0  # largest single descendant (kernel's own figure)
+    cpu_s: float = 0.0  # user + system CPU of the whole tree (every descendant reaped by then)
 
     @property
     def peak_bytes(self) -> int:
@@ -91,7 +92,8 @@ def run_measured(
     """`extra_roots`: processes outside the command's tree whose trees count too (the Spark
     cluster's master and worker: the worker's tree holds the executors)."""
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = usage_before.ru_maxrss
     started = time.time()
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -123,6 +125,10 @@ def run_measured(
             out.close()
     m.wall_s = time.monotonic() - t0
     m.ended = time.time()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = usage.ru_maxrss
     m.ru_maxrss_bytes = after * 1024 if after > before else 0
+    # One command at a time, so the change in RUSAGE_CHILDREN is this command's tree; a
+    # detached daemon (the Spark cluster) is not reaped by it and does not count.
+    m.cpu_s = (usage.ru_utime + usage.ru_stime) - (usage_before.ru_utime + usage_before.ru_stime)
     return m

@@ -1,0 +1,36 @@
+"""The benchmark's own measurements: CPU of a command's whole process tree, and what a ratio
+target leaves in CPU."""
+
+import sys
+
+import pytest
+
+from benchmarks.procmon import run_measured
+from benchmarks.scale import cpu_budget
+
+# A parent that waits for a child which burns ~0.6 s of CPU: the tree's CPU must include it.
+BUSY_CHILD = (
+    "import subprocess, sys;"
+    "subprocess.run([sys.executable, '-c',"
+    " 'import time\\nt=time.process_time()\\nwhile time.process_time()-t<0.6: pass'], check=True)"
+)
+
+
+def test_run_measured_counts_the_cpu_of_descendants():
+    m = run_measured([sys.executable, "-c", BUSY_CHILD])
+    assert m.returncode == 0
+    assert m.cpu_s >= 0.6
+    assert m.cpu_s <= m.wall_s * 2 + 0.5
+
+
+def test_cpu_budget_is_the_cores_time_at_the_target_less_the_floors_cpu(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    text = cpu_budget({"cpu_s": 45.0}, {"wall_s": 13.5, "cpu_s": 26.5}, 1.5)
+    # 2 cores x 1.5 x 13.5 s = 40.5 CPU s, less the floor's 26.5
+    assert "at most 14.0 s beyond the floor's 26.5 s" in text
+    assert "spent 18.5 s beyond it" in text
+
+
+@pytest.mark.parametrize("missing", [{}, {"cpu_s": 0.0}])
+def test_cpu_budget_is_silent_without_cpu_figures(missing):
+    assert cpu_budget(missing, {"wall_s": 1.0, "cpu_s": 1.0}, 1.5) == ""
