@@ -1,0 +1,159 @@
+"""The quality suites in a process of their own, started when a run starts, so that importing
+Great Expectations overlaps the run's first steps on the other core.
+
+Why: `import great_expectations` is ~2 CPU s (docs/SCALE.md, "The quality stage"), paid in a
+run's first quality step, which the raw loads that reference `raw/operations` wait for: at
+scale 1 it sat on the critical path of every run. Imported in a thread it competed with
+ingestion for the GIL (measured: quality −3 s, ingestion +3 s); a process uses the second core.
+
+How: the warehouse resource calls `start()` as a run starts (every launch path: `toex run`, the
+UI's and the daemon's run workers); the worker spawns, imports GX and waits. `run_suites` sends it
+the step's suites and returns what `runner.run_suites` returns there (plain data: outcomes, Data
+Docs paths). The worker opens the warehouse read-only and lets it go before it answers (as
+`runner.run_suites` does in-process), so the step then writes the history as before. Without a
+live worker (not started, it died, the Spark engine, TOEX_GX_WORKER=0) the suites run in this
+process, as before: same code, same results.
+
+Memory: on a large warehouse (over TOEX_GX_WORKER_MAX_BYTES, default 512 MiB: scale 100's is
+~0.2 GB, scale 1000's ~1.1 GB) no worker is started and a live one is stopped, so its ~0.3 GB does
+not add to dbt's peak (docs/SCALE.md: 1.9 of 2 GiB at scale 1000).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import traceback
+from pathlib import Path
+
+log = logging.getLogger("toex.quality")
+
+ENABLED_ENV = "TOEX_GX_WORKER"  # "0": the suites always run in the step's own process
+MAX_BYTES_ENV = "TOEX_GX_WORKER_MAX_BYTES"
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+_lock = threading.Lock()
+_worker = None  # (process, connection) while one is alive
+
+
+def enabled() -> bool:
+    from dagster_project import engine
+
+    return os.environ.get(ENABLED_ENV, "1").strip() != "0" and not engine.is_spark()
+
+
+def _large(warehouse: Path) -> bool:
+    limit = int(os.environ.get(MAX_BYTES_ENV) or DEFAULT_MAX_BYTES)
+    try:
+        return warehouse.stat().st_size > limit
+    except OSError:  # not created yet: a first run
+        return False
+
+
+def start(warehouse: str | Path) -> None:
+    """Make sure a worker is alive for a run on `warehouse` (none on a large one). Never fails a
+    run: without a worker the suites run in-process."""
+    global _worker
+    try:
+        with _lock:
+            if not enabled() or _large(Path(warehouse)):
+                _stop_locked()
+                return
+            if _worker is not None and _worker[0].is_alive():
+                return
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("spawn")  # not fork: the parent has threads
+            parent, child = ctx.Pipe()
+            process = ctx.Process(target=_serve, args=(child,), name="toex-gx-worker", daemon=True)
+            process.start()
+            child.close()
+            _worker = (process, parent)
+    except Exception:  # an optimisation only
+        log.warning("could not start the quality worker: suites run in-process", exc_info=True)
+        _worker = None
+
+
+def stop() -> None:
+    with _lock:
+        _stop_locked()
+
+
+def _stop_locked() -> None:
+    global _worker
+    if _worker is None:
+        return
+    process, conn = _worker
+    _worker = None
+    try:
+        conn.send(None)
+        conn.close()
+    except OSError:
+        pass
+    process.join(timeout=5)
+    if process.is_alive():
+        process.terminate()
+
+
+atexit.register(stop)
+
+
+def run_suites(batches, warehouse, **kwargs):
+    """`runner.run_suites(batches, warehouse, **kwargs)`, in the worker if one is alive."""
+    from dagster_project.quality import runner
+
+    with _lock:
+        if _worker is not None and _worker[0].is_alive():
+            _, conn = _worker
+            try:
+                conn.send((batches, str(warehouse), kwargs, dict(os.environ), os.getcwd()))
+                ok, value = conn.recv()
+            except (EOFError, OSError):  # it died: this step runs the suites itself
+                log.warning("the quality worker stopped: suites run in-process", exc_info=True)
+                _stop_locked()
+            else:
+                if ok:
+                    return value
+                raise value
+    return runner.run_suites(batches, warehouse, **kwargs)
+
+
+def _serve(conn) -> None:
+    """The worker: import GX, then validate what it is sent until told to stop (None) or its
+    parent is gone (end of file)."""
+    from dagster_project.quality import gx_duckdb, runner
+
+    gx_duckdb.ensure_duckdb_support()
+    import great_expectations  # noqa: F401  (the import this process exists to do early)
+
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        batches, warehouse, kwargs, environ, cwd = job
+        try:  # the step's environment and folder, as if it ran in-process
+            os.environ.clear()
+            os.environ.update(environ)
+            os.chdir(cwd)
+            reply = (True, runner.run_suites(batches, warehouse, **kwargs))
+        except Exception as exc:  # the step reports it, as if raised in-process
+            reply = (False, _picklable(exc))
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an unpicklable result: say so rather than hang the step
+            conn.send((False, RuntimeError(f"quality worker: could not return the result: {exc}")))
+
+
+def _picklable(exc: Exception) -> Exception:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception(exc)))
