@@ -128,13 +128,15 @@ def _serve(conn) -> None:
     gx_duckdb.ensure_duckdb_support()
     import great_expectations  # noqa: F401  (the import this process exists to do early)
 
+    from dagster_project.process_exit import exit_now
+
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
-            return
-        if job is None:
-            return
+            job = None
+        if job is None:  # without Python's teardown of GX's modules (~1 s), as toex ends
+            exit_now(0)
         batches, warehouse, kwargs, environ, cwd = job
         try:  # the step's environment and folder, as if it ran in-process
             os.environ.clear()
