@@ -30,6 +30,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
             worker.start(self.path)
 
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        from dagster_project.quality import worker
+
+        worker.run_ended(self.path)
+
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         with warehouse.connect(Path(self.path), read_only=read_only) as con:

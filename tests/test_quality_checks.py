@@ -279,11 +279,21 @@ def test_without_a_live_worker_the_step_runs_the_suites_itself(tmp_path, monkeyp
     process.kill()
     process.join(timeout=30)
     assert worker.run_suites([], small) == ("in-process", [], str(small))
-    # A large warehouse: no worker (its memory would add to dbt's peak), a live one is stopped.
+    # A large delivery: no worker (its memory would add to dbt's peak), a live one is stopped,
+    # at the start of a run and at its end.
+    from dagster_project import dbt_project
+
     worker.start(small)
     assert worker._worker is not None
-    monkeypatch.setenv(worker.MAX_BYTES_ENV, "1")
-    small.write_bytes(b"larger than one byte")
+    with duckdb.connect(str(small)) as con:
+        con.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT range AS n FROM range(3)")
+    monkeypatch.setattr(dbt_project, "LARGE_RAW_ROWS", 2)
+    worker.run_ended(small)
+    assert worker._worker is None
     worker.start(small)
     assert worker._worker is None
     assert worker.run_suites([], small) == ("in-process", [], str(small))
+    monkeypatch.setattr(dbt_project, "LARGE_RAW_ROWS", 3)
+    worker.start(small)
+    assert worker._worker is not None
+    worker.stop()

@@ -14,9 +14,10 @@ Docs paths). The worker opens the warehouse read-only and lets it go before it a
 live worker (not started, it died, the Spark engine, TOEX_GX_WORKER=0) the suites run in this
 process, as before: same code, same results.
 
-Memory: on a large warehouse (over TOEX_GX_WORKER_MAX_BYTES, default 512 MiB: scale 100's is
-~0.2 GB, scale 1000's ~1.1 GB) no worker is started and a live one is stopped, so its ~0.3 GB does
-not add to dbt's peak (docs/SCALE.md: 1.9 of 2 GiB at scale 1000).
+Memory: the worker's interpreter and libraries count again in the process tree (~0.2 GB more
+at scale 1, measured). For a large delivery (more raw rows than `dbt_project.LARGE_RAW_ROWS`, where
+dbt's peak nears 2 GiB, docs/SCALE.md) no worker is started, and one that served the ingest run is
+stopped when that run ends, so it is never alive during dbt there.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from pathlib import Path
 log = logging.getLogger("toex.quality")
 
 ENABLED_ENV = "TOEX_GX_WORKER"  # "0": the suites always run in the step's own process
-MAX_BYTES_ENV = "TOEX_GX_WORKER_MAX_BYTES"
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 _lock = threading.Lock()
 _worker = None  # (process, connection) while one is alive
@@ -45,11 +44,18 @@ def enabled() -> bool:
 
 
 def _large(warehouse: Path) -> bool:
-    limit = int(os.environ.get(MAX_BYTES_ENV) or DEFAULT_MAX_BYTES)
-    try:
-        return warehouse.stat().st_size > limit
-    except OSError:  # not created yet: a first run
+    """A large delivery loaded (dbt_project.LARGE_RAW_ROWS); unknown (held by another process)
+    counts as large: no worker, as before."""
+    if not warehouse.exists():  # a first run
         return False
+    from dagster_project import dbt_project
+    from dagster_project import warehouse as wh
+
+    try:
+        with wh.connect(warehouse, read_only=True) as con:
+            return dbt_project.raw_rows(con) > dbt_project.LARGE_RAW_ROWS
+    except Exception:
+        return True
 
 
 def start(warehouse: str | Path) -> None:
@@ -79,6 +85,12 @@ def start(warehouse: str | Path) -> None:
 def stop() -> None:
     with _lock:
         _stop_locked()
+
+
+def run_ended(warehouse: str | Path) -> None:
+    """At a run's end: a worker is not kept for the next run (dbt's) of a large delivery."""
+    if _worker is not None and _large(Path(warehouse)):
+        stop()
 
 
 def _stop_locked() -> None:
