@@ -297,3 +297,20 @@ def test_without_a_live_worker_the_step_runs_the_suites_itself(tmp_path, monkeyp
     worker.start(small)
     assert worker._worker is not None
     worker.stop()
+
+
+def test_an_interrupted_step_ends_the_worker_so_no_answer_goes_astray(tmp_path, monkeypatch):
+    from dagster_project.quality import worker
+
+    worker.start(tmp_path / "toex.duckdb")
+    process, conn = worker._worker
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(conn, "recv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_suites([], tmp_path / "toex.duckdb")
+    assert worker._worker is None
+    process.join(timeout=30)
+    assert not process.is_alive()

@@ -23,6 +23,7 @@ stopped when that run ends, so it is never alive during dbt there.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -93,17 +94,18 @@ def run_ended(warehouse: str | Path) -> None:
         stop()
 
 
-def _stop_locked() -> None:
+def _stop_locked(kill: bool = False) -> None:
     global _worker
     if _worker is None:
         return
     process, conn = _worker
     _worker = None
-    try:
-        conn.send(None)
-        conn.close()
-    except OSError:
-        pass
+    if kill:
+        process.terminate()
+    else:
+        with contextlib.suppress(OSError):
+            conn.send(None)
+    conn.close()
     process.join(timeout=5)
     if process.is_alive():
         process.terminate()
@@ -125,6 +127,9 @@ def run_suites(batches, warehouse, **kwargs):
             except (EOFError, OSError):  # it died: this step runs the suites itself
                 log.warning("the quality worker stopped: suites run in-process", exc_info=True)
                 _stop_locked()
+            except BaseException:  # interrupted (a cancelled run): its answer would go astray
+                _stop_locked(kill=True)
+                raise
             else:
                 if ok:
                     return value
