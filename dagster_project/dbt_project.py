@@ -65,6 +65,12 @@ class ToexDbtCliResource(DbtCliResource):
         return cls(project_dir=toex_dbt, dbt_executable=dbt_executable())
 
 
+def raw_rows(con) -> int:
+    """Rows in the warehouse's raw tables (DuckDB's estimate: no scan), the delivery's size."""
+    return con.execute("""SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()
+        WHERE database_name = current_database() AND schema_name = 'raw'""").fetchone()[0]
+
+
 def dbt_threads(raw_rows: int) -> int:
     """$TOEX_DBT_THREADS if set, else 1 for a large delivery and 2 otherwise."""
     explicit = os.environ.get(THREADS_ENV)

@@ -109,6 +109,11 @@ def execute(
             listener,
         )
     finally:
+        # The quality worker (quality/worker.py) served both runs; it ends with them, so it no
+        # longer holds this command's output (runlog.captured waits for its last writer).
+        from dagster_project.quality import worker
+
+        worker.stop()
         try:  # both jobs' runs, per job and quarter, as the daemon's run_history_retention does
             runlog.prune_runs(instance, None, settings.keep_runs)
         except Exception:  # housekeeping: never fail a finished run for it

@@ -24,6 +24,16 @@ class WarehouseResource(dg.ConfigurableResource):
             from dagster_project.run_owner import claim_run
 
             claim_run(context.instance, context.run.run_id)
+        if context.run is not None and _runs_quality_suites(context.run):
+            # GX's import starts now, on the other core, while the first steps run.
+            from dagster_project.quality import worker
+
+            worker.start(self.path)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        from dagster_project.quality import worker
+
+        worker.run_ended(self.path)
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -31,6 +41,18 @@ class WarehouseResource(dg.ConfigurableResource):
             if not read_only:
                 warehouse.ensure_schemas(con)
             yield con
+
+
+def _runs_quality_suites(run: dg.DagsterRun) -> bool:
+    """Whether the run may execute a quality suite step (`gx_*`, defs/quality.py)."""
+    from dagster_project.quality.gate import GATE, WARNINGS
+
+    if run.step_keys_to_execute is not None and not any(
+        k.startswith("gx_") for k in run.step_keys_to_execute
+    ):
+        return False
+    checks = run.asset_check_selection
+    return checks is None or any(k.name in (GATE, WARNINGS) for k in checks)
 
 
 class PlatformPaths(dg.ConfigurableResource):

@@ -1,6 +1,7 @@
 """The suites as Dagster asset checks: definitions (fast to load, no GX import), blocking
 semantics, history rows and Data Docs links, on a small job."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -231,3 +232,85 @@ def test_suites_in_one_step_keep_their_own_results(tmp_path):
     with duckdb.connect(str(tmp_path / "warehouse" / "toex.duckdb"), read_only=True) as con:
         recorded = {r["asset"] for r in history.results_for_run(con, result.run_id)}
     assert recorded == {"raw/comms_metrics", "raw/costs"}
+
+
+# ------------------------------------------------------------ the worker (quality/worker.py)
+
+
+def _outcomes(result) -> list:
+    return sorted(
+        (e.asset_key.to_user_string(), e.check_name, e.passed, e.description)
+        for e in result.get_asset_check_evaluations()
+    )
+
+
+def test_the_suites_run_in_a_worker_started_with_the_run_with_the_same_results(
+    small_job, monkeypatch
+):
+    from dagster_project.quality import runner, worker
+
+    job, _ = small_job
+    in_this_process = []
+    real = runner.run_suites
+    monkeypatch.setattr(
+        runner, "run_suites", lambda *a, **k: in_this_process.append(1) or real(*a, **k)
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        with_worker = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not in_this_process, "the suites ran in the step's process, not in the worker"
+    assert worker._worker is not None and worker._worker[0].pid != os.getpid()
+
+    monkeypatch.setenv(worker.ENABLED_ENV, "0")
+    with dg.DagsterInstance.ephemeral() as instance:
+        alone = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert in_this_process == [1]
+    assert with_worker.success and alone.success
+    assert _outcomes(with_worker) == _outcomes(alone)
+    assert ("raw/comms_metrics", WARNINGS, False) in [o[:3] for o in _outcomes(alone)]
+
+
+def test_without_a_live_worker_the_step_runs_the_suites_itself(tmp_path, monkeypatch):
+    from dagster_project.quality import runner, worker
+
+    monkeypatch.setattr(runner, "run_suites", lambda b, w, **k: ("in-process", b, str(w)))
+    small = tmp_path / "toex.duckdb"
+    worker.start(small)
+    process = worker._worker[0]
+    process.kill()
+    process.join(timeout=30)
+    assert worker.run_suites([], small) == ("in-process", [], str(small))
+    # A large delivery: no worker (its memory would add to dbt's peak), a live one is stopped,
+    # at the start of a run and at its end.
+    from dagster_project import dbt_project
+
+    worker.start(small)
+    assert worker._worker is not None
+    with duckdb.connect(str(small)) as con:
+        con.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT range AS n FROM range(3)")
+    monkeypatch.setattr(dbt_project, "LARGE_RAW_ROWS", 2)
+    worker.run_ended(small)
+    assert worker._worker is None
+    worker.start(small)
+    assert worker._worker is None
+    assert worker.run_suites([], small) == ("in-process", [], str(small))
+    monkeypatch.setattr(dbt_project, "LARGE_RAW_ROWS", 3)
+    worker.start(small)
+    assert worker._worker is not None
+    worker.stop()
+
+
+def test_an_interrupted_step_ends_the_worker_so_no_answer_goes_astray(tmp_path, monkeypatch):
+    from dagster_project.quality import worker
+
+    worker.start(tmp_path / "toex.duckdb")
+    process, conn = worker._worker
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(conn, "recv", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_suites([], tmp_path / "toex.duckdb")
+    assert worker._worker is None
+    process.join(timeout=30)
+    assert not process.is_alive()

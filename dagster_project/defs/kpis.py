@@ -24,6 +24,7 @@ from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from dagster_project import engine
 from dagster_project.contract import contracts
 from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, dbt_threads, toex_dbt
+from dagster_project.dbt_project import raw_rows as count_raw_rows
 from dagster_project.defs.jobs import PUBLISH_JOB
 from dagster_project.fiscal import Quarter
 from dagster_project.partitions import default_reporting_quarter, run_quarter_of
@@ -212,8 +213,7 @@ def toex_dbt_models(
 ):
     quarter = reporting_quarter(context, config)
     with warehouse.connect() as con:
-        raw_rows = con.execute("""SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables()
-            WHERE database_name = current_database() AND schema_name = 'raw'""").fetchone()[0]
+        raw_rows = count_raw_rows(con)
     threads = dbt_threads(raw_rows)
     context.log.info(
         f"dbt build for reporting quarter {quarter.label} on {warehouse.path} "

@@ -94,7 +94,8 @@ def evaluate_suites(
     and connection, one Data Docs build, one write of the history). `landing` (where the
     validated Parquet is) is needed on the Spark engine only. `selected`: the (asset path, check
     name) pairs to report (all by default)."""
-    from dagster_project.quality.runner import SuiteBatch, run_suites, runtime_parameters
+    from dagster_project.quality.runner import SuiteBatch, runtime_parameters
+    from dagster_project.quality.worker import run_suites
 
     batches, notes = [], {}
     with warehouse.connect(read_only=True) as con:
