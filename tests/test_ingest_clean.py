@@ -15,10 +15,14 @@ CORES = [None, "", "a", "a b", "é", "x\ty", "Op 49", "12.0", "\u00a0x\u00a0", "
 
 
 def test_clean_is_trim_of_the_four_characters_then_blank_to_null():
-    values = [None] + [
-        left + core + right
-        for left, core, right in itertools.product(EDGES, [c for c in CORES if c], EDGES)
-    ] + ["".join(p) for p in itertools.product(EDGES[:6], repeat=2)]
+    values = (
+        [None]
+        + [
+            left + core + right
+            for left, core, right in itertools.product(EDGES, [c for c in CORES if c], EDGES)
+        ]
+        + ["".join(p) for p in itertools.product(EDGES[:6], repeat=2)]
+    )
     con = duckdb.connect()
     con.execute("CREATE TABLE v (c VARCHAR)")
     con.executemany("INSERT INTO v VALUES (?)", [[x] for x in values])

@@ -51,8 +51,9 @@ def test_the_spark_engine_writes_what_the_ingestion_would_have(tmp_path):
     assert load.export_missing_validated(con, derived, NEW) == []  # nothing missing: no write
     for extract in ("operations", "disruptions"):
         a, b = (
-            con.execute(f"SELECT * FROM read_parquet('{root}/validated/{NEW}/{extract}.parquet')")
-            .fetchall()
+            con.execute(
+                f"SELECT * FROM read_parquet('{root}/validated/{NEW}/{extract}.parquet')"
+            ).fetchall()
             for root in (written, derived)
         )
         assert a == b and a

@@ -392,7 +392,7 @@ def ingest_file(
     if unknown := rules.unknown_references(contract, existing):
         # The rows breaking a reference are found on their reference columns alone; only they
         # are read whole to get every rule's reasons. One statement read every column of every
-        # row first (6.8 of its ~7 CPU s for 8.5 M rows at scale 1000, docs/SCALE.md "big3").
+        # row first: 5.2-6.2 CPU s for 8.5 M rows at scale 1000, now 2.1-2.2 (docs/SCALE.md "big3").
         broken = f"{checked}_broken"
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {broken} AS SELECT _row_number FROM {rows} "
@@ -568,7 +568,7 @@ def export_missing_validated(
 def drop_validated(landing_root: Path, extract: str) -> None:
     """No validated copy of `extract` under any delivery: on the DuckDB engine nothing reads it
     (dbt, the suites and the exports read the warehouse), and a copy left from an earlier Spark
-    run would no longer be the raw table's. Writing it cost ~9 CPU s at scale 1000 (docs/SCALE.md,
+    run would no longer be the raw table's. Writing it cost 10 CPU s at scale 1000 (docs/SCALE.md,
     "big3")."""
     _remove_validated(landing_root, extract, keep=None)
 
