@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from dagster_project import outputs
+from dagster_project import engine, outputs
 from dagster_project.contract import Contract, contracts
 from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import load, pseudonym, rejections
@@ -329,9 +329,9 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
             try:
                 yield from _ingest(context, con, d, landed, Path(paths.exports))
             except dg.Failure:  # rejected: the kept version is still this delivery's validated copy
-                load.export_validated(con, contract.extract, Path(paths.landing), d.delivery_id)
+                _hand_over(con, contract.extract, Path(paths.landing), d.delivery_id)
                 raise
-            load.export_validated(con, contract.extract, Path(paths.landing), d.delivery_id)
+            _hand_over(con, contract.extract, Path(paths.landing), d.delivery_id)
 
     def _ingest(
         context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None, exports: Path
@@ -440,6 +440,17 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         )
 
     return _raw
+
+
+def _hand_over(con, extract: str, landing: Path, delivery_id: str) -> None:
+    """The validated Parquet is the Spark engine's input (its dbt sources, raw suites and
+    exports): written on that engine as each extract is loaded. On the DuckDB engine nothing
+    reads it, so none is written (the Spark engine writes it from the warehouse should it
+    publish a delivery ingested here: `engines/spark.py`, `dbt_build`)."""
+    if engine.is_spark():
+        load.export_validated(con, extract, landing, delivery_id)
+    else:
+        load.drop_validated(landing, extract)
 
 
 raw_assets = [build_raw_asset(c) for c in contracts().values()]

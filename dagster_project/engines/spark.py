@@ -175,6 +175,12 @@ def dbt_build(context, dbt, warehouse, landing: Path, quarter_label: str):
     env = dbt_environment(quarter_label)
     delivery_id = current_delivery(warehouse)
     validated = validated_folder(landing, delivery_id)
+    from dagster_project.ingest import load
+
+    with warehouse.connect(read_only=True) as con:
+        # A delivery ingested on the DuckDB engine has no hand-over: its raw tables are the
+        # validated rows, written out as that ingestion would have on this engine.
+        load.export_missing_validated(con, landing, delivery_id)
     if not any(validated.glob("*.parquet")):
         raise SparkEngineError(
             f"no validated Parquet in {validated}: the ingestion writes it for Spark"

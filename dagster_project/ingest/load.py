@@ -390,12 +390,22 @@ def ingest_file(
         + f", _reason, _collapsed FROM {checked}"
     )
     if unknown := rules.unknown_references(contract, existing):
+        # The rows breaking a reference are found on their reference columns alone; only they
+        # are read whole to get every rule's reasons. One statement read every column of every
+        # row first: 5.2-6.2 CPU s for 8.5 M rows at scale 1000, now 2.1-2.2 (docs/SCALE.md "big3").
+        broken = f"{checked}_broken"
         con.execute(
-            f"""UPDATE {checked} SET _reason = broken._reason
-            FROM (SELECT _row_number, NULLIF({reasons_sql(existing)}, '') AS _reason
-                  FROM {rows} WHERE {unknown}) broken
-            WHERE {checked}._row_number = broken._row_number"""
+            f"CREATE OR REPLACE TEMP TABLE {broken} AS SELECT _row_number FROM {rows} "
+            f"WHERE {unknown}"
         )
+        if con.execute(f"SELECT count(*) FROM {broken}").fetchone()[0]:
+            con.execute(
+                f"""UPDATE {checked} SET _reason = broken._reason
+                FROM (SELECT _row_number, NULLIF({reasons_sql(existing)}, '') AS _reason
+                      FROM {rows} SEMI JOIN {broken} USING (_row_number)) broken
+                WHERE {checked}._row_number = broken._row_number"""
+            )
+        con.execute(f"DROP TABLE {broken}")
     _mark_repeats(con, checked, rows, keys, every, contract.key)
     release(con, tmp)  # the file's text is in the checked table now: free its memory early
 
@@ -531,9 +541,41 @@ def export_validated(
     # and DuckDB keeps insertion order): no sort.
     con.execute(f"COPY (SELECT * FROM raw.{quote_identifier(extract)}) TO '{tmp}' (FORMAT parquet)")
     tmp.replace(target)
-    for stale in folder.parent.glob(f"*/{extract}.parquet"):
-        if stale.parent != folder:
+    _remove_validated(landing_root, extract, keep=folder)
+    return target
+
+
+def export_missing_validated(
+    con: duckdb.DuckDBPyConnection, landing_root: Path, delivery_id: str
+) -> list[str]:
+    """`export_validated` for every raw table without its copy under `delivery_id`: what the
+    ingestion would have written on the Spark engine, for a delivery ingested on the DuckDB
+    engine (which writes none, `drop_validated`). Returns the extracts written."""
+    folder = landing_root / "validated" / check_delivery_id(delivery_id)
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_type = 'BASE TABLE' ORDER BY 1"
+        ).fetchall()
+    ]
+    missing = [t for t in tables if not (folder / f"{t}.parquet").is_file()]
+    for extract in missing:
+        export_validated(con, extract, landing_root, delivery_id)
+    return missing
+
+
+def drop_validated(landing_root: Path, extract: str) -> None:
+    """No validated copy of `extract` under any delivery: on the DuckDB engine nothing reads it
+    (dbt, the suites and the exports read the warehouse), and a copy left from an earlier Spark
+    run would no longer be the raw table's. Writing it cost 10 CPU s at scale 1000 (docs/SCALE.md,
+    "big3")."""
+    _remove_validated(landing_root, extract, keep=None)
+
+
+def _remove_validated(landing_root: Path, extract: str, keep: Path | None) -> None:
+    for stale in (landing_root / "validated").glob(f"*/{extract}.parquet"):
+        if stale.parent != keep:
             stale.unlink(missing_ok=True)
             with contextlib.suppress(OSError):  # not empty yet: its other extracts go later
                 stale.parent.rmdir()
-    return target
