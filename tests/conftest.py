@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cpu_usage
 import duckdb
 import pytest
 import xdist_groups
@@ -109,6 +110,7 @@ def pytest_configure(config):
     os.environ.setdefault("TOEX_DAGSTER_SQLITE_SYNC", "off")
     instance_sync.apply_from_env()  # and the instances the tests open in this process
     xdist_groups.choose_file(config)
+    cpu_usage.register(config)  # TOEX_TEST_CPU_LOG: CPU per test phase, off by default
     if "DAGSTER_HOME" not in os.environ:
         _TEST_DAGSTER_HOME = tempfile.mkdtemp(prefix="toex-dagster-home-")
         os.environ["DAGSTER_HOME"] = _TEST_DAGSTER_HOME

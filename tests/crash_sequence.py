@@ -57,18 +57,34 @@ def tail(proc) -> str:
     return proc.log_path.read_text()[-3000:]
 
 
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process, read from /proc: `ps` polled 20 times
+    a second cost ~7 ms of CPU a call, seconds a sequence."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                args = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # ended meanwhile
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])  # after "pid (comm) state"
+        found.append((int(entry.name), ppid, args))
+    return found
+
+
 def _descendants(pid: int) -> list[str]:
     """The command lines of every process under `pid` (dbt is a child, or deeper)."""
-    out = subprocess.run(
-        ["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True
-    ).stdout.splitlines()
-    rows = [line.split(None, 2) for line in out]
+    rows = _processes()
     below, found = {pid}, []
     for _ in range(5):  # a few levels are enough
-        for row in rows:
-            if len(row) == 3 and int(row[1]) in below and int(row[0]) not in below:
-                below.add(int(row[0]))
-                found.append(row[2])
+        for child, parent, args in rows:
+            if parent in below and child not in below:
+                below.add(child)
+                found.append(args)
     return found
 
 

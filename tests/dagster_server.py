@@ -1,5 +1,5 @@
 """A real `dagster dev` (webserver, daemon, code server) for tests: 127.0.0.1, a free port, its own
-process group, always stopped. Shared by the browser test and the launch-path tests; `dev_server`
+process group, always stopped. Shared by the browser tests and the launch-path tests; `dev_server`
 is the one they share (registered in tests/conftest.py)."""
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ _shared: list[tuple[contextlib.ExitStack, DevServer]] = []
 @pytest.fixture
 def dev_server(tmp_path_factory):
     """One `dagster dev` with its own instance and data folder, the quarterly schedule set to
-    every minute, for the launch-path tests and the browser test of the asset pages (its tests
+    every minute, for the launch-path tests and the two browser tests (its tests
     share an xdist group, tests/conftest.py, and run one after the other: it starts once).
     Started by the first of them; `stop_shared_server` stops it after the last (an idle
     `dagster dev` still spends CPU on its daemon's loops, minutes of the rest of the session),

@@ -49,6 +49,25 @@ print(json.dumps({"applied": applied or instance_sync._applied, "pragmas": sorte
 """
 
 
+# One xdist worker for the module, so its tests share the probes they have in common (below).
+pytestmark = pytest.mark.xdist_group("instance_sync_probes")
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    """`_probe`, once per level and config for the module: the tests that read the same probe
+    (the level's pragma, and what `normal` holds open) share its process (~2.3 CPU s each)."""
+    done: dict[tuple, dict] = {}
+
+    def run(level: str | None, apply: bool = True, config: str = "") -> dict:
+        key = (level, apply, config)
+        if key not in done:
+            done[key] = _probe(tmp_path_factory.mktemp("probe"), level, apply, config)
+        return dict(done[key])
+
+    return run
+
+
 def _probe(tmp_path, level: str | None, apply: bool = True, config: str = "") -> dict:
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -71,8 +90,8 @@ def _probe(tmp_path, level: str | None, apply: bool = True, config: str = "") ->
 
 # SQLite's PRAGMA synchronous: FULL 2, NORMAL 1, OFF 0.
 @pytest.mark.parametrize("level, pragma", [(None, 1), ("Off", 0), ("full", 2)])
-def test_the_instance_connections_get_the_level(tmp_path, level, pragma):
-    seen = _probe(tmp_path, level)
+def test_the_instance_connections_get_the_level(probe, level, pragma):
+    seen = probe(level)
     assert seen["applied"] == (level or "normal").lower()
     assert seen["pragmas"] == [pragma] and seen["connections"] > 5, seen
     assert seen["wal_files_after_exit"] == 0, seen
@@ -80,14 +99,14 @@ def test_the_instance_connections_get_the_level(tmp_path, level, pragma):
 
 @pytest.mark.parametrize("level, held", [(None, True), ("full", False)])
 def test_normal_holds_each_file_open_so_closing_a_connection_does_not_checkpoint(
-    tmp_path, level, held
+    probe, level, held
 ):
     """The gain of `normal`: with one connection kept open, Dagster's per-write connections do
     not checkpoint (and sync) as they close, so their log stays until the process ends; under
     `full` every close checkpoints it away. And where Dagster creates an SQLAlchemy engine per
     connection, `normal` reuses one per file (by replacing `create_engine` in Dagster's SQLite
     storage modules: this fails if an upgrade moves it, as does apply_from_env itself)."""
-    seen = _probe(tmp_path, level)
+    seen = probe(level)
     assert (seen["wal_files_before_exit"] > 0) is held, seen
     assert seen["wal_files_after_exit"] == 0, seen
     files = 4  # runs, index, schedules and the run's own event log
@@ -96,12 +115,12 @@ def test_normal_holds_each_file_open_so_closing_a_connection_does_not_checkpoint
 
 
 def test_toex_instance_config_applies_the_level_in_processes_that_only_open_the_instance(
-    tmp_path,
+    probe,
 ):
     """`dagster dev`'s webserver and daemon import no toex code but the dagster.yaml's classes."""
     from dagster_project.cli import INSTANCE_CONFIG
 
-    seen = _probe(tmp_path, None, apply=False, config=INSTANCE_CONFIG)
+    seen = probe(None, apply=False, config=INSTANCE_CONFIG)
     assert seen["applied"] == "normal"
     assert 1 in seen["pragmas"], seen
 

@@ -7,7 +7,7 @@ daemon, code server; run workers started by the daemon's run launcher):
 
 Each launch is an ingest run, which must succeed; the daemon's follow-on sensor must then start
 the quarter's publish run, which must succeed and publish. One server for the three and the
-browser test of the asset pages (`dev_server`, tests/dagster_server.py: a start-up costs ~30 s);
+two browser tests (`dev_server`, tests/dagster_server.py: a start-up costs ~30 s);
 they run in file order on one xdist worker. The schedule's timing comes from
 TOEX_PUBLICATION_CRON, set here to every minute: the daemon then ticks the real schedule
 definition, nothing is called by hand.

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from dagster_server import dagster_dev, free_port, graphql
+from dagster_server import free_port, graphql
 
 from dagster_project.ingest.delivery import write_demo_marker
 
@@ -109,11 +109,15 @@ def _drop_column(delivery: Path, target: Path, file_name: str, column: str) -> P
 
 
 @pytest.fixture
-def operated_ui(published_copy, tmp_path, monkeypatch):
+def operated_ui(dev_server, published_copy, tmp_path, monkeypatch):
     """On a private copy of the demo's data: a publication run and then a run on a delivery whose
     toex_jobs.csv lacks a required column, both in the instance the UI shows, and the outputs
-    server the links point at."""
-    import dagster as dg
+    server the links point at.
+
+    The UI is the launch-path tests' `dagster dev` (`dev_server`: a start-up saved); what the test
+    reads is these two runs' pages and events. The links are written by the runs themselves (this
+    process's TOEX_OUTPUTS_PORT), not by the server, and the runs' data folder is the private copy,
+    so it holds what it held on a server of its own, whatever the launch paths ran before."""
 
     from dagster_project import outputs
     from dagster_project.fiscal import Quarter
@@ -122,9 +126,7 @@ def operated_ui(published_copy, tmp_path, monkeypatch):
     from dagster_project.settings import Settings
 
     root, env, delivery = published_copy
-    home = Path(env["DAGSTER_HOME"])
-    home.mkdir(exist_ok=True)
-    env = {**env, "TOEX_OUTPUTS_PORT": str(free_port()), "TOEX_REPORTING_QUARTER": "2025-26-Q1"}
+    env = {**env, "TOEX_OUTPUTS_PORT": str(free_port())}
     for name in ("TOEX_DEMO", "TOEX_OUTPUTS_PORT"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.delenv("TOEX_OUTPUTS_URL", raising=False)
@@ -137,7 +139,7 @@ def operated_ui(published_copy, tmp_path, monkeypatch):
     )
     quarter = Quarter.parse("2025-26-Q1")
     bad = _drop_column(delivery, tmp_path / "bad_delivery", "toex_jobs.csv", "origin")
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with dev_server.instance() as instance:
         published = execute(quarter, settings, exports_only=True, instance=instance)
         rejected = execute(quarter, settings, bad, instance=instance)
     assert published.exit_code == 0, published.step_failures
@@ -145,8 +147,7 @@ def operated_ui(published_copy, tmp_path, monkeypatch):
     server = serve(outputs.output_roots(root, root / "exports"), int(env["TOEX_OUTPUTS_PORT"]))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with dagster_dev(env, tmp_path / "dagster_dev.log") as url:
-            yield url, published.run_id, rejected.run_id
+        yield dev_server.url, published.run_id, rejected.run_id
     finally:
         server.shutdown()
         server.server_close()
