@@ -25,6 +25,7 @@ SCHEMAS = ("raw", "ingest", "ops")
 # DuckDB's own default is 80% of RAM: 8.8 GiB peak at scale 1000. Beyond this limit DuckDB
 # spills to `<warehouse>.tmp`. The dbt profile reads the same variable (dbt/profiles.yml).
 MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT = "TOEX_DUCKDB_MEMORY_LIMIT", "1GB"
+LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_SECONDS = "TOEX_WAREHOUSE_WAIT", 30.0
 
 
 # The analysts' copy is written through DuckDB (compact) instead of copied byte for byte when
@@ -32,6 +33,11 @@ MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT = "TOEX_DUCKDB_MEMORY_LIMIT", "1GB"
 # the file keeps 3-12 % free between runs: at 5 % a byte copy could carry ~1.2 MB of it, which
 # with the warehouse's own could take five runs past issue 11's 5 MB (4.0 MB measured at 5 %).
 COMPACT_COPY_SLACK = 0.02
+
+
+def lock_wait_seconds() -> float:
+    """How long opening the warehouse waits for another process's DuckDB lock to go."""
+    return float(os.environ.get(LOCK_WAIT_ENV) or DEFAULT_LOCK_WAIT_SECONDS)
 
 
 def memory_limit() -> str:
@@ -49,10 +55,13 @@ def _private_dir(path: Path) -> None:
 
 @contextlib.contextmanager
 def connect(
-    path: Path, read_only: bool = False, wait_seconds: float = 30.0
+    path: Path, read_only: bool = False, wait_seconds: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, waiting a while if another process holds DuckDB's file lock."""
+    """Open the warehouse, waiting a while (`lock_wait_seconds` unless given) if another process
+    holds DuckDB's file lock."""
     path = Path(path)
+    if wait_seconds is None:
+        wait_seconds = lock_wait_seconds()
     if not read_only:
         _private_dir(path.parent)
     deadline = time.monotonic() + wait_seconds

@@ -158,6 +158,7 @@ def test_cli_run_against_a_held_warehouse_says_who_holds_it(tmp_path):
         "TOEX_HOME": str(tmp_path),
         "TOEX_DEMO": "1",
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "TOEX_WAREHOUSE_WAIT": "2",  # it gives up as after the default 30 s, only sooner
     }
     for k in ("TOEX_WAREHOUSE", "TOEX_LANDING", "TOEX_EXPORTS", "TOEX_INBOX"):
         env.pop(k, None)
