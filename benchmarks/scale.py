@@ -37,6 +37,7 @@ from benchmarks.procmon import run_measured
 from dagster_project.defs.jobs import runs_of_publication
 from dagster_project.ingest.delivery import DEMO_MARKER
 from dagster_project.publish.figures import KPI_GRAIN
+from dagster_project.warehouse import memory_limit as pipeline_memory_limit
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -372,9 +373,16 @@ def _warehouse_counts(warehouse: Path, run: Path) -> dict:
 
 
 def run_floor(
-    work: Path, scale: int, delivery: Path, manifest: Path, ops: Path | None, timeout: float
+    work: Path,
+    scale: int,
+    delivery: Path,
+    manifest: Path,
+    ops: Path | None,
+    timeout: float,
+    memory_limit: str | None = None,
 ) -> dict:
-    folder = work / "floor" / f"scale-{scale}"
+    """`memory_limit`: DuckDB's memory_limit for the floor (default DuckDB's own, 80 % of RAM)."""
+    folder = work / "floor" / (f"scale-{scale}-capped" if memory_limit else f"scale-{scale}")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     out, timings = folder / "kpi_values.parquet", folder / "timings.json"
@@ -395,6 +403,8 @@ def run_floor(
     ]
     if ops:
         cmd += ["--ops", str(ops)]
+    if memory_limit:
+        cmd += ["--memory-limit", memory_limit]
     load_before = load()
     m = run_measured(cmd, cwd=REPO, log=folder / "floor.log", timeout=timeout)
     result = {
@@ -405,6 +415,7 @@ def run_floor(
         "load_before": load_before,
         "load_after": load(),
         "kpi_values": str(out),
+        "memory_limit": memory_limit,
     }
     if m.returncode == 0:
         t = json.loads(timings.read_text())
@@ -525,6 +536,18 @@ def scale_table(r: dict) -> str:
             f"| **pipeline ÷ floor** | | **{p['wall_s'] / f['wall_s']:.1f}×** | "
             f"**{p['peak_bytes'] / max(f['peak_bytes'], 1):.1f}×** | |"
         )
+        c = r.get("floor_capped") or {}
+        if c.get("returncode") == 0:
+            lines.append(
+                "| floor at the pipeline's DuckDB memory cap "
+                + f"({c.get('memory_limit')}): load; SQL; total | | "
+                + f"{fmt_s(c['load_s'])}; {fmt_s(c['transform_s'])}; "
+                + f"**{fmt_s(c['wall_s'])}** | {fmt_mib(c['peak_bytes'])} | – |"
+            )
+            lines.append(
+                f"| pipeline ÷ floor at the pipeline's memory cap | | "
+                f"{p['wall_s'] / c['wall_s']:.2f}× | | |"
+            )
         if p.get("cpu_s") and f.get("cpu_s"):
             lines.append(
                 "| CPU s (user + system, whole process tree): pipeline; floor | | "
@@ -538,14 +561,17 @@ def scale_table(r: dict) -> str:
             )
     elif f:
         lines.append(f"| floor | | failed (exit {f.get('returncode')}) | | |")
-    c = r.get("comparison")
     lines.append("")
-    if c:
-        lines.append(
-            f"kpi_values: floor {'=' if c['equal'] else '≠'} pipeline ({c['rows']:,} rows, "
-            f"{c['rows_differing']} differing, "
-            f"largest relative difference {c['max_rel_diff']:.1e})."
-        )
+    for name, c in (
+        ("floor", r.get("comparison")),
+        ("floor at the memory cap", (r.get("floor_capped") or {}).get("comparison")),
+    ):
+        if c:
+            lines.append(
+                f"kpi_values: {name} {'=' if c['equal'] else '≠'} pipeline ({c['rows']:,} rows, "
+                f"{c['rows_differing']} differing, "
+                f"largest relative difference {c['max_rel_diff']:.1e})."
+            )
     if p.get("returncode") != 0:
         lines.append(f"Pipeline exit code {p.get('returncode')}: see {p.get('log')}.")
     lines.append(f"Slowest steps: {', '.join(f'{k} {v}s' for k, v in p.get('slowest_steps', []))}.")
@@ -677,6 +703,15 @@ def targets(results: list[dict]) -> str:
             f"- scale {scale}, pipeline ÷ floor ≤ {limit:g}×: {p['wall_s']:.1f} s ÷ "
             f"{f['wall_s']:.1f} s = {ratio:.1f}×, {met(ratio <= limit)}" + cpu_budget(p, f, limit)
         )
+        capped = measured.get("floor_capped") or {}
+        if capped.get("returncode") == 0:
+            out.append(
+                "  - for reference, not the target's measure: against the floor at the "
+                + f"pipeline's DuckDB memory cap ({capped['memory_limit']}, peak "
+                + f"{fmt_mib(capped['peak_bytes'])} MiB against {fmt_mib(f['peak_bytes'])}): "
+                + f"{p['wall_s']:.1f} s ÷ {capped['wall_s']:.1f} s = "
+                + f"{p['wall_s'] / capped['wall_s']:.2f}×"
+            )
     scale, limit = PEAK_TARGET
     if scale in by:
         peak = by[scale]["pipeline"]["peak_bytes"]
@@ -761,6 +796,19 @@ def main(argv: list[str] | None = None) -> int:
             )
             if f["returncode"] == 0 and p.get("warehouse"):
                 r["comparison"] = compare(p["warehouse"], f["kpi_values"])
+            # The same floor held to the pipeline's DuckDB memory cap (the pipeline must stay
+            # under 2 GiB; the floor above may take 80 % of RAM): a like-for-like reference,
+            # reported beside the targets, which stay measured against the floor above.
+            cap = pipeline_memory_limit()
+            c = run_floor(work, scale, delivery, manifest, ops, args.timeout, memory_limit=cap)
+            r["floor_capped"] = c
+            print(
+                f"  floor at the pipeline's memory cap ({cap}): exit {c['returncode']}, "
+                f"{c['wall_s']:.1f} s, peak {c['peak_bytes'] / MIB:,.0f} MiB",
+                flush=True,
+            )
+            if c["returncode"] == 0 and p.get("warehouse"):
+                c["comparison"] = compare(p["warehouse"], c["kpi_values"])
         if scale in args.spark_scales:
             if cluster is None:
                 cluster = start_cluster(work) or {}
@@ -809,6 +857,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = all(
         r["pipeline"]["returncode"] == 0
         and (r.get("comparison") or {"equal": args.no_floor})["equal"]
+        and ((r.get("floor_capped") or {}).get("comparison") or {"equal": True})["equal"]
         for r in results
     )
     return 0 if ok else 1

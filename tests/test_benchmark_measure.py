@@ -34,3 +34,23 @@ def test_cpu_budget_is_the_cores_time_at_the_target_less_the_floors_cpu(monkeypa
 @pytest.mark.parametrize("missing", [{}, {"cpu_s": 0.0}])
 def test_cpu_budget_is_silent_without_cpu_figures(missing):
     assert cpu_budget(missing, {"wall_s": 1.0, "cpu_s": 1.0}, 1.5) == ""
+
+
+def test_targets_judge_the_floor_and_show_the_capped_floor_beside_it():
+    from benchmarks.scale import targets
+
+    run = {
+        "scale": 1000,
+        "pipeline": {"wall_s": 192.3, "peak_bytes": 1_792 * 2**20, "rows_read": 1},
+        "floor": {"returncode": 0, "wall_s": 120.8, "peak_bytes": 5_310 * 2**20},
+        "floor_capped": {
+            "returncode": 0,
+            "wall_s": 136.4,
+            "peak_bytes": 1_500 * 2**20,
+            "memory_limit": "1GB",
+        },
+    }
+    text = targets([run])
+    # judged against the floor as defined (80 % of RAM), not the capped one
+    assert "192.3 s ÷ 120.8 s = 1.6×, **missed**" in text
+    assert "memory cap (1GB, peak 1,500 MiB against 5,310): 192.3 s ÷ 136.4 s = 1.41×" in text
