@@ -20,8 +20,10 @@ from pathlib import Path
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
+def parent_pids() -> dict[int, int]:
+    """{pid: parent pid} of every process now, read from /proc (a process that ends meanwhile
+    is left out)."""
+    parents: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -31,8 +33,14 @@ def _children() -> dict[int, list[int]]:
         except OSError:
             continue
         # pid (comm) state ppid ...: comm may hold spaces and parentheses
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-        kids.setdefault(ppid, []).append(int(entry.name))
+        parents[int(entry.name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+    return parents
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for pid, ppid in parent_pids().items():
+        kids.setdefault(ppid, []).append(pid)
     return kids
 
 

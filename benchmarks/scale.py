@@ -787,28 +787,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         if manifest is not None:
             ops = Path(p["platform_usage"]) if p.get("platform_usage") else None
-            f = run_floor(work, scale, delivery, manifest, ops, args.timeout)
-            r["floor"] = f
-            print(
-                f"  floor: exit {f['returncode']}, {f['wall_s']:.1f} s, "
-                f"peak {f['peak_bytes'] / MIB:,.0f} MiB",
-                flush=True,
-            )
-            if f["returncode"] == 0 and p.get("warehouse"):
-                r["comparison"] = compare(p["warehouse"], f["kpi_values"])
-            # The same floor held to the pipeline's DuckDB memory cap (the pipeline must stay
-            # under 2 GiB; the floor above may take 80 % of RAM): a like-for-like reference,
-            # reported beside the targets, which stay measured against the floor above.
-            cap = pipeline_memory_limit()
-            c = run_floor(work, scale, delivery, manifest, ops, args.timeout, memory_limit=cap)
-            r["floor_capped"] = c
-            print(
-                f"  floor at the pipeline's memory cap ({cap}): exit {c['returncode']}, "
-                f"{c['wall_s']:.1f} s, peak {c['peak_bytes'] / MIB:,.0f} MiB",
-                flush=True,
-            )
-            if c["returncode"] == 0 and p.get("warehouse"):
-                c["comparison"] = compare(p["warehouse"], c["kpi_values"])
+            # The floor as defined, then held to the pipeline's DuckDB memory cap (the pipeline
+            # must stay under 2 GiB; the floor may take 80 % of RAM): a like-for-like reference,
+            # reported beside the targets, which stay measured against the floor as defined.
+            for key, cap in (("floor", None), ("floor_capped", pipeline_memory_limit())):
+                f = run_floor(work, scale, delivery, manifest, ops, args.timeout, memory_limit=cap)
+                r[key] = f
+                label = f"floor at the memory cap ({cap})" if cap else "floor"
+                print(
+                    f"  {label}: exit {f['returncode']}, {f['wall_s']:.1f} s, "
+                    f"peak {f['peak_bytes'] / MIB:,.0f} MiB",
+                    flush=True,
+                )
+                if f["returncode"] == 0 and p.get("warehouse"):
+                    f["comparison"] = compare(p["warehouse"], f["kpi_values"])
+            r["comparison"] = r["floor"].pop("comparison", None)
         if scale in args.spark_scales:
             if cluster is None:
                 cluster = start_cluster(work) or {}

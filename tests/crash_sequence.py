@@ -31,6 +31,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from benchmarks.procmon import parent_pids
 from dagster_project.publish import verify_publication
 from dagster_project.run_owner import PID_TAG
 
@@ -61,18 +62,13 @@ def _processes() -> list[tuple[int, int, str]]:
     """(pid, parent pid, command line) of every process, read from /proc: `ps` polled 20 times
     a second cost ~7 ms of CPU a call, seconds a sequence."""
     found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for pid, ppid in parent_pids().items():
         try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
                 args = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:  # ended meanwhile
             continue
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])  # after "pid (comm) state"
-        found.append((int(entry.name), ppid, args))
+        found.append((pid, ppid, args))
     return found
 
 
