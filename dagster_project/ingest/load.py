@@ -531,9 +531,7 @@ def export_validated(
     objects), and only the current delivery's is ever read: the same extract's copy under any
     other delivery is removed, or the landing area would grow by the whole raw layer
     (~0.5 MB at scale 1) with every run (docs/OPERATIONS.md, "What grows on disk")."""
-    folder = (
-        landing_root / "validated" / check_delivery_id(delivery_id)
-    )  # never a path out of landing
+    folder = _validated_folder(landing_root, delivery_id)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{extract}.parquet"
     tmp = folder / f".{extract}.parquet.tmp"
@@ -551,7 +549,7 @@ def export_missing_validated(
     """`export_validated` for every raw table without its copy under `delivery_id`: what the
     ingestion would have written on the Spark engine, for a delivery ingested on the DuckDB
     engine (which writes none, `drop_validated`). Returns the extracts written."""
-    folder = landing_root / "validated" / check_delivery_id(delivery_id)
+    folder = _validated_folder(landing_root, delivery_id)
     tables = [
         r[0]
         for r in con.execute(
@@ -563,6 +561,10 @@ def export_missing_validated(
     for extract in missing:
         export_validated(con, extract, landing_root, delivery_id)
     return missing
+
+
+def _validated_folder(landing_root: Path, delivery_id: str) -> Path:
+    return landing_root / "validated" / check_delivery_id(delivery_id)  # never out of landing
 
 
 def drop_validated(landing_root: Path, extract: str) -> None:

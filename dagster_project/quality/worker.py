@@ -53,7 +53,8 @@ def _large(warehouse: Path) -> bool:
     from dagster_project import warehouse as wh
 
     try:
-        with wh.connect(warehouse, read_only=True) as con:
+        # No wait for another process's lock: a guess only, never a delay before the run.
+        with wh.connect(warehouse, read_only=True, wait_seconds=0) as con:
             return dbt_project.raw_rows(con) > dbt_project.LARGE_RAW_ROWS
     except Exception:
         return True
