@@ -13,8 +13,9 @@
   and persist_docs are applied as before (both no-ops in this project).
 
   A table's row count (DuckDB returns it for `CREATE TABLE AS` and `INSERT`) is the model's
-  `rows_affected` in dbt's adapter response, which the dbt step records as the asset's
-  `dagster/row_count` (dagster_project/defs/kpis.py).
+  `rows_affected` in dbt's adapter response and its result message, `SELECT <rows>` (as
+  dbt-postgres reports a table), which the dbt step reads from dbt's result line and records as
+  the asset's `dagster/row_count` (dagster_project/defs/kpis.py).
 
   Configs this lean path does not implement fail the model rather than being ignored:
   Python models, `partitioned_by`/`sorted_by`, indexes, foreign-key constraints, DuckLake.
@@ -34,10 +35,10 @@
     {{ create_table_as(False, target_relation, compiled_code) }}
   {%- endcall -%}
   {%- set result = load_result('main') -%}
+  {%- set rows = (result['data'][0][0] | int) if result['data'] | length == 1 else none -%}
   {%- do store_raw_result(
-        name='main', message=(result['response'] | string), code=none,
-        rows_affected=((result['data'][0][0] | int) if result['data'] | length == 1 else none),
-        agate_table=result['table']) -%}
+        name='main', message=('SELECT ' ~ rows) if rows is not none else (result['response'] | string),
+        code=none, rows_affected=rows, agate_table=result['table']) -%}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {%- do toex_grants_and_docs(existing_relation, target_relation) -%}
