@@ -137,17 +137,17 @@ atexit.register(_drop)
 # --- the zygote ------------------------------------------------------------------------------
 
 
-def serve(path: str) -> None:
-    """Bind `path`, import dbt, then fork a dbt child for each request until stdin ends.
-    Bound before the import: a client that comes early waits for it rather than importing dbt
-    a second time; if the import fails, the client's connection is reset and it runs dbt
-    itself."""
+def serve(path: str, preload=None, run=None) -> None:
+    """Bind `path`, import dbt (`preload`), then fork a child running dbt (`run`) for each
+    request until stdin ends. Bound before the import: a client that comes early waits for it
+    rather than importing dbt a second time; if the import fails, the client's connection is
+    reset and it runs dbt itself. (`preload` and `run` are for the protocol's tests.)"""
     import selectors
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
-    _import_dbt()
+    (preload or _import_dbt)()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -169,7 +169,7 @@ def serve(path: str) -> None:
                 _reap(children)
             else:
                 conn, _ = listener.accept()
-                _fork_for(conn, children, (listener, wake_r, wake_w))
+                _fork_for(conn, children, (listener, wake_r, wake_w), run)
 
 
 def _import_dbt() -> None:
@@ -185,7 +185,7 @@ def _threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-def _fork_for(conn: socket.socket, children: dict, private: tuple) -> None:
+def _fork_for(conn: socket.socket, children: dict, private: tuple, run) -> None:
     try:
         request, fds = _receive(conn)
     except Exception:  # a client that went away or spoke nonsense: nothing was started
@@ -198,7 +198,7 @@ def _fork_for(conn: socket.socket, children: dict, private: tuple) -> None:
             return
         pid = os.fork()
         if pid == 0:
-            _child(conn, fds, request, (*private, *children.values()))  # never returns
+            _child(conn, fds, request, (*private, *children.values()), run)  # never returns
         children[pid] = conn  # answered with the exit status (`_reap`)
         _send(conn, {"pid": pid})
     except OSError:  # the client went away: its child (if any) sees it and ends
@@ -223,7 +223,7 @@ def _reap(children: dict) -> None:
             conn.close()
 
 
-def _child(conn: socket.socket, fds: list[int], request: dict, inherited: tuple) -> None:
+def _child(conn: socket.socket, fds: list[int], request: dict, inherited: tuple, run) -> None:
     """The forked dbt: the client's streams, environment, folder and argv; dead with its client."""
     try:
         signal.set_wakeup_fd(-1)
@@ -247,14 +247,20 @@ def _child(conn: socket.socket, fds: list[int], request: dict, inherited: tuple)
             sys.stdout.reconfigure(write_through=True)
             sys.stderr.reconfigure(write_through=True)
         _die_with_client(conn)
-        from dagster_project.dbt_main import run_dbt
-
-        run_dbt()
+        if run is None:
+            from dagster_project.dbt_main import run_dbt as run
+        run()  # dbt_main.run_dbt ends the process itself
+        code = 0
+    except SystemExit as done:
+        code = done.code
     except BaseException:
         import traceback
 
         traceback.print_exc()
-    os._exit(1)
+        os._exit(1)
+    from dagster_project.process_exit import exit_now
+
+    exit_now(code)
 
 
 def _die_with_client(conn: socket.socket) -> None:
