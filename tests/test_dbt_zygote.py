@@ -62,9 +62,7 @@ def wait_for_line(proc: subprocess.Popen, prefix: bytes) -> bytes:
     return line
 
 
-def test_the_child_has_the_clients_argv_streams_folder_environment_and_exit_code(
-    zygote, tmp_path
-):
+def test_the_child_has_the_clients_argv_streams_folder_environment_and_exit_code(zygote, tmp_path):
     path = zygote()
     code = (
         "import os, sys; print('cwd', os.getcwd()); print('env', os.environ['TOEX_X']);"
