@@ -4,16 +4,17 @@ Why: every `toex-dbt` process imports dbt-core, the DuckDB adapter, agate and ma
 (~1.7-2 CPU s, docs/SCALE.md "Fixed cost, third session") before its first event, on the dbt
 step's critical path, in `toex run` and in the UI's and the daemon's run workers alike.
 
-How: the warehouse resource calls `start()` as a run that will reach the dbt step starts (every
-launch path, as the quality worker, quality/worker.py). The zygote is a process that imports dbt
-once and waits on a Unix socket, with no thread of its own (forking a process with threads is
-unsafe; it refuses then). `toex-dbt` (dbt_main.py), started by dagster-dbt's public
-`dbt_executable` as before, is the client: it sends its argv, environment, working folder and its
-own stdin/stdout/stderr (SCM_RIGHTS); the zygote forks a child that runs dbt with them, so dbt's
-JSON events reach dagster-dbt on the client's stdout as before; the client forwards SIGINT/SIGTERM
-to the child (dagster-dbt's termination) and exits with the child's code. A child whose client
-is gone (SIGKILL) kills itself at once: it never keeps the warehouse locked for a dead step.
-The zygote never opens the warehouse: one writer, the child, as with a plain dbt process.
+How: the warehouse resource starts it as a run with the dbt step starts (every launch path, as
+the quality worker, quality/worker.py), or, in `toex run`, as the ingest run ends (`run_ended`).
+The zygote is a process that imports dbt once and waits on a Unix socket, with no thread of its
+own (forking a process with threads is unsafe; it refuses then). `toex-dbt` (dbt_main.py),
+started by dagster-dbt's public `dbt_executable` as before, is the client: it sends its argv,
+environment, working folder and its own stdin/stdout/stderr (SCM_RIGHTS); the zygote forks a
+child that runs dbt with them, so dbt's JSON events reach dagster-dbt on the client's stdout as
+before; the client forwards SIGINT/SIGTERM to the child (dagster-dbt's termination) and exits
+with the child's code. A child whose client is gone (SIGKILL) kills itself at once: it never
+keeps the warehouse locked for a dead step. The zygote never opens the warehouse: one writer,
+the child, as with a plain dbt process.
 
 Without a zygote (not started, off with TOEX_DBT_ZYGOTE=0, the Spark engine, a delivery over
 `dbt_project.LARGE_RAW_ROWS` where memory is tight, one that died) `toex-dbt` runs dbt itself,
@@ -63,13 +64,13 @@ def start_for(warehouse: str | Path) -> None:
 
 
 def run_ended(warehouse: str | Path, next_run_here: bool) -> None:
-    """At a run's end: kept only for the publish run `toex run` starts next in this process,
-    and not for a large delivery (just loaded by that ingest run)."""
-    if _zygote is None:
-        return
-    from dagster_project import dbt_project
-
-    if not next_run_here or dbt_project.large_delivery(Path(warehouse)):
+    """At a run's end: stopped, unless the publish run and its dbt step follow in this process
+    (`toex run`): then started now, so that dbt's import overlaps the gap between the two runs
+    (Dagster's run set-up) rather than the ingest run, whose Great Expectations import
+    (quality/worker.py) is on its critical path and would compete with it for the second core."""
+    if next_run_here:
+        start_for(warehouse)
+    else:
         stop()
 
 

@@ -29,7 +29,7 @@ class WarehouseResource(dg.ConfigurableResource):
             from dagster_project.quality import worker
 
             worker.start(self.path)
-        if context.run is not None and _reaches_dbt(context.run):
+        if context.run is not None and _runs_dbt(context.run):
             # dbt's import starts now, in a process the dbt step's `toex-dbt` forks from.
             from dagster_project import dbt_zygote
 
@@ -70,15 +70,14 @@ def _publish_follows_here(run: dg.DagsterRun | None) -> bool:
     return run is not None and run.job_name == MAIN_JOB and PUBLISH_RUN_TAG in run.tags
 
 
-def _reaches_dbt(run: dg.DagsterRun) -> bool:
-    """Whether a dbt step may run in this process before it ends: the run's own (`toex_dbt_models`)
-    or, for `toex run`'s ingest run, the publish run's after it."""
+def _runs_dbt(run: dg.DagsterRun) -> bool:
+    """Whether the run may execute the dbt step (`toex_dbt_models`, in the publish job)."""
     from dagster_project.defs.jobs import MAIN_JOB
 
-    if run.job_name == MAIN_JOB:
-        return _publish_follows_here(run)
     keys = run.step_keys_to_execute
-    return keys is None or any(k.startswith("toex_dbt_models") for k in keys)
+    return run.job_name != MAIN_JOB and (
+        keys is None or any(k.startswith("toex_dbt_models") for k in keys)
+    )
 
 
 class PlatformPaths(dg.ConfigurableResource):

@@ -152,9 +152,10 @@ def test_switched_off_or_large_no_zygote_starts(monkeypatch, tmp_path):
 
 
 def test_the_zygote_ends_with_its_run(monkeypatch, tmp_path):
-    """start() as a run starts, stop() as it ends: the process is gone and so is its socket."""
+    """Started as `toex run`'s ingest run ends (its publish run follows in the process), ended
+    with the publish run: the process is gone and so is its socket."""
     monkeypatch.setattr(dbt_project, "large_delivery", lambda warehouse: False)
-    dbt_zygote.start_for(tmp_path / "toex.duckdb")
+    dbt_zygote.run_ended(tmp_path / "toex.duckdb", next_run_here=True)
     try:
         assert dbt_zygote.alive()
         process, folder = dbt_zygote._zygote
