@@ -16,7 +16,7 @@ with the child's code. A child whose client is gone (SIGKILL) kills itself at on
 keeps the warehouse locked for a dead step. The zygote never opens the warehouse: one writer,
 the child, as with a plain dbt process.
 
-Without a zygote (not started, off with TOEX_DBT_ZYGOTE=0, the Spark engine, a delivery over
+Without a zygote (not started, off unless TOEX_DBT_ZYGOTE=1, the Spark engine, a delivery over
 `dbt_project.LARGE_RAW_ROWS` where memory is tight, one that died) `toex-dbt` runs dbt itself,
 exactly as before. The zygote ends when its run ends (teardown), with the process that started
 it (atexit; its stdin reaches end of file when that process dies, even by SIGKILL).
@@ -34,7 +34,9 @@ import socket
 import sys
 from pathlib import Path
 
-ENABLED_ENV = "TOEX_DBT_ZYGOTE"  # "0": dbt imports itself in every dbt process, as before
+# "1": on. Off by default until a quiet-machine A/B shows its gain (docs/SCALE.md, "dbtfork"): under
+# load it did not shorten whole runs. Off, every dbt process imports dbt itself, as before.
+ENABLED_ENV = "TOEX_DBT_ZYGOTE"
 SOCKET_ENV = "TOEX_DBT_ZYGOTE_SOCKET"  # set for the dbt step's `toex-dbt` by `start()`
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _STD_FDS = (0, 1, 2)
@@ -48,7 +50,7 @@ _zygote = None  # (process, socket folder) while one is alive in this process
 def enabled() -> bool:
     from dagster_project import engine
 
-    return os.environ.get(ENABLED_ENV, "1").strip() != "0" and not engine.is_spark()
+    return os.environ.get(ENABLED_ENV, "0").strip() == "1" and not engine.is_spark()
 
 
 def start_for(warehouse: str | Path) -> None:
@@ -285,7 +287,7 @@ def run_in_zygote(argv: list[str]) -> int | None:
     """dbt with `argv` in a child of this process's zygote, its exit code (negative: the signal
     that ended it); None if no zygote took the request (then nothing was started)."""
     path = os.environ.pop(SOCKET_ENV, "")
-    if not path or os.environ.get(ENABLED_ENV, "1").strip() == "0":
+    if not path:  # only set where one was started
         return None
     pending: list[int] = []
     child = [0]

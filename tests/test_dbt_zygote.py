@@ -91,8 +91,8 @@ def test_the_socket_variable_does_not_reach_dbt(zygote):
 def test_sigint_to_the_client_reaches_dbt_and_its_code_comes_back(zygote):
     path = zygote()
     code = (
-        "import sys, time\nprint('ready', flush=True)\n"
-        "try:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n"
+        "import sys, time\n"
+        "try:\n    print('ready', flush=True); time.sleep(60)\nexcept KeyboardInterrupt:\n"
         "    print('interrupted', flush=True); sys.exit(2)"
     )
     proc = client(path, code)
@@ -141,6 +141,9 @@ def test_a_zygote_with_a_thread_refuses_to_fork(zygote, monkeypatch):
 
 
 def test_switched_off_or_large_no_zygote_starts(monkeypatch, tmp_path):
+    monkeypatch.delenv(dbt_zygote.ENABLED_ENV, raising=False)  # off by default
+    dbt_zygote.start_for(tmp_path / "toex.duckdb")
+    assert not dbt_zygote.alive()
     monkeypatch.setenv(dbt_zygote.ENABLED_ENV, "0")
     dbt_zygote.start_for(tmp_path / "toex.duckdb")
     assert not dbt_zygote.alive()
@@ -155,6 +158,7 @@ def test_the_zygote_ends_with_its_run(monkeypatch, tmp_path):
     """Started as `toex run`'s ingest run ends (its publish run follows in the process), ended
     with the publish run: the process is gone and so is its socket."""
     monkeypatch.setattr(dbt_project, "large_delivery", lambda warehouse: False)
+    monkeypatch.setenv(dbt_zygote.ENABLED_ENV, "1")
     dbt_zygote.run_ended(tmp_path / "toex.duckdb", next_run_here=True)
     try:
         assert dbt_zygote.alive()
