@@ -55,8 +55,8 @@ def enabled() -> bool:
 
 def start_for(warehouse: str | Path) -> None:
     """A zygote for the dbt steps this process will run on `warehouse`; none on the Spark engine,
-    when switched off, or for a delivery over `dbt_project.LARGE_RAW_ROWS` (its ~0.2 GB would
-    add to dbt's peak where memory is tight)."""
+    when switched off, or for a delivery over `dbt_project.LARGE_RAW_ROWS` (its ~0.1 GB would
+    add to dbt's peak where memory is tight; measured 114 MiB RSS, 87 MiB PSS)."""
     from dagster_project import dbt_project
 
     if not enabled() or dbt_project.large_delivery(Path(warehouse)):
