@@ -40,6 +40,7 @@ ENABLED_ENV = "TOEX_DBT_ZYGOTE"
 SOCKET_ENV = "TOEX_DBT_ZYGOTE_SOCKET"  # set for the dbt step's `toex-dbt` by `start()`
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _STD_FDS = (0, 1, 2)
+_FOLDER_PREFIX = "toex-dbt-zygote-"
 
 _zygote = None  # (process, socket folder) while one is alive in this process
 
@@ -87,7 +88,7 @@ def start() -> None:
         import subprocess
         import tempfile
 
-        folder = tempfile.mkdtemp(prefix="toex-dbt-zygote-")  # 0700: this user's only
+        folder = tempfile.mkdtemp(prefix=_FOLDER_PREFIX)  # 0700: this user's only
         path = os.path.join(folder, "socket")
         process = subprocess.Popen(
             [sys.executable, "-m", "dagster_project.dbt_zygote", path],
@@ -166,6 +167,7 @@ def serve(path: str, preload=None, run=None) -> None:
         for key, _ in selector.select():
             if key.data == "parent":  # the run's process closed our stdin or died
                 if not os.read(sys.stdin.fileno(), 4096):
+                    _remove_socket(path)  # a killed run's process could not
                     os._exit(0)  # children carry on to their end; their clients wait for them
             elif key.data == "child":
                 with contextlib.suppress(BlockingIOError):
@@ -174,6 +176,13 @@ def serve(path: str, preload=None, run=None) -> None:
             else:
                 conn, _ = listener.accept()
                 _fork_for(conn, children, (listener, wake_r, wake_w), run)
+
+
+def _remove_socket(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+        if os.path.basename(os.path.dirname(path)).startswith(_FOLDER_PREFIX):
+            os.rmdir(os.path.dirname(path))
 
 
 def _import_dbt() -> None:

@@ -40,8 +40,9 @@ def zygote(tmp_path):
     started: list[subprocess.Popen] = []
     yield start
     for proc in started:
-        proc.stdin.close()  # as dbt_zygote.stop() ends it
+        proc.stdin.close()  # as the death of the process that started it (a killed run)
         assert proc.wait(timeout=10) == 0
+        assert not os.path.exists(proc.args[-1])  # its socket removed
 
 
 def client(socket_path: str, code: str, **kwargs) -> subprocess.Popen:
