@@ -15,8 +15,6 @@ process.
 from __future__ import annotations
 
 import os
-import signal
-import sys
 from pathlib import Path
 
 from dagster_project.process_exit import exit_now
@@ -35,20 +33,6 @@ def enter_warehouse_dir() -> None:
 
 
 def main() -> None:
-    """dbt in a child of the run's dbt zygote if one is alive (dbt_zygote.py), else here."""
-    from dagster_project import dbt_zygote
-
-    code = dbt_zygote.run_in_zygote(sys.argv)
-    if code is not None:
-        if code < 0:  # ended by a signal: end the same way
-            signal.signal(-code, signal.SIG_DFL)
-            os.kill(os.getpid(), -code)
-        exit_now(code)
-    run_dbt()
-
-
-def run_dbt() -> None:
-    """`dbt` with this process's argv, from the warehouse's folder; never returns."""
     enter_warehouse_dir()
     from dbt.cli.main import cli
 

@@ -71,20 +71,6 @@ def raw_rows(con) -> int:
         WHERE database_name = current_database() AND schema_name = 'raw'""").fetchone()[0]
 
 
-def large_delivery(warehouse: Path) -> bool:
-    """A delivery over LARGE_RAW_ROWS in `warehouse`; unknown (held by another process) counts
-    as large. Never waits for another process's lock: a guess for what to start with a run."""
-    if not warehouse.exists():  # a first run
-        return False
-    from dagster_project import warehouse as wh
-
-    try:
-        with wh.connect(warehouse, read_only=True, wait_seconds=0) as con:
-            return raw_rows(con) > LARGE_RAW_ROWS
-    except Exception:
-        return True
-
-
 def dbt_threads(raw_rows: int) -> int:
     """$TOEX_DBT_THREADS if set, else 1 for a large delivery and 2 otherwise."""
     explicit = os.environ.get(THREADS_ENV)

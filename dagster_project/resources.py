@@ -29,18 +29,11 @@ class WarehouseResource(dg.ConfigurableResource):
             from dagster_project.quality import worker
 
             worker.start(self.path)
-        if context.run is not None and _runs_dbt(context.run):
-            # dbt's import starts now, in a process the dbt step's `toex-dbt` forks from.
-            from dagster_project import dbt_zygote
-
-            dbt_zygote.start_for(self.path)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        from dagster_project import dbt_zygote
         from dagster_project.quality import worker
 
         worker.run_ended(self.path)
-        dbt_zygote.run_ended(self.path, next_run_here=_publish_follows_here(context.run))
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -60,24 +53,6 @@ def _runs_quality_suites(run: dg.DagsterRun) -> bool:
         return False
     checks = run.asset_check_selection
     return checks is None or any(k.name in (GATE, WARNINGS) for k in checks)
-
-
-def _publish_follows_here(run: dg.DagsterRun | None) -> bool:
-    """An ingest run whose launcher runs the publish run, and its dbt step, in this process
-    (`toex run`, defs/jobs.py)."""
-    from dagster_project.defs.jobs import MAIN_JOB, PUBLISH_RUN_TAG
-
-    return run is not None and run.job_name == MAIN_JOB and PUBLISH_RUN_TAG in run.tags
-
-
-def _runs_dbt(run: dg.DagsterRun) -> bool:
-    """Whether the run may execute the dbt step (`toex_dbt_models`, in the publish job)."""
-    from dagster_project.defs.jobs import MAIN_JOB
-
-    keys = run.step_keys_to_execute
-    return run.job_name != MAIN_JOB and (
-        keys is None or any(k.startswith("toex_dbt_models") for k in keys)
-    )
 
 
 class PlatformPaths(dg.ConfigurableResource):

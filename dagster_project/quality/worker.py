@@ -45,9 +45,19 @@ def enabled() -> bool:
 
 
 def _large(warehouse: Path) -> bool:
+    """A large delivery loaded (dbt_project.LARGE_RAW_ROWS); unknown (held by another process)
+    counts as large: no worker, as before."""
+    if not warehouse.exists():  # a first run
+        return False
     from dagster_project import dbt_project
+    from dagster_project import warehouse as wh
 
-    return dbt_project.large_delivery(warehouse)
+    try:
+        # No wait for another process's lock: a guess only, never a delay before the run.
+        with wh.connect(warehouse, read_only=True, wait_seconds=0) as con:
+            return dbt_project.raw_rows(con) > dbt_project.LARGE_RAW_ROWS
+    except Exception:
+        return True
 
 
 def start(warehouse: str | Path) -> None:
