@@ -104,11 +104,11 @@ def launches(dev_server) -> Launches:
        start a run for that folder too), the delivery sensor is turned on and (b)'s folder appears
        in the inbox, settled but with an older stamp than (a)'s; once the sensor has started its
        run, it is turned off (left on, it would start runs for later folders);
-    4. once the schedule's tick has launched its run, the schedule is turned off.
+    4. meanwhile a thread turns the schedule off as soon as its first tick is written.
 
     (c)'s run ingests the newest folder, (a)'s, whether it runs before or after (b)'s (which
     names its folder in its config); every publish run publishes the same data, in whatever
-    order the queue runs them. The runs are not awaited here; each test waits for its own."""
+    order the queue runs them. Only (a)'s ingest run is awaited here; each test awaits its own."""
     if dev_server.url not in _launched:
         try:
             _launched[dev_server.url] = _launch_all(dev_server)
