@@ -318,6 +318,9 @@ def pytest_collection_modifyitems(config, items):
         return (2, 0.0) if first.get_closest_marker("slow") else (3, 0.0)
 
     order = sorted(units, key=rank)  # stable: modules stay together within a rank
+    for unit in order:  # in a group, the demo run's readers first: it is built before a group's
+        # server starts (`dev_server`: its daemon's loops would spend CPU while the demo ran)
+        units[unit].sort(key=lambda i: not DEMO_RUN_FIXTURES & set(getattr(i, "fixturenames", ())))
     items[:] = [item for unit in order for item in units[unit]]
     xdist_groups.write(items, {i.nodeid for u in order if cost[u] for i in units[u]})
 

@@ -184,15 +184,33 @@ class DevServer:
         )
         assert (self.data / "exports" / QUARTER.slug / "kpi_values.csv").is_file()
 
+    def landed_folder(self, ingest_run_id: str) -> str:
+        """The inbox folder the ingest run landed (its delivery asset's `source_dir`)."""
+        import dagster as dg
+
+        from dagster_project.defs.ingest import DELIVERY_KEY
+
+        with self.instance() as instance:
+            landed = [
+                e.dagster_event.event_specific_data.materialization.metadata["source_dir"].value
+                for e in instance.all_logs(
+                    ingest_run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+                )
+                if e.dagster_event.asset_key == DELIVERY_KEY
+            ]
+        assert len(landed) == 1, f"run {ingest_run_id} landed {landed}"
+        return Path(landed[0]).name
+
     def _assert_succeeded(self, run_id: str) -> None:
         status = self.wait_for(run_id)
         assert status == "SUCCESS", f"run {run_id} ended {status}:\n{self.failure_report(run_id)}"
 
 
-def settled_copy(source: Path, target: Path) -> Path:
-    """A delivery folder as a supplier leaves it: complete, untouched for a minute."""
+def settled_copy(source: Path, target: Path, stamp: float | None = None) -> Path:
+    """A delivery folder as a supplier leaves it: complete, untouched for a minute (or since
+    `stamp`, epoch seconds)."""
     shutil.copytree(source, target)
-    past = time.time() - 60
+    past = time.time() - 60 if stamp is None else stamp
     for p in target.iterdir():
         os.utime(p, (past, past))
     return target
@@ -250,6 +268,9 @@ def _start_shared(tmp_path_factory, stack: contextlib.ExitStack) -> DevServer:
             "TOEX_DEMO": "1",
             "TOEX_REPORTING_QUARTER": QUARTER.slug,
             "TOEX_PUBLICATION_CRON": "* * * * *",
+            # The launch-path tests read their runs after later ones ended: the daemon's retention
+            # (TOEX_KEEP_RUNS=1 by default, every 10 min) must not delete them meanwhile.
+            "TOEX_KEEP_RUNS": "all",
         }
     )
     url = stack.enter_context(dagster_dev(env, root / "dagster_dev.log"))

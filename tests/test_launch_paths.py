@@ -7,20 +7,28 @@ daemon, code server; run workers started by the daemon's run launcher):
 
 Each launch is an ingest run, which must succeed; the daemon's follow-on sensor must then start
 the quarter's publish run, which must succeed and publish. One server for the three and the
-two browser tests (`dev_server`, tests/dagster_server.py: a start-up costs ~30 s);
-they run in file order on one xdist worker. The schedule's timing comes from
-TOEX_PUBLICATION_CRON, set here to every minute: the daemon then ticks the real schedule
-definition, nothing is called by hand.
+two browser tests (`dev_server`, tests/dagster_server.py: a start-up costs ~30 s). The schedule's
+timing comes from TOEX_PUBLICATION_CRON, set here to every minute: the daemon then ticks the real
+schedule definition, nothing is called by hand.
+
+The three launches are one sequence (`launches`, below), each test asserting on its own runs: the
+schedule is turned on as (a) is launched, so its tick (at the next minute: 0-60 s) comes while
+(a) and (b) run, not after them with the worker idle; the instance's one-run-at-a-time queue runs
+the six runs one after another in whatever order they were launched. The inbox folders are laid
+out so that what each run ingests does not depend on that order (`launches`' docstring).
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 from dagster_server import LOCATION, QUARTER, graphql, settled_copy
 
 from dagster_project.definitions import MAIN_JOB
+from dagster_project.ingest import rejections
 
 pytestmark = [pytest.mark.slow, pytest.mark.runs(1)]
 
@@ -68,8 +76,54 @@ SCHEDULE_TICK = """query Tick($sel: ScheduleSelector!) {
 }"""
 
 
-def test_a_partition_launched_from_the_ui_with_no_config_publishes(dev_server):
-    settled_copy(dev_server.demo_delivery, dev_server.data / "inbox" / "2025-07-08")
+UI_FOLDER, SENSOR_FOLDER = "2025-07-08", "2025-07-15-redelivery"
+SCHEDULE = "quarterly_publication"
+
+
+@dataclass
+class Launches:
+    ui_run: str  # (a)'s ingest run
+    sensor_run: str  # (b)'s
+    schedule_run: str  # (c)'s
+
+
+# By server URL: the sequence runs once per server; if it failed, its error is the answer for the
+# later tests too (their folders are already in that server's inbox).
+_launched: dict[str, Launches | BaseException] = {}
+
+
+@pytest.fixture
+def launches(dev_server) -> Launches:
+    """The three launches on `dev_server`, once (its tests run one after another on one worker):
+
+    1. (a)'s folder goes into the inbox and (a) is launched with no config: it lands the newest
+       settled folder, that one;
+    2. the schedule is turned on: its first tick, at the next minute, queues (c)'s run behind
+       whatever is queued then;
+    3. once (a)'s run has ended (its folder landed: turned on earlier, the delivery sensor would
+       start a run for that folder too), the delivery sensor is turned on and (b)'s folder appears
+       in the inbox, settled but with an older stamp than (a)'s; once the sensor has started its
+       run, it is turned off (left on, it would start runs for later folders);
+    4. meanwhile a thread turns the schedule off as soon as its first tick is written.
+
+    (c)'s run ingests the newest folder, (a)'s, whether it runs before or after (b)'s (which
+    names its folder in its config); every publish run publishes the same data, in whatever
+    order the queue runs them. Only (a)'s ingest run is awaited here; each test awaits its own."""
+    if dev_server.url not in _launched:
+        try:
+            _launched[dev_server.url] = _launch_all(dev_server)
+        except BaseException as exc:
+            _launched[dev_server.url] = exc
+            raise
+    found = _launched[dev_server.url]
+    if isinstance(found, BaseException):
+        raise RuntimeError("the launch sequence failed in an earlier test") from found
+    return found
+
+
+def _launch_all(dev_server) -> Launches:
+    inbox = dev_server.data / "inbox"
+    settled_copy(dev_server.demo_delivery, inbox / UI_FOLDER)
     params = {
         "selector": {**LOCATION, "pipelineName": MAIN_JOB},
         "runConfigData": {},
@@ -78,53 +132,70 @@ def test_a_partition_launched_from_the_ui_with_no_config_publishes(dev_server):
     }
     answer = graphql(dev_server.url, LAUNCH, {"executionParams": params})["launchPipelineExecution"]
     assert answer["__typename"] == "LaunchRunSuccess", answer
-    dev_server.assert_published(answer["run"]["runId"])
+    ui_run = answer["run"]["runId"]
+
+    sel = {**LOCATION, "scheduleName": SCHEDULE}
+    schedule = graphql(dev_server.url, START_SCHEDULE, {"sel": sel})["startSchedule"]
+    assert schedule["__typename"] == "ScheduleStateResult", schedule
+    with ThreadPoolExecutor(1) as pool:  # turned off at its first tick, whatever else is going on
+        first_tick = pool.submit(
+            _run_of_first_tick, dev_server, sel, schedule["scheduleState"]["id"]
+        )
+        dev_server.wait_for(ui_run)
+        sensor_run = _sensor_run(dev_server, inbox)
+        schedule_run = first_tick.result()
+    return Launches(ui_run, sensor_run, schedule_run)
 
 
-def test_b_the_delivery_sensor_starts_a_run_for_a_new_inbox_folder(dev_server):
-    answer = graphql(
-        dev_server.url, START_SENSOR, {"sel": {**LOCATION, "sensorName": "delivery_sensor"}}
-    )["startSensor"]
+def _sensor_run(server, inbox) -> str:
+    sel = {**LOCATION, "sensorName": "delivery_sensor"}
+    answer = graphql(server.url, START_SENSOR, {"sel": sel})["startSensor"]
     assert answer["__typename"] == "Sensor" and answer["sensorState"]["status"] == "RUNNING", answer
     try:
-        settled_copy(dev_server.demo_delivery, dev_server.data / "inbox" / "2025-07-15-redelivery")
-        run_id = dev_server.wait_for_run_tagged(
-            "toex/delivery_folder", "2025-07-15-redelivery", timeout=300
-        )
+        # Older than (a)'s folder: a launch with no config (the schedule's) still takes (a)'s.
+        older = rejections.folder_stamp(inbox / UI_FOLDER) - 60
+        settled_copy(server.demo_delivery, inbox / SENSOR_FOLDER, stamp=older)
+        return server.wait_for_run_tagged("toex/delivery_folder", SENSOR_FOLDER, timeout=300)
     finally:
-        # Left on, it would also start a run for test c's inbox folder beside the schedule's
-        # (a whole ingest and publish more, and c no longer on its own).
-        stopped = graphql(dev_server.url, STOP_SENSOR, {"id": answer["sensorState"]["id"]})
-    assert stopped["stopSensor"].get("instigationState", {}).get("status") == "STOPPED", stopped
-    dev_server.assert_published(run_id)
+        stopped = graphql(server.url, STOP_SENSOR, {"id": answer["sensorState"]["id"]})
+        assert stopped["stopSensor"].get("instigationState", {}).get("status") == "STOPPED", stopped
 
 
-def test_c_the_daemon_ticks_the_quarterly_schedule_and_its_run_publishes(dev_server):
-    # Its own delivery: the test must not depend on a and b having run on this server.
-    settled_copy(dev_server.demo_delivery, dev_server.data / "inbox" / "2025-07-22-scheduled")
-    sel = {**LOCATION, "scheduleName": "quarterly_publication"}
-    answer = graphql(dev_server.url, START_SCHEDULE, {"sel": sel})
-    assert answer["startSchedule"]["__typename"] == "ScheduleStateResult", answer
-    run_id = dev_server.wait_for_run_tagged(
-        "dagster/schedule_name", "quarterly_publication", timeout=300
-    )
-    _stop_after_tick(dev_server, sel, answer["startSchedule"]["scheduleState"]["id"], run_id)
-    dev_server.assert_published(run_id)
+def test_a_partition_launched_from_the_ui_with_no_config_publishes(launches, dev_server):
+    dev_server.assert_published(launches.ui_run)
+    assert dev_server.landed_folder(launches.ui_run) == UI_FOLDER  # the newest settled folder
 
 
-def _stop_after_tick(server, sel: dict, state_id: str, run_id: str, timeout: float = 120) -> None:
-    """A schedule's run key is unique per tick only: left on, it would queue a run every minute.
-    Stop it once the tick that launched `run_id` is written (stopping earlier, the daemon's write
-    of that tick puts the schedule back to running)."""
+def test_b_the_delivery_sensor_starts_a_run_for_a_new_inbox_folder(launches, dev_server):
+    dev_server.assert_published(launches.sensor_run)
+    assert dev_server.landed_folder(launches.sensor_run) == SENSOR_FOLDER
+
+
+def test_c_the_daemon_ticks_the_quarterly_schedule_and_its_run_publishes(launches, dev_server):
+    dev_server.assert_published(launches.schedule_run)
+    with dev_server.instance() as instance:
+        tags = instance.get_run_by_id(launches.schedule_run).tags
+    assert tags.get("dagster/schedule_name") == SCHEDULE, tags
+    # A launch with no config: the newest settled, not rejected inbox folder.
+    assert dev_server.landed_folder(launches.schedule_run) == UI_FOLDER
+
+
+def _run_of_first_tick(server, sel: dict, state_id: str, timeout: float = 300) -> str:
+    """The run the schedule's first tick launched. The schedule is turned off as soon as that
+    tick is written (its run key is unique per tick only: left on, it would queue a run every
+    minute; turned off before the tick is written, the daemon's write of the tick would turn it
+    back on), or after `timeout` without one."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = graphql(server.url, SCHEDULE_TICK, {"sel": sel})["scheduleOrError"]["scheduleState"]
-        if (
-            state["ticks"]
-            and state["ticks"][0]["status"] == "SUCCESS"
-            and run_id in state["ticks"][0]["runIds"]
-        ):
-            break
-        time.sleep(2)
-    stopped = graphql(server.url, STOP_SCHEDULE, {"id": state_id})["stopRunningSchedule"]
+    run_ids: list[str] = []
+    try:
+        while not run_ids and time.monotonic() < deadline:
+            time.sleep(2)
+            state = graphql(server.url, SCHEDULE_TICK, {"sel": sel})["scheduleOrError"]
+            tick = (state["scheduleState"]["ticks"] or [{}])[0]
+            if tick.get("status") == "SUCCESS":
+                run_ids = tick["runIds"]
+    finally:
+        stopped = graphql(server.url, STOP_SCHEDULE, {"id": state_id})["stopRunningSchedule"]
     assert stopped.get("scheduleState", {}).get("status") == "STOPPED", stopped
+    assert len(run_ids) == 1, f"the schedule's first tick within {timeout}s launched {run_ids}"
+    return run_ids[0]

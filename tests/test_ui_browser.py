@@ -54,7 +54,7 @@ def _dismiss_welcome(page) -> None:
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 @pytest.mark.runs(0.2)
-def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(dev_server, demo_run, tmp_path):
+def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(demo_run, dev_server, tmp_path):
     """On the launch-path tests' `dagster dev` (a start-up saved): the asset pages come from the
     definitions, whatever the instance holds; the pack is the demo run's."""
     from playwright.sync_api import sync_playwright
@@ -109,7 +109,7 @@ def _drop_column(delivery: Path, target: Path, file_name: str, column: str) -> P
 
 
 @pytest.fixture
-def operated_ui(dev_server, published_copy, tmp_path, monkeypatch):
+def operated_ui(published_copy, dev_server, tmp_path, monkeypatch):
     """On a private copy of the demo's data: a publication run and then a run on a delivery whose
     toex_jobs.csv lacks a required column, both in the instance the UI shows, and the outputs
     server the links point at.
