@@ -152,11 +152,11 @@ DIRECT_CHUNK = 8 << 20
 
 def copy_file(source: Path, target: Path) -> None:
     """A byte copy of `source` into a new file `target`, written with direct I/O (`O_DIRECT`):
-    the copy goes to the disk without passing through the page cache, so the kernel does not
-    allocate and fill ~1 GB of cache pages for a file this process never reads again (the
-    analysts' copy of the warehouse at scale 1000: 2.0-3.3 CPU s for a buffered copy against
-    0.15 with direct I/O, docs/SCALE.md "big4"). Where the file system refuses direct I/O
-    (EINVAL), a plain copy (`shutil.copyfile`)."""
+    the copy goes to the disk without passing through the page cache. A buffered copy of the
+    scale-1000 warehouse (1 GB) cost 0.3 CPU s with little unwritten data in the cache but 2.9-5.7
+    CPU s (6-13 s of wall) with 1-2 GB of it, as after the pipeline's writes: the kernel throttles
+    the writer and makes it reclaim pages; direct I/O 0.14-0.24 CPU s either way (docs/SCALE.md,
+    "big4"). Where the file system refuses direct I/O (EINVAL), a plain copy (`shutil.copyfile`)."""
     direct = getattr(os, "O_DIRECT", 0)
     if direct:
         try:
