@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,7 +34,6 @@ EXPORT_DEPS = [
     dg.AssetKey(["raw", "case_studies"]),
 ]
 QUARTER_EXPORTS = outputs.PUBLICATION_KEY
-ANALYST_COPY = dg.AssetKey(["exports", "analyst_copy"])
 
 # The publication deadline, read by the quarterly schedule and the freshness policy: 06:00 London
 # time on the 10th day after a quarter ends (quarters end with March, June, September, December).
@@ -139,34 +137,10 @@ def run_check_results(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[
 def quarter_exports(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths
 ):
-    quarter = Quarter.parse(context.partition_key)
-    checks = run_check_results(context.instance, context.run)
-    if _analyst_copy_follows(context.run) and _large_warehouse(warehouse):
-        _start_early_parquet(context.run.run_id, warehouse, paths)
-    try:
-        published, delivery_id, revised, on_spark = _publish(
-            context, quarter, checks, warehouse, paths
-        )
-    except BaseException:
-        _drop_early_parquet(context.run.run_id)
-        raise
-    tag_run_with_quarter(context)
-    context.log.info(f"published {quarter.label} to {published.path}")
-    return dg.MaterializeResult(
-        metadata=_published_now(
-            published,
-            quarter,
-            delivery_id,
-            paths.output_roots(),
-            warnings=sum(1 for c in checks if not c["passed"]),
-            revisions=len(revised) if revised is not None else "not detected on the Spark engine",
-        )
-    )
-
-
-def _publish(context, quarter: Quarter, checks: list[dict], warehouse, paths):
     from dagster_project.publish import publish_quarter
 
+    quarter = Quarter.parse(context.partition_key)
+    checks = run_check_results(context.instance, context.run)
     with (
         warehouse.connect() as con
     ):  # never read_only in-process: DuckDB refuses mixed configurations
@@ -203,7 +177,18 @@ def _publish(context, quarter: Quarter, checks: list[dict], warehouse, paths):
         )
         if not on_spark:
             revisions.record_publication(con, quarter.label, context.run.run_id, delivery_id)
-    return published, delivery_id, revised, on_spark
+    tag_run_with_quarter(context)
+    context.log.info(f"published {quarter.label} to {published.path}")
+    return dg.MaterializeResult(
+        metadata=_published_now(
+            published,
+            quarter,
+            delivery_id,
+            paths.output_roots(),
+            warnings=sum(1 for c in checks if not c["passed"]),
+            revisions=len(revised) if revised is not None else "not detected on the Spark engine",
+        )
+    )
 
 
 def _published_now(
@@ -289,7 +274,7 @@ def external_release(
 
 
 @dg.asset(
-    key=ANALYST_COPY,
+    key=["exports", "analyst_copy"],
     deps=[QUARTER_EXPORTS],
     group_name=GROUP,
     owners=OWNERS,
@@ -314,17 +299,19 @@ def analyst_copy(
     link = published / "parquet"
     # The Parquet folder is swapped atomically once the warehouse copy is in place (see
     # publish/folders.py).
-    early = _take_early_parquet(context, context.run.run_id)
     with folders.publish_folder(link, context.run.run_id, keep=tmp) as staging:
-        _remove_stale_early(link, early)
         with warehouse.connect() as con:
-            if early is None:
-                tables = _write_parquet(con, staging)
-            else:  # written during the quarter's exports, from the same tables
-                folder, tables = early
-                for child in folder.iterdir():
-                    os.replace(child, staging / child.name)
-                folder.rmdir()
+            tables = con.execute(
+                """SELECT table_schema, table_name FROM information_schema.tables
+                WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' """
+                "ORDER BY 1, 2"
+            ).fetchall()
+            for schema, table in tables:
+                (staging / schema).mkdir(parents=True, exist_ok=True)
+                con.execute(
+                    f'COPY (SELECT * FROM {schema}."{table}") '
+                    f"TO '{staging / schema / table}.parquet' (FORMAT parquet)"
+                )
             con.execute("CHECKPOINT")
         _copy_closed_warehouse(warehouse, tmp)
         os.chmod(tmp, permissions.read_only_mode())
@@ -339,118 +326,6 @@ def analyst_copy(
             "tables": len(tables),
         }
     )
-
-
-def _write_parquet(con, folder: Path) -> list[tuple[str, str]]:
-    """Every `marts`/`kpis` table as `<folder>/<schema>/<table>.parquet`; returns the tables."""
-    tables = con.execute(
-        """SELECT table_schema, table_name FROM information_schema.tables
-        WHERE table_schema IN ('marts', 'kpis') AND table_type = 'BASE TABLE' """
-        "ORDER BY 1, 2"
-    ).fetchall()
-    for schema, table in tables:
-        (folder / schema).mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f'COPY (SELECT * FROM {schema}."{table}") '
-            f"TO '{folder / schema / table}.parquet' (FORMAT parquet)"
-        )
-    return tables
-
-
-# The analysts' Parquet written early: during the quarter's exports, in a thread of this process.
-# Their workbook is pure Python on one core (~6.7 CPU s at scale 1000) and the Parquet is DuckDB's
-# work (~13 CPU s, the GIL released), so the two share the machine's cores instead of taking turns
-# (docs/SCALE.md, "big4"). The Parquet reads only `marts`/`kpis` tables, which the publication
-# does not write (it writes `ops`), so the files are those the analysts' copy would write after
-# it; they become visible only there, with the warehouse copy, as before. Only for a large
-# delivery (`dbt_project.LARGE_RAW_ROWS`): below it the Parquet takes about a second.
-EARLY_PREFIX = ".early-"
-_early: dict[str, tuple[threading.Thread, Path, dict]] = {}  # run id -> (thread, folder, outcome)
-
-
-def _analyst_copy_follows(run: dg.DagsterRun) -> bool:
-    """Whether this run also executes the analysts' copy (after the quarter's exports)."""
-    if engine.is_spark():
-        return False
-    steps = run.step_keys_to_execute
-    if steps is not None and "exports__analyst_copy" not in steps:
-        return False
-    # No asset selection (None, or empty in a job's run): every asset of the job.
-    return not run.asset_selection or ANALYST_COPY in run.asset_selection
-
-
-def _large_warehouse(warehouse: WarehouseResource) -> bool:
-    from dagster_project import dbt_project
-
-    with warehouse.connect() as con:
-        return dbt_project.raw_rows(con) > dbt_project.LARGE_RAW_ROWS
-
-
-def _early_folder(paths: PlatformPaths, run_id: str) -> Path:
-    from dagster_project.publish import atomic, folders
-
-    root = folders.versions_root(paths.published / "parquet")
-    return root / f"{EARLY_PREFIX}{atomic.safe_name(run_id)}"
-
-
-def _start_early_parquet(run_id: str, warehouse: WarehouseResource, paths: PlatformPaths) -> None:
-    from dagster_project.publish import permissions
-
-    folder = _early_folder(paths, run_id)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    permissions.set_dir(folder.parent)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    permissions.set_dir(folder)
-    outcome: dict = {}
-
-    def write() -> None:
-        try:
-            with warehouse.connect() as con:  # a connection of its own: DuckDB's are per thread
-                outcome["tables"] = _write_parquet(con, folder)
-        except BaseException as exc:  # reported by the analysts' copy, which then writes them
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=write, name="toex-analyst-parquet", daemon=True)
-    thread.start()
-    _early[run_id] = (thread, folder, outcome)
-
-
-def _take_early_parquet(context, run_id: str) -> tuple[Path, list] | None:
-    """The early Parquet's folder and tables once written, else None (none started, or it
-    failed: then the analysts' copy writes the Parquet itself, as without it)."""
-    entry = _early.pop(run_id, None)
-    if entry is None:
-        return None
-    thread, folder, outcome = entry
-    thread.join()
-    if "tables" in outcome:
-        return folder, outcome["tables"]
-    context.log.warning(f"the analysts' Parquet written early failed ({outcome.get('error')!r})")
-    shutil.rmtree(folder, ignore_errors=True)
-    return None
-
-
-def _wait_early_parquet(run_id: str) -> None:
-    entry = _early.get(run_id)
-    if entry is not None:
-        entry[0].join()
-
-
-def _drop_early_parquet(run_id: str) -> None:
-    entry = _early.pop(run_id, None)
-    if entry is not None:
-        entry[0].join()
-        shutil.rmtree(entry[1], ignore_errors=True)
-
-
-def _remove_stale_early(link: Path, early: tuple[Path, list] | None) -> None:
-    """Early Parquet folders a killed run left (the caller holds the Parquet folder's lock)."""
-    from dagster_project.publish import folders
-
-    for path in folders.versions_root(link).glob(f"{EARLY_PREFIX}*"):
-        if early is None or path != early[0]:
-            shutil.rmtree(path, ignore_errors=True)
 
 
 @dg.asset(
@@ -490,8 +365,6 @@ def dbt_docs(
         return dg.MaterializeResult(
             metadata={"dbt_docs": outputs.link(site, roots), "rebuilt": False}
         )
-    # dbt opens the warehouse from its own process: not while this process holds it.
-    _wait_early_parquet(context.run.run_id)
     # In a target folder of its own, never the project's target/ that the definitions read.
     # `--no-compile` documents the prepared manifest, which it reads from that folder.
     target = Path(toex_dbt.project_dir) / "target" / f"dbt_docs-{context.run_id[:8]}"

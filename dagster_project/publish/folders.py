@@ -4,8 +4,6 @@
     <published>/.parquet.versions/
         .lock                                            (flock: one publisher at a time)
         .staging-<run_id>-<random>/                      (only while a run writes)
-        .early-<run_id>/                                 (a large delivery's Parquet, written
-                                                          in the quarter's exports' step)
         <run_id>/  <previous run_id>/                    (complete versions)
 
 The new version is written into a staging folder, renamed to its version name and the link is
