@@ -66,3 +66,48 @@ def test_a_file_changed_after_hashing_is_not_landed(deliveries, tmp_path):
         land(folder, landing, before_landing=append_a_row)
     assert list((landing / "objects").iterdir()) == []
     assert list((landing / "deliveries").iterdir()) == []
+
+
+def test_files_land_at_once_one_object_per_content(deliveries, tmp_path, monkeypatch):
+    """Files are hashed and copied on several threads (largest first): each extract still
+    lands as its own bytes, files with the same bytes share one object (copied once, never by
+    two threads into the same temporary name) and no temporary file is left."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    same = "a,b\n1,2\n"
+    folder = deliveries.folder(
+        {
+            "operations.csv": OPERATIONS_OK * 50,
+            "hr_staff.csv": same,
+            "onboarding.csv": same,
+            "tool_usage.csv": "x\n" * 1000,
+        }
+    )
+    landing = tmp_path / "landing"
+    d = land(folder, landing)
+    assert set(d.files) == {"operations", "hr_staff", "onboarding", "tool_usage"}
+    for extract, f in d.files.items():
+        assert f.sha256 == sha256_file(folder / f.file_name), extract
+        assert (landing / "objects" / f.sha256).read_bytes() == (folder / f.file_name).read_bytes()
+    assert d.files["hr_staff"].landed_path == d.files["onboarding"].landed_path
+    assert sorted(p.name for p in (landing / "objects").iterdir()) == sorted(
+        {f.sha256 for f in d.files.values()}
+    )
+
+
+def test_one_file_changed_among_several_is_named_and_not_landed(deliveries, tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    folder = deliveries.folder(
+        {"operations.csv": OPERATIONS_OK, "hr_staff.csv": "a\n1\n", "tool_usage.csv": "x\n" * 99}
+    )
+    landing = tmp_path / "landing"
+
+    def change_hr_staff(files, synthetic_demo):
+        with open(files["hr_staff"], "a") as f:
+            f.write("2\n")
+
+    with pytest.raises(DeliveryError, match="hr_staff.csv: changed while being copied"):
+        land(folder, landing, before_landing=change_hr_staff)
+    left = {p.name for p in (landing / "objects").iterdir()}
+    assert sha256_file(folder / "hr_staff.csv") not in left
+    assert not any(name.startswith(".") for name in left), "no temporary file left"
+    assert list((landing / "deliveries").iterdir()) == []

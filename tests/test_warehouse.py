@@ -35,3 +35,37 @@ def test_dbt_threads_by_delivery_size(monkeypatch):
     assert dbt_threads(36_831) == 2 and dbt_threads(LARGE_RAW_ROWS + 1) == 1
     monkeypatch.setenv(THREADS_ENV, "4")
     assert dbt_threads(LARGE_RAW_ROWS + 1) == 4
+
+
+def test_copy_file_gives_the_same_bytes(tmp_path, monkeypatch):
+    """The analysts' warehouse copy is written with direct I/O in whole blocks: every size (empty,
+    under, at and over a block and a chunk) comes out byte for byte, cut to the source's size."""
+    import os
+
+    import pytest
+
+    monkeypatch.setattr(wh, "DIRECT_CHUNK", 4 * wh.DIRECT_BLOCK)  # several chunks, small files
+    block, chunk = wh.DIRECT_BLOCK, wh.DIRECT_CHUNK
+    for size in (0, 1, block - 1, block, block + 1, chunk, chunk + 1, 3 * chunk + 17):
+        source, target = tmp_path / f"s{size}", tmp_path / f"t{size}"
+        source.write_bytes(os.urandom(size))
+        wh.copy_file(source, target)
+        assert target.read_bytes() == source.read_bytes(), size
+    with pytest.raises(FileExistsError):  # never over an existing file
+        wh.copy_file(source, target)
+
+
+def test_copy_file_without_direct_io(tmp_path, monkeypatch):
+    """A file system that refuses direct I/O (EINVAL) gets a plain copy, nothing half-written."""
+    import errno
+    import os
+
+    def refuse(source, target, direct):
+        target.write_bytes(b"partial")
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(wh, "_copy_direct", refuse)
+    source, target = tmp_path / "s", tmp_path / "t"
+    source.write_bytes(os.urandom(10_000))
+    wh.copy_file(source, target)
+    assert target.read_bytes() == source.read_bytes()

@@ -489,7 +489,7 @@ def _copy_closed_warehouse(warehouse: WarehouseResource, target: Path) -> None:
         if (wal.exists() and wal.stat().st_size) or wh.slack(con, source) > wh.COMPACT_COPY_SLACK:
             wh.copy_database(con, target)
             return
-    shutil.copyfile(source, target)
+    wh.copy_file(source, target)
 
 
 def build_quarterly_schedule(job_name: str) -> dg.ScheduleDefinition:
