@@ -40,14 +40,7 @@
         name='main', message=('SELECT ' ~ rows) if rows is not none else (result['response'] | string),
         code=none, rows_affected=rows, agate_table=result['table']) -%}
 
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {%- do toex_grants_and_docs(existing_relation, target_relation) -%}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-  {%- if existing_relation is not none -%}
-    {%- do adapter.cache_dropped(existing_relation) -%}
-  {%- endif -%}
+  {{ toex_commit_replacement(existing_relation, target_relation, post_hooks) }}
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
 
@@ -65,16 +58,23 @@
     {{ get_create_view_as_sql(target_relation, sql) }}
   {%- endcall -%}
 
+  {{ toex_commit_replacement(existing_relation, target_relation, post_hooks) }}
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{% macro toex_commit_replacement(existing_relation, target_relation, post_hooks) -%}
+  {#- The end of both materializations: post-hooks, grants and docs inside the transaction, then
+      `COMMIT` (the old relation is replaced for every other connection at once), then the
+      post-hooks outside it, and dbt's relation cache told the old relation is gone. -#}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {%- do toex_grants_and_docs(existing_relation, target_relation) -%}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
-
   {%- if existing_relation is not none -%}
     {%- do adapter.cache_dropped(existing_relation) -%}
   {%- endif -%}
-  {{ return({'relations': [target_relation]}) }}
-{% endmaterialization %}
+{%- endmacro %}
 
 
 {% macro toex_drop_for_replacement(existing_relation) -%}
