@@ -5,7 +5,6 @@ dbt reads."""
 import contextlib
 import json
 import os
-import re
 import shutil
 import time
 from collections import Counter, defaultdict
@@ -242,17 +241,15 @@ def toex_dbt_models(
             )
             # Each model's materialisation appears as soon as the model and its dbt-side tests
             # finish, so the run shows progress while dbt works (not one burst when it exits).
-            # A table's materialisation carries its row count (dbt/macros/
-            # duckdb_materializations.sql reports it in dbt's result line).
-            table_rows: dict[tuple[str, ...], int | None] = {}
-            yield from _asset_events(context, invocation, table_rows)
-        # A table built without a count (none in this project): counted from the warehouse,
-        # which dbt's process holds while it runs, so once dbt has exited.
-        uncounted = {key for key, rows in table_rows.items() if rows is None}
-        for key, rows in (_row_counts(warehouse, uncounted) if uncounted else {}).items():
-            yield dg.AssetObservation(
-                asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows}
-            )
+            yield from _asset_events(context, invocation)
+        # Row counts need the warehouse, which dbt's process holds while it runs (dagster-dbt's
+        # fetch_row_counts would open it from this process): recorded once dbt has exited.
+        materialised = {tuple(key.path) for key in context.selected_asset_keys}
+        for key, rows in _row_counts(warehouse).items():
+            if key in materialised:
+                yield dg.AssetObservation(
+                    asset_key=dg.AssetKey(list(key)), metadata={"dagster/row_count": rows}
+                )
     if not invocation.is_successful():
         raise dg.Failure(
             f"dbt build failed for {quarter.label}: "
@@ -301,15 +298,12 @@ def _remove_stale_targets() -> None:
                 shutil.rmtree(stale, ignore_errors=True)
 
 
-def _asset_events(context, invocation, table_rows: dict | None = None):
+def _asset_events(context, invocation):
     """dagster-dbt's events for models and for the tests that are asset checks, as dbt emits
     them. The other tests' results are tallied per model (status → names) into the model's
     `dbt_tests` metadata, so its Output waits for the model's last dbt-side test, or until a
     model that depends on it finishes (Dagster takes a multi-asset's outputs in dependency
-    order; a test with two parents runs after both, which can be after the first's children).
-    A table's dbt result line reports its rows (dbt/macros/duckdb_materializations.sql): its
-    Output gets them as `dagster/row_count`, and `table_rows` maps each table's key to it (None
-    where dbt reported none)."""
+    order; a test with two parents runs after both, which can be after the first's children)."""
     translator, manifest = invocation.dagster_dbt_translator, invocation.manifest
     checks = context.selected_asset_check_keys
     pending = _dbt_side_tests(manifest, translator, checks)
@@ -333,12 +327,6 @@ def _asset_events(context, invocation, table_rows: dict | None = None):
         ):
             if isinstance(event, dg.Output):
                 key = tuple(context.asset_key_for_output(event.output_name).path)
-                if data.get("node_info", {}).get("materialized") == "table":
-                    rows = _rows_affected(data)
-                    if rows is not None:
-                        event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
-                    if table_rows is not None:
-                        table_rows[key] = rows
                 upstream = _ancestors(manifest, unique_id)
                 for earlier in [k for k, (uid, _) in held.items() if uid in upstream]:
                     yield _with_tests(held.pop(earlier)[1], tallies.get(earlier))
@@ -349,13 +337,6 @@ def _asset_events(context, invocation, table_rows: dict | None = None):
             yield event
     for key, (_, event) in held.items():  # tests that never reported (skipped, or not selected)
         yield _with_tests(event, tallies.get(key))
-
-
-def _rows_affected(data: Mapping[str, Any]) -> int | None:
-    """A table's row count from dbt's result line (LogModelResult, whose `status` is the result
-    message: `SELECT <rows>`, dbt/macros/duckdb_materializations.sql); None if it has none."""
-    found = re.fullmatch(r"SELECT (\d+)", str(data.get("status", "")))
-    return int(found.group(1)) if found else None
 
 
 def _ancestors(manifest, unique_id: str) -> set[str]:
@@ -403,12 +384,9 @@ def _describe_tests(tally: Counter) -> str:
     return text + (f" ({', '.join(flagged)})" if flagged else "")
 
 
-def _row_counts(
-    warehouse: WarehouseResource, keys: set[tuple[str, ...]]
-) -> dict[tuple[str, str], int]:
-    """Rows of the tables among `keys` (asset key = schema, table). Not of views (the staging
-    layer): counting a view runs its query over the raw table, and each count is one more event
-    in the run's log."""
+def _row_counts(warehouse: WarehouseResource) -> dict[tuple[str, str], int]:
+    """Rows of the tables dbt built. Not of its views (the staging layer): counting a view runs
+    its query over the raw table, and each count is one more event in the run's log."""
     with warehouse.connect() as con:
         tables = con.execute(
             """SELECT table_schema, table_name FROM information_schema.tables
@@ -418,7 +396,6 @@ def _row_counts(
         return {
             (s, t): con.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]
             for s, t in tables
-            if (s, t) in keys
         }
 
 
