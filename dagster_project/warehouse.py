@@ -173,9 +173,8 @@ def _copy_direct(source: Path, target: Path, direct: int) -> None:
     """Whole blocks from a page-aligned buffer (direct I/O needs both); the last block is
     written whole and the file cut to the source's size."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | direct, 0o600)
-    buffer = mmap.mmap(-1, DIRECT_CHUNK)
     try:
-        with open(source, "rb", buffering=0) as src:
+        with mmap.mmap(-1, DIRECT_CHUNK) as buffer, open(source, "rb", buffering=0) as src:
             size = 0
             while True:
                 filled = 0
@@ -195,9 +194,7 @@ def _copy_direct(source: Path, target: Path, direct: int) -> None:
                     break
         os.ftruncate(fd, size)
     except BaseException:
-        os.close(fd)
         target.unlink(missing_ok=True)
         raise
     finally:
-        buffer.close()
-    os.close(fd)
+        os.close(fd)
