@@ -64,6 +64,22 @@ def _settings(root: Path) -> Settings:
     )
 
 
+def _failed_checks(instance: dg.DagsterInstance, run_ids: list[str]) -> dict[str, set[str]]:
+    """Each failed blocking check of the runs (`asset:check`) and the expectations it failed,
+    from the check's metadata: its description, which `outcome.blocking_failures` repeats, lists
+    them all but is cut to one line."""
+    failed = {}
+    for run_id in run_ids:
+        for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            evaluation = entry.dagster_event.event_specific_data
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                listed = evaluation.metadata.get("failed_expectations")
+                failed[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = set(
+                    listed.value if listed else ()
+                )
+    return failed
+
+
 @pytest.fixture(scope="module")
 def run_pipeline():
     from dagster_project import pipeline
@@ -84,7 +100,8 @@ def run_pipeline():
                     dg.AssetRecordsFilter(asset_key=dg.AssetKey(["kpis", "kpi_values"])), limit=10
                 ).records
             }
-        return outcome, materialised
+            failed = _failed_checks(instance, outcome.run_ids)
+        return outcome, materialised, failed
 
     return run
 
@@ -100,7 +117,7 @@ def demo(request, tmp_path_factory, run_pipeline):
     root = tmp_path_factory.mktemp("quality_demo")
     delivery = root / "delivery"
     generate(delivery, seed=20250630, scale=1)
-    outcome, _ = run_pipeline(root, delivery)
+    outcome, _, _ = run_pipeline(root, delivery)
     return root, delivery, outcome
 
 
@@ -188,54 +205,67 @@ def _implausible_risk_scores(d: Path) -> None:
     _rewrite(d / "morile_assessments.csv", change)
 
 
-@pytest.mark.parametrize(
-    "inject, blocked",
-    [
-        (
-            _half_the_disruptions,
-            "raw/disruptions:quality_gate — suite raw_disruptions: "
-            "expectation volume_within_band failed",
-        ),
-        (
-            _a_future_disruption,
-            "raw/disruptions:quality_gate — suite raw_disruptions: "
-            "expectation no_disruption_date_after_delivery failed",
-        ),
-        (
-            _toex_disruptions_on_an_operation_without_job,
-            "raw/disruptions:quality_gate — suite raw_disruptions: "
-            "expectation toex_disruptions_have_job failed",
-        ),
-        (
-            _implausible_risk_scores,
-            "raw/morile_assessments:quality_gate — suite raw_morile_assessments: "
-            "expectation risk_score_mean_plausible failed",
-        ),
-    ],
-    ids=["volume", "future_date", "reference_coverage", "distribution"],
-)
-@pytest.mark.runs(0.3)
-def test_a_raw_violation_stops_the_quarter_naming_the_expectation(
-    demo, run_pipeline, tmp_path, inject, blocked
-):
+# One violation per blocking raw expectation family, each in its own rows or file, all in one
+# delivery: one run stopped at the raw gate serves the four tests below (the `raw_violations`
+# fixture, one xdist group, tests/conftest.py), each asserting its expectation is named; together
+# they assert that the run names exactly these four and nothing else, so a violation that stops
+# being caught, or one that starts to catch good rows, fails a test as four runs did.
+RAW_VIOLATIONS = {  # case: (injection, the check that blocks, the expectation it names)
+    "volume": (_half_the_disruptions, "raw/disruptions:quality_gate", "volume_within_band"),
+    "future_date": (
+        _a_future_disruption,
+        "raw/disruptions:quality_gate",
+        "no_disruption_date_after_delivery",
+    ),
+    "reference_coverage": (
+        _toex_disruptions_on_an_operation_without_job,
+        "raw/disruptions:quality_gate",
+        "toex_disruptions_have_job",
+    ),
+    "distribution": (
+        _implausible_risk_scores,
+        "raw/morile_assessments:quality_gate",
+        "risk_score_mean_plausible",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def raw_violations(demo, run_pipeline, tmp_path_factory):
+    """The good demo delivery, then a next delivery carrying every violation of RAW_VIOLATIONS
+    (the halving first: the other injections change rows it keeps)."""
     demo_root, demo_delivery, _ = demo
-    root = tmp_path / "next"
+    root = tmp_path_factory.mktemp("raw_violations") / "next"
     for part in ("warehouse", "landing"):  # the good demo delivery is the previous one
         shutil.copytree(demo_root / part, root / part)
     delivery = root / "delivery"
     shutil.copytree(demo_delivery, delivery)
-    inject(delivery)
-    outcome, kpi_materialisations = run_pipeline(root, delivery)
+    for inject, _, _ in RAW_VIOLATIONS.values():
+        inject(delivery)
+    return root, *run_pipeline(root, delivery)
+
+
+@pytest.mark.parametrize("case", list(RAW_VIOLATIONS))
+def test_a_raw_violation_stops_the_quarter_naming_the_expectation(raw_violations, case):
+    root, outcome, kpi_materialisations, failed = raw_violations
+    _, check, expectation = RAW_VIOLATIONS[case]
+    suite = "raw_" + check.split("/")[1].split(":")[0]
+    assert [
+        f
+        for f in outcome.blocking_failures
+        if f.startswith(f"{check} — suite {suite}: expectation ")
+    ], outcome.blocking_failures
+    assert expectation in failed.get(check, ()), failed
     assert outcome.exit_code == 1
-    assert [f for f in outcome.blocking_failures if f.startswith(blocked)], (
-        outcome.blocking_failures
-    )
-    assert len(outcome.blocking_failures) == 1, (
-        outcome.blocking_failures
-    )  # only the injected violation
-    assert [f.split(":")[0] for f in outcome.step_failures] == [step_of(blocked.split(":")[0])], (
-        outcome
-    )
+    # Only the injected violations: no other check or expectation failed, no other step.
+    injected: dict[str, set[str]] = {}
+    for _, c, e in RAW_VIOLATIONS.values():
+        injected.setdefault(c, set()).add(e)
+    assert failed == injected, failed
+    assert {f.split(" — ")[0] for f in outcome.blocking_failures} == set(injected), outcome
+    assert sorted(f.split(":")[0] for f in outcome.step_failures) == sorted(
+        {step_of(c.split(":")[0]) for c in injected}
+    ), outcome
     assert not kpi_materialisations  # dbt never ran on the bad delivery
     assert not (root / "exports" / QUARTER.slug).exists()
 
@@ -249,7 +279,7 @@ def test_a_missing_kpi_fails_the_kpi_gate_and_nothing_is_published(run_pipeline,
     (
         delivery / "comms_metrics.csv"
     ).unlink()  # a first delivery without the comms extract: no Q2.5 figures
-    outcome, kpi_materialisations = run_pipeline(root, delivery)
+    outcome, kpi_materialisations, _ = run_pipeline(root, delivery)
     assert outcome.exit_code == 1
     failures = [
         f
