@@ -213,6 +213,13 @@ def published_copy(demo_run, tmp_path):
     return _private_copy(demo_run, tmp_path)
 
 
+@pytest.fixture(scope="session")
+def private_copy(demo_run):
+    """`private_copy(folder)`: a copy as `published_copy`'s, in `folder`, for a fixture that
+    outlives one test (its runs shared by several)."""
+    return lambda folder: _private_copy(demo_run, folder)
+
+
 def _private_copy(demo_run, folder: Path) -> tuple[Path, dict, Path]:
     settings, _, delivery = demo_run
     root = folder / "data"
@@ -270,6 +277,7 @@ SHARED_RUN_FIXTURES = {
     "dbt_demo": 0.7,
     "built": 0.4,
     "raw_violations": 0.4,  # tests/test_quality_pipeline.py: one run stopped at the raw gate
+    "rejected_files": 0.3,  # tests/test_bad_deliveries.py: one `toex run` refused at ingestion
 }
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -122,48 +123,6 @@ def test_formula_payloads_are_neutralised_in_the_workbook():
     assert neutralise_formula("Arrests made") == "Arrests made"
 
 
-@pytest.mark.slow
-@pytest.mark.runs(0.3)
-def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(published_copy, tmp_path):
-    """Through the whole pipeline: a file missing a required column fails the blocking
-    `file_accepted` check, `toex run` exits 1 naming it, and the published quarter is untouched."""
-    from dagster_project.publish import verify_publication
-
-    root, env, delivery = published_copy
-    bad = tmp_path / "bad_delivery"
-    shutil.copytree(delivery, bad)
-    text = (bad / "toex_jobs.csv").read_text(encoding="utf-8-sig").splitlines()
-    header = text[0].split(",")
-    drop = header.index("origin")
-    (bad / "toex_jobs.csv").write_text(
-        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in text)
-        + "\n"
-    )
-
-    write_demo_marker(bad)  # still synthetic: demo mode may use the public key for it
-    link = root / "exports" / "2025-26-Q1"
-    before = (os.readlink(link), verify_publication(link))
-    p = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "toex"),
-            "run",
-            "--extracts",
-            str(bad),
-            "--quarter",
-            "2025-26-Q1",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert p.returncode == 1
-    assert (
-        "raw/toex_jobs:file_accepted" in p.stderr and "missing required column origin" in p.stderr
-    )
-    assert (os.readlink(link), verify_publication(link)) == before
-
-
 def _toex_run(env: dict, folder: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
@@ -206,16 +165,32 @@ def test_blocked_delivery_sent_again_is_still_blocked(published_copy, tmp_path):
         assert (os.readlink(link), verify_publication(link)) == before
 
 
-@pytest.mark.slow
-@pytest.mark.runs(0.3)
-def test_stray_quote_fails_the_run_naming_the_row(published_copy, tmp_path):
-    """Issue 12 #1: a stray quote in a data row used to swallow the rest of the file into one
-    empty reject, with exit 0; now the file is refused naming the row and the run exits 1."""
+@dataclass
+class RejectedRun:
+    done: subprocess.CompletedProcess
+    publication: tuple  # (link target, verify_publication) before the run
+    link: Path
+    stray_quote_row: int
+
+
+@pytest.fixture(scope="module")
+def rejected_files(private_copy, tmp_path_factory) -> RejectedRun:
+    """One `toex run` of the demo delivery with two files refused at ingestion, each for its own
+    fault in its own file (`toex_jobs.csv` lacks a required column; a data row of
+    `disruptions.csv` holds a stray quote). The two tests below assert on it, each on its own
+    file's message (one xdist group, tests/conftest.py): a fault no longer caught loses its
+    message and fails its test, as when each had a run of its own."""
     from dagster_project.publish import verify_publication
 
-    root, env, delivery = published_copy
-    bad = tmp_path / "stray_quote"
+    root, env, delivery = private_copy(tmp_path_factory.mktemp("rejected_files"))
+    bad = root.parent / "bad_delivery"
     shutil.copytree(delivery, bad)
+    text = (bad / "toex_jobs.csv").read_text(encoding="utf-8-sig").splitlines()
+    drop = text[0].split(",").index("origin")
+    (bad / "toex_jobs.csv").write_text(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in text)
+        + "\n"
+    )
     lines = (bad / "disruptions.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
     row = min(3500, len(lines) - 10)
     lines[row] = lines[row].rstrip("\r\n") + ', "Viper op closed\n'
@@ -223,9 +198,34 @@ def test_stray_quote_fails_the_run_naming_the_row(published_copy, tmp_path):
     write_demo_marker(bad)  # still synthetic: demo mode may use the public key for it
     link = root / "exports" / "2025-26-Q1"
     before = (os.readlink(link), verify_publication(link))
-    p = _toex_run(env, bad)
+    return RejectedRun(_toex_run(env, bad), before, link, row)
+
+
+@pytest.mark.slow
+def test_rejected_file_blocks_the_run_and_keeps_the_last_publication(rejected_files):
+    """Through the whole pipeline: a file missing a required column fails the blocking
+    `file_accepted` check, `toex run` exits 1 naming it, and the published quarter is untouched."""
+    from dagster_project.publish import verify_publication
+
+    p = rejected_files.done
+    assert p.returncode == 1, p.stderr[-2000:]
+    assert (
+        "raw/toex_jobs:file_accepted" in p.stderr and "missing required column origin" in p.stderr
+    ), p.stderr[-2000:]
+    link = rejected_files.link
+    assert (os.readlink(link), verify_publication(link)) == rejected_files.publication
+
+
+@pytest.mark.slow
+def test_stray_quote_fails_the_run_naming_the_row(rejected_files):
+    """Issue 12 #1: a stray quote in a data row used to swallow the rest of the file into one
+    empty reject, with exit 0; now the file is refused naming the row and the run exits 1."""
+    from dagster_project.publish import verify_publication
+
+    p, row = rejected_files.done, rejected_files.stray_quote_row
     assert p.returncode == 1, p.stderr[-2000:]
     assert "raw/disruptions:file_accepted" in p.stderr and f"row {row} holds a quote" in p.stderr, (
         p.stderr[-2000:]
     )
-    assert (os.readlink(link), verify_publication(link)) == before
+    link = rejected_files.link
+    assert (os.readlink(link), verify_publication(link)) == rejected_files.publication
