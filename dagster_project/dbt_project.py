@@ -20,10 +20,33 @@ from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+# dagster-dbt runs dbt in a subprocess (`toex-dbt`, dbt_main.py); in this process it only reads
+# the manifest and dbt's JSON events. So dbt-core is not imported here (~1.3 CPU s in every
+# process that loads the definitions: `toex`, the code location, each run worker; docs/SCALE.md,
+# "fixed6"): dagster-dbt then takes its own stand-ins for dbt's node types and statuses (the same
+# values) and reads the default selection (`fqn:*`, every node) from the manifest rather than
+# through dbt's selector. A None entry makes `import dbt` fail, Python's documented way; a
+# process that imported dbt before keeps it. Every dagster-dbt import goes through this module.
+sys.modules.setdefault("dbt", None)
 
-from dagster_project.dbt_main import IN_WAREHOUSE_DIR_ENV, WAREHOUSE_ENV
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_dbt import (  # noqa: E402
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+from dagster_dbt.asset_utils import get_asset_check_key_for_test  # noqa: E402
+
+from dagster_project.dbt_main import IN_WAREHOUSE_DIR_ENV, WAREHOUSE_ENV  # noqa: E402
+from dagster_project.settings import DBT_PROJECT_DIR  # noqa: E402
+
+__all__ = [  # dagster-dbt's names the definitions use, imported here (above)
+    "DagsterDbtTranslator",
+    "DagsterDbtTranslatorSettings",
+    "dbt_assets",
+    "get_asset_check_key_for_test",
+]
 
 toex_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 THREADS_ENV = "TOEX_DBT_THREADS"  # profiles.yml

@@ -57,6 +57,13 @@ def captured(log_path: Path, verbose: bool = False) -> Iterator[Console]:
     """Send fd 1 and 2 (and so every library and subprocess) to `log_path` for the block;
     yield a Console that writes to the real terminal."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    # multiprocessing's resource tracker lives as long as this process, holding the stdout and
+    # stderr it started with. Started inside the block (the quality worker's spawn starts it), it
+    # would hold the pipe below and the pump would wait its 10 s at the end; started now, it holds
+    # the terminal (docs/SCALE.md, "fixed6").
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)

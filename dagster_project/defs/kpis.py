@@ -14,16 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    dbt_assets,
-)
-from dagster_dbt.asset_utils import get_asset_check_key_for_test
 
 from dagster_project import engine
 from dagster_project.contract import contracts
-from dagster_project.dbt_project import ToexDbtCliResource, dbt_env, dbt_threads, toex_dbt
+from dagster_project.dbt_project import (  # dagster-dbt through dbt_project: see there
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    ToexDbtCliResource,
+    dbt_assets,
+    dbt_env,
+    dbt_threads,
+    get_asset_check_key_for_test,
+    toex_dbt,
+)
 from dagster_project.dbt_project import raw_rows as count_raw_rows
 from dagster_project.defs.jobs import PUBLISH_JOB
 from dagster_project.fiscal import Quarter
