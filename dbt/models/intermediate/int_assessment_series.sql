@@ -49,17 +49,18 @@ sequenced as (
 
 ),
 
-involvement as (
+{# Only the assessments a job was active for are looked up (a join on the few job periods),
+    not every assessment grouped by its id: the same flag for ~8.5 M assessments at scale 1000
+    with no 8.5 M-group aggregate under the memory cap (docs/SCALE.md, "big5"). -#}
+involved as (
 
-    select
-        sequenced.assessment_id,
-        max(case when job_periods.job_id is not null then 1 else 0 end) as has_active_job
-    from sequenced
-    left join job_periods
-        on job_periods.operation_ref = sequenced.operation_ref
-        and job_periods.active_from <= sequenced.assessment_date
-        and (job_periods.active_to is null or job_periods.active_to >= sequenced.assessment_date)
-    group by sequenced.assessment_id
+    select assessments.assessment_id
+    from {{ ref('stg_morile_assessments') }} as assessments
+    inner join job_periods
+        on job_periods.operation_ref = assessments.operation_ref
+        and job_periods.active_from <= assessments.assessment_date
+        and (job_periods.active_to is null or job_periods.active_to >= assessments.assessment_date)
+    group by assessments.assessment_id
 
 ),
 
@@ -67,7 +68,7 @@ with_support as (
 
     select
         sequenced.*,
-        involvement.has_active_job = 1 as is_toex_involved,
+        involved.assessment_id is not null as is_toex_involved,
         operation_support.support_commenced_date,
         case
             when operation_support.support_commenced_date is not null
@@ -75,10 +76,11 @@ with_support as (
             then 1 else 0
         end as is_on_or_after_support
     from sequenced
-    inner join involvement
-        on sequenced.assessment_id = involvement.assessment_id
+    left join involved
+        on sequenced.assessment_id = involved.assessment_id
     left join operation_support
         on sequenced.operation_ref = operation_support.operation_ref
+    where sequenced.assessment_id is not null
 
 ),
 
@@ -108,11 +110,12 @@ final as (
         is_toex_involved,
         case when is_toex_involved then 'toex' else 'non_toex' end as involvement,
         support_commenced_date,
+        {#- The series' assessments on or after support are its last ones (ordered by date):
+            the first of them is the one whose previous assessment is dated before support
+            commenced, or that has none (no second sort of every assessment). #}
         is_on_or_after_support = 1
-            and row_number() over (
-                partition by operation_ref, threat_type, is_on_or_after_support
-                order by assessment_date, assessment_id
-            ) = 1 as is_first_after_support
+            and (previous_assessment_date is null
+                or previous_assessment_date < support_commenced_date) as is_first_after_support
     from with_support
 
 )

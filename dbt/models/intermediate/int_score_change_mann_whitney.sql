@@ -46,16 +46,34 @@ pooled as (
 
 ),
 
-ranked as (
+{# The ranks from the counts per distinct change, not from a rank() over every pooled change
+    (18 M at scale 1000, sorted twice under the memory cap: docs/SCALE.md, "big5"): a change's
+    lowest rank is 1 + the number of pooled changes below it, its average rank that plus
+    (tie_size - 1) / 2, the same for each of its tie_size rows. -#}
+tie_groups as (
 
     select
         reporting_quarter,
         period_type,
-        involvement,
         score_change,
-        rank() over (partition by reporting_quarter, period_type order by score_change) as min_rank,
-        count(*) over (partition by reporting_quarter, period_type, score_change) as tie_size
+        count(*) as tie_size,
+        sum(case when involvement = 'toex' then 1 else 0 end) as toex_size,
+        sum(case when involvement = 'non_toex' then 1 else 0 end) as other_size
     from pooled
+    group by reporting_quarter, period_type, score_change
+
+),
+
+ranked as (
+
+    select
+        *,
+        1 + coalesce(sum(tie_size) over (
+            partition by reporting_quarter, period_type
+            order by score_change
+            rows between unbounded preceding and 1 preceding
+        ), 0) as min_rank
+    from tie_groups
 
 ),
 
@@ -64,9 +82,9 @@ rank_sums as (
     select
         reporting_quarter,
         period_type,
-        cast(sum(case when involvement = 'toex' then 1 else 0 end) as double) as n1,
-        cast(sum(case when involvement = 'non_toex' then 1 else 0 end) as double) as n2,
-        sum(case when involvement = 'toex' then min_rank + (tie_size - 1) / 2.0 else 0 end) as r1
+        cast(sum(toex_size) as double) as n1,
+        cast(sum(other_size) as double) as n2,
+        sum(toex_size * (min_rank + (tie_size - 1) / 2.0)) as r1
     from ranked
     group by reporting_quarter, period_type
 
@@ -79,9 +97,8 @@ ties as (
         period_type,
         sum(tie_size * tie_size * tie_size - tie_size) as tie_term
     from (
-        select reporting_quarter, period_type, score_change, cast(count(*) as double) as tie_size
-        from pooled
-        group by reporting_quarter, period_type, score_change
+        select reporting_quarter, period_type, cast(tie_size as double) as tie_size
+        from tie_groups
     ) as tie_groups
     group by reporting_quarter, period_type
 

@@ -35,48 +35,99 @@ soc_operations as (
 
 assessments as (
 
-    select assessments.*
+    select
+        assessments.assessment_id,
+        assessments.operation_ref,
+        assessments.threat_type,
+        assessments.assessment_date,
+        assessments.risk_score
     from {{ ref('stg_morile_assessments') }} as assessments
     inner join threats on assessments.threat_type = threats.threat_type
     inner join soc_operations on assessments.operation_ref = soc_operations.operation_ref
+    where assessments.assessment_date is not null
 
 ),
 
-{# The latest assessment on or before the month end is within the age limit exactly when
-    the latest one inside the age window exists, and then they are the same assessment. -#}
+{# An assessment is its series' latest (by assessment_date then assessment_id) on every date
+    from its own up to the day before the next assessment of the series: each operation's
+    latest at a month end is found by one range join, not by ranking every assessment at every
+    month end (23 M rows sorted under the memory cap at scale 1000: docs/SCALE.md, "big5").
+    A later assessment on the same day ends the interval at once. The latest on or before the
+    month end is within the age limit exactly when the latest one inside the age window
+    exists, and then they are the same assessment. -#}
+series as (
+
+    select
+        *,
+        lead(assessment_date) over (
+            partition by threat_type, operation_ref
+            order by assessment_date, assessment_id nulls first
+        ) as next_assessment_date
+    from assessments
+
+),
+
 recent as (
 
     select
         month_ends.reporting_quarter,
         month_ends.month_label,
         month_ends.month_end,
-        assessments.threat_type,
-        assessments.operation_ref,
-        assessments.assessment_id,
-        assessments.assessment_date,
-        assessments.risk_score,
-        {{ dbt.datediff('assessments.assessment_date', 'month_ends.month_end', 'day') }} as assessment_age_days,
-        row_number() over (
-            partition by month_ends.month_end, assessments.threat_type, assessments.operation_ref
-            order by assessments.assessment_date desc, assessments.assessment_id desc
-        ) as recency_rank
+        series.threat_type,
+        series.operation_ref,
+        series.assessment_id,
+        series.assessment_date,
+        series.risk_score,
+        {{ dbt.datediff('series.assessment_date', 'month_ends.month_end', 'day') }} as assessment_age_days
     from month_ends
-    inner join assessments
-        on assessments.assessment_date <= month_ends.month_end
-        and {{ dbt.datediff('assessments.assessment_date', 'month_ends.month_end', 'day') }} <= {{ var('top10_max_age_days') }}
+    inner join series
+        on series.assessment_date <= month_ends.month_end
+        and coalesce(series.next_assessment_date, cast('9999-12-31' as date)) > month_ends.month_end
+        and {{ dbt.datediff('series.assessment_date', 'month_ends.month_end', 'day') }} <= {{ var('top10_max_age_days') }}
+
+),
+
+{# Only a score with fewer than var('top10_size') operations scoring higher (per month end and
+    threat) can reach the Top 10; ranked among those alone, each keeps the rank it has among
+    all, because every operation ranked before it scores at least as high. -#}
+score_counts as (
+
+    select month_end, threat_type, risk_score, count(*) as operations
+    from recent
+    group by month_end, threat_type, risk_score
+
+),
+
+contending_scores as (
+
+    select month_end, threat_type, risk_score
+    from (
+        select
+            *,
+            coalesce(sum(operations) over (
+                partition by month_end, threat_type
+                order by risk_score desc
+                rows between unbounded preceding and 1 preceding
+            ), 0) as scoring_higher
+        from score_counts
+    ) as counted
+    where scoring_higher < {{ var('top10_size') }}
 
 ),
 
 ranked as (
 
     select
-        *,
+        recent.*,
         row_number() over (
-            partition by month_end, threat_type
-            order by risk_score desc, assessment_date desc, operation_ref asc
+            partition by recent.month_end, recent.threat_type
+            order by recent.risk_score desc, recent.assessment_date desc, recent.operation_ref asc
         ) as top10_rank
     from recent
-    where recency_rank = 1
+    inner join contending_scores
+        on recent.month_end = contending_scores.month_end
+        and recent.threat_type = contending_scores.threat_type
+        and recent.risk_score is not distinct from contending_scores.risk_score
 
 ),
 

@@ -19,23 +19,48 @@ involvements as (
 
 ),
 
+{# Assessed operations per period without a distinct count over every (period, assessment)
+    pair (55 M at scale 1000, spilled under the memory cap: docs/SCALE.md, "big5"): an
+    operation is counted once, by its first assessment in the period, the one whose previous
+    assessment of the operation (same involvement) is before the period or does not exist. -#}
+dated as (
+
+    select
+        assessment_id,
+        operation_ref,
+        involvement,
+        assessment_date,
+        score_change_direction,
+        score_change,
+        ori_change,
+        is_first_after_support,
+        lag(assessment_date) over (
+            partition by operation_ref, involvement
+            order by assessment_date
+        ) as previous_operation_assessment_date
+    from assessments
+    where assessment_date is not null
+
+),
+
 figures as (
 
-    {{ zero_filled_by_code('involvements', 'involvement', 'assessments', [
-        ['assessments', "count(assessments.assessment_id)"],
-        ['assessed_operations', "count(distinct assessments.operation_ref)"],
-        ['score_increases', "sum(case when assessments.score_change_direction = 'increase' then 1 else 0 end)"],
-        ['score_decreases', "sum(case when assessments.score_change_direction = 'decrease' then 1 else 0 end)"],
-        ['score_unchanged', "sum(case when assessments.score_change_direction = 'unchanged' then 1 else 0 end)"],
-        ['first_assessments', "sum(case when assessments.score_change_direction = 'first' then 1 else 0 end)"],
-        ['mean_increase', "avg(case when assessments.score_change > 0 then cast(assessments.score_change as double) end)"],
-        ['mean_decrease', "avg(case when assessments.score_change < 0 then cast(assessments.score_change as double) end)"],
-        ['large_decreases', "sum(case when assessments.score_change < -" ~ var('large_decrease_points') ~ " then 1 else 0 end)"],
-        ['ori_updates', "sum(case when assessments.ori_change <> 0 then 1 else 0 end)"],
-        ['ori_decreases', "sum(case when assessments.ori_change < 0 then 1 else 0 end)"],
-        ['ori_increases', "sum(case when assessments.ori_change > 0 then 1 else 0 end)"],
-        ['ori_decreases_first_after_support', "sum(case when assessments.ori_change < 0 and assessments.is_first_after_support then 1 else 0 end)"],
-    ], conditions=[in_period('assessments.assessment_date')]) }}
+    {{ zero_filled_by_code('involvements', 'involvement', 'dated', [
+        ['assessments', "count(dated.assessment_id)"],
+        ['assessed_operations', "count(case when dated.previous_operation_assessment_date is null
+            or dated.previous_operation_assessment_date < periods.period_start then dated.operation_ref end)"],
+        ['score_increases', "sum(case when dated.score_change_direction = 'increase' then 1 else 0 end)"],
+        ['score_decreases', "sum(case when dated.score_change_direction = 'decrease' then 1 else 0 end)"],
+        ['score_unchanged', "sum(case when dated.score_change_direction = 'unchanged' then 1 else 0 end)"],
+        ['first_assessments', "sum(case when dated.score_change_direction = 'first' then 1 else 0 end)"],
+        ['mean_increase', "avg(case when dated.score_change > 0 then cast(dated.score_change as double) end)"],
+        ['mean_decrease', "avg(case when dated.score_change < 0 then cast(dated.score_change as double) end)"],
+        ['large_decreases', "sum(case when dated.score_change < -" ~ var('large_decrease_points') ~ " then 1 else 0 end)"],
+        ['ori_updates', "sum(case when dated.ori_change <> 0 then 1 else 0 end)"],
+        ['ori_decreases', "sum(case when dated.ori_change < 0 then 1 else 0 end)"],
+        ['ori_increases', "sum(case when dated.ori_change > 0 then 1 else 0 end)"],
+        ['ori_decreases_first_after_support', "sum(case when dated.ori_change < 0 and dated.is_first_after_support then 1 else 0 end)"],
+    ], conditions=[in_period('dated.assessment_date')]) }}
 
 ),
 

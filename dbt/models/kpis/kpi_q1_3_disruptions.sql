@@ -29,12 +29,34 @@ impacts as (
 
 ),
 
+{# Disrupted operations per period without a distinct count over every (period, disruption)
+    pair (38 M at scale 1000, spilled under the memory cap: docs/SCALE.md, "big5"): an
+    operation is counted once, by its first moderated disruption in the period, the one whose
+    previous moderated disruption (same involvement) is before the period or does not exist. -#}
+moderated as (
+
+    select
+        disruption_id,
+        operation_ref,
+        involvement,
+        disruption_date,
+        is_moderated,
+        lag(disruption_date) over (
+            partition by operation_ref, involvement
+            order by disruption_date
+        ) as previous_disruption_date
+    from disruptions
+    where is_moderated and disruption_date is not null
+
+),
+
 by_involvement as (
 
-    {{ zero_filled_by_code('involvements', 'involvement', 'disruptions', [
-        ['disruptions', "count(disruptions.disruption_id)"],
-        ['disrupted_operations', "count(distinct disruptions.operation_ref)"],
-    ], conditions=["disruptions.is_moderated", in_period('disruptions.disruption_date')]) }}
+    {{ zero_filled_by_code('involvements', 'involvement', 'moderated', [
+        ['disruptions', "count(moderated.disruption_id)"],
+        ['disrupted_operations', "count(case when moderated.previous_disruption_date is null
+            or moderated.previous_disruption_date < periods.period_start then moderated.operation_ref end)"],
+    ], conditions=["moderated.is_moderated", in_period('moderated.disruption_date')]) }}
 
 ),
 
