@@ -22,7 +22,7 @@ from pathlib import Path
 
 # dagster-dbt runs dbt in a subprocess (`toex-dbt`, dbt_main.py); in this process it only reads
 # the manifest and dbt's JSON events. So dbt-core is not imported here (~1.3 CPU s in every
-# process that loads the definitions: `toex`, the code location, each run worker; docs/SCALE.md,
+# process that loads the definitions: `toex`, the code location, each run worker; docs/SCALE_LOG.md,
 # "fixed6"): dagster-dbt then takes its own stand-ins for dbt's node types and statuses (the same
 # values) and reads the default selection (`fqn:*`, every node) from the manifest rather than
 # through dbt's selector. A None entry makes `import dbt` fail, Python's documented way; a
@@ -50,9 +50,10 @@ __all__ = [  # dagster-dbt's names the definitions use, imported here (above)
 
 toex_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 THREADS_ENV = "TOEX_DBT_THREADS"  # profiles.yml
-# Above this many raw rows dbt runs one model at a time. Measured (docs/SCALE.md): at 1.9 M rows two
-# threads are fine; at 18.4 M, under the 1 GB memory cap, two heavy models at once spill and compete
-# (dbt 213-226 s with two threads, 159-177 s with one), while at scale 1 one thread costs ~2 s.
+# Above this many raw rows dbt runs one model at a time. Measured (docs/SCALE_LOG.md): at 1.9 M
+# rows two threads are fine; at 18.4 M, under the 1 GB memory cap, two heavy models at once spill
+# and compete (dbt 213-226 s with two threads, 159-177 s with one), while at scale 1 one thread
+# costs ~2 s.
 LARGE_RAW_ROWS = 5_000_000
 QUARTER_ENV = "TOEX_DBT_REPORTING_QUARTER"  # macros/fiscal_calendar.sql, toex_reporting_quarter()
 
@@ -68,7 +69,7 @@ def dbt_executable() -> str:
 
 
 class ToexDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource without two start-up costs per dbt step (measured, docs/SCALE.md):
+    """dagster-dbt's resource without two start-up costs per dbt step (measured, docs/SCALE_LOG.md):
     - `dbt --version` in a subprocess (1.5 s): the executable is this environment's, so dbt's
       version is the installed dbt-core's;
     - an in-process dbt adapter (1.9 s the first time, 0.6 s after), which dagster-dbt uses
@@ -150,7 +151,7 @@ def prepare(warehouse: str | Path) -> Path:
     # Not dagster-dbt's preparer: it parses with plain `dbt` (the absolute warehouse path, another
     # profile hash than the runs') and then marks the seeds changed in the saved parse (for a
     # project prepared in one place and run in another), so every run re-parsed the 4 seeds
-    # and the files around them (docs/SCALE.md, "The dbt step").
+    # and the files around them (docs/SCALE_LOG.md, "The dbt step").
     dbt = ToexDbtCliResource.for_project()
     with dbt_env(warehouse):
         if any(

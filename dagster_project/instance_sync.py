@@ -4,8 +4,8 @@ A run of the quarterly job writes ~950 events to the instance's SQLite files (th
 and the index), one commit each, and Dagster opens a fresh connection for every one. With
 SQLite's default (`synchronous=FULL`) every commit waits for the disk, and so does every close:
 the last connection to a WAL database checkpoints it (two syncs) and deletes the log.
-Measured (docs/SCALE.md, "Fixed cost (scale 1)"): ~12-23 ms a commit on this machine, ~0.3-0.8 ms
-with `normal` as applied here.
+Measured (docs/SCALE_LOG.md, "Fixed cost (scale 1)"): ~12-23 ms a commit on this machine,
+~0.3-0.8 ms with `normal` as applied here.
 
 - unset or `normal` (the default): `PRAGMA synchronous=NORMAL` on every SQLite connection, and
   one idle connection per database file held open by the process (`_Keeper`), so closing
@@ -78,7 +78,7 @@ def apply_from_env() -> str:
 # scale-1 run), without a pool (NullPool), and dispose of it after each use. One engine per file
 # serves them all, with a pool of one idle connection per file: ~3,200 SQLite connections a
 # scale-1 run were opened (with their pragmas) and closed again, ~0.5 ms of CPU each
-# (docs/SCALE.md, "fixed6").
+# (docs/SCALE_LOG.md, "fixed6").
 _STORAGE_MODULES = (
     "dagster._core.storage.event_log.sqlite.sqlite_event_log",
     "dagster._core.storage.runs.sqlite.sqlite_run_storage",

@@ -60,7 +60,7 @@ def captured(log_path: Path, verbose: bool = False) -> Iterator[Console]:
     # multiprocessing's resource tracker lives as long as this process, holding the stdout and
     # stderr it started with. Started inside the block (the quality worker's spawn starts it), it
     # would hold the pipe below and the pump would wait its 10 s at the end; started now, it holds
-    # the terminal (docs/SCALE.md, "fixed6").
+    # the terminal (docs/SCALE_LOG.md, "fixed6").
     from multiprocessing import resource_tracker
 
     resource_tracker.ensure_running()

@@ -155,7 +155,7 @@ def copy_file(source: Path, target: Path) -> None:
     the copy goes to the disk without passing through the page cache. A buffered copy of the
     scale-1000 warehouse (1 GB) cost 0.3 CPU s with little unwritten data in the cache but 2.9-5.7
     CPU s (6-13 s of wall) with 1-2 GB of it, as after the pipeline's writes: the kernel throttles
-    the writer and makes it reclaim pages; direct I/O 0.14-0.24 CPU s either way (docs/SCALE.md,
+    the writer and makes it reclaim pages; direct I/O 0.14-0.24 CPU s either way (docs/SCALE_LOG.md,
     "big4"). Where the file system refuses direct I/O (EINVAL), a plain copy (`shutil.copyfile`)."""
     direct = getattr(os, "O_DIRECT", 0)
     if direct:

@@ -1,4 +1,4 @@
-"""CPU seconds per test phase, to find where `make test`'s CPU goes (docs/SCALE.md, section 2).
+"""CPU seconds per test phase, to find where `make test`'s CPU goes (docs/SCALE_LOG.md, section 2).
 
 Off unless TOEX_TEST_CPU_LOG names a file: each process (the xdist workers, or a plain pytest)
 appends one JSON line per phase (setup, call, teardown) with its wall seconds and the CPU

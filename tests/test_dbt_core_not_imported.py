@@ -1,5 +1,5 @@
 """The processes that load the definitions do not import dbt-core (dbt_project.py: dagster-dbt
-only reads the manifest and dbt's events there; ~1.3 CPU s of start-up, docs/SCALE.md "fixed6"),
+only reads the manifest and dbt's events there; ~1.3 CPU s of start-up, docs/SCALE_LOG.md "fixed6"),
 and the definitions are the same as with dbt-core imported: every asset with its dependencies,
 group, owners, description and metadata, every check, both jobs' steps."""
 

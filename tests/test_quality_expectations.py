@@ -178,7 +178,7 @@ def test_toex_disruption_job_coverage_collapse_fails_the_gate(wh):
     assert "without_job=10" in o.message and "share_with_job=0.0" in o.message
 
 
-# The cross-table shares are a LEFT JOIN on the referenced table's distinct keys (docs/SCALE.md,
+# The cross-table shares are a LEFT JOIN on the referenced table's distinct keys (docs/SCALE_LOG.md,
 # "big2"): the same counts as the NOT EXISTS they replaced, a referenced key listed twice
 # counting once and a row whose key is listed nowhere counting as unlisted.
 

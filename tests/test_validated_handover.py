@@ -1,7 +1,7 @@
 """The validated Parquet (the Spark engine's input) on each engine, without a pipeline run:
 written as each extract loads on the Spark engine, never on the DuckDB engine (nothing reads it
 there), and written from the warehouse when the Spark engine publishes a delivery ingested on
-the DuckDB engine (docs/SCALE.md, "big3")."""
+the DuckDB engine (docs/SCALE_LOG.md, "big3")."""
 
 from __future__ import annotations
 

@@ -352,7 +352,7 @@ def dbt_docs(
     roots = paths.output_roots()
     if site.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
         # The site shows the project and the warehouse's tables and columns, no figures: it
-        # changes only when they do (docs/SCALE.md: 3-5 s a run saved).
+        # changes only when they do (docs/SCALE_LOG.md: 3-5 s a run saved).
         context.log.info("dbt docs unchanged: same project manifest and warehouse schema")
         return dg.MaterializeResult(
             metadata={"dbt_docs": outputs.link(site, roots), "rebuilt": False}

@@ -322,7 +322,7 @@ def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
         },
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
-        # One connection a step: opening the warehouse costs ~20 ms of CPU (docs/SCALE.md).
+        # One connection a step: opening the warehouse costs ~20 ms of CPU (docs/SCALE_LOG.md).
         with warehouse.connect() as con:
             d = current_delivery(con, Path(paths.landing))
             landed = d.files.get(contract.extract)

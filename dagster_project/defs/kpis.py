@@ -39,7 +39,7 @@ DBT_OP = "toex_dbt_models"
 # dbt tests on these layers are Dagster asset checks; the others (about 200 on staging,
 # intermediate and marts) run dbt-side: a failure still fails the build, and each model's
 # materialisation lists its tests. As checks they cost ~3 events each in the run's event log,
-# a third of a demo run's wall time (docs/SCALE.md).
+# a third of a demo run's wall time (docs/SCALE_LOG.md).
 CHECKED_LAYERS = frozenset({"kpis"})
 
 
@@ -283,7 +283,8 @@ def _failed_nodes(target_path: Path) -> str:
     )
 
 
-STALE_TARGET_SECONDS = 3 * 3600  # far beyond any dbt build (~3 min at scale 1000, docs/SCALE.md)
+# Far beyond any dbt build (~3 min at scale 1000, docs/SCALE_LOG.md).
+STALE_TARGET_SECONDS = 3 * 3600
 
 
 def _remove_stale_targets() -> None:

@@ -245,7 +245,7 @@ def _on_every_core(
 ) -> list:
     """`[work(item) for item in items]`, the largest files first, on as many threads as cores:
     hashing (hashlib) and copying (the kernel's `sendfile`) release the GIL, so landing a large
-    delivery is no longer one core's work (1.1 GB at scale 1000: docs/SCALE.md, "big4"). Every
+    delivery is no longer one core's work (1.1 GB at scale 1000: docs/SCALE_LOG.md, "big4"). Every
     item is finished before the first error (in `items`' order) is raised."""
     workers = min(len(items), os.cpu_count() or 1)
     if workers <= 1:

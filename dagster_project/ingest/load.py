@@ -278,7 +278,7 @@ def _kept_sql(col) -> str:
     """What the checked table keeps of a column: the typed value, and the cleaned text only
     where it is not the typed value written out (`12.0`, `01/04/2025`, a value that is not
     valid, a code in other case). The text of 8.5 M rows twice spilled the table to disk under
-    the memory cap (docs/SCALE.md, "Scale 1000"); `_restored_sql` gives it back exactly."""
+    the memory cap (docs/SCALE_LOG.md, "Scale 1000"); `_restored_sql` gives it back exactly."""
     v, t = quote_identifier("v_" + col.name), quote_identifier("t_" + col.name)
     if _plain_text(col):
         return v
@@ -392,7 +392,8 @@ def ingest_file(
     if unknown := rules.unknown_references(contract, existing):
         # The rows breaking a reference are found on their reference columns alone; only they
         # are read whole to get every rule's reasons. One statement read every column of every
-        # row first: 5.2-6.2 CPU s for 8.5 M rows at scale 1000, now 2.1-2.2 (docs/SCALE.md "big3").
+        # row first: 5.2-6.2 CPU s for 8.5 M rows at scale 1000, now 2.1-2.2
+        # (docs/SCALE_LOG.md "big3").
         broken = f"{checked}_broken"
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {broken} AS SELECT _row_number FROM {rows} "
@@ -570,8 +571,8 @@ def _validated_folder(landing_root: Path, delivery_id: str) -> Path:
 def drop_validated(landing_root: Path, extract: str) -> None:
     """No validated copy of `extract` under any delivery: on the DuckDB engine nothing reads it
     (dbt, the suites and the exports read the warehouse), and a copy left from an earlier Spark
-    run would no longer be the raw table's. Writing it cost 10 CPU s at scale 1000 (docs/SCALE.md,
-    "big3")."""
+    run would no longer be the raw table's. Writing it cost 10 CPU s at scale 1000
+    (docs/SCALE_LOG.md, "big3")."""
     _remove_validated(landing_root, extract, keep=None)
 
 

@@ -149,7 +149,7 @@ def _count(data: np.ndarray) -> RecordCount:
     terminators = lfs if inside is None else lfs[~inside]  # no quote: every LF ends a record
     # Records: [first, t0), [t0 + 1, t1), ... and a last one with no line end. Built with as few
     # full-size temporaries as possible: at 8.5 M records each is ~70 MB of fresh pages, and the
-    # page faults, not the arithmetic, were most of this count's time (docs/SCALE.md).
+    # page faults, not the arithmetic, were most of this count's time (docs/SCALE_LOG.md).
     m = len(terminators)
     starts = np.empty(m + 1, np.int64)
     starts[0] = first

@@ -39,7 +39,7 @@ def clean(source: str | None) -> str:
 
     `trim` with a character list costs ~160 ns a value in DuckDB 2.0 (the rules' pass over
     morile_assessments at scale 1000, 51 M values: 17.8 CPU s on average, 14.6 with this;
-    docs/SCALE.md "big3"), so it runs only on values whose first or last character (code point)
+    docs/SCALE_LOG.md "big3"), so it runs only on values whose first or last character (code point)
     is one it removes: it would return every other value unchanged."""
     if source is None:
         return "CAST(NULL AS VARCHAR)"

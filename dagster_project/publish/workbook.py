@@ -11,7 +11,7 @@ through `neutralise_formula`. Labels, definitions and order come from the KPI ca
 
 Written with XlsxWriter in `constant_memory` mode: each sheet's rows stream to a temporary file
 as they are written (the Q1.2 detail sheet holds every assessment of the quarter, 1.4 M cells at
-scale 1000; docs/SCALE.md), so every sheet is written top row first and the Contents sheet,
+scale 1000; docs/SCALE_LOG.md), so every sheet is written top row first and the Contents sheet,
 which needs the other sheets' row counts, is filled last. Text is written with `write_string`
 (never parsed as a formula or URL), numbers with `write_number`.
 """

@@ -1,7 +1,7 @@
 """The quality suites in a process of their own, started when a run starts, so that importing
 Great Expectations overlaps the run's first steps on the other core.
 
-Why: `import great_expectations` is ~2 CPU s (docs/SCALE.md, "The quality stage"), paid in a
+Why: `import great_expectations` is ~2 CPU s (docs/SCALE_LOG.md, "The quality stage"), paid in a
 run's first quality step, which the raw loads that reference `raw/operations` wait for: at
 scale 1 it sat on the critical path of every run. Imported in a thread it competed with
 ingestion for the GIL (measured: quality −3 s, ingestion +3 s); a process uses the second core.
@@ -16,8 +16,8 @@ process, as before: same code, same results.
 
 Memory: the worker's interpreter and libraries count again in the process tree (~0.2 GB more
 at scale 1, measured). For a large delivery (more raw rows than `dbt_project.LARGE_RAW_ROWS`, where
-dbt's peak nears 2 GiB, docs/SCALE.md) no worker is started, and one that served the ingest run is
-stopped when that run ends, so it is never alive during dbt there.
+dbt's peak nears 2 GiB, docs/SCALE_LOG.md) no worker is started, and one that served the ingest run
+is stopped when that run ends, so it is never alive during dbt there.
 """
 
 from __future__ import annotations

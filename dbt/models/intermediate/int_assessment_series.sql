@@ -51,7 +51,7 @@ sequenced as (
 
 {# Only the assessments a job was active for are looked up (a join on the few job periods),
     not every assessment grouped by its id: the same flag for ~8.5 M assessments at scale 1000
-    with no 8.5 M-group aggregate under the memory cap (docs/SCALE.md, "big5"). -#}
+    with no 8.5 M-group aggregate under the memory cap (docs/SCALE_LOG.md, "big5"). -#}
 involved as (
 
     select assessments.assessment_id

@@ -47,7 +47,7 @@ pooled as (
 ),
 
 {# The ranks from the counts per distinct change, not from a rank() over every pooled change
-    (18 M at scale 1000, sorted twice under the memory cap: docs/SCALE.md, "big5"): a change's
+    (18 M at scale 1000, sorted twice under the memory cap: docs/SCALE_LOG.md, "big5"): a change's
     lowest rank is 1 + the number of pooled changes below it, its average rank that plus
     (tie_size - 1) / 2, the same for each of its tie_size rows. -#}
 tie_groups as (

@@ -51,7 +51,7 @@ assessments as (
 {# An assessment is its series' latest (by assessment_date then assessment_id) on every date
     from its own up to the day before the next assessment of the series: each operation's
     latest at a month end is found by one range join, not by ranking every assessment at every
-    month end (23 M rows sorted under the memory cap at scale 1000: docs/SCALE.md, "big5").
+    month end (23 M rows sorted under the memory cap at scale 1000: docs/SCALE_LOG.md, "big5").
     A later assessment on the same day ends the interval at once. The latest on or before the
     month end is within the age limit exactly when the latest one inside the age window
     exists, and then they are the same assessment. -#}

@@ -20,7 +20,7 @@ involvements as (
 ),
 
 {# Assessed operations per period without a distinct count over every (period, assessment)
-    pair (55 M at scale 1000, spilled under the memory cap: docs/SCALE.md, "big5"): an
+    pair (55 M at scale 1000, spilled under the memory cap: docs/SCALE_LOG.md, "big5"): an
     operation is counted once, by its first assessment in the period, the one whose previous
     assessment of the operation (same involvement) is before the period or does not exist. -#}
 dated as (

@@ -30,7 +30,7 @@ impacts as (
 ),
 
 {# Disrupted operations per period without a distinct count over every (period, disruption)
-    pair (38 M at scale 1000, spilled under the memory cap: docs/SCALE.md, "big5"): an
+    pair (38 M at scale 1000, spilled under the memory cap: docs/SCALE_LOG.md, "big5"): an
     operation is counted once, by its first moderated disruption in the period, the one whose
     previous moderated disruption (same involvement) is before the period or does not exist. -#}
 moderated as (

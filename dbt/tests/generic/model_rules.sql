@@ -1,7 +1,7 @@
 {#-
   A model's column rules in one dbt test (one node, one query) instead of one test each:
   dbt spends ~25-40 ms of its own on every test node and dagster-dbt a few events more, which
-  for ~230 one-line rules was most of the fixed cost of a small run (docs/SCALE.md, "The dbt
+  for ~230 one-line rules was most of the fixed cost of a small run (docs/SCALE_LOG.md, "The dbt
   step"). Each rule keeps the semantics of the dbt test it replaces:
 
     not_null: [col, ...]                  the column has no null          (dbt's not_null)
