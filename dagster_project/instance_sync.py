@@ -8,10 +8,11 @@ Measured (docs/SCALE_LOG.md, "Fixed cost (scale 1)"): ~12-23 ms a commit on this
 ~0.3-0.8 ms with `normal` as applied here.
 
 - unset or `normal` (the default): `PRAGMA synchronous=NORMAL` on every SQLite connection, and
-  one idle connection per database file held open by the process (`_Keeper`), so closing
-  Dagster's per-write connections no longer checkpoints. Dagster opens its SQLite files in WAL
-  mode, where NORMAL stays consistent: a power loss or operating-system crash may lose the last
-  commits before a checkpoint, never corrupts the run history (SQLite: "WAL mode is safe from
+  one idle connection per database file held open by the process (the pooled engine of
+  `_reuse_engines`), so Dagster's per-write connections no longer checkpoint as they close.
+  Dagster opens its SQLite files in WAL mode, where NORMAL stays consistent: a power loss or
+  operating-system crash may lose the last commits before a checkpoint, never corrupts the run
+  history (SQLite: "WAL mode is safe from
   corruption with synchronous=NORMAL"). SQLite still checkpoints every ~4 MB of log and when the
   process ends (the held connections are closed at exit);
 - `full`: SQLite's default, as Dagster runs it (every commit and close synced);
@@ -28,9 +29,7 @@ writes). The tests use `off` (tests/conftest.py): their instances are scratch.""
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
-import sqlite3
 import threading
 from collections import OrderedDict
 
@@ -63,13 +62,11 @@ def apply_from_env() -> str:
     from sqlalchemy.engine import Engine
 
     _reuse_engines()
-    keeper = _Keeper()
 
     @event.listens_for(Engine, "connect")
     def _sync(dbapi_connection, _record):
         if type(dbapi_connection).__module__ == "sqlite3":
             dbapi_connection.execute(f"PRAGMA synchronous={level.upper()}")
-            keeper.hold(dbapi_connection)
 
     return level
 
@@ -154,64 +151,6 @@ def _kept(*_args, **_kwargs) -> None:
 
 def _close(engine) -> None:
     type(engine).dispose(engine)  # SQLAlchemy's own: closes the pooled connections
-
-
-class _Keeper:
-    """One idle connection per WAL database file, so the file is never left without a
-    connection between Dagster's per-write ones (whose close would then checkpoint it). It reads
-    once, to map the WAL index, and never holds a transaction. Bounded (a webserver reads many
-    runs' files); closed at exit, when SQLite checkpoints and removes the log."""
-
-    MAX_FILES = 8
-
-    def __init__(self):
-        self._held: OrderedDict[str, sqlite3.Connection] = OrderedDict()
-        self._lock = threading.Lock()
-        atexit.register(self.close_all)
-        # A forked child must not use or close its parent's connections (SQLite's rule).
-        os.register_at_fork(after_in_child=self._forget)
-
-    def hold(self, dbapi_connection) -> None:
-        path = next(
-            (
-                row[2]
-                for row in dbapi_connection.execute("PRAGMA database_list")
-                if row[1] == "main"
-            ),
-            "",
-        )
-        if not path:
-            return  # in-memory
-        with self._lock:
-            if path in self._held:
-                self._held.move_to_end(path)
-                return
-        if dbapi_connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            return  # a database being created: Dagster switches it to WAL in this connection
-        held = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        held.execute("SELECT count(*) FROM sqlite_master").fetchall()
-        with self._lock:
-            if path in self._held:
-                extra = held
-            else:
-                self._held[path] = held
-                extra = (
-                    self._held.popitem(last=False)[1] if len(self._held) > self.MAX_FILES else None
-                )
-        if extra is not None:
-            extra.close()
-
-    def close_all(self) -> None:
-        with self._lock:
-            held, self._held = list(self._held.values()), OrderedDict()
-        for con in held:
-            with contextlib.suppress(sqlite3.Error):
-                con.close()
-
-    def _forget(self) -> None:
-        _inherited.extend(self._held.values())  # kept referenced: never closed in the child
-        self._held = OrderedDict()
-        self._lock = threading.Lock()
 
 
 _inherited: list = []

@@ -4,8 +4,8 @@ After a run has imported Dagster, dbt or Great Expectations, Python's shutdown f
 and object one at a time: ~1.8 s of CPU for `toex`, 0.6–0.9 s of wall for a `dbt build`
 (docs/SCALE_LOG.md, "Fixed cost" and "Fixed cost, third session"). Nothing needs it: files and
 connections are closed by then, only daemon threads remain, and the atexit handlers (logging's,
-the Dagster instance's SQLite keeper, dbt-duckdb's connection) still run first. Kept free of
-heavy imports: `toex-dbt` starts with it.
+the Dagster instance's pooled SQLite connections, dbt-duckdb's connection) still run first. Kept
+free of heavy imports: `toex-dbt` starts with it.
 """
 
 from __future__ import annotations
