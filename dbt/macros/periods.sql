@@ -3,6 +3,15 @@
     {{ periods }}.reporting_quarter, {{ periods }}.period_type, {{ periods }}.period_start, {{ periods }}.period_end
 {%- endmacro %}
 
+{#- Each entity counted once per period without a distinct count over every (period, fact) pair
+    (tens of millions at scale 1000, spilled under the memory cap: docs/SCALE_LOG.md, "big5"): by
+    its first fact in the period, the one whose previous fact of the same entity (`previous_date`,
+    a lag of the fact's date over the entity's facts) is before the period or does not exist.
+    Counts only with the facts held to the period by in_period() on the fact's own date. -#}
+{% macro count_once_per_period(entity, previous_date, periods='periods') -%}
+    count(case when {{ previous_date }} is null or {{ previous_date }} < {{ periods }}.period_start then {{ entity }} end)
+{%- endmacro %}
+
 {#- A date (or month start) inside the period, both ends inclusive. -#}
 {% macro in_period(date_expr, periods='periods') -%}
     {{ date_expr }} between {{ periods }}.period_start and {{ periods }}.period_end

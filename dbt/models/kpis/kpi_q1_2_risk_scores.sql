@@ -19,10 +19,8 @@ involvements as (
 
 ),
 
-{# Assessed operations per period without a distinct count over every (period, assessment)
-    pair (55 M at scale 1000, spilled under the memory cap: docs/SCALE_LOG.md, "big5"): an
-    operation is counted once, by its first assessment in the period, the one whose previous
-    assessment of the operation (same involvement) is before the period or does not exist. -#}
+{# Each operation's previous assessment (same involvement), so that assessed operations are
+    counted once per period by count_once_per_period (macros/periods.sql). -#}
 dated as (
 
     select
@@ -47,8 +45,7 @@ figures as (
 
     {{ zero_filled_by_code('involvements', 'involvement', 'dated', [
         ['assessments', "count(dated.assessment_id)"],
-        ['assessed_operations', "count(case when dated.previous_operation_assessment_date is null
-            or dated.previous_operation_assessment_date < periods.period_start then dated.operation_ref end)"],
+        ['assessed_operations', count_once_per_period('dated.operation_ref', 'dated.previous_operation_assessment_date')],
         ['score_increases', "sum(case when dated.score_change_direction = 'increase' then 1 else 0 end)"],
         ['score_decreases', "sum(case when dated.score_change_direction = 'decrease' then 1 else 0 end)"],
         ['score_unchanged', "sum(case when dated.score_change_direction = 'unchanged' then 1 else 0 end)"],

@@ -29,10 +29,8 @@ impacts as (
 
 ),
 
-{# Disrupted operations per period without a distinct count over every (period, disruption)
-    pair (38 M at scale 1000, spilled under the memory cap: docs/SCALE_LOG.md, "big5"): an
-    operation is counted once, by its first moderated disruption in the period, the one whose
-    previous moderated disruption (same involvement) is before the period or does not exist. -#}
+{# Each operation's previous moderated disruption (same involvement), so that disrupted
+    operations are counted once per period by count_once_per_period (macros/periods.sql). -#}
 moderated as (
 
     select
@@ -54,8 +52,7 @@ by_involvement as (
 
     {{ zero_filled_by_code('involvements', 'involvement', 'moderated', [
         ['disruptions', "count(moderated.disruption_id)"],
-        ['disrupted_operations', "count(case when moderated.previous_disruption_date is null
-            or moderated.previous_disruption_date < periods.period_start then moderated.operation_ref end)"],
+        ['disrupted_operations', count_once_per_period('moderated.operation_ref', 'moderated.previous_disruption_date')],
     ], conditions=["moderated.is_moderated", in_period('moderated.disruption_date')]) }}
 
 ),
