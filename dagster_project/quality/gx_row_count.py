@@ -71,8 +71,8 @@ def _define():
             return dependencies
 
         @metric_value(engine=SqlAlchemyExecutionEngine)
-        def _sqlalchemy(
-            cls,
+        def _sqlalchemy(  # GX calls it with `cls=` (execution_engine.resolve_metrics), as its own
+            cls,  # noqa: N805
             execution_engine,
             metric_domain_kwargs,
             metric_value_kwargs,
