@@ -16,6 +16,85 @@ with
     ('operation_support', 'int_operation_support'),
 ]) }},
 
+{# The TOEX flag and the support date are put on each assessment before the series windows, so
+    the windows' one sort carries them and nothing is joined back to 8.5 M windowed rows by id
+    (at scale 1000 under the 1 GB cap that join and the window spilled ~2.5 GB; docs/SCALE_LOG.md,
+    "big6"). An assessment is TOEX-involved when a job period of its operation covers its date;
+    the periods of an operation are merged into disjoint spans first (a period starts a new span
+    when it begins after every earlier one has ended), so the range join matches at most one span
+    and keeps one row per assessment. A period that can cover no date (no allocation, or closed
+    before it was allocated) is left out, as the range condition left it out. -#}
+periods as (
+
+    select
+        operation_ref,
+        active_from,
+        coalesce(active_to, cast('9999-12-31' as date)) as active_to
+    from job_periods
+    where active_from is not null
+        and (active_to is null or active_to >= active_from)
+
+),
+
+periods_covered as (
+
+    select
+        operation_ref,
+        active_from,
+        active_to,
+        max(active_to) over (
+            partition by operation_ref
+            order by active_from, active_to
+            rows between unbounded preceding and 1 preceding
+        ) as covered_to
+    from periods
+
+),
+
+periods_numbered as (
+
+    select
+        operation_ref,
+        active_from,
+        active_to,
+        sum(case when covered_to is null or active_from > covered_to then 1 else 0 end) over (
+            partition by operation_ref
+            order by active_from, active_to
+            rows between unbounded preceding and current row
+        ) as span_number
+    from periods_covered
+
+),
+
+support_spans as (
+
+    select operation_ref, min(active_from) as active_from, max(active_to) as active_to
+    from periods_numbered
+    group by operation_ref, span_number
+
+),
+
+flagged as (
+
+    select
+        assessments.assessment_id,
+        assessments.operation_ref,
+        assessments.threat_type,
+        assessments.assessment_date,
+        assessments.risk_score,
+        assessments.ori,
+        support_spans.operation_ref is not null as is_toex_involved,
+        operation_support.support_commenced_date
+    from assessments
+    left join support_spans
+        on support_spans.operation_ref = assessments.operation_ref
+        and support_spans.active_from <= assessments.assessment_date
+        and support_spans.active_to >= assessments.assessment_date
+    left join operation_support
+        on assessments.operation_ref = operation_support.operation_ref
+
+),
+
 sequenced as (
 
     select
@@ -25,6 +104,8 @@ sequenced as (
         assessment_date,
         risk_score,
         ori,
+        is_toex_involved,
+        support_commenced_date,
         row_number() over (
             partition by operation_ref, threat_type
             order by assessment_date, assessment_id
@@ -45,22 +126,7 @@ sequenced as (
             partition by operation_ref, threat_type
             order by assessment_date, assessment_id
         ) as previous_ori
-    from assessments
-
-),
-
-{# Only the assessments a job was active for are looked up (a join on the few job periods),
-    not every assessment grouped by its id: the same flag for ~8.5 M assessments at scale 1000
-    with no 8.5 M-group aggregate under the memory cap (docs/SCALE_LOG.md, "big5"). -#}
-involved as (
-
-    select assessments.assessment_id
-    from {{ ref('stg_morile_assessments') }} as assessments
-    inner join job_periods
-        on job_periods.operation_ref = assessments.operation_ref
-        and job_periods.active_from <= assessments.assessment_date
-        and (job_periods.active_to is null or job_periods.active_to >= assessments.assessment_date)
-    group by assessments.assessment_id
+    from flagged
 
 ),
 
@@ -68,19 +134,13 @@ with_support as (
 
     select
         sequenced.*,
-        involved.assessment_id is not null as is_toex_involved,
-        operation_support.support_commenced_date,
         case
-            when operation_support.support_commenced_date is not null
-                and sequenced.assessment_date >= operation_support.support_commenced_date
+            when support_commenced_date is not null
+                and assessment_date >= support_commenced_date
             then 1 else 0
         end as is_on_or_after_support
     from sequenced
-    left join involved
-        on sequenced.assessment_id = involved.assessment_id
-    left join operation_support
-        on sequenced.operation_ref = operation_support.operation_ref
-    where sequenced.assessment_id is not null
+    where assessment_id is not null
 
 ),
 
