@@ -32,8 +32,44 @@ def enter_warehouse_dir() -> None:
         os.environ[WAREHOUSE_ENV] = warehouse.name
 
 
+# dbt's level names (dbt_common.events.logger.send_to_logger) as Python's logging levels.
+_LEVELS = {"test": 10, "debug": 10, "info": 20, "warn": 30, "error": 40}
+LOG_FILTER_ENV = "TOEX_DBT_LOG_FILTER"  # "0": dbt's own line writing, unfiltered
+
+
+def skip_lines_below_level() -> None:
+    """Build a log line only for a logger that keeps it.
+
+    dbt fires ~4,400 events in a scale-1 build, and each of its two loggers (stdout's JSON, the
+    dbt.log file) turns every event into a line (protobuf to dict, json.dumps, the secrets scrub)
+    before Python's logging drops it by level: ~8,100 lines built for the ~370 kept
+    (docs/SCALE_LOG.md, "dbtnode", "fixed7"). The same test Python's logging then applies
+    (`isEnabledFor`) is made first; a kept line is built and sent exactly as dbt does.
+    dbt-common is pinned (requirements.lock); tests/test_dbt_log_filter.py fails if the method
+    replaced here changes.
+    """
+    if os.environ.get(LOG_FILTER_ENV) == "0":
+        return
+    from dbt_common.events import logger as dbt_logger
+
+    write_line = dbt_logger._Logger.write_line
+    is_print_event = dbt_logger._is_print_event
+
+    def write_line_if_kept(self, msg) -> None:
+        python_logger = self._python_logger
+        if python_logger is not None:
+            level = "error" if is_print_event(msg) else msg.info.level
+            numeric = _LEVELS.get(level)
+            if numeric is not None and not python_logger.isEnabledFor(numeric):
+                return
+        write_line(self, msg)
+
+    dbt_logger._Logger.write_line = write_line_if_kept
+
+
 def main() -> None:
     enter_warehouse_dir()
+    skip_lines_below_level()
     from dbt.cli.main import cli
 
     try:
