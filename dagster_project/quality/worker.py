@@ -24,13 +24,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
 import logging
 import os
-import sys
 import threading
 import traceback
-import types
 from pathlib import Path
 
 log = logging.getLogger("toex.quality")
@@ -141,39 +138,15 @@ def run_suites(batches, warehouse, **kwargs):
     return runner.run_suites(batches, warehouse, **kwargs)
 
 
-# Imported by GX at its import for one expectation each that the suites do not use (KL divergence,
-# Kolmogorov-Smirnov): scipy.stats (with scipy's linalg, spatial, optimize…) and altair, ~1.0 of
-# the worker's ~2.8 CPU s of import (docs/SCALE_LOG.md, "fixed7"). Here they are imported when
-# first used instead: the same modules, later or never.
-IMPORTED_ON_USE = ("scipy.stats", "altair")
-
-
-class _ImportedOnUse(types.ModuleType):
-    """Stands in `sys.modules` for a module until an attribute of it is read; then the module is
-    imported and answers (`from scipy import stats` binds this object; `stats.entropy` imports
-    scipy.stats). `__spec__` is None so that Python's import does not read it as the module's
-    own (which would import it at once)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.__spec__ = None
-
-    def __getattr__(self, attribute: str):
-        name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        return getattr(importlib.import_module(name), attribute)
-
-
 def _serve(conn) -> None:
     """The worker: import GX, then validate what it is sent until told to stop (None) or its
     parent is gone (end of file)."""
+    import sys
+
     # This process serves the DuckDB engine only (`enabled`): GX's Spark support, an optional
     # import, is left out (a None entry makes `import pyspark` fail, Python's documented way),
     # 0.5 of GX's ~3 CPU s of import measured. The Spark engine validates in its own process.
     sys.modules.setdefault("pyspark", None)
-    for name in IMPORTED_ON_USE:
-        sys.modules.setdefault(name, _ImportedOnUse(name))
     from dagster_project.quality import gx_duckdb, runner
 
     gx_duckdb.ensure_duckdb_support()
