@@ -4,11 +4,16 @@ dropped ones are no longer built. Fast: dbt-common's loggers on in-memory stream
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import io
 import json
+import sys
+import types
+from pathlib import Path
 
+import dbt_common
 import pytest
 from dbt_common.events import event_manager
 from dbt_common.events import logger as dbt_logger
@@ -19,23 +24,48 @@ from dagster_project import dbt_main
 
 # dbt-common's code that `skip_lines_below_level` reproduces (the level each line is sent at,
 # the logger's level): a new dbt-common must be looked at again before this is updated.
-PINNED_SOURCE_SHA256 = "d48ca03735ae9149074c1cb8c59afedf499d98d726e9108cb9cbba1b1fb8cce5"
+PINNED_SOURCE_SHA256 = "b23b84b40d53bc58d33f3a953ab5e8b6bd77a6ea3b87fdec0eebf13a20759715"
+
+
+def _dbt_core_function(module: str, name: str) -> str:
+    """A function's source in dbt-core, read from its file: this process may not import dbt-core
+    (the definitions block it: tests/test_dbt_core_not_imported.py)."""
+    path = Path(dbt_common.__file__).parent.parent.joinpath(*module.split(".")).with_suffix(".py")
+    text = path.read_text()
+    node = next(
+        n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name
+    )
+    return ast.get_source_segment(text, node)
 
 
 def _dbt_source() -> str:
-    from dbt import tracking
-
-    return "".join(
-        inspect.getsource(f)
-        for f in (
-            dbt_logger._Logger.write_line,
-            dbt_logger._Logger._get_python_log_for_handler,
-            dbt_logger.send_to_logger,
-            dbt_logger._is_print_event,
-            event_manager.EventManager.fire_event,
-            tracking.track_behavior_change_warn,
+    return (
+        "".join(
+            inspect.getsource(f)
+            for f in (
+                dbt_logger._Logger.write_line,
+                dbt_logger._Logger._get_python_log_for_handler,
+                dbt_logger.send_to_logger,
+                dbt_logger._is_print_event,
+                event_manager.EventManager.fire_event,
+            )
         )
-    ) + repr((dbt_logger._log_level_map, dbt_logger.PRINT_EVENT_NAMES))
+        + _dbt_core_function("dbt.tracking", "track_behavior_change_warn")
+        + repr((dbt_logger._log_level_map, dbt_logger.PRINT_EVENT_NAMES))
+    )
+
+
+def _dbt_tracker(monkeypatch):
+    """dbt's behaviour-change tracker, the callback dbt-core always registers, as the filter
+    finds it (`sys.modules["dbt.tracking"]`), without importing dbt-core here."""
+    module = types.ModuleType("dbt.tracking")
+
+    def track_behavior_change_warn(msg) -> None:  # dbt's reads behaviour-change events only
+        assert msg.info.name != "BehaviorChangeEvent"
+
+    module.track_behavior_change_warn = track_behavior_change_warn
+    monkeypatch.setitem(sys.modules, "dbt.tracking", module)
+    return track_behavior_change_warn
 
 
 def test_the_replaced_method_is_dbt_commons_as_pinned():
@@ -146,8 +176,7 @@ def _fire(events, level, callbacks):
 
 @pytest.mark.parametrize("level", [EventLevel.DEBUG, EventLevel.INFO, EventLevel.WARN])
 def test_a_debug_event_no_logger_keeps_is_not_made_a_message(monkeypatch, level):
-    from dbt import tracking
-
+    tracker = _dbt_tracker(monkeypatch)
     events = [
         (SystemExecutingCmd(cmd=["git", "--version"]), None),
         (Note(msg="an info line"), None),
@@ -158,10 +187,10 @@ def test_a_debug_event_no_logger_keeps_is_not_made_a_message(monkeypatch, level)
     ]
     # dbt's own callback: a tracker for behaviour-change events (none here).
     _restored_after(monkeypatch)
-    dbts = _fire(events, level, [tracking.track_behavior_change_warn])
+    dbts = _fire(events, level, [tracker])
     monkeypatch.delenv(dbt_main.LOG_FILTER_ENV, raising=False)
     dbt_main.skip_lines_below_level()
-    ours = _fire(events, level, [tracking.track_behavior_change_warn])
+    ours = _fire(events, level, [tracker])
     assert ours[0] == dbts[0]  # the same lines written
     assert len(dbts[1]) == len(events)  # dbt makes every event a message
     if level == EventLevel.DEBUG:  # a logger keeps debug lines: every event is made
@@ -170,5 +199,5 @@ def test_a_debug_event_no_logger_keeps_is_not_made_a_message(monkeypatch, level)
         assert ours[1] == ["Note", "Note", "PrintEvent"]
     # Any other callback sees every event, as with dbt's own code.
     seen = []
-    other = _fire(events, level, [tracking.track_behavior_change_warn, seen.append])
+    other = _fire(events, level, [tracker, seen.append])
     assert other == dbts and len(seen) == len(events)
