@@ -164,3 +164,28 @@ def test_scipy_stats_waits_until_it_is_used():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
     )
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_altair_waits_until_it_is_used():
+    """GX's import no longer executes altair (only the KL-divergence expectation, which no suite
+    uses, draws with it); the expectation's module still gets the real altair when it uses it."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from dagster_project.quality import gx_duckdb
+        gx_duckdb.ensure_duckdb_support()
+        assert "great_expectations" in sys.modules
+        assert not any(n.startswith("altair.") for n in sys.modules), "altair loaded with GX"
+        from great_expectations.expectations.core import (
+            expect_column_kl_divergence_to_be_less_than as kl,
+        )
+        assert kl.alt.Chart.__module__.startswith("altair")
+        assert "altair.vegalite" in sys.modules
+        import altair
+        assert altair.Chart is kl.alt.Chart and type(sys.modules["altair"]).__name__ == "module"
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -42,8 +42,12 @@ when a validation is done: DuckDB allows one writing process per file, and the n
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import os
+import sys
+import types
 from typing import Any
 
 log = logging.getLogger("toex.quality")
@@ -101,10 +105,39 @@ def _defer_scipy_stats() -> None:
     sys.modules["scipy"].stats = module
 
 
+class _ImportedOnUse(types.ModuleType):
+    """Stands in `sys.modules` for a top-level module until an attribute of it is read, then
+    imports it and answers. `importlib.util.LazyLoader` (used for scipy.stats above) cannot do
+    this for a module reached by an `import` statement: Python's import reads the module's
+    `__spec__`, which makes a lazy module load at once; here `__spec__` is None."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.__spec__ = None
+
+    def __getattr__(self, attribute: str):
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+
+
+def _defer_altair() -> None:
+    """Make `altair` load on first use instead of at `import great_expectations`: GX imports it
+    for the KL-divergence expectation's charts only (no suite here uses it): ~0.2 of GX's ~2.3
+    CPU s of import, measured 2026-11-30 (docs/SCALE_LOG.md, "fixed7"). Nothing is done if it
+    is loaded already."""
+    if "altair" in sys.modules or "great_expectations" in sys.modules:
+        return
+    if importlib.util.find_spec("altair") is not None:
+        sys.modules["altair"] = _ImportedOnUse("altair")
+
+
 def ensure_duckdb_support() -> None:
     """Register DuckDB among GX's persisted-connection dialects (idempotent)."""
     _quiet_environment()
     _defer_scipy_stats()
+    _defer_altair()
     import importlib
 
     import great_expectations
