@@ -1,10 +1,15 @@
-"""Run a command in a fresh process and sample the resident memory of its whole process tree.
+"""Run a command in a fresh process and sample the resident memory and CPU of its whole tree.
 
 `ru_maxrss` of RUSAGE_CHILDREN is the peak of the largest single descendant, not of the tree
 at one moment (the pipeline's Python process and dbt's subprocess are alive together), so
 the tree is sampled from /proc every `interval` seconds: each sample is (unix time, summed
-RSS in bytes of the process and all its descendants). Peaks between samples can be missed;
-at 0.1 s the error is small next to stages of seconds.
+RSS in bytes of the process and all its descendants, their CPU seconds so far). Peaks between
+samples can be missed; at 0.1 s the error is small next to stages of seconds.
+
+A sample's CPU is each live process's user + system time plus that of the children it has
+reaped (`cutime`, `cstime`), so a step's subprocess still counts once it has ended; a process
+reaped outside the tree is lost, which is why the whole run's CPU comes from RUSAGE_CHILDREN
+and the samples only give the CPU of a stretch of the run (how many cores a stage kept busy).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def parent_pids() -> dict[int, int]:
@@ -52,15 +58,34 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """(summed RSS in bytes, number of processes) of `root` and its descendants."""
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime + cutime + cstime of `pid`, in clock ticks (0 if it has gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        return sum(int(x) for x in fields[11:15])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_usage(root: int) -> tuple[int, int, float]:
+    """(summed RSS in bytes, number of processes, CPU seconds so far) of `root` and its
+    descendants."""
     kids = _children()
-    total, n, todo = 0, 0, [root]
+    total, n, ticks, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
         total += _rss(pid)
+        ticks += _cpu_ticks(pid)
         n += 1
         todo.extend(kids.get(pid, ()))
+    return total, n, ticks / TICK
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """(summed RSS in bytes, number of processes) of `root` and its descendants."""
+    total, n, _ = tree_usage(root)
     return total, n
 
 
@@ -70,7 +95,8 @@ class Measured:
     wall_s: float
     started: float  # unix time
     ended: float
-    samples: list[tuple[float, int]] = field(default_factory=list)
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (unix time, tree RSS)
+    cpu_samples: list[tuple[float, float]] = field(default_factory=list)  # (unix time, CPU s)
     max_processes: int = 0
     ru_maxrss_bytes: int = 0  # largest single descendant (kernel's own figure)
     cpu_s: float = 0.0  # user + system CPU of the whole tree (every descendant reaped by then)
@@ -85,6 +111,17 @@ class Measured:
             nearest = min(self.samples, key=lambda s: abs(s[0] - start), default=(0, 0))
             return nearest[1]
         return max(inside)
+
+    def cpu_between(self, start: float, end: float) -> float:
+        """CPU seconds the tree spent from `start` to `end`, from the nearest samples (within
+        one interval of each end)."""
+        if not self.cpu_samples:
+            return 0.0
+
+        def at(t: float) -> float:
+            return min(self.cpu_samples, key=lambda s: abs(s[0] - t))[1]
+
+        return max(at(end) - at(start), 0.0)
 
 
 def run_measured(
@@ -110,12 +147,14 @@ def run_measured(
 
     def sample():
         while not stop.is_set():
-            rss, n = tree_rss(proc.pid)
+            rss, n, cpu = tree_usage(proc.pid)
             for root in extra_roots:
-                more, k = tree_rss(root)
-                rss, n = rss + more, n + k
+                more, k, more_cpu = tree_usage(root)
+                rss, n, cpu = rss + more, n + k, cpu + more_cpu
             if rss:
-                m.samples.append((time.time(), rss))
+                now = time.time()
+                m.samples.append((now, rss))
+                m.cpu_samples.append((now, cpu))
                 m.max_processes = max(m.max_processes, n)
             stop.wait(interval)
 

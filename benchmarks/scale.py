@@ -73,6 +73,14 @@ def fmt_s(s: float | None) -> str:
     return "–" if s is None else f"{s:,.1f}"
 
 
+def fmt_busy(cpu_s: float | None, wall_s: float | None) -> str:
+    """A stretch's CPU and how many cores it kept busy on average: where a run leaves a core
+    idle, which the whole run's CPU cannot show."""
+    if not cpu_s or not wall_s:
+        return ""
+    return f" [CPU {cpu_s:,.1f} s: {cpu_s / wall_s:.2f} cores]"
+
+
 # --- preparation -----------------------------------------------------------------------------
 
 
@@ -261,6 +269,7 @@ def run_pipeline(
         st["steps"] += 1
     for st in stages.values():
         st["peak_bytes"] = max((m.peak_between(a, b) for a, b in st["windows"]), default=0)
+        st["cpu_s"] = sum(m.cpu_between(a, b) for a, b in st["windows"])
     in_steps = sum(st["wall_s"] for st in stages.values())
     result["stages"] = {
         k: {kk: vv for kk, vv in v.items() if kk != "windows"} for k, v in stages.items()
@@ -269,6 +278,7 @@ def run_pipeline(
     first = min((a for st in stages.values() for a, _ in st["windows"]), default=m.started)
     outside = [b for t, b in m.samples if t < first]
     result["startup_s"] = first - m.started  # process start to the first step
+    result["startup_cpu_s"] = m.cpu_between(m.started, first)
     result["startup_peak_bytes"] = max(outside, default=0)
     result["slowest_steps"] = [
         (s.step_key, round(s.end_time - s.start_time, 1))
@@ -428,6 +438,8 @@ def run_floor(
         )
         result["load_peak_bytes"] = m.peak_between(*t["windows"]["load"])
         result["transform_peak_bytes"] = m.peak_between(*t["windows"]["transform"])
+        result["load_cpu_s"] = m.cpu_between(*t["windows"]["load"])
+        result["transform_cpu_s"] = m.cpu_between(*t["windows"]["transform"])
     (folder / "toex.duckdb").unlink(missing_ok=True)
     return result
 
@@ -494,7 +506,8 @@ def scale_table(r: dict) -> str:
     ]
     lines.append(
         f"| start-up: process, imports, definitions, run set-up (to the first step) | – | "
-        f"{fmt_s(p.get('startup_s'))} | {fmt_mib(p.get('startup_peak_bytes'))} | – |"
+        f"{fmt_s(p.get('startup_s'))}{fmt_busy(p.get('startup_cpu_s'), p.get('startup_s'))} | "
+        f"{fmt_mib(p.get('startup_peak_bytes'))} | – |"
     )
     for s in STAGES:
         x = st.get(s, {})
@@ -506,6 +519,8 @@ def scale_table(r: dict) -> str:
                     f"{k}s {t:,.1f} ({c})" for k, (c, t) in p["dbt_node_s"].items()
                 )
             wall += ")"
+        if x.get("steps"):
+            wall += fmt_busy(x.get("cpu_s"), x.get("wall_s"))
         lines.append(
             f"| {label[s]} | {n(rows_in[s]) if x.get('steps') else '–'} | {wall} | "
             f"{fmt_mib(x.get('peak_bytes')) if x.get('steps') else '–'} | {x.get('steps', 0)} |"
@@ -514,22 +529,24 @@ def scale_table(r: dict) -> str:
     lines.append(f"| between and after steps (events, teardown) | – | {fmt_s(between)} | – | – |")
     lines.append(
         f"| **pipeline total (fresh process)** | {n(p.get('rows_read'))} | "
-        f"**{fmt_s(p['wall_s'])}** | "
+        f"**{fmt_s(p['wall_s'])}**{fmt_busy(p.get('cpu_s'), p['wall_s'])} | "
         f"**{fmt_mib(p['peak_bytes'])}** | {sum(x.get('steps', 0) for x in st.values())} |"
     )
     if f.get("returncode") == 0:
         lines.append(
             "| floor: load (`read_csv`, contract types and row filter) | "
             f"{n(p.get('rows_read'))} | "
-            f"{fmt_s(f['load_s'])} | {fmt_mib(f['load_peak_bytes'])} | – |"
+            f"{fmt_s(f['load_s'])}{fmt_busy(f.get('load_cpu_s'), f['load_s'])} | "
+            f"{fmt_mib(f['load_peak_bytes'])} | – |"
         )
         lines.append(
-            f"| floor: compiled dbt SQL | {n(f['rows_loaded'])} | {fmt_s(f['transform_s'])} | "
+            f"| floor: compiled dbt SQL | {n(f['rows_loaded'])} | {fmt_s(f['transform_s'])}"
+            f"{fmt_busy(f.get('transform_cpu_s'), f['transform_s'])} | "
             f"{fmt_mib(f['transform_peak_bytes'])} | – |"
         )
         lines.append(
             f"| **floor total (fresh process)** | {n(p.get('rows_read'))} | "
-            f"**{fmt_s(f['wall_s'])}** | "
+            f"**{fmt_s(f['wall_s'])}**{fmt_busy(f.get('cpu_s'), f['wall_s'])} | "
             f"**{fmt_mib(f['peak_bytes'])}** | – |"
         )
         lines.append(

@@ -21,6 +21,10 @@ def test_run_measured_counts_the_cpu_of_descendants():
     assert m.returncode == 0
     assert m.cpu_s >= 0.6
     assert m.cpu_s <= m.wall_s * 2 + 0.5
+    # the samples see the child's CPU too (reaped into the parent's cutime/cstime), so a stretch
+    # of the run has a CPU figure; one clock tick and one sample interval of slack each end
+    sampled = m.cpu_between(m.started, m.ended)
+    assert 0.4 <= sampled <= m.cpu_s + 0.05
 
 
 def test_cpu_budget_is_the_cores_time_at_the_target_less_the_floors_cpu(monkeypatch):
