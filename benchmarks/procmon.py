@@ -26,10 +26,11 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def parent_pids() -> dict[int, int]:
-    """{pid: parent pid} of every process now, read from /proc (a process that ends meanwhile
-    is left out)."""
-    parents: dict[int, int] = {}
+def _stats() -> dict[int, list[bytes]]:
+    """{pid: the fields of /proc/<pid>/stat after `pid (comm)`} of every process now (a process
+    that ends meanwhile is left out): field 1 is the parent pid, 11-14 utime, stime, cutime,
+    cstime in clock ticks."""
+    stats: dict[int, list[bytes]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -39,15 +40,13 @@ def parent_pids() -> dict[int, int]:
         except OSError:
             continue
         # pid (comm) state ppid ...: comm may hold spaces and parentheses
-        parents[int(entry.name)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
-    return parents
+        stats[int(entry.name)] = stat[stat.rindex(b")") + 2 :].split()
+    return stats
 
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for pid, ppid in parent_pids().items():
-        kids.setdefault(ppid, []).append(pid)
-    return kids
+def parent_pids() -> dict[int, int]:
+    """{pid: parent pid} of every process now, read from /proc."""
+    return {pid: int(fields[1]) for pid, fields in _stats().items()}
 
 
 def _rss(pid: int) -> int:
@@ -58,26 +57,19 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def _cpu_ticks(pid: int) -> int:
-    """utime + stime + cutime + cstime of `pid`, in clock ticks (0 if it has gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        return sum(int(x) for x in fields[11:15])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 def tree_usage(root: int) -> tuple[int, int, float]:
     """(summed RSS in bytes, number of processes, CPU seconds so far) of `root` and its
-    descendants."""
-    kids = _children()
+    descendants, from one read of /proc's stat files."""
+    stats = _stats()
+    kids: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        kids.setdefault(int(fields[1]), []).append(pid)
     total, n, ticks, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
         total += _rss(pid)
-        ticks += _cpu_ticks(pid)
+        if pid in stats:
+            ticks += sum(int(x) for x in stats[pid][11:15])
         n += 1
         todo.extend(kids.get(pid, ()))
     return total, n, ticks / TICK
