@@ -61,7 +61,9 @@ INSTANCE_CONFIG_HEADER = (
 # allows one writer. Run monitoring fails runs stuck starting or canceling; runs whose process died
 # are failed by run_owner.py (the default run launcher offers no worker health check). The scheduler
 # is Dagster's default, loaded from instance_sync.py so that every process opening the instance (the
-# UI's webserver and daemon too) applies TOEX_DAGSTER_SQLITE_SYNC to its SQLite files.
+# UI's webserver and daemon too) applies TOEX_DAGSTER_SQLITE_SYNC to its SQLite files. Dagster's
+# first-visit dialog (a newsletter sign-up asking for an e-mail address) is off: operators of police
+# data have nothing to send Dagster, and it covers the page a moment after it loads.
 INSTANCE_CONFIG = (
     INSTANCE_CONFIG_HEADER
     + """
@@ -77,6 +79,8 @@ run_monitoring:
   cancel_timeout_seconds: 180
   poll_interval_seconds: 60
 telemetry:
+  enabled: false
+nux:
   enabled: false
 """
 )

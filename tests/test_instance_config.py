@@ -20,6 +20,7 @@ def test_written_with_current_keys_and_loaded_by_dagster(tmp_path, monkeypatch):
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
         assert instance.run_monitoring_enabled
+        assert not instance.nux_enabled  # no sign-up dialog over the UI
 
 
 def test_an_old_toex_config_is_brought_up_to_date_and_a_hand_written_one_is_kept(

@@ -45,13 +45,6 @@ CHECK_RUNS = """query Checks($key: AssetKeyInput!, $check: String!) {
 }"""
 
 
-def _dismiss_welcome(page) -> None:
-    """A fresh instance greets with a newsletter modal; skip it so screenshots show the page."""
-    skip = page.get_by_role("button", name="Skip")
-    if skip.count():
-        skip.first.click()
-
-
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
 @pytest.mark.runs(0.2)
 def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(demo_run, dev_server, tmp_path):
@@ -68,7 +61,6 @@ def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(demo_run, dev_se
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{dagster_ui}/asset-groups", wait_until="domcontentloaded")
         page.get_by_text("exports").first.wait_for(timeout=60_000)
-        _dismiss_welcome(page)
         lineage = page.inner_text("body")
         for group in ("ingest", "staging", "marts", "kpis", "exports"):
             assert group in lineage, f"asset group {group} in the lineage graph"
@@ -81,7 +73,6 @@ def test_ui_lists_kpi_and_export_assets_and_pack_shows_a_figure(demo_run, dev_se
         ):
             page.goto(f"{dagster_ui}/assets/{key}", wait_until="domcontentloaded")
             page.get_by_text(key.split("/")[1]).first.wait_for(timeout=60_000)
-            _dismiss_welcome(page)
             assert "Asset not found" not in page.inner_text("body"), key
         page.screenshot(path=str(tmp_path / "dagster_analyst_copy.png"))
 
@@ -167,7 +158,6 @@ def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operate
         # The rejected delivery's run says in one line what failed and what stays published.
         page.goto(f"{url}/runs/{rejected_run}", wait_until="domcontentloaded")
         page.get_by_text("missing required column origin").first.wait_for(timeout=60_000)
-        _dismiss_welcome(page)
         body = page.inner_text("body")
         assert (
             f"2025-26 Q1 as published by run {published_run}" in body and "stays published" in body
@@ -181,7 +171,6 @@ def test_operator_sees_what_is_published_and_why_a_delivery_was_rejected(operate
         )
         page.get_by_text("published_at").first.wait_for(timeout=60_000)
         page.get_by_text("The quarter's publication in").first.wait_for(timeout=60_000)
-        _dismiss_welcome(page)
         body = page.inner_text("body")
         assert published_run in body and "delivery_id" in body
         assert "The quarter's publication in" in body and "exports/<quarter slug>/" in body
