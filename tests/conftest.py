@@ -14,6 +14,7 @@ import duckdb
 import pytest
 import xdist_groups
 from dagster_server import dev_server, stop_shared_server  # noqa: F401  (dev_server: a fixture)
+from in_process_runs import quality_in_this_process
 from sample_data import TEST_KEY
 from session_once import once_per_session
 
@@ -150,6 +151,7 @@ def _run_demo(root: Path) -> tuple:
     mp = pytest.MonkeyPatch()
     mp.setenv("TOEX_DEMO", "1")
     mp.delenv("TOEX_PSEUDONYM_KEY", raising=False)
+    quality_in_this_process(mp)
     logs = _LogCapture()
     logging.getLogger().addHandler(logs)
     try:

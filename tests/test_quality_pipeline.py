@@ -21,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from in_process_runs import quality_in_this_process
 
 from dagster_project.defs.quality import step_of
 from dagster_project.fiscal import Quarter
@@ -93,6 +94,7 @@ def run_pipeline():
             mp.setenv("TOEX_DEMO", "1")  # synthetic data: the public development pseudonym key
             mp.delenv("TOEX_PSEUDONYM_KEY", raising=False)
             mp.delenv("TOEX_QUALITY_AS_OF", raising=False)
+            quality_in_this_process(mp)
             outcome = pipeline.execute(QUARTER, _settings(root), delivery, instance=instance)
             materialised = {
                 r.asset_key.to_user_string()
