@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from dagster_server import free_port, graphql
+from in_process_runs import quality_in_this_process
 
 from dagster_project.ingest.delivery import write_demo_marker
 
@@ -121,6 +122,7 @@ def operated_ui(published_copy, dev_server, tmp_path, monkeypatch):
     for name in ("TOEX_DEMO", "TOEX_OUTPUTS_PORT"):
         monkeypatch.setenv(name, env[name])
     monkeypatch.delenv("TOEX_OUTPUTS_URL", raising=False)
+    quality_in_this_process(monkeypatch)
     settings = Settings.from_env(
         warehouse=root / "warehouse" / "toex.duckdb",
         landing=root / "landing",
