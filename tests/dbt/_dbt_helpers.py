@@ -3,10 +3,14 @@ never writes to dbt/target (Dagster's manifest lives there)."""
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -86,6 +90,97 @@ def run_dbt(
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
     ]
+    if not from_scratch:
+        return _zygote.run(cmd, full, scratch, timeout)
     return subprocess.run(
         cmd, env=full, capture_output=True, text=True, timeout=timeout, cwd=scratch, check=False
     )
+
+
+# A process that has imported dbt-core, its DuckDB adapter and `toex-dbt`'s module, and forks a
+# child per dbt command: the child takes the command's environment, folder and output files and
+# runs `toex-dbt`'s own `main()`, so it is the `toex-dbt` process it replaces (the same code from
+# the same entry point, with dbt's imports done before the fork rather than after the exec).
+# ~1.9 CPU s of imports once per test process instead of once per dbt command (docs/SCALE_LOG.md,
+# "loop8"). Refuses to fork once it has a thread (a fork keeps only the calling one).
+ZYGOTE = """
+import json, os, sys
+import dbt.adapters.duckdb.impl, dbt.cli.main  # what every dbt command imports first
+from dagster_project import dbt_main
+
+for line in sys.stdin:
+    job = json.loads(line)
+    if len(os.listdir("/proc/self/task")) > 1:
+        print(json.dumps({"refused": "threads"}), flush=True)
+        continue
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()  # its own group: a timeout kills what it started too
+        os.chdir(job["cwd"])
+        os.environ.clear()
+        os.environ.update(job["env"])
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            os.dup2(os.open(job[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        sys.argv = job["argv"]
+        try:
+            dbt_main.main()  # ends the child (process_exit.exit_now)
+        finally:
+            os._exit(70)  # never back in the loop
+    print(json.dumps({"pid": pid}), flush=True)
+    print(json.dumps({"status": os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])}), flush=True)
+os._exit(0)  # stdin closed: the test process has ended
+"""
+
+
+class _Zygote:
+    """This test process's zygote, started at its first dbt command (a fresh `toex-dbt` process
+    per command when it cannot fork one)."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        atexit.register(self.stop)
+
+    def run(self, cmd: list[str], env: dict, cwd: Path, timeout: float):
+        if self.proc is None or self.proc.poll() is not None:
+            self.stop()
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", ZYGOTE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={k: v for k, v in os.environ.items() if k != IN_WAREHOUSE_DIR_ENV},
+            )
+        out, err = cwd / "toex-dbt.stdout", cwd / "toex-dbt.stderr"
+        job = {"argv": cmd, "env": env, "cwd": str(cwd), "stdout": str(out), "stderr": str(err)}
+        try:
+            self.proc.stdin.write(json.dumps(job) + "\n")
+            self.proc.stdin.flush()
+            first = json.loads(self.proc.stdout.readline() or "{}")  # "": the zygote died
+        except OSError:
+            first = {}
+        if "pid" not in first:
+            return subprocess.run(
+                cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
+            )
+        reply: dict = {}
+        reader = threading.Thread(
+            target=lambda: reply.update(json.loads(self.proc.stdout.readline()))
+        )
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive():
+            os.killpg(first["pid"], signal.SIGKILL)
+            reader.join()
+            raise subprocess.TimeoutExpired(cmd, timeout)
+        return subprocess.CompletedProcess(cmd, reply["status"], out.read_text(), err.read_text())
+
+    def stop(self) -> None:
+        """Its loop, and so the zygote, ends when its input does."""
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+            self.proc.stdout.close()
+
+
+_zygote = _Zygote()
