@@ -64,8 +64,9 @@ def run_dbt(
     As the pipeline's dbt step starts it (`toex-dbt` from the warehouse's folder, which must be
     called toex.duckdb to match): from the parse saved in `scratch`'s target, or else from the
     one `toex prepare` saved, so dbt re-parses only what changed since (~4 CPU s less a call;
-    a changed `--vars` still re-parses everything). `from_scratch`: plain dbt with the absolute
-    path and no saved parse, as a user runs it by hand."""
+    a changed `--vars` still re-parses everything), forked from this process's dbt zygote
+    (below). `from_scratch`: plain dbt in a process of its own, with the absolute path and no
+    saved parse, as a user runs it by hand."""
     full = {k: v for k, v in os.environ.items() if k != QUARTER_ENV}
     full.update(
         {
