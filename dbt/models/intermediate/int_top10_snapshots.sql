@@ -70,7 +70,7 @@ series as (
 {# The (month end, assessment) pairs where the assessment is its series' latest within the age
     limit (18 M at scale 1000). Written out twice below, for the score counts and for the
     contending rows, instead of as one CTE read twice: an engine keeps a CTE read twice
-    (DuckDB writes all 18 M rows, spilling ~2.5 GB under the 1 GB cap: docs/SCALE_LOG.md,
+    (DuckDB kept all 18 M rows, ~1 GB of temporary files under the 1 GB cap: docs/SCALE_LOG.md,
     "dbt8"), while each use here streams through its join. -#}
 {%- set latest_at_month_ends %}
     from month_ends
