@@ -11,3 +11,7 @@ def datediff(first, second, datepart):
 
 def concat(fields):
     return "(" + " || ".join(fields) + ")"
+
+
+def date_trunc(datepart, date):
+    return f"date_trunc('{datepart}', {date})"

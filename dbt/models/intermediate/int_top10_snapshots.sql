@@ -67,34 +67,27 @@ series as (
 
 ),
 
-recent as (
-
-    select
-        month_ends.reporting_quarter,
-        month_ends.month_label,
-        month_ends.month_end,
-        series.threat_type,
-        series.operation_ref,
-        series.assessment_id,
-        series.assessment_date,
-        series.risk_score,
-        {{ dbt.datediff('series.assessment_date', 'month_ends.month_end', 'day') }} as assessment_age_days
+{# The (month end, assessment) pairs where the assessment is its series' latest within the age
+    limit (18 M at scale 1000). Written out twice below, for the score counts and for the
+    contending rows, instead of as one CTE read twice: an engine keeps a CTE read twice
+    (DuckDB kept all 18 M rows, ~1 GB of temporary files under the 1 GB cap: docs/SCALE_LOG.md,
+    "dbt8"), while each use here streams through its join. -#}
+{%- set latest_at_month_ends %}
     from month_ends
     inner join series
         on series.assessment_date <= month_ends.month_end
         and coalesce(series.next_assessment_date, cast('9999-12-31' as date)) > month_ends.month_end
         and {{ dbt.datediff('series.assessment_date', 'month_ends.month_end', 'day') }} <= {{ var('top10_max_age_days') }}
-
-),
+{%- endset %}
 
 {# Only a score with fewer than var('top10_size') operations scoring higher (per month end and
     threat) can reach the Top 10; ranked among those alone, each keeps the rank it has among
     all, because every operation ranked before it scores at least as high. -#}
 score_counts as (
 
-    select month_end, threat_type, risk_score, count(*) as operations
-    from recent
-    group by month_end, threat_type, risk_score
+    select month_ends.month_end, series.threat_type, series.risk_score, count(*) as operations
+    {{ latest_at_month_ends }}
+    group by month_ends.month_end, series.threat_type, series.risk_score
 
 ),
 
@@ -118,16 +111,24 @@ contending_scores as (
 ranked as (
 
     select
-        recent.*,
+        month_ends.reporting_quarter,
+        month_ends.month_label,
+        month_ends.month_end,
+        series.threat_type,
+        series.operation_ref,
+        series.assessment_id,
+        series.assessment_date,
+        series.risk_score,
+        {{ dbt.datediff('series.assessment_date', 'month_ends.month_end', 'day') }} as assessment_age_days,
         row_number() over (
-            partition by recent.month_end, recent.threat_type
-            order by recent.risk_score desc, recent.assessment_date desc, recent.operation_ref asc
+            partition by month_ends.month_end, series.threat_type
+            order by series.risk_score desc, series.assessment_date desc, series.operation_ref asc
         ) as top10_rank
-    from recent
+    {{ latest_at_month_ends }}
     inner join contending_scores
-        on recent.month_end = contending_scores.month_end
-        and recent.threat_type = contending_scores.threat_type
-        and recent.risk_score is not distinct from contending_scores.risk_score
+        on month_ends.month_end = contending_scores.month_end
+        and series.threat_type = contending_scores.threat_type
+        and series.risk_score is not distinct from contending_scores.risk_score
 
 ),
 
