@@ -111,11 +111,6 @@ class Contract:
     def references(self) -> dict[str, tuple[str, str]]:
         return {c.name: c.references for c in self.columns if c.references}
 
-    @property
-    def referenced_extracts(self) -> list[str]:
-        """The extracts this one's references point into, sorted."""
-        return sorted({extract for extract, _ in self.references.values()})
-
 
 @functools.cache
 def code_lists() -> dict[str, tuple[str, ...]]:
@@ -221,11 +216,6 @@ def contracts() -> dict[str, Contract]:
                 raise ContractError(f"{c.extract}.{col}: reference {ref_extract}.{ref_col} unknown")
     ordered = sorted(found.values(), key=lambda c: (bool(c.references), c.extract))
     return {c.extract: c for c in ordered}
-
-
-def referenced_extracts() -> set[str]:
-    """The extracts other extracts reference: loaded, and checked, before those."""
-    return {e for c in contracts().values() for e in c.referenced_extracts}
 
 
 def raw_table_ddl(contract: Contract, schema: str = "raw") -> str:

@@ -22,8 +22,7 @@ from dagster_project.partitions import ensure_quarter_partitions
 from dagster_project.resources import PlatformPaths, WarehouseResource
 
 QUARTER = Quarter.parse("2025-26-Q1")
-ONBOARDING_WITHOUT_STATUS = "organisation,org_type,status_date\nLeicestershire,force,2024-04-15\n"
-RAW_OPERATIONS = next(a for a in ingest.raw_assets if a.keys == {ingest.raw_key("operations")})
+RAW_OPERATIONS = next(a for a in ingest.raw_assets if a.key == ingest.raw_key("operations"))
 
 
 def _folder(
@@ -41,10 +40,7 @@ def _folder(
 
 
 def _launch(
-    tmp_path: Path,
-    run_config: dict | None = None,
-    assets: list | None = None,
-    selection: list | None = None,
+    tmp_path: Path, run_config: dict | None = None, assets: list | None = None
 ) -> tuple[dg.ExecuteInProcessResult, str | None, str]:
     resources = {
         "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
@@ -62,7 +58,6 @@ def _launch(
             instance=instance,
             raise_on_error=False,
             run_config=run_config,
-            selection=selection,
             partition_key=QUARTER.label,  # the delivery is ingested for a quarter
         )
         logs = "\n".join(e.message or "" for e in instance.all_logs(result.run_id))
@@ -188,90 +183,3 @@ def test_the_sensor_requests_runs_only_for_folders_not_landed_since_they_changed
         requests = sensor(dg.build_sensor_context(instance=instance, resources={"paths": paths}))
     assert [r.tags["toex/delivery_folder"] for r in requests] == [new.name]
     assert requests[0].run_config["ops"]["ingest__delivery"]["config"]["delivery_dir"] == str(new)
-
-
-def _launch_with_onboarding_rejected(
-    tmp_path: Path, capabilities: str
-) -> tuple[dg.ExecuteInProcessResult, str]:
-    """The whole ingestion of a delivery whose `onboarding.csv` lacks a required column, with
-    `capabilities.csv` (loaded by the same step) as given."""
-    _folder(
-        tmp_path / "inbox",
-        "2025-07-08",
-        age_seconds=600,
-        files={
-            "operations.csv": OPERATIONS_OK,
-            "capabilities.csv": capabilities,
-            "onboarding.csv": ONBOARDING_WITHOUT_STATUS,
-        },
-    )
-    result, _, logs = _launch(tmp_path, assets=[ingest.delivery, *ingest.raw_assets])
-    return result, logs
-
-
-def test_a_rejected_file_fails_its_step_while_the_step_loads_and_reports_the_others(
-    tmp_path, monkeypatch
-):
-    """Extracts share steps (`ingest.step_groups`): a file rejected whole fails the step with its
-    own line and keeps its raw table, yet every other extract of the step is still loaded, with
-    its checks, and the steps after it (the extracts referencing `operations`) still run."""
-    monkeypatch.setenv("TOEX_DEMO", "1")
-    shared = ingest.step_groups()["raw__extracts"]
-    assert {"capabilities", "onboarding"} <= {c.extract for c in shared}
-    result, logs = _launch_with_onboarding_rejected(
-        tmp_path,
-        "capability_id,capability_name,stage,entered_date\nTDA-001,Translation,idea,2021-06-14\n",
-    )
-    assert not result.success
-    failures = [e for e in result.all_events if e.is_step_failure]
-    assert [e.step_key for e in failures] == ["raw__extracts"]
-    assert (
-        "onboarding.csv: missing required column status"
-        in failures[0].step_failure_data.error.message
-    )
-    materialised = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
-    assert {"capabilities", "operations", "costs", "disruptions"} <= materialised
-    assert "onboarding" not in materialised
-    checks = {
-        (e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()
-    }
-    assert checks[("onboarding", "file_accepted")] is False
-    assert checks[("capabilities", "file_accepted")] and checks[("capabilities", "rows_reconcile")]
-    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    try:
-        assert con.execute("SELECT count(*) FROM raw.capabilities").fetchone()[0] == 1
-        assert con.execute("SELECT count(*) FROM raw.onboarding").fetchone()[0] == 0
-    finally:
-        con.close()
-    assert "raw.onboarding keeps an empty table" in logs
-
-
-def test_two_files_rejected_in_one_step_fail_it_with_one_line_naming_both(tmp_path, monkeypatch):
-    """As two steps failed when each extract had its own: `toex run` prints one line a step."""
-    monkeypatch.setenv("TOEX_DEMO", "1")
-    result, _ = _launch_with_onboarding_rejected(
-        tmp_path, "capability_id,stage,entered_date\nTDA-001,idea,2021-06-14\n"
-    )
-    failures = [e for e in result.all_events if e.is_step_failure]
-    assert [e.step_key for e in failures] == ["raw__extracts"]
-    line = failures[0].step_failure_data.error.message
-    assert "2 extracts failed: " in line
-    assert "capabilities.csv: missing required column capability_name" in line
-    assert "onboarding.csv: missing required column status" in line
-    assert "\n" not in line.strip()
-
-
-def test_one_raw_asset_of_a_shared_step_materialises_alone(tmp_path, monkeypatch):
-    """Selecting one raw asset (the UI's "Materialize selected") loads that extract only."""
-    monkeypatch.setenv("TOEX_DEMO", "1")
-    _folder(tmp_path / "inbox", "2025-07-08", age_seconds=600)
-    result, _, _ = _launch(
-        tmp_path,
-        assets=[ingest.delivery, *ingest.raw_assets],
-        selection=[ingest.DELIVERY_KEY, ingest.raw_key("capabilities")],
-    )
-    assert result.success
-    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert materialised == {"ingest/delivery", "raw/capabilities"}
-    checks = {e.asset_key.to_user_string() for e in result.get_asset_check_evaluations()}
-    assert checks == {"raw/capabilities"}

@@ -1,17 +1,14 @@
-"""Ingestion domain: land a delivery, then one raw asset per extract, each with its
-reconciliation and acceptance checks, loaded by a few shared steps (`step_groups`), and a sensor
-watching the inbox."""
+"""Ingestion domain: land a delivery, then one raw asset per extract (from one factory),
+each with its reconciliation and acceptance checks, and a sensor watching the inbox."""
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
 from dagster_project import engine, outputs
-from dagster_project.contract import Contract, contracts, referenced_extracts
-from dagster_project.failure import one_line
+from dagster_project.contract import Contract, contracts
 from dagster_project.ingest import delivery as deliveries
 from dagster_project.ingest import load, pseudonym, rejections
 from dagster_project.ingest.reader import FileRejected
@@ -236,7 +233,6 @@ def _rejected(
             },
         ),
         dg.AssetCheckResult(
-            asset_key=raw_key(contract.extract),
             check_name="file_accepted",
             passed=False,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -245,7 +241,6 @@ def _rejected(
         ),
         *(
             dg.AssetCheckResult(
-                asset_key=raw_key(contract.extract),
                 check_name=n,
                 passed=False,
                 severity=dg.AssetCheckSeverity.WARN,
@@ -268,9 +263,10 @@ def _rejected(
     return events, failure
 
 
-def _check_specs(contract: Contract) -> list[dg.AssetCheckSpec]:
+def build_raw_asset(contract: Contract) -> dg.AssetsDefinition:
     key = raw_key(contract.extract)
-    return [
+    deps = [DELIVERY_KEY] + sorted({raw_key(ref[0]) for ref in contract.references.values()})
+    checks = [
         dg.AssetCheckSpec(
             "file_accepted",
             asset=key,
@@ -299,9 +295,6 @@ def _check_specs(contract: Contract) -> list[dg.AssetCheckSpec]:
             "quarantined with the rule and row number (warning).",
         ),
     ]
-
-
-def _raw_spec(contract: Contract) -> dg.AssetSpec:
     columns = dg.TableSchema(
         columns=[
             dg.TableColumn(
@@ -313,12 +306,14 @@ def _raw_spec(contract: Contract) -> dg.AssetSpec:
             for c in contract.stored_columns
         ]
     )
-    return dg.AssetSpec(
-        key=raw_key(contract.extract),
-        deps=[DELIVERY_KEY] + [raw_key(e) for e in contract.referenced_extracts],
+
+    @dg.asset(
+        key=key,
+        deps=deps,
         group_name=GROUP,
         owners=OWNERS,
         kinds={"duckdb"},
+        check_specs=checks,
         description=f"{_titled(contract)}. Contract: "
         f"dagster_project/contracts/{contract.extract}.yml; key ({', '.join(contract.key)}).",
         metadata={
@@ -326,188 +321,125 @@ def _raw_spec(contract: Contract) -> dg.AssetSpec:
             "contract": f"dagster_project/contracts/{contract.extract}.yml",
         },
     )
-
-
-def step_groups() -> dict[str, list[Contract]]:
-    """{step name: the extracts it loads}. A step has a cost of its own (Dagster's step events and
-    set-up, opening the warehouse: 14 steps fewer took ~0.6 CPU s off the ingest run at scale 1,
-    docs/SCALE_LOG.md "rawpar"), so the raw tables share as few steps as the checks between them
-    allow: an extract other extracts reference (`operations`) has a step of its own, because its
-    raw quality gate (`gx_raw_operations`, defs/quality.py) must pass before they load; the
-    others share one step per set of extracts they reference."""
-    referenced = referenced_extracts()
-    steps: dict[str, list[Contract]] = {}
-    for c in contracts().values():
-        if c.extract in referenced:
-            name = f"raw__{c.extract}"
-        else:
-            name = "raw__extracts" + "".join(f"_after_{e}" for e in c.referenced_extracts)
-        steps.setdefault(name, []).append(c)
-    return steps
-
-
-def build_raw_step(name: str, members: list[Contract]) -> dg.AssetsDefinition:
-    """One step loading the raw tables of `members`, one after another on one connection (each
-    is its own asset with its own checks; a run may select any of them). A file that fails
-    does not stop the others: the step reports every extract, then fails naming each failure."""
-    by_key = {raw_key(c.extract): c for c in members}
-
-    @dg.multi_asset(
-        name=name,
-        specs=[_raw_spec(c) for c in members],
-        check_specs=[spec for c in members for spec in _check_specs(c)],
-        can_subset=True,
-    )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: PlatformPaths):
-        failed: list[Exception] = []
         # One connection a step: opening the warehouse costs ~20 ms of CPU (docs/SCALE_LOG.md).
         with warehouse.connect() as con:
             d = current_delivery(con, Path(paths.landing))
-            for key, contract in by_key.items():
-                if key not in context.selected_asset_keys:
-                    continue
-                try:
-                    yield from _loaded(context, con, d, contract, paths)
-                except Exception as exc:  # the others still load; the step fails below
-                    if not isinstance(exc, dg.Failure):  # a rejected file logged its own line
-                        context.log.error(f"raw/{contract.extract}: {type(exc).__name__}: {exc}")
-                    failed.append(exc)
-        if len(failed) == 1:
-            raise failed[0]
-        if failed:
-            raise dg.Failure(
-                description=f"{len(failed)} extracts failed: "
-                + " | ".join(one_line(getattr(e, "description", None) or str(e)) for e in failed),
-                allow_retries=False,
-            ) from failed[0]
+            landed = d.files.get(contract.extract)
+            try:
+                yield from _ingest(context, con, d, landed, Path(paths.exports))
+            except dg.Failure:  # rejected: the kept version is still this delivery's validated copy
+                _hand_over(con, contract.extract, Path(paths.landing), d.delivery_id)
+                raise
+            _hand_over(con, contract.extract, Path(paths.landing), d.delivery_id)
 
-    return _raw
-
-
-def _loaded(context, con, d: deliveries.Delivery, contract: Contract, paths: PlatformPaths):
-    try:
-        yield from _ingest(context, con, d, contract, Path(paths.exports))
-    except dg.Failure:  # rejected: the kept version is still this delivery's validated copy
-        _hand_over(con, contract.extract, Path(paths.landing), d.delivery_id)
-        raise
-    _hand_over(con, contract.extract, Path(paths.landing), d.delivery_id)
-
-
-def _ingest(
-    context, con, d: deliveries.Delivery, contract: Contract, exports: Path
-) -> Iterator[dg.MaterializeResult | dg.AssetObservation | dg.AssetCheckResult]:
-    """Load the delivery's file into raw.<extract>, or keep the previous version; yield the
-    result."""
-    key = raw_key(contract.extract)
-    landed = d.files.get(contract.extract)
-    load.ensure_raw_table(con, contract)
-    if landed is None:
-        prev = _previous_version(con, contract)
-        context.log.warning(
-            f"{contract.extract} is not in delivery {d.delivery_id}: keeping {prev[2]}"
-        )
+    def _ingest(
+        context, con, d: deliveries.Delivery, landed: deliveries.LandedFile | None, exports: Path
+    ):
+        """Load the delivery's file into raw.<extract>, or keep the previous version; yield the
+        result."""
+        load.ensure_raw_table(con, contract)
+        if landed is None:
+            prev = _previous_version(con, contract)
+            context.log.warning(
+                f"{contract.extract} is not in delivery {d.delivery_id}: keeping {prev[2]}"
+            )
+            yield dg.MaterializeResult(
+                metadata={
+                    "status": "absent from delivery: previous version kept",
+                    "kept_delivery": str(prev[0]),
+                    "dagster/row_count": prev[1],
+                },
+                check_results=[
+                    dg.AssetCheckResult(
+                        check_name=n, passed=True, metadata={"note": "extract absent"}
+                    )
+                    for n in CHECKS
+                ],
+            )
+            return
+        key_bytes = pseudonym.key_for([contract.extract], d.synthetic_demo)
+        try:
+            r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
+        except FileRejected as exc:
+            load.block_current_delivery(con, f"raw/{contract.extract}:file_accepted", str(exc))
+            rejections.record(con, d.source_dir, str(exc), d.delivery_id)
+            events, failure = _rejected(context, con, contract, landed, exc, exports)
+            context.log.error(failure.description)
+            yield from events
+            raise failure from None
+        sample = con.execute(
+            "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? "
+            "ORDER BY row_number LIMIT 10",
+            [f"{d.delivery_id}/{contract.extract}"],
+        ).fetchall()
+        if not r.reconciles:
+            load.block_current_delivery(
+                con,
+                f"raw/{contract.extract}:rows_reconcile",
+                f"{landed.file_name} does not reconcile",
+            )
+        recon = {
+            "rows_in_file": r.rows_counted,
+            "rows_read": r.rows_read,
+            "rows_accepted": r.rows_accepted,
+            "rows_quarantined": r.rows_quarantined,
+            "rows_collapsed": r.rows_collapsed,
+        }
         yield dg.MaterializeResult(
-            asset_key=key,
             metadata={
-                "status": "absent from delivery: previous version kept",
-                "kept_delivery": str(prev[0]),
-                "dagster/row_count": prev[1],
+                "dagster/row_count": r.rows_accepted,
+                **recon,
+                "file": landed.file_name,
+                "sha256": landed.sha256,
+                "delivery_id": d.delivery_id,
+                "encoding": r.encoding,
+                "unknown_columns": dg.MetadataValue.json(r.unknown_columns),
+                "missing_columns": dg.MetadataValue.json(r.missing_columns),
+                "quarantine_reasons": dg.MetadataValue.json(r.reasons),
+                "seconds": round(r.seconds, 3),
             },
             check_results=[
                 dg.AssetCheckResult(
-                    asset_key=key, check_name=n, passed=True, metadata={"note": "extract absent"}
-                )
-                for n in CHECKS
+                    check_name="file_accepted", passed=True, metadata={"file": landed.file_name}
+                ),
+                dg.AssetCheckResult(
+                    check_name="rows_reconcile",
+                    passed=r.reconciles,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata=recon,
+                ),
+                dg.AssetCheckResult(
+                    check_name="contract_columns_present",
+                    passed=not r.missing_columns,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=(
+                        f"{landed.file_name}: contract column(s) "
+                        f"{', '.join(r.missing_columns)} missing from the "
+                        "header: NULL in every row"
+                    )
+                    if r.missing_columns
+                    else "all contract columns present",
+                    metadata={"missing_columns": dg.MetadataValue.json(r.missing_columns)},
+                ),
+                dg.AssetCheckResult(
+                    check_name="no_quarantined_rows",
+                    passed=r.rows_quarantined == 0,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=f"{r.rows_quarantined} row(s) quarantined"
+                    if r.rows_quarantined
+                    else "none",
+                    metadata={
+                        "rows_quarantined": r.rows_quarantined,
+                        "first_rows": dg.MetadataValue.md(
+                            "\n".join(f"- row {n}: {why}" for n, why in sample) or "none"
+                        ),
+                    },
+                ),
             ],
         )
-        return
-    key_bytes = pseudonym.key_for([contract.extract], d.synthetic_demo)
-    try:
-        r = load.ingest_file(con, contract, landed, d.delivery_id, key_bytes)
-    except FileRejected as exc:
-        load.block_current_delivery(con, f"raw/{contract.extract}:file_accepted", str(exc))
-        rejections.record(con, d.source_dir, str(exc), d.delivery_id)
-        events, failure = _rejected(context, con, contract, landed, exc, exports)
-        context.log.error(failure.description)
-        yield from events
-        raise failure from None
-    sample = con.execute(
-        "SELECT row_number, reason FROM ingest.quarantine WHERE load_id = ? "
-        "ORDER BY row_number LIMIT 10",
-        [f"{d.delivery_id}/{contract.extract}"],
-    ).fetchall()
-    if not r.reconciles:
-        load.block_current_delivery(
-            con,
-            f"raw/{contract.extract}:rows_reconcile",
-            f"{landed.file_name} does not reconcile",
-        )
-    recon = {
-        "rows_in_file": r.rows_counted,
-        "rows_read": r.rows_read,
-        "rows_accepted": r.rows_accepted,
-        "rows_quarantined": r.rows_quarantined,
-        "rows_collapsed": r.rows_collapsed,
-    }
-    yield dg.MaterializeResult(
-        asset_key=key,
-        metadata={
-            "dagster/row_count": r.rows_accepted,
-            **recon,
-            "file": landed.file_name,
-            "sha256": landed.sha256,
-            "delivery_id": d.delivery_id,
-            "encoding": r.encoding,
-            "unknown_columns": dg.MetadataValue.json(r.unknown_columns),
-            "missing_columns": dg.MetadataValue.json(r.missing_columns),
-            "quarantine_reasons": dg.MetadataValue.json(r.reasons),
-            "seconds": round(r.seconds, 3),
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name="file_accepted",
-                passed=True,
-                metadata={"file": landed.file_name},
-            ),
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name="rows_reconcile",
-                passed=r.reconciles,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata=recon,
-            ),
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name="contract_columns_present",
-                passed=not r.missing_columns,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=(
-                    f"{landed.file_name}: contract column(s) "
-                    f"{', '.join(r.missing_columns)} missing from the "
-                    "header: NULL in every row"
-                )
-                if r.missing_columns
-                else "all contract columns present",
-                metadata={"missing_columns": dg.MetadataValue.json(r.missing_columns)},
-            ),
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name="no_quarantined_rows",
-                passed=r.rows_quarantined == 0,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=f"{r.rows_quarantined} row(s) quarantined"
-                if r.rows_quarantined
-                else "none",
-                metadata={
-                    "rows_quarantined": r.rows_quarantined,
-                    "first_rows": dg.MetadataValue.md(
-                        "\n".join(f"- row {n}: {why}" for n, why in sample) or "none"
-                    ),
-                },
-            ),
-        ],
-    )
+
+    return _raw
 
 
 def _hand_over(con, extract: str, landing: Path, delivery_id: str) -> None:
@@ -521,8 +453,7 @@ def _hand_over(con, extract: str, landing: Path, delivery_id: str) -> None:
         load.drop_validated(landing, extract)
 
 
-raw_assets = [build_raw_step(name, members) for name, members in step_groups().items()]
-RAW_KEYS = [k for a in raw_assets for k in a.keys]
+raw_assets = [build_raw_asset(c) for c in contracts().values()]
 
 
 def _settled(folder: Path, now: float) -> bool:

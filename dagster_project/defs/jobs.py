@@ -27,7 +27,7 @@ INGEST_RUN_TAG = "toex/ingest_run"  # on a publish run: the ingest run it follow
 PUBLISH_RUN_TAG = "toex/publish_run"  # on an ingest run whose launcher runs the publish itself
 CARRIED_TAGS = (QUARTER_TAG, "toex/delivery_folder", "toex/trigger", "dagster/schedule_name")
 
-INGESTION = dg.AssetSelection.assets(ingest.DELIVERY_KEY, *ingest.RAW_KEYS)
+INGESTION = dg.AssetSelection.assets(ingest.DELIVERY_KEY, *(a.key for a in ingest.raw_assets))
 
 
 def build_jobs() -> tuple[dg.UnresolvedAssetJobDefinition, dg.UnresolvedAssetJobDefinition]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.contract import referenced_extracts
+from dagster_project.contract import contracts
 from dagster_project.quality.gate import GATE, WARNINGS
 from dagster_project.quality.suites import Suite, load_suites
 from dagster_project.resources import PlatformPaths, WarehouseResource
@@ -61,7 +61,7 @@ def check_specs(suite: Suite) -> list[dg.AssetCheckSpec]:
 
 def upstream_within_layer() -> set[tuple[str, ...]]:
     """Raw assets that other raw assets are loaded from (the contracts' references)."""
-    return {("raw", e) for e in referenced_extracts()}
+    return {("raw", ref[0]) for c in contracts().values() for ref in c.references.values()}
 
 
 def step_groups(suites: list[Suite]) -> dict[str, list[Suite]]:
